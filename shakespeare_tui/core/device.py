@@ -1,0 +1,80 @@
+"""Choosing the device and the CPU threads, and describing them to a person."""
+
+from __future__ import annotations
+
+import os
+
+import torch
+
+from shakespeare_tui.core.errors import UserError
+
+
+def resolve_device(spec: str = "auto") -> torch.device:
+    """ "auto" prefers CUDA, then Apple MPS, then the CPU; an explicit choice must exist."""
+    if spec == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    try:
+        device = torch.device(spec)
+    except RuntimeError:
+        raise UserError(f"unknown device {spec!r}; use auto, cpu, cuda, cuda:N or mps") from None
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise UserError("no CUDA GPU is available here; use --device cpu or auto")
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise UserError(f"there is no {spec} (this machine has {torch.cuda.device_count()})")
+    elif device.type == "mps" and not torch.backends.mps.is_available():
+        raise UserError("Apple MPS is not available here; use --device cpu or auto")
+    elif device.type not in ("cpu", "cuda", "mps"):
+        raise UserError(f"unsupported device {spec!r}; use auto, cpu, cuda, cuda:N or mps")
+    return device
+
+
+def cpu_threads(requested: int | None = None) -> int:
+    """Threads for CPU training: all cores by default.
+
+    With OMP_WAIT_POLICY=PASSIVE (set by the CLI before torch loads) idle OpenMP threads sleep
+    instead of spinning, so two busy torch threads beside Textual's UI thread run at headless
+    speed on 2 cores (FACTS.md: spinning threads made in-app training ~4× slower).
+    """
+    if requested:
+        return requested
+    return max(
+        1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    )
+
+
+def configure(device: torch.device, threads: int | None = None) -> str:
+    """Apply per-device settings; return the person-readable description."""
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+        return f"CUDA · {torch.cuda.get_device_name(device)}"
+    if device.type == "mps":
+        return "MPS"
+    n = cpu_threads(threads)
+    if torch.get_num_threads() != n:
+        torch.set_num_threads(n)
+    return f"CPU · {n} thread{'s' if n != 1 else ''}"
+
+
+def bf16_is_fast(device: torch.device) -> bool:
+    """Whether bf16 autocast speeds training up here (native bf16 math on this GPU or CPU)."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    if device.type == "cpu":
+        try:
+            return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+        except (AttributeError, RuntimeError):
+            return False
+    return False
+
+
+def gpu_memory_mb(device: torch.device) -> float | None:
+    if device.type == "cuda":
+        return torch.cuda.max_memory_allocated(device) / 2**20
+    return None

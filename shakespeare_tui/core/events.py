@@ -1,0 +1,89 @@
+"""What the training engine reports, as plain values: no tensors, no model, safe to pass to any thread."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class TrainingStarted:
+    run_name: str
+    run_dir: str
+    device: str  # a person-readable description, e.g. "CPU · 2 threads"
+    model_summary: str  # e.g. "LSTM E128/H640"
+    parameters: int
+    corpus: str
+    corpus_chars: int
+    steps_per_epoch: int
+    epochs: int
+    step: int  # > 0 when resumed
+    epoch: int  # completed epochs
+    resumed: bool
+    history: tuple[dict, ...] = ()  # earlier metrics records (metrics.jsonl's objects)
+    notes: tuple[str, ...] = ()  # e.g. "no GPU: using the cpu preset"
+
+
+@dataclass(frozen=True)
+class StepLogged:
+    step: int  # optimiser steps so far, the whole run
+    epoch: int  # the epoch in progress, from 1
+    epoch_step: int  # steps done in this epoch
+    steps_per_epoch: int
+    train_loss: float  # mean over the steps since the last event, nats/char
+    chars_per_sec: float
+    elapsed_s: float  # training time of the whole run, resumes included
+    lr: float
+    gpu_memory_mb: float | None = None
+
+
+@dataclass(frozen=True)
+class EpochEnded:
+    epoch: int
+    step: int
+    train_loss: float
+    val_loss: float
+    best_val_loss: float
+    best_epoch: int
+    improved: bool
+    patience_left: int
+    sample: str
+    elapsed_s: float
+
+
+@dataclass(frozen=True)
+class CheckpointSaved:
+    path: str
+    kind: str  # "best" or "last"
+    epoch: int
+    step: int
+    val_loss: float | None
+
+
+@dataclass(frozen=True)
+class CheckpointFailed:
+    path: str
+    message: str  # one line; the previous file is intact
+
+
+@dataclass(frozen=True)
+class TrainingFinished:
+    reason: str  # "completed", "early-stopped", "stopped", "max-steps", "max-minutes", "diverged", "error"
+    message: str  # one line for a person
+    step: int
+    epoch: int
+    best_val_loss: float | None
+    best_epoch: int | None
+    run_dir: str
+    last_checkpoint: str | None
+    best_checkpoint: str | None
+    extra: dict = field(default_factory=dict)
+
+
+TrainingEvent = (
+    TrainingStarted
+    | StepLogged
+    | EpochEnded
+    | CheckpointSaved
+    | CheckpointFailed
+    | TrainingFinished
+)

@@ -1,0 +1,89 @@
+"""The model: Embedding → LSTM/GRU → Linear, as in the notebook, plus a fast one-character step."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from shakespeare_tui.core.config import ModelConfig
+
+
+class CharRNN(nn.Module):
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        config.validate()
+        self.config = config
+        rnn = nn.LSTM if config.cell == "lstm" else nn.GRU
+        self.embed = nn.Embedding(config.vocab_size, config.embed)
+        # Between stacked layers the cell's own dropout; after the last one, ours.
+        self.rnn = rnn(
+            config.embed,
+            config.hidden,
+            num_layers=config.layers,
+            batch_first=True,
+            dropout=config.dropout if config.layers > 1 else 0.0,
+        )
+        self.drop = nn.Dropout(config.dropout)
+        self.head = nn.Linear(config.hidden, config.vocab_size)
+
+    def forward(self, codes: torch.Tensor, state=None):
+        """codes (batch, time) → logits (batch, time, vocab), the final recurrent state."""
+        out, state = self.rnn(self.embed(codes), state)
+        return self.head(self.drop(out)), state
+
+
+class CharStepper:
+    """One character at a time with the model's weights, for batch-1 sampling on the CPU.
+
+    Calling `nn.LSTM` once per character pays its dispatch cost each time (4–5× slower at
+    batch 1, FACTS.md); this does the cell arithmetic with a few fused ops instead. The first
+    layer's input projection of every character is precomputed into a table, so a step is one
+    matrix-vector product per layer plus the output layer.
+    """
+
+    def __init__(self, model: CharRNN):
+        cfg = model.config
+        self.lstm = cfg.cell == "lstm"
+        self.hidden = cfg.hidden
+        with torch.no_grad():
+            sd = {k: v.detach().to("cpu", torch.float32) for k, v in model.state_dict().items()}
+            self.layers = []
+            for layer in range(cfg.layers):
+                w_ih, w_hh = sd[f"rnn.weight_ih_l{layer}"], sd[f"rnn.weight_hh_l{layer}"]
+                b_ih, b_hh = sd[f"rnn.bias_ih_l{layer}"], sd[f"rnn.bias_hh_l{layer}"]
+                if layer == 0:
+                    w_ih = sd["embed.weight"] @ w_ih.T  # (vocab, gates): a lookup per character
+                self.layers.append((w_ih.contiguous(), w_hh.contiguous(), b_ih, b_hh))
+            self.head_w = sd["head.weight"].contiguous()
+            self.head_b = sd["head.bias"]
+
+    def initial_state(self) -> list:
+        zeros = torch.zeros(self.hidden)
+        if self.lstm:
+            return [(zeros.clone(), zeros.clone()) for _ in self.layers]
+        return [zeros.clone() for _ in self.layers]
+
+    def step(self, code: int, state: list) -> tuple[torch.Tensor, list]:
+        """Feed one character code; return the next character's logits and the new state."""
+        new_state = []
+        x = None
+        for i, (w_ih, w_hh, b_ih, b_hh) in enumerate(self.layers):
+            gi = w_ih[code] + b_ih if i == 0 else torch.addmv(b_ih, w_ih, x)
+            if self.lstm:
+                h, c = state[i]
+                gates = gi + torch.addmv(b_hh, w_hh, h)
+                in_gate, forget, cell, out = gates.chunk(4)
+                c = torch.sigmoid(forget) * c + torch.sigmoid(in_gate) * torch.tanh(cell)
+                x = torch.sigmoid(out) * torch.tanh(c)
+                new_state.append((x, c))
+            else:
+                h = state[i]
+                gh = torch.addmv(b_hh, w_hh, h)
+                ir, iz, inn = gi.chunk(3)
+                hr, hz, hn = gh.chunk(3)
+                reset = torch.sigmoid(ir + hr)
+                update = torch.sigmoid(iz + hz)
+                cand = torch.tanh(inn + reset * hn)
+                x = (1 - update) * cand + update * h
+                new_state.append(x)
+        return torch.addmv(self.head_b, self.head_w, x), new_state

@@ -1,0 +1,58 @@
+"""Where the program writes: one place, overridable for tests and for people with opinions."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from shakespeare_tui.core.errors import UserError
+
+APP_NAME = "shakespeare-tui"
+HOME_ENV = "SHAKESPEARE_TUI_HOME"
+
+
+@dataclass(frozen=True)
+class Paths:
+    data: Path  # runs live here, one folder each
+    cache: Path  # built or downloaded corpora
+    config: Path  # the app's remembered settings
+
+    @property
+    def runs(self) -> Path:
+        return self.data / "runs"
+
+    @property
+    def settings_file(self) -> Path:
+        return self.config / "settings.json"
+
+    @classmethod
+    def resolve(cls, data_dir: str | os.PathLike | None = None) -> Paths:
+        """`--data-dir`, then $SHAKESPEARE_TUI_HOME, then the platform's user directories."""
+        override = data_dir or os.environ.get(HOME_ENV)
+        if override:
+            home = Path(override).expanduser()
+            return cls(data=home, cache=home / "cache", config=home / "config")
+        import platformdirs
+
+        return cls(
+            data=Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)),
+            cache=Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False)),
+            config=Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)),
+        )
+
+    def ensure(self) -> Paths:
+        """Create the folders, or fail with one line naming the one that cannot be made."""
+        for folder in (self.data, self.runs, self.cache, self.config):
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise UserError(
+                    f"cannot create {folder}: {exc.strerror or exc}; "
+                    f"choose another place with --data-dir or ${HOME_ENV}"
+                ) from None
+            if not os.access(folder, os.W_OK):
+                raise UserError(
+                    f"{folder} is not writable; choose another place with --data-dir or ${HOME_ENV}"
+                )
+        return self

@@ -1,0 +1,45 @@
+"""The vocabulary: the sorted distinct characters of the corpus, stored in every checkpoint."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    chars: str  # sorted, distinct
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_index", {c: i for i, c in enumerate(self.chars)})
+
+    @classmethod
+    def from_text(cls, text: str) -> Vocabulary:
+        return cls("".join(sorted(set(text))))
+
+    def __len__(self) -> int:
+        return len(self.chars)
+
+    def __contains__(self, char: str) -> bool:
+        return char in self._index
+
+    def unknown(self, text: str) -> list[str]:
+        """Characters of `text` that the model has never seen, in order of first appearance."""
+        return list(dict.fromkeys(c for c in text if c not in self._index))
+
+    def encode(self, text: str) -> np.ndarray:
+        """Codes as the smallest integer type that holds them (a 200 MB corpus stays 200 MB)."""
+        dtype = np.uint8 if len(self.chars) <= 256 else np.int32
+        if len(self.chars) <= 256 and text.isascii():
+            # Fast path: a byte lookup table instead of a Python loop over millions of characters.
+            table = np.zeros(128, dtype=np.uint8)
+            for i, c in enumerate(self.chars):
+                table[ord(c)] = i
+            return table[np.frombuffer(text.encode("ascii"), dtype=np.uint8)]
+        index = self._index
+        return np.fromiter((index[c] for c in text), dtype=dtype, count=len(text))
+
+    def decode(self, codes) -> str:
+        chars = self.chars
+        return "".join(chars[int(i)] for i in codes)
