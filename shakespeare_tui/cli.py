@@ -209,6 +209,10 @@ def _train_config(args):
     preset = args.preset
     if preset == "auto":
         preset = "notebook" if resolve_device(device).type == "cuda" else "cpu"
+        if preset == "cpu":
+            from shakespeare_tui.core.engine import NO_GPU_NOTE
+
+            print(NO_GPU_NOTE, file=sys.stderr)
     config = apply_preset(TrainConfig(device=device), preset)
     model = {k: getattr(args, k) for k in ("cell", "embed", "hidden", "layers", "dropout")}
     config = replace(

@@ -65,6 +65,7 @@ RESUMABLE_OVERRIDES = (
     "threads",
     "log_every",
 )
+NO_GPU_NOTE = "no GPU found: training the cpu preset (--preset notebook for the notebook's model)"
 # Steps timed to fit a cosine schedule into --max-minutes (after a few warm-up steps).
 _CALIBRATE_FROM, _CALIBRATE_TO = 5, 25
 
@@ -107,12 +108,10 @@ class _Run:
             config = replace(saved, **allowed)
         config.validate()
         self.device = devices.resolve_device(config.device)
-        config = resolve_preset(config, self.device)
         self.notes = []
-        if checkpoint is None and config.preset == "cpu" and self.device.type == "cpu":
-            self.notes.append(
-                "no GPU found: training the cpu preset (--preset notebook for the original)"
-            )
+        if config.preset == "auto" and self.device.type != "cuda":
+            self.notes.append(NO_GPU_NOTE)
+        config = resolve_preset(config, self.device)
 
         self.corpus: Corpus = corpus or load_corpus(config.corpus, self.paths.cache)
         if checkpoint is not None:
