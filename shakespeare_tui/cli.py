@@ -149,6 +149,15 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--prompt", default="", help="text to start from")
 
     commands.add_parser("runs", parents=[common], help="list training runs and checkpoints")
+
+    export = commands.add_parser(
+        "export", parents=[common], help="write a small weights-only copy of a checkpoint"
+    )
+    export.add_argument("checkpoint", metavar="RUN_OR_PATH", help="a run name or checkpoint file")
+    export.add_argument("output", metavar="OUT", help="the file to write")
+    export.add_argument(
+        "--fp32", action="store_true", help="keep float32 weights (default: bf16, half the size)"
+    )
     return parser
 
 
@@ -168,6 +177,8 @@ def main(argv: list[str] | None = None) -> int:
             return _generate(args, paths)
         if args.command == "runs":
             return _runs(paths)
+        if args.command == "export":
+            return _export(args, paths)
         return _app(paths.ensure())
     except UserError as exc:
         _error(str(exc))
@@ -363,4 +374,23 @@ def _runs(paths) -> int:
             run.created[:16].replace("T", " "),
         )
     Console().print(table)
+    return EXIT_OK
+
+
+def _export(args, paths) -> int:
+    from pathlib import Path
+
+    from shakespeare_tui.core.checkpoint import export_checkpoint
+    from shakespeare_tui.core.errors import UserError
+    from shakespeare_tui.core.runs import resolve_checkpoint
+
+    source = resolve_checkpoint(args.checkpoint, paths)
+    target = Path(args.output).expanduser()
+    if not target.parent.is_dir():
+        raise UserError(f"cannot write {target}: the folder {target.parent} does not exist")
+    try:
+        export_checkpoint(source, target, bf16=not args.fp32)
+    except OSError as exc:
+        raise UserError(f"cannot write {target}: {exc.strerror or exc}") from None
+    print(f"wrote {target} ({target.stat().st_size / 1e6:.1f} MB) from {source}")
     return EXIT_OK

@@ -258,3 +258,24 @@ def read_info(path: Path) -> CheckpointInfo:
         corpus=str(corpus.get("name", "")),
         resumable=data.get("resume") is not None,
     )
+
+
+def export_checkpoint(
+    source: Path, target: Path, *, bf16: bool = True, kind: str = "export"
+) -> Path:
+    """A small weights-only copy for sharing: no optimiser or RNG state, bf16 weights by default.
+
+    bf16 halves the file; loading casts back to float32, so it generates as the original does
+    up to rounding of the weights.
+    """
+    checkpoint = load_checkpoint(source)
+    payload = dict(checkpoint.payload)
+    dtype = torch.bfloat16 if bf16 else torch.float32
+    payload["weights"] = {
+        name: (t.to(dtype) if t.is_floating_point() else t).clone()
+        for name, t in checkpoint.model.state_dict().items()
+    }
+    payload["resume"] = None
+    payload["kind"] = kind
+    save_checkpoint(Path(target), payload)
+    return Path(target)

@@ -209,8 +209,13 @@ def _load_tiny(cache_dir: Path) -> Corpus:
 # ---------------------------------------------------------------- plays
 
 
+# Bump when build_plays_text changes, so caches of the old text are not reused.
+PLAYS_CONVERTER_VERSION = 1
+
+
 def _load_plays(cache_dir: Path) -> Corpus:
-    text_file, sum_file = cache_dir / "plays.txt", cache_dir / "plays.sha256"
+    stem = f"plays-v{PLAYS_CONVERTER_VERSION}"
+    text_file, sum_file = cache_dir / f"{stem}.txt", cache_dir / f"{stem}.sha256"
     data, expected = _read_bytes(text_file), _read_bytes(sum_file)
     text = None
     if data is not None and expected is not None:

@@ -209,25 +209,25 @@ def fake_build(monkeypatch):
 
 def test_plays_cache_written_then_read(tmp_path, fake_build):
     first = load_corpus("plays", tmp_path)
-    assert (tmp_path / "plays.txt").read_text(encoding="utf-8") == first.text
-    assert (tmp_path / "plays.sha256").read_text().strip() == first.checksum
+    assert (tmp_path / "plays-v1.txt").read_text(encoding="utf-8") == first.text
+    assert (tmp_path / "plays-v1.sha256").read_text().strip() == first.checksum
     second = load_corpus("plays", tmp_path)
     assert second == first and len(fake_build) == 1
 
 
 def test_plays_tampered_cache_is_rebuilt(tmp_path, fake_build):
     first = load_corpus("plays", tmp_path)
-    (tmp_path / "plays.txt").write_text("A:\nforged\n", encoding="utf-8")
+    (tmp_path / "plays-v1.txt").write_text("A:\nforged\n", encoding="utf-8")
     again = load_corpus("plays", tmp_path)
     assert again.text == first.text and len(fake_build) == 2
-    assert (tmp_path / "plays.txt").read_text(encoding="utf-8") == first.text
+    assert (tmp_path / "plays-v1.txt").read_text(encoding="utf-8") == first.text
 
 
 def test_plays_missing_checksum_is_rebuilt(tmp_path, fake_build):
     load_corpus("plays", tmp_path)
-    (tmp_path / "plays.sha256").unlink()
+    (tmp_path / "plays-v1.sha256").unlink()
     load_corpus("plays", tmp_path)
-    assert len(fake_build) == 2 and (tmp_path / "plays.sha256").exists()
+    assert len(fake_build) == 2 and (tmp_path / "plays-v1.sha256").exists()
 
 
 def test_plays_unwritable_cache_still_loads(tmp_path, fake_build):
