@@ -322,8 +322,10 @@ class _Run:
         val = self.data.validation_loss(self.model, self._autocast)
         if not math.isfinite(val):
             return "diverged"
-        epoch = p["epoch"] if (partial or initial) else p["epoch"] + 1
-        p["epoch"] = epoch
+        # A partial epoch (a budget ran out mid-epoch) is labelled with the epoch in progress.
+        epoch = 0 if initial else p["epoch"] + 1
+        if not (initial or partial):
+            p["epoch"] = epoch
         improved = epoch >= 1 and (p["best_val_loss"] is None or val < p["best_val_loss"])
         if improved:
             p["best_val_loss"], p["best_epoch"], p["stale_epochs"] = val, epoch, 0

@@ -37,8 +37,18 @@ class Vocabulary:
             for i, c in enumerate(self.chars):
                 table[ord(c)] = i
             return table[np.frombuffer(text.encode("ascii"), dtype=np.uint8)]
-        index = self._index
-        return np.fromiter((index[c] for c in text), dtype=dtype, count=len(text))
+        # General path: code points as uint32, then a binary search in the sorted vocabulary
+        # (Python sorts strings by code point), vectorised rather than a loop per character.
+        points = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+        vocab_points = np.array([ord(c) for c in self.chars], dtype=np.uint32)
+        codes = np.searchsorted(vocab_points, points)
+        if len(points) and (
+            codes.max() >= len(vocab_points) or (vocab_points[codes] != points).any()
+        ):
+            raise ValueError(
+                f"text has characters outside the vocabulary: {self.unknown(text)[:8]}"
+            )
+        return codes.astype(dtype)
 
     def decode(self, codes) -> str:
         chars = self.chars
