@@ -250,9 +250,6 @@ def _train_config(args):
 
 
 def _train(args, paths) -> int:
-    from shakespeare_tui.core.runs import LAST, resolve_checkpoint
-    from shakespeare_tui.train_progress import ConsoleReporter
-
     stop = threading.Event()
 
     def request_stop(signum, frame):
@@ -260,9 +257,21 @@ def _train(args, paths) -> int:
             raise KeyboardInterrupt
         stop.set()
 
-    signal.signal(signal.SIGINT, request_stop)
-    signal.signal(signal.SIGTERM, request_stop)
+    previous = (
+        signal.signal(signal.SIGINT, request_stop),
+        signal.signal(signal.SIGTERM, request_stop),
+    )
+    try:
+        return _run_training(args, paths, stop)
+    finally:  # main() may be called in-process (tests): leave the handlers as they were
+        signal.signal(signal.SIGINT, previous[0])
+        signal.signal(signal.SIGTERM, previous[1])
+
+
+def _run_training(args, paths, stop: threading.Event) -> int:
     from shakespeare_tui.core.engine import train
+    from shakespeare_tui.core.runs import LAST, resolve_checkpoint
+    from shakespeare_tui.train_progress import ConsoleReporter
 
     if args.resume:
         overrides = {
@@ -359,7 +368,7 @@ def _runs(paths) -> int:
             str(bundled.epoch),
             val,
             "—",
-            bundled.created[:16],
+            bundled.created[:16].replace("T", " "),
         )
     for run in list_runs(paths):
         val = f"{run.best_val_loss:.4f}" if run.best_val_loss is not None else "—"

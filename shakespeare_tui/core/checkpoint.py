@@ -105,6 +105,7 @@ def atomic_write(path: Path, write) -> None:
             write(f)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a checkpoint is an ordinary file
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -122,6 +123,15 @@ def atomic_write(path: Path, write) -> None:
         pass
     finally:
         os.close(dir_fd)
+
+
+def remove_stale_temps(folder: Path) -> None:
+    """Delete the temp files a killed `atomic_write` left in `folder` (hold the folder's lock)."""
+    for tmp in Path(folder).glob(".*.tmp"):
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
 
 
 def save_checkpoint(path: Path, payload: dict) -> None:
