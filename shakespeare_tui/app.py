@@ -1,0 +1,216 @@
+"""The full-screen app: two views (Train, Generate), global keys, commands and remembered settings.
+
+`make_app` is the one way to build it, shared by the CLI and the tests (which inject a scripted
+trainer and a fixed device label). Nothing here imports torch: a thread worker loads it after
+the first frame, and the header says "loading torch…" until then.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from functools import partial
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from shakespeare_tui.core.paths import Paths
+from shakespeare_tui.messages import CheckpointsChanged, HeaderInfo, TorchReady
+from shakespeare_tui.settings import AppSettings
+
+VIEWS = {"train": "Train", "generate": "Generate"}
+
+
+def default_trainer(*args, **kwargs):
+    """`core.engine.train`, imported when first used (it imports torch)."""
+    from shakespeare_tui.core.engine import train
+
+    return train(*args, **kwargs)
+
+
+def probe_device() -> tuple[str, str]:
+    """(label, type) of the device "auto" picks, e.g. ("CPU · 2 threads", "cpu"). Imports torch."""
+    from shakespeare_tui.core import device as devices
+
+    device = devices.resolve_device("auto")
+    return devices.configure(device), device.type
+
+
+class ShakespeareApp(App):
+    """Train a character-level model on Shakespeare, then make it write."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "shakespeare-tui"
+    BINDINGS = [
+        Binding("t", "show_view('train')", "Train", id="app.train", tooltip="Show the Train view"),
+        Binding(
+            "g",
+            "show_view('generate')",
+            "Generate",
+            id="app.generate",
+            tooltip="Show the Generate view",
+        ),
+        Binding(
+            "question_mark,f1",
+            "help",
+            "Help",
+            id="app.help",
+            tooltip="Show the keys and what they do",
+        ),
+        Binding(
+            "q",
+            "quit",
+            "Quit",
+            id="app.quit",
+            tooltip="Quit (a training run stops and saves first)",
+        ),
+        Binding(
+            "ctrl+q",
+            "quit",
+            "Quit",
+            show=False,
+            priority=True,
+            id="app.quit_anywhere",
+            tooltip="Quit, even from a text field",
+        ),
+    ]
+
+    def __init__(
+        self, paths: Paths, settings: AppSettings, trainer: Callable, probe: Callable
+    ) -> None:
+        super().__init__()
+        self.paths = paths
+        self.settings = settings
+        self.trainer = trainer
+        self._probe = probe
+        self.device_label = "loading torch…"
+        self.device_type: str | None = None
+        self._header = {"corpus": settings.train.corpus, "model": settings.train.preset}
+        self._views: dict[str, Screen] = {}
+        self.add_mode("train", self._train_view)
+        self.add_mode("generate", self._generate_view)
+        if settings.theme in self.available_themes:
+            self.theme = settings.theme
+
+    def _train_view(self) -> Screen:
+        from shakespeare_tui.screens.train import TrainScreen
+
+        screen = TrainScreen(self.paths, self.settings.train, self.trainer)
+        screen.device_type = self.device_type
+        self._views["train"] = screen
+        return screen
+
+    def _generate_view(self) -> Screen:
+        from shakespeare_tui.screens.generate import GenerateScreen
+
+        screen = GenerateScreen(self.paths, self.settings.generate)
+        self._views["generate"] = screen
+        return screen
+
+    def on_mount(self) -> None:
+        self._update_header()
+        self.theme_changed_signal.subscribe(self, lambda _theme: self.save_settings())
+        self._show(self.settings.mode if self.settings.mode in VIEWS else "train")
+        self._load_torch()
+
+    @work(thread=True, group="torch", exit_on_error=False)
+    def _load_torch(self) -> None:
+        label, device_type = self._probe()
+        self.post_message(TorchReady(label, device_type))
+
+    # -- header and messages ---------------------------------------------------------------
+
+    def _update_header(self) -> None:
+        parts = (self.device_label, f"corpus {self._header['corpus']}", self._header["model"])
+        self.sub_title = " │ ".join(p for p in parts if p)
+
+    def on_torch_ready(self, message: TorchReady) -> None:
+        self.device_label, self.device_type = message.device_label, message.device_type
+        self._update_header()
+        train = self._views.get("train")
+        if train is not None:
+            train.on_torch_ready(message)
+
+    def on_header_info(self, message: HeaderInfo) -> None:
+        self._header = {"corpus": message.corpus, "model": message.model}
+        self._update_header()
+
+    def on_checkpoints_changed(self, message: CheckpointsChanged) -> None:
+        generate = self._views.get("generate")
+        if generate is not None and hasattr(generate, "refresh_checkpoints"):
+            generate.refresh_checkpoints()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "torch" and event.state == WorkerState.ERROR:
+            self.device_label = "torch failed to load"
+            self._update_header()
+            self.notify(f"cannot load torch: {event.worker.error}", severity="error", timeout=15)
+
+    # -- actions ---------------------------------------------------------------------------
+
+    def _show(self, view: str) -> bool:
+        try:
+            self.switch_mode(view)
+        except Exception as exc:  # noqa: BLE001 - a view that cannot be built must not end the app
+            self.notify(f"cannot open the {VIEWS[view]} view: {exc}", severity="error")
+            return False
+        return True
+
+    def action_show_view(self, view: str) -> None:
+        if view in VIEWS and view != self.current_mode and self._show(view):
+            self.settings.mode = view
+            self.save_settings()
+
+    def action_help(self) -> None:
+        from shakespeare_tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    async def action_quit(self) -> None:
+        """Stop a training run (it saves a resumable checkpoint), remember settings, exit."""
+        train = self._views.get("train")
+        if train is not None and train.training:
+            self.notify("stopping training…", timeout=2)
+            await train.stop_and_wait()
+        self.save_settings()
+        self.exit()
+
+    def save_settings(self) -> None:
+        self.settings.theme = self.theme
+        if self.settings.save(self.paths.settings_file) is False:
+            self.log.warning("could not save settings to", self.paths.settings_file)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for view, title in VIEWS.items():
+            yield SystemCommand(
+                f"{title} view", f"Show the {title} view", partial(self.action_show_view, view)
+            )
+        yield SystemCommand("Help", "Show the keys and what they do", self.action_help)
+        for binding in type(screen).BINDINGS:
+            if isinstance(binding, Binding) and binding.show and binding.description:
+                yield SystemCommand(
+                    binding.description,
+                    binding.tooltip or binding.description,
+                    partial(screen.run_action, binding.action),
+                )
+
+
+def make_app(
+    paths: Paths,
+    *,
+    trainer: Callable | None = None,
+    settings: AppSettings | None = None,
+    probe: Callable[[], tuple[str, str]] | None = None,
+) -> ShakespeareApp:
+    """The app over `paths`, with remembered settings unless `settings` is given.
+
+    `trainer` (default `core.engine.train`) and `probe` (the device label and type, default
+    `probe_device`) are injectable so tests run deterministic, scripted training.
+    """
+    if settings is None:
+        settings = AppSettings.load(paths.settings_file)
+    return ShakespeareApp(paths, settings, trainer or default_trainer, probe or probe_device)

@@ -1,0 +1,61 @@
+"""The help screen: what the keys do, in the view it was opened from."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Static
+
+ABOUT = (
+    "Train a character-level LSTM on Shakespeare and watch it learn; then make it write.\n"
+    "Every action is also in the command palette (ctrl+p)."
+)
+
+
+def _rows(app, bindings) -> list[tuple[str, str]]:
+    """(keys as the footer shows them, what they do) for each described binding."""
+    rows = []
+    for binding in bindings:
+        if not isinstance(binding, Binding) or not binding.description:
+            continue
+        keys = ", ".join(
+            app.get_key_display(replace(binding, key=key.strip())) for key in binding.key.split(",")
+        )
+        rows.append((keys, binding.tooltip or binding.description))
+    return rows
+
+
+class HelpScreen(ModalScreen):
+    """Keys of the app and of the view underneath; escape, ? or f1 closes it."""
+
+    BINDINGS = [
+        Binding(
+            "escape,question_mark,f1", "dismiss", "Close", id="help.close", tooltip="Close the help"
+        ),
+    ]
+
+    def __init__(self, view: Screen | None = None, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._view = view
+
+    def compose(self) -> ComposeResult:
+        sections = [("Everywhere", _rows(self.app, type(self.app).BINDINGS))]
+        if self._view is not None:
+            name = type(self._view).__name__.removesuffix("Screen")
+            sections.append((f"{name} view", _rows(self.app, type(self._view).BINDINGS)))
+        width = max((len(keys) for _, rows in sections for keys, _ in rows), default=8) + 3
+        text = Text()
+        for title, rows in sections:
+            text.append(f"{title}\n", style="bold underline")
+            for keys, what in rows:
+                text.append(keys.ljust(width), style="bold")
+                text.append(f"{what}\n")
+            text.append("\n")
+        with VerticalScroll(id="help-box"):
+            yield Static(Text.assemble(("shakespeare-tui\n", "bold"), ABOUT, "\n"), id="help-about")
+            yield Static(text, id="help-keys")

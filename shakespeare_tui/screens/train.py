@@ -1,0 +1,261 @@
+"""The Train view: settings, a live loss curve, progress, and each epoch's sample.
+
+`s` starts a run (or resumes the selected one), stops it after the current step with a
+resumable `last.pt`, and resumes it again. Training runs in a thread worker that talks to the
+UI only through `post_message`; its stop signal is the worker's `cancelled_event`, which
+Textual also sets when the app shuts down, so the engine never outlives the app.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Header
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from shakespeare_tui.core.errors import UserError
+from shakespeare_tui.core.events import (
+    CheckpointFailed,
+    CheckpointSaved,
+    EpochEnded,
+    StepLogged,
+    TrainingFinished,
+    TrainingStarted,
+)
+from shakespeare_tui.core.paths import Paths
+from shakespeare_tui.core.runs import LAST, list_runs, resolve_checkpoint
+from shakespeare_tui.messages import CheckpointsChanged, HeaderInfo, TorchReady, TrainingEvent
+from shakespeare_tui.settings import TrainSettings
+from shakespeare_tui.widgets.loss_chart import LossChart
+from shakespeare_tui.widgets.train_form import TrainForm, build_config
+from shakespeare_tui.widgets.train_progress import SamplesLog, TrainProgress
+
+STOP_WAIT_S = 15.0  # the engine returns within one step; a big model on a slow CPU takes a while
+
+
+class TrainScreen(Screen):
+    """Train a model and watch it learn."""
+
+    AUTO_FOCUS = "#samples"  # not an Input, so single-letter keys work at once
+    BINDINGS = [
+        Binding(
+            "s",
+            "toggle_training",
+            "Start/stop",
+            id="train.toggle",
+            tooltip="Start training, stop it (saving a resumable checkpoint), or resume",
+        ),
+        Binding(
+            "b",
+            "toggle_bits",
+            "Bits/nats",
+            id="train.bits",
+            tooltip="Show the loss in bits or nats per character",
+        ),
+        Binding(
+            "escape",
+            "leave_input",
+            "Leave field",
+            show=False,
+            id="train.leave_input",
+            tooltip="Move focus out of the settings field",
+        ),
+    ]
+
+    def __init__(self, paths: Paths, settings: TrainSettings, trainer, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.paths = paths
+        self.settings = settings
+        self.trainer = trainer
+        self.device_type: str | None = None
+        self._worker: Worker | None = None
+        self._run_name: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="train-body"):
+            yield TrainForm(self.settings, id="train-form")
+            with Vertical(id="train-main"):
+                yield LossChart(id="loss-chart")
+                yield TrainProgress(id="train-progress")
+                yield SamplesLog(id="samples")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.refresh_runs(self.settings.run or None)
+        self._post_header()
+
+    # -- state -----------------------------------------------------------------------------
+
+    @property
+    def training(self) -> bool:
+        """Whether a training thread is running (it may be stopping)."""
+        return self._worker is not None and self._worker.state in (
+            WorkerState.PENDING,
+            WorkerState.RUNNING,
+        )
+
+    def refresh_runs(self, selected: str | None = None) -> None:
+        self.query_one(TrainForm).set_runs(list_runs(self.paths), selected)
+
+    def _post_header(self) -> None:
+        s = self.settings
+        if s.preset == "auto" and self.device_type is None:
+            model = "auto preset"
+        else:
+            model = f"{s.preset} · {build_config(s, self.device_type).model.summary}"
+        self.app.post_message(HeaderInfo(s.corpus, model))
+
+    # -- actions ---------------------------------------------------------------------------
+
+    def action_leave_input(self) -> None:
+        """Escape from a settings field (or dropdown) back to the log, so keys are commands."""
+        focused = self.focused
+        if focused is not None and self.query_one(TrainForm) in focused.ancestors:
+            self.query_one(SamplesLog).focus()
+
+    def action_toggle_bits(self) -> None:
+        chart = self.query_one(LossChart)
+        chart.bits = not chart.bits
+
+    def action_toggle_training(self) -> None:
+        if self.training:
+            self.request_stop()
+        else:
+            self.start_training()
+
+    def request_stop(self) -> None:
+        """Ask the engine to stop after the current step; it saves a resumable last.pt."""
+        if self.training and self._worker is not None:
+            self._worker.cancelled_event.set()
+            self.query_one(TrainProgress).status("stopping after this step…")
+
+    async def stop_and_wait(self, timeout: float = STOP_WAIT_S) -> None:
+        """Stop training and wait (without blocking the UI) until the engine has returned."""
+        worker = self._worker
+        if worker is None or not self.training:
+            return
+        worker.cancelled_event.set()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(asyncio.shield(worker.wait()), timeout)
+
+    def start_training(self) -> None:
+        form = self.query_one(TrainForm)
+        invalid = form.first_invalid()
+        if invalid is not None:
+            label, why = invalid
+            self.notify(f"{label}: {why}", title="Cannot start", severity="error")
+            return
+        self.settings = self.app.settings.train = form.values(self.settings)
+        run = form.selected_run
+        if run is not None:
+            try:
+                checkpoint = resolve_checkpoint(run, self.paths, prefer=LAST)
+            except UserError as exc:
+                self.notify(str(exc), title="Cannot resume", severity="error")
+                return
+            self._start(None, str(checkpoint), form.resume_overrides())
+        else:
+            self._start(self.settings, None, None)
+
+    def _start(self, settings: TrainSettings | None, resume: str | None, overrides) -> None:
+        self.query_one(TrainForm).set_running(True)
+        self.query_one(TrainProgress).status("starting…")
+        if resume is None or self.settings.run != self._run_name:
+            self.query_one(LossChart).clear()
+            self.query_one(SamplesLog).clear()
+        self.app.save_settings()
+        self._worker = self._train(settings, resume, overrides)
+
+    @work(thread=True, exclusive=True, group="train", exit_on_error=False)
+    def _train(self, settings: TrainSettings | None, resume: str | None, overrides):
+        worker = get_current_worker()
+        config = None
+        if settings is not None:
+            config = build_config(settings, self._device_type_now(settings))
+        return self.trainer(
+            config,
+            self.paths,
+            on_event=lambda event: self.post_message(TrainingEvent(event)),
+            stop=worker.cancelled_event,
+            resume=resume,
+            resume_overrides=overrides,
+        )
+
+    def _device_type_now(self, settings: TrainSettings) -> str | None:
+        """The device type the "auto" preset resolves on (in the worker: torch may load here)."""
+        if settings.preset != "auto":
+            return None
+        if self.device_type is not None and settings.device == "auto":
+            return self.device_type
+        from shakespeare_tui.core.device import resolve_device
+
+        return resolve_device(settings.device).type
+
+    # -- events ----------------------------------------------------------------------------
+
+    def on_torch_ready(self, message: TorchReady) -> None:
+        self.device_type = message.device_type
+        self.query_one(TrainForm).set_device_type(message.device_type)
+        self._post_header()
+
+    @on(TrainForm.Changed)
+    def _form_changed(self) -> None:
+        self.settings = self.query_one(TrainForm).values(self.settings)
+        self.app.settings.train = self.settings
+        self._post_header()
+
+    def on_training_event(self, message: TrainingEvent) -> None:
+        event = message.event
+        chart = self.query_one(LossChart)
+        progress = self.query_one(TrainProgress)
+        if isinstance(event, TrainingStarted):
+            self._run_name = event.run_name
+            if event.resumed:
+                chart.clear()
+                chart.load_history(event.history)
+            progress.started(event)
+            self.app.post_message(HeaderInfo(event.corpus, event.model_summary))
+            for note in event.notes:
+                self.notify(note)
+        elif isinstance(event, StepLogged):
+            chart.add_step(event.step, event.train_loss)
+            progress.step(event)
+        elif isinstance(event, EpochEnded):
+            chart.add_epoch(event.step, event.val_loss, event.epoch)
+            progress.epoch(event)
+            self.query_one(SamplesLog).add_sample(event)
+        elif isinstance(event, CheckpointSaved):
+            self.app.post_message(CheckpointsChanged(event.path))
+        elif isinstance(event, CheckpointFailed):
+            self.notify(event.message, severity="warning")
+        elif isinstance(event, TrainingFinished):
+            progress.finished(event)
+            if event.reason in ("diverged", "out-of-memory", "error"):
+                self.notify(event.message, title="Training failed", severity="error", timeout=10)
+            elif event.reason != "stopped":
+                self.notify(event.message, title="Training finished")
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "train" or event.worker is not self._worker:
+            return
+        if event.state == WorkerState.ERROR:
+            error = event.worker.error
+            text = (
+                str(error) if isinstance(error, UserError) else f"{type(error).__name__}: {error}"
+            )
+            text = (text.splitlines() or ["training failed"])[0]
+            self.query_one(TrainProgress).status(f"failed: {text}")
+            self.notify(text, title="Training failed", severity="error", timeout=10)
+        if event.state in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
+            self.query_one(TrainForm).set_running(False)
+            if self.is_attached:
+                self.refresh_runs(self._run_name)
+                self.settings = self.query_one(TrainForm).values(self.settings)
+                self.app.settings.train = self.settings
