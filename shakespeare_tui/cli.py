@@ -268,6 +268,31 @@ def _train(args, paths) -> int:
         signal.signal(signal.SIGTERM, previous[1])
 
 
+# Train options a resume cannot change: the run keeps its corpus, model and optimiser.
+_FIXED_ON_RESUME = (
+    "corpus cell embed hidden layers dropout batch_size seq_len lr schedule clip bf16 "
+    "val_fraction seed"
+).split()
+
+
+def _refuse_fixed_on_resume(args) -> None:
+    """Say that a flag cannot apply to a resumed run rather than silently ignore it."""
+    from shakespeare_tui.core.errors import UserError
+
+    fixed = ["--preset"] if args.preset != "auto" else []
+    fixed += [
+        f"--{name.replace('_', '-')}"
+        for name in _FIXED_ON_RESUME
+        if getattr(args, name) is not None
+    ]
+    if fixed:
+        raise UserError(
+            f"{', '.join(fixed)} cannot change when resuming (the run keeps its settings); "
+            "a resume takes --epochs, --patience, --max-steps, --max-minutes, --device, "
+            "--threads and --log-every"
+        )
+
+
 def _run_training(args, paths, stop: threading.Event) -> int:
     from shakespeare_tui.core.engine import train
     from shakespeare_tui.core.runs import LAST, resolve_checkpoint
@@ -288,6 +313,7 @@ def _run_training(args, paths, stop: threading.Event) -> int:
         }
         overrides = {k: v for k, v in overrides.items() if v is not None}
         checkpoint = resolve_checkpoint(args.resume, paths, prefer=LAST)
+        _refuse_fixed_on_resume(args)
         config, resume = None, checkpoint
     else:
         config, resume, overrides = _train_config(args), None, None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import (
@@ -27,7 +29,8 @@ class ConsoleReporter:
     """Turns training events into terminal output; call it with each event."""
 
     def __init__(self, quiet: bool = False, console: Console | None = None):
-        self.console = console or Console(stderr=False, highlight=False)
+        # soft_wrap: piped output keeps whole lines (rich would hard-wrap at 80 columns).
+        self.console = console or Console(highlight=False, soft_wrap=True)
         self.quiet = quiet
         self.progress = Progress(
             TextColumn("[bold]epoch {task.fields[epoch]}[/]"),
@@ -77,7 +80,7 @@ class ConsoleReporter:
             )
             for note in event.notes:
                 print_(f"[yellow]{escape(note)}[/]")
-            print_(f"[dim]{event.run_dir}[/]")
+            print_(f"[dim]{escape(event.run_dir)}[/]")
             self._bar(event.epoch + 1, event.steps_per_epoch, 0)
         elif isinstance(event, StepLogged):
             if self.task is None:
@@ -103,11 +106,13 @@ class ConsoleReporter:
                 self._bar(event.epoch + 1, self.progress.tasks[0].total or 1, 0)
         elif isinstance(event, CheckpointSaved):
             if event.kind == "best":
-                print_(f"[dim]saved {event.path}[/]")
+                print_(f"[dim]saved {escape(event.path)}[/]")
         elif isinstance(event, CheckpointFailed):
             print_(f"[red]{escape(event.message)}[/] (the previous checkpoint is intact)")
         elif isinstance(event, TrainingFinished):
             style = "red" if event.reason in ("diverged", "out-of-memory") else "bold"
             print_(f"[{style}]{escape(event.message)}[/]")
             if event.last_checkpoint:
-                print_(f"[dim]resume: shakespeare-tui train --resume {event.run_dir}[/]")
+                print_(
+                    f"[dim]resume: shakespeare-tui train --resume {escape(shlex.quote(event.run_dir))}[/]"
+                )

@@ -245,12 +245,26 @@ class CheckpointInfo:
     resumable: bool = False
 
 
+def _check_outer_weights(data: dict, config: ModelConfig, name: str) -> None:
+    """The weights that depend on the vocabulary have its shape (cheap: no model is built)."""
+    weights = data.get("weights")
+    if not isinstance(weights, dict):
+        raise CheckpointError(f"{name} has no weights")
+    v = config.vocab_size
+    for key, need in (("embed.weight", (v, config.embed)), ("head.weight", (v, config.hidden))):
+        got = weights.get(key)
+        shape = tuple(got.shape) if isinstance(got, torch.Tensor) else "missing"
+        if shape != need:
+            raise CheckpointError(f"{name}: weight {key} is {shape}, but its config needs {need}")
+
+
 def read_info(path: Path) -> CheckpointInfo:
     """A checkpoint's summary, or `ok=False` with the reason; never raises for a bad file."""
     path = Path(path)
     try:
         data = _read(path, mmap=True)
         config, _ = _model_config(data, path.name)
+        _check_outer_weights(data, config, path.name)
     except CheckpointError as exc:
         return CheckpointInfo(path=str(path), ok=False, error=str(exc))
     progress = data.get("progress") or {}

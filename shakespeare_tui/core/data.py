@@ -89,7 +89,9 @@ class TextData:
         y = self.val[1 : streams * length + 1].view(streams, length).long()
         was_training = model.training
         model.eval()
-        total = torch.zeros((), device=self.device, dtype=torch.float64)
+        # Apple's MPS has no float64; float32 sums of a few thousand chunk losses are plenty.
+        wide = torch.float32 if self.device.type == "mps" else torch.float64
+        total = torch.zeros((), device=self.device, dtype=wide)
         state = None
         for start in range(0, length, VAL_CHUNK):
             with autocast():

@@ -28,10 +28,11 @@ from shakespeare_tui.core.checkpoint import (
     atomic_write,
     build_payload,
     load_checkpoint,
+    remove_stale_temps,
     save_checkpoint,
 )
 from shakespeare_tui.core.config import TrainConfig, apply_preset
-from shakespeare_tui.core.corpus import Corpus, load_corpus
+from shakespeare_tui.core.corpus import NAMED_CORPORA, Corpus, load_corpus
 from shakespeare_tui.core.data import TextData
 from shakespeare_tui.core.errors import UserError
 from shakespeare_tui.core.events import (
@@ -114,6 +115,9 @@ class _Run:
         config = resolve_preset(config, self.device)
 
         self.corpus: Corpus = corpus or load_corpus(config.corpus, self.paths.cache)
+        if checkpoint is None and corpus is None and config.corpus not in NAMED_CORPORA:
+            # A file is recorded by its absolute path, so a resume finds it from any folder.
+            config = replace(config, corpus=self.corpus.source)
         if checkpoint is not None:
             self.vocab = checkpoint.vocab
             expected = (checkpoint.payload.get("corpus") or {}).get("checksum")
@@ -164,6 +168,7 @@ class _Run:
             "finished": None,
         }
         self.history: list[dict] = []
+        self.resumed = checkpoint is not None
         if checkpoint is not None:
             self._restore(checkpoint)
             self.run_dir = self._resume_dir(Path(resume), run_name)
@@ -187,7 +192,16 @@ class _Run:
         self.model.load_state_dict(checkpoint.model.state_dict())
         resume = checkpoint.payload["resume"]
         self.optimizer.load_state_dict(resume["optimizer"])
-        self.data.set_rng_state(resume["data_rng"])
+        try:
+            self.data.set_rng_state(resume["data_rng"])
+        except (RuntimeError, TypeError):
+            # Saved on another kind of device (a GPU run resumed on the CPU): its batch stream
+            # cannot continue here, so a fresh one starts, still seeded.
+            step = int(checkpoint.payload["progress"].get("step", 0))
+            self.data.generator.manual_seed(self.config.seed + step)
+            self.notes.append(
+                "resumed on another kind of device: training continues, but not bit for bit"
+            )
         torch.set_rng_state(resume["torch_rng"])
         if self.device.type == "cuda" and resume.get("cuda_rng") is not None:
             torch.cuda.set_rng_state(resume["cuda_rng"], self.device)
@@ -203,9 +217,12 @@ class _Run:
         folder = resume.parent if resume.is_file() else resume
         if (folder / "config.json").is_file() and not run_name:
             return folder
-        return self.paths.runs / (
-            check_run_name(run_name) if run_name else new_run_name(self.config.preset)
-        )
+        name = check_run_name(run_name) if run_name else new_run_name(self.config.preset)
+        target = self.paths.runs / name
+        same = target.is_dir() and folder.is_dir() and target.samefile(folder)
+        if not same and target.exists() and any(target.iterdir()):
+            raise UserError(f"run {name} already exists; choose another --run name")
+        return target
 
     # -- files -----------------------------------------------------------------------------
 
@@ -395,12 +412,13 @@ class _Run:
 
     def run(self) -> TrainingFinished:
         with self.lock:
+            remove_stale_temps(self.run_dir)  # half-written files of a killed process
             return self._run()
 
     def _run(self) -> TrainingFinished:
         config, p = self.config, self.progress
         self.saved: dict[str, str] = {}
-        resumed = p["step"] > 0 or p["epoch"] > 0
+        resumed = self.resumed  # even from step 0: epoch 0 is in the checkpoint's history
         history = tuple(self._trim_metrics()) if resumed else ()
         if not resumed:
             (self.run_dir / "metrics.jsonl").write_text("")
@@ -427,6 +445,7 @@ class _Run:
         self.elapsed_before = p["elapsed_s"]
         self.t_start = time.perf_counter()
         self.val_seconds = 0.0
+        self.first_step = p["step"]
         reason = None
         try:
             if not resumed:
@@ -439,6 +458,21 @@ class _Run:
         p["elapsed_s"] = self._elapsed()
         return self._finish(reason)
 
+    def _end_reason(self) -> str | None:
+        """Why the run ends before the next step, if it does (checked before every step)."""
+        config, p = self.config, self.progress
+        if p["epoch"] >= config.epochs:
+            return "completed"
+        if p["stale_epochs"] >= config.patience:
+            return "early-stopped"
+        if self.stop.is_set():
+            return "stopped"
+        if config.max_steps and p["step"] >= config.max_steps:
+            return "max-steps"
+        if config.max_minutes and self._elapsed() >= config.max_minutes * 60:
+            return "max-minutes"
+        return None
+
     def _loop(self) -> str:
         config, p, model, data = self.config, self.progress, self.model, self.data
         model.train()
@@ -449,16 +483,18 @@ class _Run:
         calib_t = None
         first_step = p["step"]
         while True:
-            if p["epoch"] >= config.epochs:
-                return "completed"
-            if p["stale_epochs"] >= config.patience:
-                return "early-stopped"
-            if self.stop.is_set():
-                return "stopped"
-            if config.max_steps and p["step"] >= config.max_steps:
-                return "max-steps"
-            if config.max_minutes and self._elapsed() >= config.max_minutes * 60:
-                return "max-minutes"
+            reason = self._end_reason()
+            if reason:
+                if pending_n:  # log the steps since the last progress log: they count too
+                    mean = pending.item() / pending_n
+                    if not math.isfinite(mean):
+                        return "diverged"
+                    p["epoch_loss_sum"] += mean * pending_n
+                    speed = (p["step"] - last_log_step) / max(
+                        time.perf_counter() - last_log_t, 1e-9
+                    )
+                    self._log_step(mean, self.optimizer.param_groups[0]["lr"], speed)
+                return reason
             lr = learning_rate(config, p["step"], p["schedule_steps"])
             for group in self.optimizer.param_groups:
                 group["lr"] = lr
@@ -532,12 +568,13 @@ class _Run:
 
     def _finish(self, reason: str) -> TrainingFinished:
         p, config = self.progress, self.config
-        if reason in ("max-steps", "max-minutes", "stopped") and p["epoch_step"] > 0:
-            if reason != "stopped":  # a budget end validates what it has, like an early stop
-                partial_loss = (
-                    p["epoch_loss_sum"] / p["epoch_step"] if p["epoch_loss_sum"] else None
-                )
-                self._end_epoch(partial_loss, partial=True)
+        # A budget end validates what it has, like an early stop (once: a resume that ends at
+        # once, its budget already spent, adds nothing).
+        trained = p["step"] > self.first_step
+        if reason in ("max-steps", "max-minutes") and p["epoch_step"] > 0 and trained:
+            partial_loss = p["epoch_loss_sum"] / p["epoch_step"] if p["epoch_loss_sum"] else None
+            if self._end_epoch(partial_loss, partial=True) == "diverged":
+                reason = "diverged"  # keep the last good checkpoint
         if reason in ("max-steps", "max-minutes", "stopped"):
             p["finished"] = None if reason == "stopped" else reason
             self._save("last", self.history[-1]["val_loss"] if self.history else None)

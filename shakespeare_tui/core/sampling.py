@@ -81,6 +81,8 @@ def generate(
     state = stepper.initial_state()
     logits = None
     for char in settings.prompt or default_start(vocab):
+        if stop is not None and stop.is_set():  # a long prompt takes seconds to read
+            return
         logits, state = stepper.step(vocab._index[char], state)
     for _ in range(settings.length):
         if stop is not None and stop.is_set():

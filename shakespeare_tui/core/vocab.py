@@ -31,12 +31,18 @@ class Vocabulary:
     def encode(self, text: str) -> np.ndarray:
         """Codes as the smallest integer type that holds them (a 200 MB corpus stays 200 MB)."""
         dtype = np.uint8 if len(self.chars) <= 256 else np.int32
-        if len(self.chars) <= 256 and text.isascii():
+        if len(self.chars) <= 256 and text.isascii() and self.chars.isascii():
             # Fast path: a byte lookup table instead of a Python loop over millions of characters.
             table = np.zeros(128, dtype=np.uint8)
+            known = np.zeros(128, dtype=bool)
             for i, c in enumerate(self.chars):
-                table[ord(c)] = i
-            return table[np.frombuffer(text.encode("ascii"), dtype=np.uint8)]
+                table[ord(c)], known[ord(c)] = i, True
+            points = np.frombuffer(text.encode("ascii"), dtype=np.uint8)
+            if not known[points].all():
+                raise ValueError(
+                    f"text has characters outside the vocabulary: {self.unknown(text)[:8]}"
+                )
+            return table[points]
         # General path: code points as uint32, then a binary search in the sorted vocabulary
         # (Python sorts strings by code point), vectorised rather than a loop per character.
         points = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)

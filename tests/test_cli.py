@@ -1,0 +1,331 @@
+"""The headless CLI: train, generate, runs and export, and one-line refusals (exit 2) for bad
+input. Most tests call `main()` in-process; a few run `python -m shakespeare_tui` end to end."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from shakespeare_tui.cli import EXIT_OK, EXIT_USAGE, main
+
+TRAIN = ["train", "--preset", "tiny", "--threads", "1", "--no-bf16", "--quiet"]
+
+
+@pytest.fixture(autouse=True)
+def wide_console(monkeypatch):
+    """rich wraps at 80 columns when output is captured; long temp paths would wrap."""
+    monkeypatch.setenv("COLUMNS", "250")
+
+
+def cli(capsys, *args) -> tuple[int, str, str]:
+    capsys.readouterr()
+    try:
+        code = main([str(a) for a in args])
+    except SystemExit as exc:  # argparse's usage errors exit from parse_args
+        code = exc.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_one_line_error(code: int, err: str, *words: str) -> None:
+    assert code == EXIT_USAGE, err
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("shakespeare-tui")
+    assert "Traceback" not in err
+    for word in words:
+        assert word in err
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory, corpus_file) -> Path:
+    """A data dir with one run "r": the tiny preset, 30 steps (mid epoch 1)."""
+    home = tmp_path_factory.mktemp("cli") / "home"
+    code = main(
+        TRAIN
+        + ["--corpus", str(corpus_file), "--max-steps", "30", "--run", "r"]
+        + ["--data-dir", str(home)]
+    )
+    assert code == EXIT_OK
+    return home
+
+
+# ---------------------------------------------------------------- train
+
+
+def test_train_creates_the_run_folder(home):
+    run = home / "runs" / "r"
+    for name in ("config.json", "metrics.jsonl", "samples.txt", "best.pt", "last.pt"):
+        assert (run / name).is_file(), name
+    assert not (run / ".lock").exists()
+    config = json.loads((run / "config.json").read_text())
+    assert config["train"]["max_steps"] == 30 and config["train"]["preset"] == "tiny"
+
+
+def test_metrics_have_step_and_epoch_records(home):
+    records = [json.loads(line) for line in (home / "runs" / "r" / "metrics.jsonl").open()]
+    steps = [r for r in records if r["kind"] == "step"]
+    epochs = [r for r in records if r["kind"] == "epoch"]
+    assert [r["step"] for r in steps] == [10, 20, 30]
+    for record in steps:
+        assert {"step", "epoch", "train_loss", "chars_per_sec", "elapsed_s"} <= record.keys()
+        assert record["epoch"] == 1 and record["chars_per_sec"] > 0
+    assert [r["epoch"] for r in epochs] == [0, 1]  # before training, then the partial epoch 1
+    assert all(isinstance(r["val_loss"], float) for r in epochs)
+    assert epochs[-1]["partial"] and epochs[-1]["val_loss"] < epochs[0]["val_loss"]
+
+
+def test_train_prints_progress_and_the_outcome(capsys, corpus_file, tmp_path):
+    code, out, err = cli(
+        capsys, *TRAIN, "--corpus", corpus_file, "--max-steps", "12", "--run", "x",
+        "--data-dir", tmp_path,
+    )  # fmt: skip
+    assert code == EXIT_OK, err
+    assert "run x" in out and "reached 12 steps" in out
+    assert err == ""
+    # The printed hint works as printed.
+    hint = next(line for line in out.splitlines() if line.startswith("resume: "))
+    command = hint.removeprefix("resume: shakespeare-tui ").split()
+    code, out, err = cli(capsys, *command, "--max-steps", "20", "--quiet", "--data-dir", tmp_path)
+    assert code == EXIT_OK, err
+    assert "resuming x at epoch 0, step 12" in out and "reached 20 steps" in out
+
+
+def test_train_restores_the_signal_handlers(capsys, corpus_file, tmp_path):
+    before = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+    cli(capsys, *TRAIN, "--corpus", corpus_file, "--max-steps", "1", "--data-dir", tmp_path)
+    assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before
+
+
+def test_max_steps_counts_steps_before_a_resume(capsys, home, tmp_path):
+    data = tmp_path / "home"
+    shutil.copytree(home, data)
+    metrics = data / "runs" / "r" / "metrics.jsonl"
+    before = metrics.read_text()
+
+    code, out, err = cli(
+        capsys, "train", "--resume", "r", "--max-steps", "30", "--quiet", "--data-dir", data
+    )
+    assert code == EXIT_OK, err
+    assert "resuming r at epoch 0, step 30" in out and "reached 30 steps" in out
+    assert metrics.read_text() == before  # no step taken, nothing validated again
+
+    code, out, err = cli(
+        capsys, "train", "--resume", "r", "--max-steps", "45", "--quiet", "--data-dir", data
+    )
+    assert code == EXIT_OK, err
+    assert "reached 45 steps" in out
+    steps = [json.loads(line)["step"] for line in metrics.open() if '"kind": "step"' in line]
+    assert steps == [10, 20, 30, 35, 40, 45]
+
+
+# ---------------------------------------------------------------- generate, runs, export
+
+
+def test_generate_replays_with_the_same_seed(capsys, home):
+    args = ["generate", "--checkpoint", "r", "--seed", "1", "--length", "120", "--data-dir", home]
+    code, first, err = cli(capsys, *args)
+    assert code == EXIT_OK and err.strip() == "seed 1 (replay with --seed 1)"
+    assert len(first) == 121  # the text and a final newline
+    code, second, _ = cli(capsys, *args)
+    assert second == first
+    code, other, _ = cli(capsys, *args[:3], "--seed", "2", *args[5:])
+    assert other != first
+
+
+def test_generate_reports_a_drawn_seed_that_replays(capsys, home):
+    code, first, err = cli(
+        capsys, "generate", "--checkpoint", "r", "--length", "80", "--data-dir", home
+    )
+    assert code == EXIT_OK
+    seed = err.split()[1]
+    _, again, _ = cli(
+        capsys,
+        "generate",
+        "--checkpoint",
+        "r",
+        "--length",
+        "80",
+        "--seed",
+        seed,
+        "--data-dir",
+        home,
+    )
+    assert again == first
+
+
+def test_generate_starts_with_the_prompt(capsys, home):
+    code, out, _ = cli(
+        capsys, "generate", "--checkpoint", home / "runs" / "r" / "last.pt", "--prompt", "Love ",
+        "--temperature", "0", "--length", "30", "--data-dir", home,
+    )  # fmt: skip
+    assert code == EXIT_OK and out.startswith("Love ") and len(out) == len("Love ") + 31
+
+
+def test_generate_uses_the_bundled_checkpoint_by_default(capsys, tmp_path):
+    from shakespeare_tui.core.runs import bundled_checkpoint
+
+    if not bundled_checkpoint().is_file():
+        pytest.skip("no bundled checkpoint in this checkout")
+    args = ["generate", "--length", "60", "--seed", "2", "--data-dir", tmp_path]
+    code, first, err = cli(capsys, *args)
+    assert code == EXIT_OK, err
+    assert len(first) == 61 and cli(capsys, *args)[1] == first
+
+
+def test_runs_lists_the_run(capsys, home):
+    code, out, err = cli(capsys, "runs", "--data-dir", home)
+    assert code == EXIT_OK, err
+    line = next(line for line in out.splitlines() if line.startswith("r "))
+    assert "LSTM E16/H32" in line
+
+
+def test_export_fp32_generates_the_same_text(capsys, home, tmp_path):
+    target = tmp_path / "small.pt"
+    code, out, err = cli(capsys, "export", "r", target, "--fp32", "--data-dir", home)
+    assert code == EXIT_OK, err
+    args = ["--seed", "3", "--length", "100", "--data-dir", home]
+    _, original, _ = cli(capsys, "generate", "--checkpoint", "r", *args)
+    _, exported, _ = cli(capsys, "generate", "--checkpoint", target, *args)
+    assert exported == original
+    code, _, err = cli(capsys, "train", "--resume", target, "--data-dir", home)
+    assert_one_line_error(code, err, "no training state")
+
+
+# ---------------------------------------------------------------- one-line refusals
+
+
+@pytest.fixture
+def bad_files(tmp_path) -> dict[str, Path]:
+    files = {
+        "non-utf8": b"Shall I compare thee\n\xff\xfe to a summer's day?\n",
+        "empty": b"",
+        "short": b"Shall I compare thee to a summer's day?\n",
+    }
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    (tmp_path / "folder").mkdir()
+    return {name: tmp_path / name for name in [*files, "folder"]}
+
+
+@pytest.mark.parametrize(
+    "case, args, words",
+    [
+        ("missing corpus", ["--corpus", "{tmp}/nope.txt"], ["not found"]),
+        ("directory", ["--corpus", "{tmp}/folder"], ["directory"]),
+        ("non-UTF-8", ["--corpus", "{tmp}/non-utf8"], ["UTF-8"]),
+        ("empty", ["--corpus", "{tmp}/empty"], ["empty"]),
+        ("too short", ["--corpus", "{tmp}/short"], ["characters"]),
+        ("bad lr", ["--corpus", "{corpus}", "--lr", "abc"], ["--lr", "abc"]),
+        ("zero epochs", ["--corpus", "{corpus}", "--epochs", "0"], ["--epochs"]),
+        ("lr too big", ["--corpus", "{corpus}", "--lr", "50"], ["learning rate"]),
+        ("no cuda", ["--corpus", "{corpus}", "--device", "cuda"], ["CUDA"]),
+        ("bad device", ["--corpus", "{corpus}", "--device", "tpu"], ["device"]),
+        ("bad run name", ["--corpus", "{corpus}", "--run", "../up"], ["run name"]),
+    ],
+)
+def test_train_refuses_bad_input_in_one_line(
+    capsys, bad_files, corpus_file, tmp_path, case, args, words
+):
+    args = [a.format(tmp=tmp_path, corpus=corpus_file) for a in args]
+    code, _, err = cli(capsys, *TRAIN, *args, "--data-dir", tmp_path / "home")
+    assert_one_line_error(code, err, *words)
+    runs = tmp_path / "home" / "runs"
+    assert not runs.exists() or not any(runs.iterdir())  # no half-made run folder
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["--temperature", "-1"], ["temperature"]),
+        (["--temperature", "nan"], ["--temperature"]),
+        (["--top-k", "0"], ["top-k"]),
+        (["--length", "0"], ["length"]),
+        (["--seed", "-3"], ["--seed"]),
+        (["--prompt", "Shall I ☃"], ["prompt", "☃"]),
+        (["--checkpoint", "nonexistent"], ["nonexistent"]),
+    ],
+)
+def test_generate_refuses_bad_input_in_one_line(capsys, home, args, words):
+    code, out, err = cli(capsys, "generate", "--checkpoint", "r", *args, "--data-dir", home)
+    assert_one_line_error(code, err, *words)
+    assert out == ""
+
+
+def test_generate_refuses_a_truncated_checkpoint(capsys, home, tmp_path):
+    data = (home / "runs" / "r" / "best.pt").read_bytes()
+    broken = tmp_path / "broken.pt"
+    broken.write_bytes(data[: len(data) // 2])
+    code, out, err = cli(capsys, "generate", "--checkpoint", broken, "--data-dir", home)
+    assert_one_line_error(code, err, "broken.pt", "truncated")
+    assert out == ""
+
+
+def test_resume_of_a_run_without_a_checkpoint(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    home = tmp_path / "home"
+    (home / "runs" / "empty").mkdir(parents=True)
+    code, _, err = cli(capsys, "train", "--resume", "empty", "--data-dir", home)
+    assert_one_line_error(code, err, "no checkpoint")
+    code, _, err = cli(capsys, "train", "--resume", "ghost", "--data-dir", home)
+    assert_one_line_error(code, err, "ghost")
+
+
+@pytest.mark.parametrize(
+    "args", [["--lr", "0.1"], ["--corpus", "other.txt"], ["--preset", "tiny"], ["--bf16"]]
+)
+def test_resume_refuses_settings_it_cannot_change(capsys, home, args):
+    code, out, err = cli(capsys, "train", "--resume", "r", *args, "--data-dir", home)
+    assert_one_line_error(code, err, args[0], "cannot change when resuming", "--max-steps")
+
+
+def test_unknown_command_and_option(capsys):
+    code, _, err = cli(capsys, "fly")
+    assert_one_line_error(code, err)
+    code, _, err = cli(capsys, "generate", "--colour", "red")
+    assert_one_line_error(code, err, "--colour")
+
+
+# ---------------------------------------------------------------- end to end, in a new process
+
+
+def run_cli(*args, home: Path) -> subprocess.CompletedProcess:
+    env = dict(os.environ, SHAKESPEARE_TUI_HOME=str(home))
+    env.pop("SHAKESPEARE_TUI_DEBUG", None)
+    return subprocess.run(
+        [sys.executable, "-m", "shakespeare_tui", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=180,
+    )
+
+
+def test_end_to_end_train_then_generate(corpus_file, tmp_path):
+    home = tmp_path / "home"
+    trained = run_cli(
+        *TRAIN, "--corpus", corpus_file, "--max-steps", "15", "--run", "e2e", home=home
+    )
+    assert trained.returncode == 0, trained.stderr
+    assert (home / "runs" / "e2e" / "best.pt").is_file()
+
+    generated = run_cli(
+        "generate", "--checkpoint", "e2e", "--seed", "4", "--length", "50", home=home
+    )
+    assert generated.returncode == 0, generated.stderr
+    assert len(generated.stdout) == 51
+    assert generated.stderr.strip() == "seed 4 (replay with --seed 4)"
+
+
+def test_end_to_end_refusal_is_one_line(tmp_path):
+    result = run_cli(*TRAIN, "--corpus", tmp_path / "missing.txt", home=tmp_path / "home")
+    assert result.returncode == 2
+    assert len(result.stderr.splitlines()) == 1 and "Traceback" not in result.stderr
+    assert "not found" in result.stderr
