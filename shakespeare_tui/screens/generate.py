@@ -21,7 +21,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.validation import Integer, Number
+from textual.validation import Integer, Length, Number
 from textual.widgets import Footer, Header, Input, Label, OptionList, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 
 MAX_TEMPERATURE = 2.0  # the app offers 0–2 (the core allows up to 10)
 MAX_LENGTH = 100_000
+MAX_PROMPT = 10_000  # the model reads a prompt a character at a time: ~1,500 a second on a CPU
 TEMPERATURE_STEP = 0.1
 CHUNK_SECONDS = 0.03  # the worker posts what it sampled every ~30 ms: ~33 updates a second
 CACHED_MODELS = 3  # loaded checkpoints kept, so a second `g` starts at once
@@ -80,7 +81,7 @@ class GenerationChunk(Message, bubble=False):
 class GenerationFinished(Message, bubble=False):
     """The stream ended: all characters were sampled, or it was stopped."""
 
-    def __init__(self, generation: int, seed: int, count: int, stopped: bool) -> None:
+    def __init__(self, generation: int, seed: int | None, count: int, stopped: bool) -> None:
         super().__init__()
         self.generation = generation
         self.seed = seed
@@ -203,7 +204,12 @@ class GenerateScreen(Screen):
         self._worker: Worker | None = None
         self._last_seed: int | None = None
         self._scanned = False
-        self._scan_id = 0  # bumped per scan; a slower, older scan's answer is dropped
+        self._scan_id = 0  # bumped per scan request; an out-of-date scan's answer is dropped
+        self._scanning: Worker | None = None
+        self._scan_again = False  # asked for while a scan ran: one more follows it
+        self._streamed = 0  # characters shown of the current stream
+        self._length = 0  # characters asked for
+        self._status_at = 0.0  # when the progress in the status line was last redrawn
 
     # -- layout ---------------------------------------------------------------------------
 
@@ -222,7 +228,12 @@ class GenerateScreen(Screen):
             "temperature": [Number(minimum=0, maximum=MAX_TEMPERATURE)],
             "top-k": [Integer(minimum=1)],
             "length": [Integer(minimum=1, maximum=MAX_LENGTH)],
-            "prompt": [],
+            "prompt": [
+                Length(
+                    maximum=MAX_PROMPT,
+                    failure_description=f"at most {MAX_PROMPT:,} characters",
+                )
+            ],
         }
         yield Header()
         with Horizontal(id="generate-body"):
@@ -259,26 +270,39 @@ class GenerateScreen(Screen):
         self._scan()
 
     def _scan(self) -> None:
-        self._scan_id += 1
-        self._scan_worker(self._scan_id)
+        """Scan in a worker; requests made while one runs are folded into one more scan.
 
-    @work(thread=True, exclusive=True, group="scan", exit_on_error=False)
+        A training run saves checkpoints every few tenths of a second with a tiny model, and
+        a scan reads every run's metrics: one scan at a time keeps the worker threads (which
+        `g` needs too) from filling up with scans that are out of date before they end.
+        """
+        self._scan_id += 1
+        if self._scanning is not None and not self._scanning.is_finished:
+            self._scan_again = True
+            return
+        self._scan_again = False
+        self._scanning = self._scan_worker(self._scan_id)
+
+    @work(thread=True, group="scan", exit_on_error=False)
     def _scan_worker(self, scan_id: int) -> None:
-        infos = dict(self._infos)  # a private copy: an older scan may still be running
+        infos = dict(self._infos)  # a private copy: swapped in whole when the scan is done
         entries = scan_checkpoints(self.paths, infos)
         self._infos = infos
         self.post_message(CheckpointsScanned(scan_id, entries))
 
     def on_checkpoints_scanned(self, message: CheckpointsScanned) -> None:
+        """Show the scan, highlighting the remembered checkpoint or else the default one.
+
+        `settings.checkpoint` holds only what the person chose (highlighted or generated
+        from), so an automatic choice follows the files: a best saved by training that goes on
+        becomes the preselected entry until the person picks one.
+        """
         if message.scan_id != self._scan_id:
             return
         picker = self.query_one(CheckpointPicker)
-        current = picker.selected_entry
-        wanted = current.key if current is not None else self.settings.checkpoint
-        key = default_key(message.entries, wanted)
-        picker.show_entries(message.entries, key)
-        if key is not None:
-            self.settings.checkpoint = key
+        key = default_key(message.entries, self.settings.checkpoint)
+        with self.prevent(OptionList.OptionHighlighted):  # not the person's choice
+            picker.show_entries(message.entries, key)
         self._scanned = True
 
     @on(OptionList.OptionHighlighted, "#picker")
@@ -369,9 +393,11 @@ class GenerateScreen(Screen):
         settings = self._read_form()
         if settings is None:
             return
+        self.settings.checkpoint = entry.key  # generated from: remembered from now on
         self._generation += 1
+        self._length = settings["length"]
         self._status(f"loading {entry.title}…")
-        self._worker = self._generate(self._generation, entry.path, settings)
+        self._worker = self._generate(self._generation, entry.path, entry.title, settings)
 
     def action_escape(self) -> None:
         if isinstance(self.focused, Input):
@@ -421,14 +447,22 @@ class GenerateScreen(Screen):
 
     # -- the generation worker ----------------------------------------------------------------
 
-    def _load(self, path: str):
+    def _load(self, path: str, title: str):
         """The vocabulary and stepper of a checkpoint, cached per file version."""
         import os
 
         from shakespeare_tui.core.checkpoint import load_checkpoint
+        from shakespeare_tui.core.errors import CheckpointError
         from shakespeare_tui.core.model import CharStepper
 
-        stat = os.stat(path)
+        try:
+            stat = os.stat(path)
+        except FileNotFoundError:
+            raise CheckpointError(
+                f"{title} no longer exists (deleted or moved); the list was refreshed"
+            ) from None
+        except OSError as exc:
+            raise CheckpointError(f"cannot read {title}: {exc.strerror or exc}") from None
         key = (path, stat.st_mtime_ns, stat.st_size)
         with self._models_lock:
             if key in self._models:
@@ -444,7 +478,7 @@ class GenerateScreen(Screen):
         return loaded
 
     @work(thread=True, exclusive=True, group="generate", exit_on_error=False)
-    def _generate(self, generation: int, path: str, form: dict) -> None:
+    def _generate(self, generation: int, path: str, title: str, form: dict) -> None:
         from shakespeare_tui.core.sampling import (
             SampleSettings,
             check_settings,
@@ -454,14 +488,17 @@ class GenerateScreen(Screen):
 
         stop = get_current_worker().cancelled_event
         settings = SampleSettings(**form)
-        vocab, stepper = self._load(path)
+        vocab, stepper = self._load(path, title)
         check_settings(settings, vocab)  # a SamplingError reaches the person as a notification
+        if stop.is_set():  # stopped while the model loaded: keep the text that is shown
+            self.post_message(GenerationFinished(generation, None, 0, True))
+            return
         settings = resolve_seed(settings)
         self.post_message(GenerationStarted(generation, settings.seed, settings.prompt))
         chars: list[str] = []
         probabilities: list[float] = []
         count = 0
-        last = time.monotonic()
+        last = float("-inf")  # the first character goes out at once: text starts without a wait
         for sampled in generate(stepper, vocab, settings, stop=stop):
             chars.append(sampled.char)
             probabilities.append(sampled.probability)
@@ -485,14 +522,32 @@ class GenerateScreen(Screen):
         output = self.query_one(GeneratedText)
         output.clear()
         output.append(message.prompt)
-        self._status(f"generating · seed {message.seed} · g or esc stops")
+        self._streamed = 0
+        self._status_at = 0.0
+        reading = f"reading the {len(message.prompt):,}-character prompt · "
+        self._status(
+            f"{reading if len(message.prompt) > 500 else 'generating · '}"
+            f"seed {message.seed} · g or esc stops"
+        )
 
     def on_generation_chunk(self, message: GenerationChunk) -> None:
-        if message.generation == self._generation:
-            self.query_one(GeneratedText).append(message.chars, message.probabilities)
+        if message.generation != self._generation:
+            return
+        self.query_one(GeneratedText).append(message.chars, message.probabilities)
+        self._streamed += len(message.chars)
+        now = time.monotonic()
+        if now - self._status_at >= 0.25:  # a long stream shows how far it is, 4 times a second
+            self._status_at = now
+            self._status(
+                f"generating · {self._streamed:,} of {self._length:,} · seed {self._last_seed}"
+                " · g or esc stops"
+            )
 
     def on_generation_finished(self, message: GenerationFinished) -> None:
         if message.generation != self._generation:
+            return
+        if message.seed is None:
+            self._status("stopped before the first character")
             return
         how = "stopped after" if message.stopped else "done:"
         self._status(
@@ -504,6 +559,8 @@ class GenerateScreen(Screen):
         if worker.group not in ("generate", "scan"):
             return
         event.stop()
+        if worker is self._scanning and worker.is_finished and self._scan_again:
+            self._scan()
         if event.state != WorkerState.ERROR:
             return
         from shakespeare_tui.core.errors import UserError
@@ -517,6 +574,7 @@ class GenerateScreen(Screen):
         if worker is self._worker:
             self._status(f"not generated: {text}")
         self._tell(text, title="Cannot generate", severity="error")
+        self._scan()  # the file may have changed or gone: show the list as it is now
 
     # -- status line --------------------------------------------------------------------------
 

@@ -109,11 +109,17 @@ def scan_checkpoints(paths: Paths, cache: InfoCache | None = None) -> list[Check
 
 
 def default_key(entries: list[CheckpointEntry], remembered: str = "") -> str | None:
-    """The remembered entry if it is still there, else the newest readable best, else any."""
+    """The entry to preselect: the remembered one if it is still listed, else the newest
+    readable best, else the bundled one, else the newest readable last, else the first.
+
+    A run stopped before its first epoch ended has only a last.pt with next to no training:
+    the bundled model writes far better text, so it comes before any last.
+    `entries` is in scan order (newest run first), so the first match is the newest.
+    """
     keys = [e.key for e in entries]
     if remembered and remembered in keys:
         return remembered
-    for wanted in (BEST, LAST, BUNDLED):
+    for wanted in (BEST, BUNDLED, LAST):
         for entry in entries:
             if entry.kind == wanted and entry.ok:
                 return entry.key
