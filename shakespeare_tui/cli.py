@@ -204,10 +204,11 @@ def _error(message: str) -> None:
 
 
 def _app(paths) -> int:
-    from shakespeare_tui.app import make_app
+    from shakespeare_tui.app import exit_process, make_app
 
-    make_app(paths).run()
-    return EXIT_OK
+    app = make_app(paths)
+    app.run()
+    return exit_process(app.return_code or EXIT_OK)  # skips the slow teardown of torch
 
 
 def _train_config(args):

@@ -9,8 +9,11 @@ from __future__ import annotations
 from textual.message import Message
 
 
-class TrainingEvent(Message):
-    """One of the engine's plain events (`core.events`), posted from the training thread."""
+class TrainingEvent(Message, bubble=False):
+    """One of the engine's plain events (`core.events`), posted from the training thread.
+
+    It stays with the Train view (nothing above it handles it), so it is not bubbled.
+    """
 
     def __init__(self, event: object) -> None:
         super().__init__()

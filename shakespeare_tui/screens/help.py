@@ -17,17 +17,34 @@ ABOUT = (
 )
 
 
+def key_names(app, binding: Binding) -> list[str]:
+    """Each key of a binding as the footer shows it; a `key_display` names the first key only
+    (`[` for "left_square_bracket,minus"), the others show as themselves."""
+    names = []
+    for i, key in enumerate(k.strip() for k in binding.key.split(",")):
+        shown = replace(binding, key=key, key_display=binding.key_display if i == 0 else None)
+        names.append(app.get_key_display(shown))
+    return list(dict.fromkeys(names))
+
+
 def _rows(app, bindings) -> list[tuple[str, str]]:
     """(keys as the footer shows them, what they do) for each described binding."""
     rows = []
     for binding in bindings:
         if not isinstance(binding, Binding) or not binding.description:
             continue
-        keys = ", ".join(
-            app.get_key_display(replace(binding, key=key.strip())) for key in binding.key.split(",")
-        )
-        rows.append((keys, binding.tooltip or binding.description))
+        rows.append((", ".join(key_names(app, binding)), binding.tooltip or binding.description))
     return rows
+
+
+def _builtin_rows(app) -> list[tuple[str, str]]:
+    """Textual's own keys that work in every view."""
+    palette = app.get_key_display(Binding(app.COMMAND_PALETTE_BINDING, "command_palette"))
+    tab = ", ".join(app.get_key_display(Binding(k, "")) for k in ("tab", "shift+tab"))
+    return [
+        (palette, "Open the command palette: every action, by name"),
+        (tab, "Move to the next or previous field"),
+    ]
 
 
 class HelpScreen(ModalScreen):
@@ -44,10 +61,12 @@ class HelpScreen(ModalScreen):
         self._view = view
 
     def compose(self) -> ComposeResult:
-        sections = [("Everywhere", _rows(self.app, type(self.app).BINDINGS))]
+        app = self.app
+        sections = [("Everywhere", _rows(app, type(app).BINDINGS) + _builtin_rows(app))]
         if self._view is not None:
             name = type(self._view).__name__.removesuffix("Screen")
-            sections.append((f"{name} view", _rows(self.app, type(self._view).BINDINGS)))
+            sections.append((f"{name} view", _rows(app, type(self._view).BINDINGS)))
+        sections.append(("This help", _rows(app, type(self).BINDINGS)))
         width = max((len(keys) for _, rows in sections for keys, _ in rows), default=8) + 3
         text = Text()
         for title, rows in sections:
@@ -56,6 +75,7 @@ class HelpScreen(ModalScreen):
                 text.append(keys.ljust(width), style="bold")
                 text.append(f"{what}\n")
             text.append("\n")
+        text.rstrip()
         with VerticalScroll(id="help-box"):
             yield Static(Text.assemble(("shakespeare-tui\n", "bold"), ABOUT, "\n"), id="help-about")
             yield Static(text, id="help-keys")

@@ -71,6 +71,15 @@ class LossChart(PlotextPlot):
         self._schedule()
 
     @property
+    def best(self) -> tuple[float, float, int] | None:
+        """(step, loss, epoch) of the lowest validation loss of a trained epoch (1 or later).
+
+        Epoch 0 is the untrained model, drawn for reference but never the best.
+        """
+        trained = [p for p in self._val if p[2] >= 1]
+        return min(trained, key=lambda p: p[1]) if trained else None
+
+    @property
     def point_count(self) -> int:
         return len(self._train) + len(self._val)
 
@@ -129,9 +138,11 @@ class LossChart(PlotextPlot):
                 label="validation",
                 marker="dot",
             )
-            trained = [p for p in self._val if p[2] >= 1] or self._val
-            best = min(trained, key=lambda p: p[1])
-            plt.scatter([best[0]], [best[1] * scale], label=f"best (epoch {best[2]})", marker="◆")
+            best = self.best
+            if best is not None:
+                plt.scatter(
+                    [best[0]], [best[1] * scale], label=f"best (epoch {best[2]})", marker="◆"
+                )
         if not train and not self._val:
             plt.xlim(0, 1)
             plt.ylim(0, 1)

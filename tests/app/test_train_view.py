@@ -1,0 +1,193 @@
+"""The Train view driven by Textual's pilot: real training of the tiny preset on a small corpus.
+
+Start, stop (a resumable last.pt), resume (the step continues), refuse invalid settings, and
+quit mid-run leaving a loadable checkpoint.
+"""
+
+from __future__ import annotations
+
+import time
+
+from textual.widgets import Input
+
+from shakespeare_tui.app import make_app
+from shakespeare_tui.core.events import StepLogged, TrainingFinished, TrainingStarted
+from shakespeare_tui.messages import TrainingEvent
+from shakespeare_tui.screens.train import TrainScreen
+from shakespeare_tui.widgets.loss_chart import LossChart, downsample
+from shakespeare_tui.widgets.train_form import TrainForm, build_config
+from shakespeare_tui.widgets.train_progress import SamplesLog, TrainProgress
+
+SIZE = (120, 40)
+
+
+def _events(messages: list) -> list:
+    return [m.event for m in messages if isinstance(m, TrainingEvent)]
+
+
+def _hook(into: list):
+    return into.append
+
+
+async def test_start_stop_resume_real_training(paths, tiny_settings, probe, until):
+    from shakespeare_tui.core.checkpoint import load_checkpoint
+
+    seen: list = []
+    app = make_app(paths, settings=tiny_settings, probe=probe)
+    async with app.run_test(size=SIZE, message_hook=_hook(seen)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, TrainScreen)
+        assert not isinstance(app.focused, Input)  # single-letter keys reach the view
+
+        await pilot.press("s")
+        chart, samples = screen.query_one(LossChart), screen.query_one(SamplesLog)
+        await until(
+            pilot,
+            lambda: chart.point_count > 3 and samples.epochs_shown >= 2,
+            what="loss points and the epoch 1 sample",
+        )
+        assert screen.training
+        assert screen.query_one(TrainForm).query_one("#lr", Input).disabled
+
+        await pilot.press("s")  # stop after the current step
+        await until(pilot, lambda: not screen.training, what="the run to stop")
+        await pilot.pause()
+        finished = [e for e in _events(seen) if isinstance(e, TrainingFinished)]
+        assert finished and finished[-1].reason == "stopped"
+        assert "stopped — saved" in screen.query_one(TrainProgress).status_text
+        last = load_checkpoint(finished[-1].last_checkpoint)
+        assert last.resumable
+        stopped_at = last.payload["progress"]["step"]
+        assert stopped_at > 0
+        run_name = next(e for e in _events(seen) if isinstance(e, TrainingStarted)).run_name
+        assert screen.query_one(TrainForm).selected_run == run_name  # `s` now resumes it
+
+        seen.clear()
+        await pilot.press("s")  # resume
+        await until(
+            pilot,
+            lambda: any(isinstance(e, StepLogged) for e in _events(seen)),
+            what="a step of the resumed run",
+        )
+        started = next(e for e in _events(seen) if isinstance(e, TrainingStarted))
+        assert started.resumed and started.run_name == run_name
+        assert started.step == stopped_at
+        assert started.history  # earlier metrics come back for the chart
+        first_step = next(e for e in _events(seen) if isinstance(e, StepLogged))
+        assert first_step.step > stopped_at
+
+        await pilot.press("s")
+        await until(pilot, lambda: not screen.training, what="the resumed run to stop")
+
+
+async def test_invalid_field_refuses_to_start(paths, tiny_settings, probe, until):
+    notes: list[str] = []
+    app = make_app(paths, settings=tiny_settings, probe=probe)
+    async with app.run_test(size=SIZE) as pilot:
+        app.notify = lambda message, **kw: notes.append(str(message))
+        screen = app.screen
+        lr = screen.query_one("#lr", Input)
+        lr.focus()
+        lr.value = ""
+        await pilot.press("a", "b", "c")
+        await pilot.pause()
+        error = str(screen.query_one("#lr-error").render())
+        assert "number" in error.lower()
+
+        await pilot.press("escape")  # leave the field, so `s` is a command again
+        assert not isinstance(app.focused, Input)
+        await pilot.press("s")
+        await pilot.pause()
+        assert not screen.training
+        assert any(note.startswith("lr:") for note in notes), notes
+
+
+async def test_quit_mid_training_leaves_a_checkpoint(paths, tiny_settings, probe, until):
+    from shakespeare_tui.core.checkpoint import load_checkpoint
+
+    seen: list = []
+    app = make_app(paths, settings=tiny_settings, probe=probe)
+    async with app.run_test(size=SIZE, message_hook=_hook(seen)) as pilot:
+        await pilot.press("s")
+        await until(
+            pilot,
+            lambda: any(isinstance(e, StepLogged) for e in _events(seen)),
+            what="training to start",
+        )
+        t0 = time.monotonic()
+        await pilot.press("q")
+    quit_s = time.monotonic() - t0
+    run_dir = next(e for e in _events(seen) if isinstance(e, TrainingStarted)).run_dir
+    checkpoint = load_checkpoint(f"{run_dir}/last.pt")
+    assert checkpoint.resumable
+    assert quit_s < 10, f"quitting took {quit_s:.1f}s"
+    assert paths.settings_file.is_file()
+
+
+async def test_scripted_run_fills_every_panel(paths, tiny_settings, probe, until, scripted):
+    app = make_app(paths, settings=tiny_settings, probe=probe, trainer=scripted)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await pilot.press("s")
+        await until(pilot, lambda: screen.query_one(SamplesLog).epochs_shown == 3, what="samples")
+        await until(
+            pilot,
+            lambda: "step 250" in str(screen.query_one("#train-numbers").render()),
+            what="the last step",
+        )
+        numbers = str(screen.query_one("#train-numbers").render())
+        assert "epoch 3/5" in numbers and "chars/s" in numbers and "ETA" in numbers
+        best = str(screen.query_one("#train-best").render())
+        assert "best val" in best and "epoch 2" in best and "patience" in best
+        config = scripted.calls[0]["config"]
+        assert config.preset == "tiny" and config.model.hidden == 32 and config.epochs == 500
+
+        await pilot.press("b")
+        assert screen.query_one(LossChart).bits
+        await pilot.press("s")
+        await until(pilot, lambda: not screen.training, what="the scripted run to stop")
+
+
+def test_downsample_keeps_a_few_points_per_column():
+    points = [(float(i), float(i % 7)) for i in range(20_000)]
+    small = downsample(points, 200)
+    assert len(small) == 200
+    assert small[0][0] < small[-1][0]
+    assert downsample(points[:10], 200) == points[:10]
+
+
+def test_build_config_follows_the_preset(tiny_settings):
+    from dataclasses import replace
+
+    s = tiny_settings.train
+    tiny = build_config(s, "cpu")
+    assert (tiny.preset, tiny.batch_size, tiny.model.embed) == ("tiny", 16, 16)
+    auto_cpu = build_config(replace(s, preset="auto"), "cpu")
+    assert auto_cpu.preset == "cpu" and auto_cpu.model.hidden == 640
+    auto_gpu = build_config(replace(s, preset="auto"), "cuda")
+    assert auto_gpu.preset == "notebook" and auto_gpu.model.hidden == 1024
+    custom = build_config(replace(s, preset="custom", cell="gru", hidden=48, lr=0.005), "cpu")
+    assert (custom.preset, custom.model.cell, custom.model.hidden, custom.lr) == (
+        "custom",
+        "gru",
+        48,
+        0.005,
+    )
+    custom.validate()
+
+
+async def test_best_marker_is_never_the_untrained_epoch(paths, tiny_settings, probe):
+    app = make_app(paths, settings=tiny_settings, probe=probe)
+    async with app.run_test(size=SIZE) as pilot:
+        chart = app.screen.query_one(LossChart)
+        chart.add_epoch(0, 4.17, 0)  # the untrained model
+        assert chart.best is None
+        chart._redraw()
+        assert "best" not in chart.plt.build()
+        chart.add_epoch(100, 4.5, 1)  # worse than epoch 0, but the only trained epoch
+        chart.add_epoch(200, 2.3, 2)
+        chart.add_epoch(300, 2.6, 3)
+        assert chart.best == (200, 2.3, 2)
+        chart._redraw()
+        assert "best (epoch 2)" in chart.plt.build()
+        await pilot.pause()
