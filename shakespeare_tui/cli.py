@@ -374,43 +374,54 @@ def _runs(paths) -> int:
     from shakespeare_tui.core.checkpoint import read_info
     from shakespeare_tui.core.runs import bundled_checkpoint, list_runs
 
-    table = Table(
-        "run",
-        "corpus",
-        "model",
-        "epochs",
-        "best val",
-        "device",
-        "created",
-        box=None,
-        pad_edge=False,
-    )
+    table = Table(box=None, pad_edge=False)
+    for header in ("run", "corpus", "model", "epochs", "best val", "device", "created"):
+        table.add_column(header, no_wrap=header != "corpus", overflow="fold")
+    rows = []
     bundled = read_info(bundled_checkpoint())
     if bundled.ok:
-        val = f"{bundled.val_loss:.4f}" if bundled.val_loss is not None else "—"
-        table.add_row(
-            "bundled",
-            bundled.corpus,
-            bundled.model_summary,
-            str(bundled.epoch),
-            val,
-            "—",
-            bundled.created[:16].replace("T", " "),
+        rows.append(
+            (
+                "bundled",
+                bundled.corpus,
+                bundled.model_summary,
+                bundled.epoch,
+                bundled.val_loss,
+                "—",
+                bundled.created,
+            )
         )
     for run in list_runs(paths):
-        val = f"{run.best_val_loss:.4f}" if run.best_val_loss is not None else "—"
         name = run.name + (" (training)" if run.training else "")
-        table.add_row(
-            name,
-            run.corpus,
-            run.model,
-            str(run.epochs_done),
-            val,
-            run.device,
-            run.created[:16].replace("T", " "),
+        rows.append(
+            (
+                name,
+                run.corpus,
+                run.model,
+                run.epochs_done,
+                run.best_val_loss,
+                run.device,
+                run.created,
+            )
         )
-    Console().print(table)
+    for name, corpus, model, epochs, val, device, created in rows:
+        val_text = f"{val:.4f}" if isinstance(val, (int, float)) else "—"
+        table.add_row(name, corpus, model, str(epochs), val_text, device, _local_time(created))
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=200)  # piped: whole rows, no wrapping at 80 columns
+    console.print(table)
     return EXIT_OK
+
+
+def _local_time(iso: str) -> str:
+    """An ISO timestamp (stored in UTC) as local "YYYY-MM-DD HH:MM"; as is if unparseable."""
+    import datetime as dt
+
+    try:
+        return dt.datetime.fromisoformat(iso).astimezone().strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return iso[:16]
 
 
 def _export(args, paths) -> int:
