@@ -295,24 +295,14 @@ def _refuse_fixed_on_resume(args) -> None:
 
 
 def _run_training(args, paths, stop: threading.Event) -> int:
-    from shakespeare_tui.core.engine import train
+    from shakespeare_tui.core.engine import RESUMABLE_OVERRIDES, train
     from shakespeare_tui.core.runs import LAST, resolve_checkpoint
     from shakespeare_tui.train_progress import ConsoleReporter
 
     if args.resume:
         overrides = {
-            k: getattr(args, k)
-            for k in (
-                "epochs",
-                "patience",
-                "max_steps",
-                "max_minutes",
-                "device",
-                "threads",
-                "log_every",
-            )
+            k: getattr(args, k) for k in RESUMABLE_OVERRIDES if getattr(args, k) is not None
         }
-        overrides = {k: v for k, v in overrides.items() if v is not None}
         checkpoint = resolve_checkpoint(args.resume, paths, prefer=LAST)
         _refuse_fixed_on_resume(args)
         config, resume = None, checkpoint

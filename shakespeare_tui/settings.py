@@ -22,8 +22,8 @@ class TrainSettings:
     hidden: int = 640
     layers: int = 1
     dropout: float = 0.25
-    batch_size: int = 64
-    seq_len: int = 100
+    batch_size: int = 32
+    seq_len: int = 200
     lr: float = 2e-3
     epochs: int = 20
     patience: int = 5

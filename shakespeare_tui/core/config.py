@@ -120,6 +120,11 @@ PRESETS: dict[str, dict[str, Any]] = {
     },
     "cpu": {
         "model": {"cell": "lstm", "embed": 128, "hidden": 640, "layers": 1, "dropout": 0.25},
+        # Windows of 200 (32 per batch, the same characters per step): validation scores every
+        # character with its full context, and training on longer windows gave 1.437 instead of
+        # 1.443 nats/char on tiny Shakespeare after 10 minutes here, at 0.8x the steps per second.
+        "batch_size": 32,
+        "seq_len": 200,
         "lr": 2e-3,
         "schedule": "cosine",
         "warmup_steps": 50,

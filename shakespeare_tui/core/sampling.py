@@ -77,27 +77,35 @@ def generate(
     check_settings(settings, vocab)
     if settings.seed is None:
         raise SamplingError("generate() needs a seed; use resolve_seed() first")
-    generator = torch.Generator().manual_seed(settings.seed)
-    state = stepper.initial_state()
-    logits = None
-    for char in settings.prompt or default_start(vocab):
-        if stop is not None and stop.is_set():  # a long prompt takes seconds to read
-            return
-        logits, state = stepper.step(vocab._index[char], state)
-    for _ in range(settings.length):
-        if stop is not None and stop.is_set():
-            return
-        probs = torch.softmax(logits, dim=0)
-        if settings.temperature == 0:
-            code = int(torch.argmax(logits))
-        else:
-            scaled = logits / settings.temperature
-            if settings.top_k is not None and settings.top_k < len(vocab):
-                kth = torch.topk(scaled, settings.top_k).values[-1]
-                scaled = scaled.masked_fill(scaled < kth, float("-inf"))
-            code = int(torch.multinomial(torch.softmax(scaled, dim=0), 1, generator=generator))
-        yield SampledChar(vocab.chars[code], float(probs[code]))
-        logits, state = stepper.step(code, state)
+    # One thread: at batch 1 each product is too small to share, and waking a second (sleeping,
+    # OMP_WAIT_POLICY=PASSIVE) thread per character made sampling ~2x slower at H640. It also
+    # makes the text independent of the core count (last-bit differences in the products).
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        generator = torch.Generator().manual_seed(settings.seed)
+        state = stepper.initial_state()
+        logits = None
+        for char in settings.prompt or default_start(vocab):
+            if stop is not None and stop.is_set():  # a long prompt takes seconds to read
+                return
+            logits, state = stepper.step(vocab._index[char], state)
+        for _ in range(settings.length):
+            if stop is not None and stop.is_set():
+                return
+            probs = torch.softmax(logits, dim=0)
+            if settings.temperature == 0:
+                code = int(torch.argmax(logits))
+            else:
+                scaled = logits / settings.temperature
+                if settings.top_k is not None and settings.top_k < len(vocab):
+                    kth = torch.topk(scaled, settings.top_k).values[-1]
+                    scaled = scaled.masked_fill(scaled < kth, float("-inf"))
+                code = int(torch.multinomial(torch.softmax(scaled, dim=0), 1, generator=generator))
+            yield SampledChar(vocab.chars[code], float(probs[code]))
+            logits, state = stepper.step(code, state)
+    finally:
+        torch.set_num_threads(threads)
 
 
 def resolve_seed(settings: SampleSettings) -> SampleSettings:
