@@ -274,12 +274,12 @@ def test_tiny_downloads_once(tmp_path, monkeypatch):
 
     def fetch(url, timeout):
         calls.append(url)
-        return b"First Citizen:\r\nBefore we proceed any further, hear me speak.\r\n"
+        return b"FAKE CITIZEN:\r\nA stand-in for the downloaded text.\r\n"
 
     monkeypatch.setattr(corpus, "_download", fetch)
     first = load_corpus("tinyshakespeare", tmp_path)
     second = load_corpus("tinyshakespeare", tmp_path)
     assert calls == [corpus.TINY_URL]
     assert first == second and first.name == "tinyshakespeare"
-    assert first.text.startswith("First Citizen:\nBefore we proceed")
+    assert first.text.startswith("FAKE CITIZEN:\nA stand-in")
     assert (tmp_path / "tinyshakespeare.txt").read_bytes() == first.text.encode("utf-8")
