@@ -429,5 +429,7 @@ def _export(args, paths) -> int:
         export_checkpoint(source, target, bf16=not args.fp32)
     except OSError as exc:
         raise UserError(f"cannot write {target}: {exc.strerror or exc}") from None
-    print(f"wrote {target} ({target.stat().st_size / 1e6:.1f} MB) from {source}")
+    size = target.stat().st_size
+    shown = f"{size / 1e6:.1f} MB" if size >= 1e5 else f"{size / 1e3:.1f} kB"
+    print(f"wrote {target} ({shown}) from {source}")
     return EXIT_OK

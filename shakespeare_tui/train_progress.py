@@ -97,6 +97,8 @@ class ConsoleReporter:
                 f"train {event.train_loss:.4f} · " if event.train_loss == event.train_loss else ""
             )
             head = f"epoch {event.epoch}" if event.epoch else "before training"
+            if event.partial:
+                head = f"epoch {event.epoch} so far (step {event.step:,})"
             print_(
                 f"[bold]{head}[/] · {train}val {event.val_loss:.4f}{mark} · patience {event.patience_left} · {event.elapsed_s / 60:.1f} min"
             )

@@ -375,6 +375,7 @@ class _Run:
                 patience_left=patience_left,
                 sample=sample,
                 elapsed_s=self._elapsed(),
+                partial=partial,
             )
         )
         if epoch == 0:

@@ -48,6 +48,7 @@ class EpochEnded:
     patience_left: int
     sample: str
     elapsed_s: float
+    partial: bool = False  # a budget (--max-steps/--max-minutes) ended the run mid-epoch
 
 
 @dataclass(frozen=True)
