@@ -158,6 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--fp32", action="store_true", help="keep float32 weights (default: bf16, half the size)"
     )
+    export.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
     return parser
 
 
@@ -425,6 +426,8 @@ def _export(args, paths) -> int:
     target = Path(args.output).expanduser()
     if not target.parent.is_dir():
         raise UserError(f"cannot write {target}: the folder {target.parent} does not exist")
+    if target.exists() and not args.force:
+        raise UserError(f"{target} already exists; pass --force to overwrite it")
     try:
         export_checkpoint(source, target, bf16=not args.fp32)
     except OSError as exc:

@@ -199,6 +199,17 @@ def test_export_fp32_generates_the_same_text(capsys, home, tmp_path):
     assert_one_line_error(code, err, "no training state")
 
 
+def test_export_refuses_to_overwrite_without_force(capsys, home, tmp_path):
+    target = tmp_path / "small.pt"
+    target.write_bytes(b"keep me")
+    code, _, err = cli(capsys, "export", "r", target, "--data-dir", home)
+    assert_one_line_error(code, err, "--force")
+    assert target.read_bytes() == b"keep me"
+    code, _, err = cli(capsys, "export", "r", target, "--force", "--data-dir", home)
+    assert code == EXIT_OK, err
+    assert target.stat().st_size > 1000
+
+
 # ---------------------------------------------------------------- one-line refusals
 
 
