@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from shakespeare_tui.settings import AppSettings, TrainSettings
+
 # Public-domain lines (Shakespeare's sonnets 18, 29, 116 and 130), shuffled into a longer text.
 SONNET_LINES = """\
 Shall I compare thee to a summer's day?
@@ -140,3 +142,22 @@ def trained_run(tmp_path_factory, corpus_file):
     finished = train(tiny_config(corpus_file), paths, on_event=events.append, run_name="trained")
     assert finished.reason == "completed", finished.message
     return paths, finished, events
+
+
+@pytest.fixture
+def tiny_settings(corpus_file: Path) -> AppSettings:
+    """The tiny preset on the small corpus; enough epochs that a run is still going when stopped."""
+    return AppSettings(
+        train=TrainSettings(
+            corpus=str(corpus_file),
+            preset="tiny",
+            embed=16,
+            hidden=32,
+            dropout=0.0,
+            batch_size=16,
+            seq_len=32,
+            lr=0.01,
+            epochs=500,
+            patience=500,
+        )
+    )

@@ -13,7 +13,6 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import threading  # noqa: E402
 import time  # noqa: E402
-from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 
@@ -24,7 +23,6 @@ from shakespeare_tui.core.events import (  # noqa: E402
     TrainingFinished,
     TrainingStarted,
 )
-from shakespeare_tui.settings import AppSettings, TrainSettings  # noqa: E402
 
 FIXED_DEVICE = ("CPU · 2 threads", "cpu")
 
@@ -32,25 +30,6 @@ FIXED_DEVICE = ("CPU · 2 threads", "cpu")
 def fixed_probe() -> tuple[str, str]:
     """The device as a test wants it: the same on every machine, and no torch import."""
     return FIXED_DEVICE
-
-
-@pytest.fixture
-def tiny_settings(corpus_file: Path) -> AppSettings:
-    """The tiny preset on the small corpus; enough epochs that a run is still going when stopped."""
-    return AppSettings(
-        train=TrainSettings(
-            corpus=str(corpus_file),
-            preset="tiny",
-            embed=16,
-            hidden=32,
-            dropout=0.0,
-            batch_size=16,
-            seq_len=32,
-            lr=0.01,
-            epochs=500,
-            patience=500,
-        )
-    )
 
 
 async def wait_for(pilot, predicate, timeout: float = 30.0, what: str = "condition") -> None:

@@ -18,6 +18,7 @@ import sys  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
 import traceback  # noqa: E402
+from dataclasses import replace  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
@@ -26,7 +27,6 @@ from textual.worker import Worker, WorkerState  # noqa: E402
 from shakespeare_tui.app import make_app  # noqa: E402
 from shakespeare_tui.core.events import StepLogged, TrainingFinished, TrainingStarted  # noqa: E402
 from shakespeare_tui.messages import TrainingEvent  # noqa: E402
-from shakespeare_tui.settings import AppSettings, TrainSettings  # noqa: E402
 
 CYCLES = int(os.environ.get("CHURN_CYCLES", "100"))
 PRESS_EVERY = 10  # every tenth cycle goes through real key presses
@@ -68,25 +68,15 @@ async def settle(predicate, timeout: float = 5.0) -> bool:
 
 
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="counts open files in /proc")
-async def test_start_stop_churn_in_the_app(paths, corpus_file):
+async def test_start_stop_churn_in_the_app(paths, tiny_settings):
 
     import torch  # noqa: F401 - loaded before the "before" counts: its own files are not a leak
 
     from shakespeare_tui.core.checkpoint import load_checkpoint
 
-    settings = AppSettings(
-        train=TrainSettings(
-            corpus=str(corpus_file),
-            preset="tiny",
-            embed=16,
-            hidden=32,
-            dropout=0.0,
-            batch_size=16,
-            seq_len=32,
-            lr=0.01,
-            epochs=100_000,
-            patience=100_000,
-        )
+    # Enough epochs that the run never ends by itself during the cycles.
+    settings = replace(
+        tiny_settings, train=replace(tiny_settings.train, epochs=100_000, patience=100_000)
     )
     events: list = []
     worker_ends: dict[Worker, WorkerState] = {}
