@@ -9,9 +9,7 @@ a class to unpickle is refused before it can run.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +18,7 @@ import torch
 
 from shakespeare_tui.core.config import ModelConfig
 from shakespeare_tui.core.errors import CheckpointError
+from shakespeare_tui.core.files import atomic_write
 from shakespeare_tui.core.vocab import Vocabulary
 
 FORMAT = "shakespeare-tui-checkpoint"
@@ -91,47 +90,6 @@ def build_payload(
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "resume": resume,
     }
-
-
-def atomic_write(path: Path, write) -> None:
-    """Write through `write(file)` to a temp file beside `path`, fsync, then rename over it.
-
-    A crash or kill at any moment leaves either the old file or the new one, never a mix.
-    """
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a checkpoint is an ordinary file
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    try:
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dir_fd)
-    except OSError:
-        pass
-    finally:
-        os.close(dir_fd)
-
-
-def remove_stale_temps(folder: Path) -> None:
-    """Delete the temp files a killed `atomic_write` left in `folder` (hold the folder's lock)."""
-    for tmp in Path(folder).glob(".*.tmp"):
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
 
 
 def save_checkpoint(path: Path, payload: dict) -> None:

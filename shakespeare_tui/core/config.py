@@ -6,13 +6,15 @@ Everything here is plain data (str/int/float/bool/None), so it goes into JSON an
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
-from shakespeare_tui.core.errors import UserError
+from shakespeare_tui.core.errors import ResumeConflict, UserError
 
 CELLS = ("lstm", "gru")
 SCHEDULES = ("constant", "cosine")
+AUTO, CUSTOM = "auto", "custom"
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,7 @@ class TrainConfig:
     log_every: int = 10  # steps between progress events (and host syncs on a GPU)
     sample_length: int = 200  # characters in each epoch's sample
     sample_temperature: float = 0.8  # temperature of each epoch's sample
+    preset_reason: str = ""  # why "auto" chose this preset, shown when the run starts
 
     def validate(self) -> None:
         self.model.validate()
@@ -148,3 +151,121 @@ def apply_preset(config: TrainConfig, name: str) -> TrainConfig:
     overrides = dict(PRESETS[name])
     model = replace(config.model, **overrides.pop("model", {}))
     return replace(config, preset=name, model=model, **overrides)
+
+
+# -- the settings of a run, as the CLI and the app both make them ------------------------------
+
+MODEL_FIELDS = tuple(f.name for f in fields(ModelConfig) if f.name != "vocab_size")
+# The settings a preset decides besides the model.
+OPTIMISER_FIELDS = ("batch_size", "seq_len", "lr", "schedule", "warmup_steps")
+# The settings a resume may change; everything else is the run's own and stays.
+RESUMABLE_FIELDS = (
+    "epochs",
+    "patience",
+    "max_steps",
+    "max_minutes",
+    "device",
+    "threads",
+    "log_every",
+)
+# Custom runs start from this preset's values for whatever the person leaves unset.
+CUSTOM_BASE = "cpu"
+
+
+def auto_preset(device_type: str | None) -> str:
+    """What "auto" means on a device: the notebook's model on a GPU, the CPU preset elsewhere."""
+    return "notebook" if device_type == "cuda" else "cpu"
+
+
+def auto_reason(device_type: str | None) -> str:
+    if device_type == "cuda":
+        return "auto preset: notebook, the original model, as a GPU was found"
+    return "auto preset: cpu, as no GPU was found (preset notebook is the original model)"
+
+
+def resolve_auto(config: TrainConfig, device_type: str | None) -> TrainConfig:
+    """An "auto" config as the preset it means on this device (other configs as they are)."""
+    if config.preset != AUTO:
+        return config
+    chosen = apply_preset(config, auto_preset(device_type))
+    return replace(chosen, preset_reason=auto_reason(device_type))
+
+
+def preset_values(name: str, device_type: str | None = None) -> dict[str, Any]:
+    """The model and optimiser settings a preset stands for ("auto" as it resolves on the device)."""
+    if name == AUTO:
+        name = auto_preset(device_type)
+    config = apply_preset(TrainConfig(), CUSTOM_BASE if name == CUSTOM else name)
+    return {k: v for k, v in flat(config).items() if k in MODEL_FIELDS + OPTIMISER_FIELDS}
+
+
+def flat(config: TrainConfig) -> dict[str, Any]:
+    """Every setting by its own name, the model's among the rest (as the CLI's flags name them)."""
+    values = {k: v for k, v in config.to_dict().items() if k != "model"}
+    values.update({k: getattr(config.model, k) for k in MODEL_FIELDS})
+    return values
+
+
+def with_settings(config: TrainConfig, settings: Mapping[str, Any]) -> TrainConfig:
+    """`config` with flat settings (model fields included) replaced."""
+    model = {k: v for k, v in settings.items() if k in MODEL_FIELDS}
+    rest = {k: v for k, v in settings.items() if k not in MODEL_FIELDS}
+    unknown = set(rest) - {f.name for f in fields(TrainConfig)}
+    if unknown:
+        raise UserError(f"unknown setting {sorted(unknown)[0]!r}")
+    return replace(config, model=replace(config.model, **model), **rest)
+
+
+def build_config(
+    preset: str, device_type: str | None, settings: Mapping[str, Any] | None = None
+) -> TrainConfig:
+    """A new run's settings: the preset's, then the person's `settings` (flat names) on top.
+
+    "auto" resolves on `device_type` and says why in `preset_reason`; a run whose model or
+    optimiser differs from its preset's is labelled "custom", so its name never claims a
+    preset it does not train.
+    """
+    settings = {k: v for k, v in (settings or {}).items() if v is not None}
+    name = auto_preset(device_type) if preset == AUTO else preset
+    base = apply_preset(TrainConfig(), CUSTOM_BASE if name == CUSTOM else name)
+    config = with_settings(base, settings)
+    decided = MODEL_FIELDS + OPTIMISER_FIELDS
+    if name == CUSTOM or any(flat(config)[k] != flat(base)[k] for k in decided):
+        return replace(config, preset=CUSTOM)
+    if preset == AUTO:
+        return replace(config, preset_reason=auto_reason(device_type))
+    return config
+
+
+def resume_config(
+    saved: TrainConfig, requested: Mapping[str, Any], device_type: str | None = None
+) -> TrainConfig:
+    """The saved run's settings with what a resume may change; refuse anything else that differs.
+
+    `requested` holds what the person gave (flat names, None = not given), including "preset":
+    repeating the command that started the run, with the resume added, is accepted as long as
+    every value it implies is the run's own.
+    """
+    from shakespeare_tui.core.corpus import same_corpus
+
+    given = {k: v for k, v in requested.items() if v is not None}
+    preset = given.pop("preset", None)
+    saved_values = flat(saved)
+
+    def differs(name: str, value: Any) -> bool:
+        if name == "corpus":
+            return not same_corpus(value, saved.corpus)
+        return name in saved_values and value != saved_values[name]
+
+    conflicts = []
+    if preset is not None and not (preset == AUTO and saved.preset_reason):
+        # A preset stands for its values: the same values under another label are fine.
+        implied = {k: v for k, v in preset_values(preset, device_type).items() if k not in given}
+        if any(differs(k, v) for k, v in implied.items()):
+            conflicts.append(("preset", preset, saved.preset))
+    for name, value in given.items():
+        if name not in RESUMABLE_FIELDS and differs(name, value):
+            conflicts.append((name, value, saved_values[name]))
+    if conflicts:
+        raise ResumeConflict(conflicts, RESUMABLE_FIELDS)
+    return replace(saved, **{k: v for k, v in given.items() if k in RESUMABLE_FIELDS})

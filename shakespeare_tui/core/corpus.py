@@ -10,16 +10,15 @@ import contextlib
 import hashlib
 import http.client
 import importlib.util
-import os
 import re
 import stat
-import tempfile
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 from shakespeare_tui.core.errors import CorpusError
+from shakespeare_tui.core.files import atomic_write_bytes
 
 
 @dataclass(frozen=True)
@@ -30,6 +29,11 @@ class Corpus:
     text: str  # the whole text, newlines normalised to "\n"
     checksum: str  # "sha256:<hex>" of text.encode("utf-8")
     source: str  # one line for people
+
+    @property
+    def meta(self) -> dict:
+        """What runs and checkpoints record about the text (a resume checks the checksum)."""
+        return {"name": self.name, "checksum": self.checksum, "chars": len(self.text)}
 
 
 NAMED_CORPORA: dict[str, str] = {
@@ -56,6 +60,17 @@ def load_corpus(spec: str, cache_dir: Path) -> Corpus:
     path = Path(spec).expanduser()
     text = _read_text_file(path, shown=spec)
     return _make(spec, text, str(path.resolve()))
+
+
+def corpus_key(spec: str) -> str:
+    """What a run records as its corpus: a name as is, a file by its absolute path."""
+    if spec in NAMED_CORPORA:
+        return spec
+    return str(Path(spec).expanduser().resolve())
+
+
+def same_corpus(a: str, b: str) -> bool:
+    return corpus_key(a) == corpus_key(b)
 
 
 def checksum_of(text: str) -> str:
@@ -150,26 +165,11 @@ def _reason(exc: BaseException) -> str:
     return " ".join(text.split())
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Readers see the old file or the whole new one, never half of one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 def _try_cache(path: Path, data: bytes) -> None:
     # Caching is an optimisation: an unwritable cache must not stop training.
     with contextlib.suppress(OSError):
-        _write_atomic(path, data)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(path, data)
 
 
 def _read_bytes(path: Path) -> bytes | None:

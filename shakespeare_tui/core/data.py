@@ -52,6 +52,19 @@ class TextData:
         self.generator = torch.Generator(device=device)
         self.generator.manual_seed(seed)
 
+    @classmethod
+    def for_config(cls, codes: np.ndarray, config, device: torch.device, name: str) -> TextData:
+        """Batches as a TrainConfig asks for them."""
+        return cls(
+            codes,
+            seq_len=config.seq_len,
+            batch_size=config.batch_size,
+            val_fraction=config.val_fraction,
+            device=device,
+            seed=config.seed,
+            corpus_name=name,
+        )
+
     @property
     def train_chars(self) -> int:
         return len(self.train)

@@ -1,8 +1,51 @@
-"""Errors a person can act on: each carries one line that says what was wrong and what to do."""
+"""Errors a person can act on: each carries one line that says what was wrong and what to do.
+
+An error about one setting names the setting in the words of the place where it was typed: the
+CLI says `--seed`, the app says "seed". `FieldError.worded(name)` builds that line; `str()` of
+any of these is the core's own wording.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
 
 
 class UserError(Exception):
     """Bad input or usage (the CLI exits 2). The message is one line, shown as is."""
+
+    def worded(self, name: Callable[[str], str]) -> str:
+        """The message with setting names as `name(field)` gives them (no fields here)."""
+        return str(self)
+
+
+class FieldError(UserError):
+    """One setting's value is unusable: `reason` follows the setting's name."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        self.field = field
+        self.reason = reason
+        super().__init__(self.worded(plain_name))
+
+    def worded(self, name: Callable[[str], str]) -> str:
+        return f"{name(self.field)} {self.reason}"
+
+
+class ResumeConflict(UserError):
+    """Settings given for a resume differ from the run's own, which a resume keeps."""
+
+    def __init__(self, conflicts: Sequence[tuple[str, object, object]], resumable: Sequence[str]):
+        self.conflicts = tuple(conflicts)  # (field, given, the run's value)
+        self.resumable = tuple(resumable)
+        super().__init__(self.worded(plain_name))
+
+    def worded(self, name: Callable[[str], str]) -> str:
+        differ = "; ".join(
+            f"{name(field)} {_shown(given)} differs from this run's {plain_name(field)} "
+            f"{_shown(saved)}"
+            for field, given, saved in self.conflicts
+        )
+        allowed = ", ".join(name(field) for field in self.resumable)
+        return f"{differ} (a resume keeps the run's settings; it may change {allowed})"
 
 
 class CorpusError(UserError):
@@ -13,13 +56,36 @@ class CheckpointError(UserError):
     """A checkpoint file cannot be loaded."""
 
 
-class SamplingError(UserError):
-    """Generation settings or the prompt are unusable."""
+class SamplingError(FieldError):
+    """A generation setting or the prompt is unusable."""
 
 
 class RunLockedError(UserError):
     """Another process is writing this run."""
 
 
-class TrainingError(Exception):
-    """Training failed at run time (the CLI exits 1): out of memory, a device fault."""
+_PLAIN = {"top_k": "top-k", "seq_len": "sequence length", "lr": "learning rate"}
+
+
+def plain_name(field: str) -> str:
+    """A setting's name in prose: "max_steps" → "max steps", "top_k" → "top-k"."""
+    return _PLAIN.get(field, field.replace("_", " "))
+
+
+def flag_name(field: str) -> str:
+    """A setting's command-line flag: "max_steps" → "--max-steps"."""
+    return "--" + field.replace("_", "-")
+
+
+def one_line(error: BaseException) -> str:
+    """What a person is shown for an error: a UserError's own line, else its type and first line."""
+    text = str(error) if isinstance(error, UserError) else f"{type(error).__name__}: {error}"
+    return (text.strip().splitlines() or [type(error).__name__])[0]
+
+
+def _shown(value: object) -> str:
+    if value is None:
+        return "auto"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)

@@ -2,7 +2,23 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Literal, get_args
+
+# Why a run ended. "stopped" leaves it resumable; the budget reasons can be extended by a
+# larger budget; the failures keep the last good checkpoints untouched.
+FinishReason = Literal[
+    "completed",  # all epochs done
+    "early-stopped",  # patience ran out
+    "stopped",  # the person asked (Ctrl+C, `s`, quit)
+    "max-steps",  # the --max-steps budget
+    "max-minutes",  # the --max-minutes budget
+    "diverged",  # the loss became NaN/inf
+    "out-of-memory",  # the device ran out of memory
+]
+FINISH_REASONS: frozenset[str] = frozenset(get_args(FinishReason))
+FAILED_REASONS: frozenset[str] = frozenset({"diverged", "out-of-memory"})
+BUDGET_REASONS: frozenset[str] = frozenset({"max-steps", "max-minutes"})
 
 
 @dataclass(frozen=True)
@@ -67,8 +83,16 @@ class CheckpointFailed:
 
 
 @dataclass(frozen=True)
+class LogWriteFailed:
+    """metrics.jsonl or samples.txt could not be appended to (reported once per file and run)."""
+
+    path: str
+    message: str  # one line; training goes on, the checkpoints still carry the history
+
+
+@dataclass(frozen=True)
 class TrainingFinished:
-    reason: str  # "completed", "early-stopped", "stopped", "max-steps", "max-minutes", "diverged", "error"
+    reason: FinishReason
     message: str  # one line for a person
     step: int
     epoch: int
@@ -77,14 +101,18 @@ class TrainingFinished:
     run_dir: str
     last_checkpoint: str | None
     best_checkpoint: str | None
-    extra: dict = field(default_factory=dict)
+
+    @property
+    def failed(self) -> bool:
+        return self.reason in FAILED_REASONS
 
 
-TrainingEvent = (
+EngineEvent = (
     TrainingStarted
     | StepLogged
     | EpochEnded
     | CheckpointSaved
     | CheckpointFailed
+    | LogWriteFailed
     | TrainingFinished
 )

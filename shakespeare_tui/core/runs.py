@@ -12,33 +12,34 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import re
-import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-try:
-    import fcntl
-except ImportError:  # Windows
-    fcntl = None
-
-from shakespeare_tui.core.errors import RunLockedError, UserError
+from shakespeare_tui.core.config import MODEL_FIELDS, ModelConfig
+from shakespeare_tui.core.errors import UserError
+from shakespeare_tui.core.files import atomic_write_text
 from shakespeare_tui.core.paths import Paths
+from shakespeare_tui.core.run_lock import RunLock
 
 BUNDLED = "bundled"
-# Lock files held by this process: the pid in the file cannot tell two trainers in one process
-# (the app restarting a run while the old worker finishes its last step) apart.
-_HELD: set[str] = set()
-_HELD_CHANGED = threading.Condition()
-BEST, LAST = "best.pt", "last.pt"
+# A run's two checkpoints: their kinds, as events, pickers and `--checkpoint RUN:KIND` name them,
+# and their files.
+BEST, LAST = "best", "last"
+CHECKPOINT_FILES = {BEST: "best.pt", LAST: "last.pt"}
+CONFIG, METRICS, SAMPLES = "config.json", "metrics.jsonl", "samples.txt"
 _NAME_OK = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
 
 
 def bundled_checkpoint() -> Path:
     """The small pretrained checkpoint shipped inside the package."""
     return Path(str(resources.files("shakespeare_tui") / "assets" / "bundled.pt"))
+
+
+def _now_utc() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
 def new_run_name(preset: str) -> str:
@@ -62,11 +63,17 @@ def read_json(path: Path) -> dict | None:
     return data if isinstance(data, dict) else None
 
 
-def read_metrics(run_dir: Path) -> list[dict]:
-    """metrics.jsonl's records; a torn last line (a kill mid-write) is skipped."""
+def read_metrics(run_dir: Path, *, strict: bool = False) -> list[dict]:
+    """metrics.jsonl's records; a torn last line (a kill mid-write) is skipped.
+
+    A missing file has no records. Any other failure to read is "no records" for a listing, but
+    raises UserError with `strict`: a resume rewrites the file from what it read, so it must
+    never mistake an unreadable file for an empty one.
+    """
+    path = Path(run_dir) / METRICS
     records = []
     try:
-        with open(Path(run_dir) / "metrics.jsonl", encoding="utf-8") as f:
+        with open(path, encoding="utf-8") as f:
             for line in f:
                 try:
                     record = json.loads(line)
@@ -74,141 +81,100 @@ def read_metrics(run_dir: Path) -> list[dict]:
                     continue
                 if isinstance(record, dict):
                     records.append(record)
-    except OSError:
-        pass
+    except FileNotFoundError:
+        return []
+    except (OSError, UnicodeDecodeError) as exc:
+        if strict:
+            reason = getattr(exc, "strerror", None) or str(exc)
+            raise UserError(
+                f"cannot read {path}: {reason}; nothing was changed (fix or move the file, then resume)"
+            ) from None
+        return []
     return records
 
 
-class RunLock:
-    """An exclusive lock file, so two processes never write one run.
+class RunFolder:
+    """Writes one run's config, metrics and samples (the checkpoints go through `checkpoint`).
 
-    An flock on `.lock` (O_CREAT|O_EXCL where there is no fcntl) makes taking it atomic; a
-    lock left by a dead process (a kill) is taken over.
+    Appends that fail are reported once per file through `on_failure(path, message)` and
+    otherwise ignored: metrics and samples are a record for people; the checkpoints carry the
+    history a resume needs.
     """
 
-    def __init__(self, run_dir: Path):
-        self.path = Path(run_dir) / ".lock"
-        self.held = False
-        self._fd: int | None = None
+    def __init__(self, path: Path, on_failure: Callable[[str, str], None]):
+        self.path = Path(path)
+        self._on_failure = on_failure
+        self._failed: set[str] = set()
 
-    def acquire(self, wait_s: float = 30.0) -> RunLock:
-        """Take the lock; a holder in this process is waited for up to `wait_s` seconds."""
-        key = os.path.abspath(self.path)
-        with _HELD_CHANGED:
-            if not _HELD_CHANGED.wait_for(lambda: key not in _HELD, timeout=wait_s):
-                raise RunLockedError(
-                    f"run {self.path.parent.name} is being trained in this program; stop it first"
+    def file(self, name: str) -> Path:
+        return self.path / name
+
+    def checkpoint(self, kind: str) -> Path:
+        return self.path / CHECKPOINT_FILES[kind]
+
+    def existing_checkpoint(self, kind: str) -> str | None:
+        path = self.checkpoint(kind)
+        return str(path) if path.is_file() else None
+
+    def start_fresh(self) -> None:
+        """Empty metrics and samples for a new run."""
+        for name in (METRICS, SAMPLES):
+            atomic_write_text(self.path / name, "")
+
+    def write_config(self, train: dict, corpus: dict, device: str, parameters: int) -> None:
+        """config.json: the run's settings and where it runs, keeping the date it was created."""
+        existing = read_json(self.path / CONFIG) or {}
+        created = existing.get("created")
+        config = {
+            "train": train,
+            "corpus": corpus,
+            "device": device,
+            "created": created if isinstance(created, str) else _now_utc(),
+            "vocab_size": train.get("model", {}).get("vocab_size"),
+            "parameters": parameters,
+        }
+        atomic_write_text(self.path / CONFIG, json.dumps(config, indent=2))
+
+    def trim_metrics(self, step: int) -> list[dict]:
+        """Keep the records up to `step` (a killed process logs past its last checkpoint).
+
+        Reads strictly: a file that cannot be read stops the resume and stays as it was.
+        """
+        records = [r for r in read_metrics(self.path, strict=True) if r.get("step", 0) <= step]
+        atomic_write_text(self.path / METRICS, "".join(json.dumps(r) + "\n" for r in records))
+        return records
+
+    def log(self, record: dict) -> None:
+        self._append(METRICS, json.dumps(record) + "\n")
+
+    def log_step(self, event) -> None:
+        """One StepLogged as a "step" record."""
+        record = {
+            "kind": "step",
+            "step": event.step,
+            "epoch": event.epoch,
+            "train_loss": round(event.train_loss, 5),
+            "chars_per_sec": round(event.chars_per_sec, 1),
+            "elapsed_s": round(event.elapsed_s, 3),
+            "lr": event.lr,
+        }
+        self.log(record)
+
+    def add_sample(self, heading: str, sample: str) -> None:
+        self._append(SAMPLES, f"=== {heading} ===\n{sample}\n\n")
+
+    def _append(self, name: str, text: str) -> None:
+        try:
+            with open(self.path / name, "a", encoding="utf-8") as f:
+                f.write(text)
+        except OSError as exc:
+            if name not in self._failed:
+                self._failed.add(name)
+                self._on_failure(
+                    str(self.path / name),
+                    f"cannot write {name}: {exc.strerror or exc}; training goes on, "
+                    "the checkpoints keep the history",
                 )
-            _HELD.add(key)
-        try:
-            return self._acquire()
-        except BaseException:
-            self._forget(key)
-            raise
-
-    @staticmethod
-    def _forget(key: str) -> None:
-        with _HELD_CHANGED:
-            _HELD.discard(key)
-            _HELD_CHANGED.notify_all()
-
-    def _acquire(self) -> RunLock:
-        if fcntl is None:
-            return self._acquire_by_create()
-        # flock, not just O_EXCL and a pid: two processes starting together, or both taking
-        # over one stale lock, could otherwise both win (measured: 2 of 6 racing processes).
-        # The kernel drops a flock when its holder dies; the pid inside is for people.
-        for _ in range(10):
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                current = os.stat(self.path).st_ino == os.fstat(fd).st_ino
-            except (BlockingIOError, FileNotFoundError) as exc:
-                os.close(fd)
-                if isinstance(exc, FileNotFoundError):
-                    continue  # its holder let go and removed it: try the new file
-                raise self._locked_error(self._owner()) from None
-            if not current:  # unlinked by a releasing holder between our open and flock
-                os.close(fd)
-                continue
-            pid = self._owner()
-            if pid is not None and pid != os.getpid() and _alive(pid):
-                os.close(fd)  # a holder that does not flock (an older version of this program)
-                raise self._locked_error(pid)
-            os.ftruncate(fd, 0)
-            os.write(fd, str(os.getpid()).encode())
-            self._fd = fd
-            self.held = True
-            return self
-        raise RunLockedError(
-            f"cannot lock run {self.path.parent.name}; another process keeps taking it"
-        )
-
-    def _locked_error(self, pid: int | None) -> RunLockedError:
-        who = f"another process (pid {pid})" if pid else "another process"
-        return RunLockedError(
-            f"run {self.path.parent.name} is being trained by {who}; "
-            "stop it first or start a new run"
-        )
-
-    def _acquire_by_create(self) -> RunLock:
-        for _ in range(2):
-            try:
-                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            except FileExistsError:
-                pid = self._owner()
-                if pid is not None and pid != os.getpid() and _alive(pid):
-                    raise RunLockedError(
-                        f"run {self.path.parent.name} is being trained by another process (pid {pid}); "
-                        "stop it first or start a new run"
-                    ) from None
-                try:
-                    self.path.unlink()
-                except FileNotFoundError:
-                    pass
-                continue
-            with os.fdopen(fd, "w") as f:
-                f.write(str(os.getpid()))
-            self.held = True
-            return self
-        raise RunLockedError(
-            f"cannot lock run {self.path.parent.name}; another process keeps taking it"
-        )
-
-    def _owner(self) -> int | None:
-        try:
-            return int(self.path.read_text().strip())
-        except (OSError, ValueError):
-            return None
-
-    def release(self) -> None:
-        if self.held:
-            self.held = False
-            try:
-                if self._owner() == os.getpid():
-                    self.path.unlink()
-            except OSError:
-                pass
-            if self._fd is not None:  # after the unlink: closing lets the flock go
-                os.close(self._fd)
-                self._fd = None
-            self._forget(os.path.abspath(self.path))
-
-    def __enter__(self) -> RunLock:
-        return self.acquire()
-
-    def __exit__(self, *exc) -> None:
-        self.release()
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 @dataclass(frozen=True)
@@ -225,6 +191,7 @@ class RunInfo:
     best: Path | None
     last: Path | None
     training: bool  # locked by a live process
+    train: dict  # config.json's "train": the run's settings as saved (possibly hand-edited)
 
 
 def run_info(run_dir: Path) -> RunInfo | None:
@@ -242,18 +209,13 @@ def run_info(run_dir: Path) -> RunInfo | None:
         if r.get("kind") == "epoch" and isinstance(r.get("epoch"), int) and r["epoch"] >= 1
     ]
     vals = [r["val_loss"] for r in epochs if isinstance(r.get("val_loss"), (int, float))]
-    lock = RunLock(run_dir)
-    owner = lock._owner() if lock.path.exists() else None
-    summary = f"{str(model.get('cell', '?')).upper()} E{model.get('embed', '?')}/H{model.get('hidden', '?')}"
-    if isinstance(model.get("layers"), int) and model["layers"] > 1:
-        summary += f"×{model['layers']}"
     return RunInfo(
         name=run_dir.name,
         path=run_dir,
         corpus=str(config.get("corpus", {}).get("name", train.get("corpus", "?")))
         if isinstance(config.get("corpus"), dict)
         else str(train.get("corpus", "?")),
-        model=summary,
+        model=model_summary(model),
         preset=str(train.get("preset", "?")),
         epochs_done=max(
             (int(r.get("epoch", 0)) for r in epochs if not r.get("partial")), default=0
@@ -261,10 +223,27 @@ def run_info(run_dir: Path) -> RunInfo | None:
         best_val_loss=min(vals) if vals else None,
         device=str(config.get("device", "?")),
         created=str(config.get("created", "")),
-        best=run_dir / BEST if (run_dir / BEST).is_file() else None,
-        last=run_dir / LAST if (run_dir / LAST).is_file() else None,
-        training=owner is not None and owner != os.getpid() and _alive(owner),
+        best=_file_or_none(run_dir / CHECKPOINT_FILES[BEST]),
+        last=_file_or_none(run_dir / CHECKPOINT_FILES[LAST]),
+        training=RunLock(run_dir).held_by_other_process(),
+        train=train,
     )
+
+
+def model_summary(model: dict) -> str:
+    """ModelConfig.summary of a config.json's model, or "?" if it is not a valid model."""
+    if not all(k in model for k in ("cell", "embed", "hidden")):
+        return "?"
+    try:
+        config = ModelConfig(**{k: v for k, v in model.items() if k in MODEL_FIELDS})
+        config.validate()
+    except (TypeError, UserError):
+        return "?"
+    return config.summary
+
+
+def _file_or_none(path: Path) -> Path | None:
+    return path if path.is_file() else None
 
 
 def list_runs(paths: Paths) -> list[RunInfo]:
@@ -294,8 +273,8 @@ def resolve_checkpoint(spec: str, paths: Paths, prefer: str = BEST) -> Path:
             return candidate
         if candidate.is_dir():
             order = (BEST, LAST) if prefer == BEST else (LAST, BEST)
-            for name in order:
-                if (candidate / name).is_file():
-                    return candidate / name
+            for kind in order:
+                if (candidate / CHECKPOINT_FILES[kind]).is_file():
+                    return candidate / CHECKPOINT_FILES[kind]
             raise UserError(f"run {candidate.name} has no checkpoint yet")
     raise UserError(f"no checkpoint or run named {spec!r}; see `shakespeare-tui runs`")

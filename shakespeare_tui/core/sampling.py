@@ -6,8 +6,6 @@ settings give the same text on every machine, whatever the model was trained on.
 
 from __future__ import annotations
 
-import math
-import secrets
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,49 +14,19 @@ import torch
 
 from shakespeare_tui.core.errors import SamplingError
 from shakespeare_tui.core.model import CharStepper
+from shakespeare_tui.core.sample_settings import (  # noqa: F401 - the settings travel with sampling
+    SampleSettings,
+    check_settings,
+    new_seed,
+    resolve_seed,
+)
 from shakespeare_tui.core.vocab import Vocabulary
-
-MAX_TEMPERATURE = 10.0
-MAX_LENGTH = 1_000_000
-MAX_SEED = 2**63 - 1
-
-
-@dataclass(frozen=True)
-class SampleSettings:
-    length: int = 500  # characters to generate (the prompt not included)
-    temperature: float = 0.8  # 0 = always the likeliest character; higher = wilder
-    top_k: int | None = None  # sample only among the k likeliest characters
-    prompt: str = ""  # primes the state; empty = start as if after a blank line
-    seed: int | None = None  # None = draw one (reported, so the text can be replayed)
 
 
 @dataclass(frozen=True)
 class SampledChar:
     char: str
     probability: float  # what the model (at temperature 1) gave this character
-
-
-def new_seed() -> int:
-    return secrets.randbelow(2**31)
-
-
-def check_settings(settings: SampleSettings, vocab: Vocabulary) -> None:
-    """Raise SamplingError with one line for anything unusable."""
-    t = settings.temperature
-    if isinstance(t, bool) or not isinstance(t, (int, float)) or math.isnan(t):
-        raise SamplingError("temperature must be a number")
-    if t < 0 or t > MAX_TEMPERATURE:
-        raise SamplingError(f"temperature must be between 0 and {MAX_TEMPERATURE:g} (0 = greedy)")
-    if not 1 <= settings.length <= MAX_LENGTH:
-        raise SamplingError(f"length must be between 1 and {MAX_LENGTH:,}")
-    if settings.top_k is not None and not 1 <= settings.top_k <= len(vocab):
-        raise SamplingError(f"top-k must be between 1 and the vocabulary size ({len(vocab)})")
-    if settings.seed is not None and not 0 <= settings.seed <= MAX_SEED:
-        raise SamplingError(f"seed must be between 0 and {MAX_SEED}")
-    unknown = vocab.unknown(settings.prompt)
-    if unknown:
-        shown = " ".join(repr(c) for c in unknown[:8]) + (" …" if len(unknown) > 8 else "")
-        raise SamplingError(f"the prompt has characters this model never saw: {shown}")
 
 
 def default_start(vocab: Vocabulary) -> str:
@@ -73,10 +41,10 @@ def generate(
     settings: SampleSettings,
     stop: threading.Event | None = None,
 ) -> Iterator[SampledChar]:
-    """Yield sampled characters; `settings.seed` must be set (see `resolve_seed`)."""
-    check_settings(settings, vocab)
+    """Yield sampled characters; `settings.seed` must be set (see `SampleSettings.with_seed`)."""
+    settings.check(vocab)
     if settings.seed is None:
-        raise SamplingError("generate() needs a seed; use resolve_seed() first")
+        raise SamplingError("seed", "must be set before generating: use with_seed() first")
     # One thread: at batch 1 each product is too small to share, and waking a second (sleeping,
     # OMP_WAIT_POLICY=PASSIVE) thread per character made sampling ~2x slower at H640. It also
     # makes the text independent of the core count (last-bit differences in the products).
@@ -89,7 +57,7 @@ def generate(
         for char in settings.prompt or default_start(vocab):
             if stop is not None and stop.is_set():  # a long prompt takes seconds to read
                 return
-            logits, state = stepper.step(vocab._index[char], state)
+            logits, state = stepper.step(vocab.code(char), state)
         for _ in range(settings.length):
             if stop is not None and stop.is_set():
                 return
@@ -108,16 +76,25 @@ def generate(
         torch.set_num_threads(threads)
 
 
-def resolve_seed(settings: SampleSettings) -> SampleSettings:
-    """The settings with a concrete seed (drawn when none was given)."""
-    if settings.seed is not None:
-        return settings
-    from dataclasses import replace
-
-    return replace(settings, seed=new_seed())
-
-
 def sample_text(model, vocab: Vocabulary, settings: SampleSettings) -> str:
-    """The whole text at once (used for the per-epoch samples)."""
+    """The whole text at once."""
     stepper = CharStepper(model)
-    return "".join(s.char for s in generate(stepper, vocab, resolve_seed(settings)))
+    return "".join(s.char for s in generate(stepper, vocab, settings.with_seed()))
+
+
+def epoch_sample(model, vocab: Vocabulary, config, epoch: int) -> str:
+    """A training run's sample after `epoch`: its length and temperature, seeded by the epoch."""
+    if config.sample_length == 0:
+        return ""
+    settings = SampleSettings(
+        length=config.sample_length,
+        temperature=config.sample_temperature,
+        prompt=default_start(vocab),
+        seed=config.seed + epoch,
+    )
+    was_training = model.training
+    model.eval()
+    try:
+        return sample_text(model, vocab, settings)
+    finally:
+        model.train(was_training)

@@ -24,6 +24,10 @@ class Vocabulary:
     def __contains__(self, char: str) -> bool:
         return char in self._index
 
+    def code(self, char: str) -> int:
+        """The code of one known character (KeyError for an unknown one)."""
+        return self._index[char]
+
     def unknown(self, text: str) -> list[str]:
         """Characters of `text` that the model has never seen, in order of first appearance."""
         return list(dict.fromkeys(c for c in text if c not in self._index))

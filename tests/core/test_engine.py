@@ -22,7 +22,7 @@ from shakespeare_tui.core.checkpoint import load_checkpoint
 from shakespeare_tui.core.config import TrainConfig
 from shakespeare_tui.core.data import TextData
 from shakespeare_tui.core.engine import learning_rate, train
-from shakespeare_tui.core.errors import RunLockedError, UserError
+from shakespeare_tui.core.errors import ResumeConflict, RunLockedError, UserError
 from shakespeare_tui.core.events import (
     CheckpointSaved,
     EpochEnded,
@@ -287,9 +287,13 @@ def test_resume_of_a_completed_run_with_more_epochs(make_config, trained_run, tm
     assert same.reason == "completed" and same.step == finished.step
     assert not of(events, StepLogged)
 
-    more, events = run(None, paths, resume=last, resume_overrides={"epochs": 4, "seed": 5})
+    # A setting a resume cannot change is refused when it differs, and named with its value...
+    with pytest.raises(ResumeConflict, match="seed 5 differs from this run's seed 1337"):
+        run(None, paths, resume=last, resume_overrides={"epochs": 4, "seed": 5})
+    # ...and accepted when it is the run's own (the starting command repeated with a resume).
+    more, events = run(None, paths, resume=last, resume_overrides={"epochs": 4, "seed": 1337})
     assert (more.reason, more.epoch, more.step) == ("completed", 4, 4 * STEPS_PER_EPOCH)
-    assert saved(more.last_checkpoint)["train_config"]["seed"] == 1337  # not resumable
+    assert saved(more.last_checkpoint)["train_config"]["seed"] == 1337
 
 
 def test_stop_before_the_first_step_then_resume(make_config, paths):
@@ -563,3 +567,50 @@ def test_cosine_run_logs_the_scheduled_rates(make_config, paths):
     assert logged[21] == pytest.approx(1e-2)
     assert logged[70] == pytest.approx(learning_rate(config, 69, 70))
     assert logged[70] < 1.1e-3
+
+
+# ---------------------------------------------------------------- the run's own files
+
+
+def test_a_metrics_file_that_cannot_be_read_stops_the_resume_and_stays(
+    make_config, paths, monkeypatch
+):
+    """A failed read must never become an empty history written over the real one."""
+    import builtins
+
+    from shakespeare_tui.core import runs
+
+    stopped, _ = run(make_config(max_steps=20), paths, stop_at=10, run_name="r")
+    metrics = Path(stopped.run_dir) / "metrics.jsonl"
+    before = metrics.read_bytes()
+    assert before.count(b"\n") >= 2
+
+    def failing_open(file, mode="r", *args, **kwargs):
+        if Path(file) == metrics and "r" in mode:
+            raise OSError(5, "Input/output error")
+        return builtins.open(file, mode, *args, **kwargs)
+
+    monkeypatch.setattr(runs, "open", failing_open, raising=False)
+    with pytest.raises(UserError, match="cannot read .*metrics.jsonl: Input/output error"):
+        train(None, paths, resume=stopped.last_checkpoint)
+    assert metrics.read_bytes() == before
+
+
+def test_log_write_failures_are_reported_once_and_training_goes_on(make_config, paths, monkeypatch):
+    import builtins
+
+    from shakespeare_tui.core import runs
+    from shakespeare_tui.core.events import LogWriteFailed
+
+    def full_disk(file, mode="r", *args, **kwargs):
+        if "a" in mode:
+            raise OSError(28, "No space left on device")
+        return builtins.open(file, mode, *args, **kwargs)
+
+    monkeypatch.setattr(runs, "open", full_disk, raising=False)
+    finished, events = run(make_config(max_steps=2 * STEPS_PER_EPOCH), paths, run_name="full")
+    assert finished.reason == "max-steps" and finished.step == 2 * STEPS_PER_EPOCH
+    failures = [e for e in events if isinstance(e, LogWriteFailed)]
+    assert sorted(Path(e.path).name for e in failures) == ["metrics.jsonl", "samples.txt"]
+    assert all("No space left on device" in e.message for e in failures)
+    assert load_checkpoint(Path(finished.last_checkpoint)).payload["history"]  # still recorded

@@ -16,8 +16,8 @@ import pytest
 
 from shakespeare_tui.core.errors import RunLockedError, UserError
 from shakespeare_tui.core.runs import (
-    BEST,
     BUNDLED,
+    CHECKPOINT_FILES,
     LAST,
     RunLock,
     bundled_checkpoint,
@@ -41,15 +41,18 @@ def home(trained_run, tmp_path):
 # ---------------------------------------------------------------- resolve_checkpoint
 
 
+BEST_FILE, LAST_FILE = CHECKPOINT_FILES["best"], CHECKPOINT_FILES[LAST]
+
+
 def test_a_run_name_resolves_to_its_best_or_last_checkpoint(home, monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
     run = home.runs / "trained"
-    assert resolve_checkpoint("trained", home) == run / BEST
-    assert resolve_checkpoint("trained", home, prefer=LAST) == run / LAST
-    assert resolve_checkpoint(str(run), home) == run / BEST  # a folder path
-    assert resolve_checkpoint(str(run / LAST), home) == run / LAST  # a file path
-    (run / BEST).unlink()
-    assert resolve_checkpoint("trained", home) == run / LAST  # falls back
+    assert resolve_checkpoint("trained", home) == run / BEST_FILE
+    assert resolve_checkpoint("trained", home, prefer="last") == run / LAST_FILE
+    assert resolve_checkpoint(str(run), home) == run / BEST_FILE  # a folder path
+    assert resolve_checkpoint(str(run / LAST_FILE), home) == run / LAST_FILE  # a file path
+    (run / BEST_FILE).unlink()
+    assert resolve_checkpoint("trained", home) == run / LAST_FILE  # falls back
 
 
 def test_unknown_or_empty_runs_are_refused(home, monkeypatch, tmp_path):
@@ -87,7 +90,10 @@ def test_run_info_and_list_runs(home, trained_run):
     assert info.model == "LSTM E16/H32" and info.preset == "tiny"
     assert info.epochs_done == 3
     assert info.best_val_loss == pytest.approx(finished.best_val_loss)
-    assert info.best == home.runs / "trained" / BEST and info.last == home.runs / "trained" / LAST
+    assert (
+        info.best == home.runs / "trained" / BEST_FILE
+        and info.last == home.runs / "trained" / LAST_FILE
+    )
     assert not info.training
     assert info.corpus.endswith("sonnets.txt")
 

@@ -76,7 +76,7 @@ import io, json, os, select, signal, sys, time
 os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
 import torch
 import shakespeare_tui.core.engine as engine
-from shakespeare_tui.core.checkpoint import atomic_write
+from shakespeare_tui.core.files import atomic_write
 from shakespeare_tui.cli import main
 
 # The first Adam costs a second of lazy imports: pay it here, once, not in every child.

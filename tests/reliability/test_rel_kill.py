@@ -161,7 +161,7 @@ def test_killed_training_always_leaves_a_resumable_checkpoint(tmp_path, small_co
             lost += best.payload["progress"]["step"] < trial.last_saved("best")
         if trial.sig == signal.SIGKILL:
             assert trial.returncode == -signal.SIGKILL, what
-            stale_locks += RunLock(trial.run_dir)._owner() is not None
+            stale_locks += RunLock(trial.run_dir).owner() is not None
         elif trial.double:
             assert trial.returncode == 130, f"{what}: {trial.output[-600:]}"
             assert "Traceback" not in trial.output, what

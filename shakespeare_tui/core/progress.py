@@ -1,0 +1,96 @@
+"""Where a run stands: the counters a checkpoint saves and a resume restores, and how it ended."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+from shakespeare_tui.core.config import TrainConfig
+from shakespeare_tui.core.events import FinishReason
+
+
+@dataclass
+class RunProgress:
+    step: int = 0  # optimiser steps, the whole run
+    epoch: int = 0  # completed epochs
+    epoch_step: int = 0  # steps into the epoch in progress
+    elapsed_s: float = 0.0  # training time, resumes included
+    best_val_loss: float | None = None
+    best_epoch: int | None = None
+    stale_epochs: int = 0  # epochs since the best one
+    epoch_loss_sum: float = 0.0  # summed step losses of the epoch in progress
+    schedule_steps: int = 0  # the steps the learning-rate schedule spans
+    schedule_fitted: bool = False  # the schedule was fitted to --max-minutes (once per run)
+    finished: str | None = None  # the budget that ended the run, if one did
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> RunProgress:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in (data or {}).items() if k in known})
+
+    def count_validation(self, val: float, *, initial: bool, partial: bool) -> tuple[int, bool]:
+        """Count one evaluation; return the epoch it is labelled with and whether it is the best.
+
+        `initial`: epoch 0, the untrained model (never the best); `partial`: a budget ended the
+        run mid-epoch, so the evaluation is labelled with the epoch in progress and does not
+        count against patience.
+        """
+        epoch = 0 if initial else self.epoch + 1
+        if not (initial or partial):
+            self.epoch = epoch
+        improved = epoch >= 1 and (self.best_val_loss is None or val < self.best_val_loss)
+        if improved:
+            self.best_val_loss, self.best_epoch, self.stale_epochs = val, epoch, 0
+        elif epoch >= 1 and not partial:
+            self.stale_epochs += 1
+        return epoch, improved
+
+    def end_reason(
+        self, config: TrainConfig, stop_requested: bool, elapsed_s: float
+    ) -> FinishReason | None:
+        """Why the run ends before the next step, if it does (checked before every step)."""
+        if self.epoch >= config.epochs:
+            return "completed"
+        if self.stale_epochs >= config.patience:
+            return "early-stopped"
+        if stop_requested:
+            return "stopped"
+        if config.max_steps and self.step >= config.max_steps:
+            return "max-steps"
+        if config.max_minutes and elapsed_s >= config.max_minutes * 60:
+            return "max-minutes"
+        return None
+
+    @property
+    def best_text(self) -> str:
+        if self.best_val_loss is None:
+            return "no epoch finished"
+        return f"best val {self.best_val_loss:.4f} at epoch {self.best_epoch}"
+
+
+def finish_message(
+    reason: FinishReason, progress: RunProgress, config: TrainConfig, device_label: str
+) -> str:
+    """One line for a person: why the run ended, and what to do next where there is something."""
+    p, best = progress, progress.best_text
+    if reason == "completed":
+        return f"finished {config.epochs} epochs; {best}"
+    if reason == "early-stopped":
+        return f"early stop: {config.patience} epochs without improvement; {best}"
+    if reason == "stopped":
+        return f"stopped at step {p.step:,} — saved, resume any time; {best}"
+    if reason == "max-steps":
+        return f"reached {config.max_steps:,} steps; {best}"
+    if reason == "max-minutes":
+        return f"reached {config.max_minutes:g} minutes; {best}"
+    if reason == "diverged":
+        return (
+            f"the loss became NaN/inf at step {p.step:,}: lower the learning rate "
+            f"(now {config.lr:g}); the saved checkpoints are untouched"
+        )
+    return (
+        f"out of memory on {device_label} with batch {config.batch_size} × {config.seq_len} and "
+        f"{config.model.summary}: try a smaller batch size, sequence length or hidden size"
+    )

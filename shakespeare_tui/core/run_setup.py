@@ -1,0 +1,101 @@
+"""Everything a run needs before its first step: settings, device, corpus, vocabulary, folder.
+
+All of it is checked here, so a run that cannot start fails with one UserError before anything
+is written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import torch
+
+from shakespeare_tui.core import device as devices
+from shakespeare_tui.core.checkpoint import Checkpoint, load_checkpoint
+from shakespeare_tui.core.config import TrainConfig, resolve_auto, resume_config
+from shakespeare_tui.core.corpus import NAMED_CORPORA, Corpus, load_corpus
+from shakespeare_tui.core.errors import UserError
+from shakespeare_tui.core.paths import Paths
+from shakespeare_tui.core.runs import CONFIG, check_run_name, new_run_name
+from shakespeare_tui.core.vocab import Vocabulary
+
+
+@dataclass
+class RunInputs:
+    config: TrainConfig  # resolved: no "auto", the vocabulary's size in the model
+    device: torch.device
+    corpus: Corpus
+    vocab: Vocabulary
+    checkpoint: Checkpoint | None  # the state to resume, if resuming
+    run_dir: Path
+    notes: list[str]  # said to the person when the run starts
+
+
+def prepare_run(
+    config: TrainConfig | None,
+    paths: Paths,
+    *,
+    run_name: str | None,
+    resume: str | Path | None,
+    resume_overrides: dict | None,
+    corpus: Corpus | None,
+) -> RunInputs:
+    notes: list[str] = []
+    checkpoint = None
+    if resume:
+        checkpoint = load_checkpoint(Path(resume))
+        if not checkpoint.resumable:
+            raise UserError(f"{resume} holds no training state to resume (only weights)")
+        saved = TrainConfig.from_dict(checkpoint.payload.get("train_config") or {})
+        requested = dict(resume_overrides or {})
+        device = requested.get("device") or saved.device
+        config = resume_config(saved, requested, devices.resolve_device(device).type)
+    config.validate()
+    device = devices.resolve_device(config.device)
+    config = resolve_auto(config, device.type)
+    if checkpoint is None and config.preset_reason:
+        notes.append(config.preset_reason)
+
+    text = corpus or load_corpus(config.corpus, paths.cache)
+    if checkpoint is None and corpus is None and config.corpus not in NAMED_CORPORA:
+        # A file is recorded by its absolute path, so a resume finds it from any folder.
+        config = replace(config, corpus=text.source)
+    if checkpoint is not None:
+        vocab = checkpoint.vocab
+        expected = (checkpoint.payload.get("corpus") or {}).get("checksum")
+        if expected and expected != text.checksum:
+            raise UserError(
+                f"the corpus {text.name} changed since this run started; "
+                "resume with the same text or start a new run"
+            )
+    else:
+        vocab = Vocabulary.from_text(text.text)
+    unknown = vocab.unknown(text.text)
+    if unknown:
+        raise UserError(
+            f"the corpus has characters the checkpoint's vocabulary lacks: {unknown[:8]}"
+        )
+    config = replace(config, model=replace(config.model, vocab_size=len(vocab)))
+
+    if checkpoint is not None:
+        run_dir = _resume_dir(Path(resume), run_name, paths, config.preset)
+    else:
+        name = check_run_name(run_name) if run_name else new_run_name(config.preset)
+        run_dir = paths.runs / name
+        if run_dir.exists() and any(run_dir.iterdir()):
+            raise UserError(f"run {name} already exists; choose another --run name or --resume it")
+    return RunInputs(config, device, text, vocab, checkpoint, run_dir, notes)
+
+
+def _resume_dir(resume: Path, run_name: str | None, paths: Paths, preset: str) -> Path:
+    """Continue in the checkpoint's own run folder; a loose file starts a new folder."""
+    folder = resume.parent if resume.is_file() else resume
+    if (folder / CONFIG).is_file() and not run_name:
+        return folder
+    name = check_run_name(run_name) if run_name else new_run_name(preset)
+    target = paths.runs / name
+    same = target.is_dir() and folder.is_dir() and target.samefile(folder)
+    if not same and target.exists() and any(target.iterdir()):
+        raise UserError(f"run {name} already exists; choose another --run name")
+    return target
