@@ -290,11 +290,34 @@ def test_resume_of_a_run_without_a_checkpoint(capsys, tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize(
-    "args", [["--lr", "0.1"], ["--corpus", "other.txt"], ["--preset", "tiny"], ["--bf16"]]
+    "args, saved",
+    [
+        (["--lr", "0.1"], "learning rate 0.01"),
+        (["--corpus", "other.txt"], "corpus /"),
+        (["--preset", "notebook"], "preset tiny"),  # its E256/H1024 is not this run's
+        (["--bf16"], "bf16 False"),
+        (["--seed", "6"], "seed 1337"),
+    ],
 )
-def test_resume_refuses_settings_it_cannot_change(capsys, home, args):
+def test_resume_refuses_a_setting_that_differs_naming_the_runs_value(capsys, home, args, saved):
+    before = (home / "runs" / "r" / "metrics.jsonl").read_bytes()
     code, out, err = cli(capsys, "train", "--resume", "r", *args, "--data-dir", home)
-    assert_one_line_error(code, err, args[0], "cannot change when resuming", "--max-steps")
+    assert_one_line_error(code, err, args[0], "differs from this run's", saved, "--max-steps")
+    assert (home / "runs" / "r" / "metrics.jsonl").read_bytes() == before
+
+
+def test_the_starting_command_repeated_with_resume_continues_the_run(
+    capsys, corpus_file, tmp_path, monkeypatch
+):
+    """People rerun their last command with --resume added: the run's own values are fine."""
+    monkeypatch.chdir(corpus_file.parent)  # the corpus by a relative path: recorded absolute
+    start = [*TRAIN, "--corpus", corpus_file.name, "--seed", "5", "--run", "split"]
+    home = ["--data-dir", tmp_path / "home"]
+    code, _, err = cli(capsys, *start, "--max-steps", "15", *home)
+    assert code == EXIT_OK, err
+    code, out, err = cli(capsys, *start, "--max-steps", "25", "--resume", "split", *home)
+    assert code == EXIT_OK, err
+    assert "resuming split at epoch 0, step 15" in out and "reached 25 steps" in out
 
 
 def test_unknown_command_and_option(capsys):

@@ -15,15 +15,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from shakespeare_tui.core.events import (
-    CheckpointFailed,
-    CheckpointSaved,
-    EpochEnded,
-    LogWriteFailed,
-    StepLogged,
-    TrainingFinished,
-    TrainingStarted,
-)
+from shakespeare_tui.core import events
 
 
 class ConsoleReporter:
@@ -66,7 +58,7 @@ class ConsoleReporter:
 
     def __call__(self, event) -> None:
         print_ = self.console.print
-        if isinstance(event, TrainingStarted):
+        if isinstance(event, events.TrainingStarted):
             self.epochs = event.epochs
             verb = (
                 f"resuming {event.run_name} at epoch {event.epoch}, step {event.step}"
@@ -83,7 +75,7 @@ class ConsoleReporter:
                 print_(f"[yellow]{escape(note)}[/]")
             print_(f"[dim]{escape(event.run_dir)}[/]")
             self._bar(event.epoch + 1, event.steps_per_epoch, 0)
-        elif isinstance(event, StepLogged):
+        elif isinstance(event, events.StepLogged):
             if self.task is None:
                 self._bar(event.epoch, event.steps_per_epoch, 0)
             self.progress.update(
@@ -92,7 +84,7 @@ class ConsoleReporter:
                 loss=f"{event.train_loss:.3f}",
                 speed=f"{event.chars_per_sec:,.0f}",
             )
-        elif isinstance(event, EpochEnded):
+        elif isinstance(event, events.EpochEnded):
             mark = " [green]best[/]" if event.improved else ""
             train = (
                 f"train {event.train_loss:.4f} · " if event.train_loss == event.train_loss else ""
@@ -107,14 +99,14 @@ class ConsoleReporter:
                 print_(f"[italic]{escape(event.sample)}[/]\n")
             if self.task is not None:
                 self._bar(event.epoch + 1, self.progress.tasks[0].total or 1, 0)
-        elif isinstance(event, CheckpointSaved):
+        elif isinstance(event, events.CheckpointSaved):
             if event.kind == "best":
                 print_(f"[dim]saved {escape(event.path)}[/]")
-        elif isinstance(event, CheckpointFailed):
+        elif isinstance(event, events.CheckpointFailed):
             print_(f"[red]{escape(event.message)}[/] (the previous checkpoint is intact)")
-        elif isinstance(event, LogWriteFailed):
+        elif isinstance(event, events.LogWriteFailed):
             print_(f"[yellow]{escape(event.message)}[/]")
-        elif isinstance(event, TrainingFinished):
+        elif isinstance(event, events.TrainingFinished):
             style = "red" if event.failed else "bold"
             print_(f"[{style}]{escape(event.message)}[/]")
             if event.last_checkpoint:

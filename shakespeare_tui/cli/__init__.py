@@ -1,0 +1,73 @@
+"""The command line: `shakespeare-tui` opens the app; `train`, `generate`, `runs` and `export`
+work headless.
+
+Exit codes: 0 done, 1 runtime failure, 2 bad usage or input, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from shakespeare_tui.cli.parser import build_parser
+
+__all__ = ["EXIT_FAILURE", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+DEBUG_ENV = "SHAKESPEARE_TUI_DEBUG"
+
+
+def main(argv: list[str] | None = None) -> int:
+    # Idle OpenMP threads must sleep, not spin: read once when torch loads, so set it first.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    args = build_parser().parse_args(argv)
+    from shakespeare_tui.core.errors import UserError, flag_name
+
+    try:
+        from shakespeare_tui.core.paths import Paths
+
+        paths = Paths.resolve(getattr(args, "data_dir", None))
+        if args.command == "train":
+            from shakespeare_tui.cli.train import train_command
+
+            return train_command(args, paths.ensure())
+        if args.command == "generate":
+            from shakespeare_tui.cli.generate import generate_command
+
+            return generate_command(args, paths)
+        if args.command == "runs":
+            from shakespeare_tui.cli.runs import runs_command
+
+            return runs_command(paths)
+        if args.command == "export":
+            from shakespeare_tui.cli.runs import export_command
+
+            return export_command(args, paths)
+        return _app(paths.ensure())
+    except UserError as exc:
+        error(exc.worded(flag_name))
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # `generate | head`: the reader left; quietly stop writing.
+        sys.stderr.close()
+        return EXIT_OK
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, not a traceback
+        if os.environ.get(DEBUG_ENV):
+            raise
+        error(f"internal error: {type(exc).__name__}: {exc} (set {DEBUG_ENV}=1 for details)")
+        return EXIT_FAILURE
+
+
+def error(message: str) -> None:
+    print(f"shakespeare-tui: {message.splitlines()[0] if message else 'error'}", file=sys.stderr)
+
+
+def _app(paths) -> int:
+    from shakespeare_tui.app import make_app
+    from shakespeare_tui.launch import exit_process
+
+    app = make_app(paths)
+    app.run()
+    return exit_process(app.return_code or EXIT_OK)  # skips the slow teardown of torch

@@ -1,0 +1,35 @@
+"""`shakespeare-tui generate`: stream text from a checkpoint to stdout; the seed goes to stderr."""
+
+from __future__ import annotations
+
+import sys
+
+
+def generate_command(args, paths) -> int:
+    from shakespeare_tui.cli import EXIT_OK
+    from shakespeare_tui.core.runs import resolve_checkpoint
+    from shakespeare_tui.core.sample_settings import SampleSettings
+
+    settings = SampleSettings(
+        length=args.length,
+        temperature=args.temperature,
+        top_k=args.top_k,
+        prompt=args.prompt,
+        seed=args.seed,
+    )
+    settings.check()  # before torch loads: a bad flag is refused at once
+    from shakespeare_tui.core.sampling import generate
+    from shakespeare_tui.core.streaming import ModelCache, chunked
+
+    vocab, stepper = ModelCache(size=1).load(str(resolve_checkpoint(args.checkpoint, paths)))
+    settings.check(vocab)
+    settings = settings.with_seed()
+    out = sys.stdout
+    out.write(settings.prompt)
+    for text, _ in chunked(generate(stepper, vocab, settings)):
+        out.write(text)
+        out.flush()
+    out.write("\n")
+    out.flush()
+    print(f"seed {settings.seed} (replay with --seed {settings.seed})", file=sys.stderr)
+    return EXIT_OK
