@@ -2,15 +2,12 @@
 
 `make_app` is the one way to build it, shared by the CLI and the tests (which inject a scripted
 trainer and a fixed device label). Nothing here imports torch: a thread worker loads it after
-the first frame, and the header says "loading torch…" until then.
+the first frame, and the header says "loading torch…" until then. What every view needs to hear
+(torch is ready, the checkpoints changed) is broadcast through Signals the views subscribe to.
 """
 
 from __future__ import annotations
 
-import atexit
-import os
-import sys
-import threading
 from collections.abc import Callable, Iterable
 from functools import partial
 
@@ -18,39 +15,17 @@ from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.signal import Signal
 from textual.worker import Worker, WorkerState
 
+from shakespeare_tui.core.errors import one_line
 from shakespeare_tui.core.paths import Paths
-from shakespeare_tui.messages import CheckpointsChanged, HeaderInfo, TorchReady
+from shakespeare_tui.keymap import check_keymap
+from shakespeare_tui.launch import default_trainer, probe_device
+from shakespeare_tui.messages import HeaderInfo, TorchReady
 from shakespeare_tui.settings import AppSettings
 
 VIEWS = {"train": "Train", "generate": "Generate"}
-
-
-def default_trainer(*args, **kwargs):
-    """`core.engine.train`, imported when first used (it imports torch)."""
-    from shakespeare_tui.core.engine import train
-
-    return train(*args, **kwargs)
-
-
-def probe_device() -> tuple[str, str]:
-    """(label, type) of the device "auto" picks, e.g. ("CPU · 2 threads", "cpu"). Imports torch."""
-    import gc
-
-    import torch
-
-    from shakespeare_tui.core import device as devices
-    from shakespeare_tui.core import engine  # noqa: F401 - load what training needs now, not on `s`
-
-    # The first Adam in a process spends ~1 s in lazy imports: pay it here, before `s`.
-    torch.optim.Adam([torch.zeros(1, requires_grad=True)])
-    device = devices.resolve_device("auto")
-    label = devices.configure(device)
-    # torch brings ~200k long-lived objects; keeping them out of the collector's sweeps cut
-    # the UI's worst garbage-collection pause from ~100 ms to ~25 ms while generating.
-    gc.freeze()
-    return label, device.type
 
 
 class ShakespeareApp(App):
@@ -102,8 +77,11 @@ class ShakespeareApp(App):
         self._probe = probe
         self.device_label = "loading torch…"
         self.device_type: str | None = None
+        self.keymap: dict[str, str] = {}  # the person's keys in force (binding id → keys)
+        self.torch_ready: Signal[TorchReady] = Signal(self, "torch-ready")
+        self.checkpoints_changed: Signal[str] = Signal(self, "checkpoints-changed")  # a path
         self._header = {"corpus": settings.train.corpus, "model": settings.train.preset}
-        self._views: dict[str, Screen] = {}
+        self._training_view = None  # the Train view, once built: quitting stops its run
         self.add_mode("train", self._train_view)
         self.add_mode("generate", self._generate_view)
         if settings.theme in self.available_themes:
@@ -112,23 +90,37 @@ class ShakespeareApp(App):
     def _train_view(self) -> Screen:
         from shakespeare_tui.screens.train import TrainScreen
 
-        screen = TrainScreen(self.paths, self.settings.train, self.trainer)
-        screen.device_type = self.device_type
-        self._views["train"] = screen
-        return screen
+        self._training_view = TrainScreen(self.paths, self.settings.train, self.trainer)
+        return self._training_view
 
     def _generate_view(self) -> Screen:
         from shakespeare_tui.screens.generate import GenerateScreen
 
-        screen = GenerateScreen(self.paths, self.settings.generate)
-        self._views["generate"] = screen
-        return screen
+        return GenerateScreen(self.paths, self.settings.generate)
 
     def on_mount(self) -> None:
+        self._apply_keymap()
+        if self.settings.load_error:
+            self.notify(
+                f"{self.settings.load_error}: using defaults, and leaving the file as it is",
+                severity="warning",
+                timeout=10,
+            )
         self._update_header()
         self.theme_changed_signal.subscribe(self, lambda _theme: self.save_settings())
         self._show(self.settings.mode if self.settings.mode in VIEWS else "train")
         self._load_torch()
+
+    def _apply_keymap(self) -> None:
+        self.keymap, problems = check_keymap(self.settings.keymap)
+        if self.keymap:
+            self.set_keymap(self.keymap)
+        if problems:
+            self.notify(
+                "keymap in settings.json: " + "; ".join(problems) + " (ignored)",
+                severity="warning",
+                timeout=10,
+            )
 
     @work(thread=True, group="torch", exit_on_error=False)
     def _load_torch(self) -> None:
@@ -144,24 +136,19 @@ class ShakespeareApp(App):
     def on_torch_ready(self, message: TorchReady) -> None:
         self.device_label, self.device_type = message.device_label, message.device_type
         self._update_header()
-        train = self._views.get("train")
-        if train is not None:
-            train.on_torch_ready(message)
+        self.torch_ready.publish(message)
 
     def on_header_info(self, message: HeaderInfo) -> None:
         self._header = {"corpus": message.corpus, "model": message.model}
         self._update_header()
 
-    def on_checkpoints_changed(self, message: CheckpointsChanged) -> None:
-        generate = self._views.get("generate")
-        if generate is not None and hasattr(generate, "refresh_checkpoints"):
-            generate.refresh_checkpoints()
-
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group == "torch" and event.state == WorkerState.ERROR:
             self.device_label = "torch failed to load"
             self._update_header()
-            self.notify(f"cannot load torch: {event.worker.error}", severity="error", timeout=15)
+            self.notify(
+                f"cannot load torch: {one_line(event.worker.error)}", severity="error", timeout=15
+            )
 
     # -- actions ---------------------------------------------------------------------------
 
@@ -169,7 +156,7 @@ class ShakespeareApp(App):
         try:
             self.switch_mode(view)
         except Exception as exc:  # noqa: BLE001 - a view that cannot be built must not end the app
-            self.notify(f"cannot open the {VIEWS[view]} view: {exc}", severity="error")
+            self.notify(f"cannot open the {VIEWS[view]} view: {one_line(exc)}", severity="error")
             return False
         return True
 
@@ -186,7 +173,7 @@ class ShakespeareApp(App):
 
     async def action_quit(self) -> None:
         """Stop a training run (it saves a resumable checkpoint), remember settings, exit."""
-        train = self._views.get("train")
+        train = self._training_view
         if train is not None and train.training:
             self.notify("stopping training…", timeout=2)
             await train.stop_and_wait()
@@ -229,25 +216,3 @@ def make_app(
     if settings is None:
         settings = AppSettings.load(paths.settings_file)
     return ShakespeareApp(paths, settings, trainer or default_trainer, probe or probe_device)
-
-
-def exit_process(code: int) -> int:
-    """End the process at once after `App.run` returned, skipping the interpreter's teardown.
-
-    Freeing a process that loaded torch takes 0.3–1 s, most of the time from `q` to the shell
-    prompt. Nothing is lost by skipping it: `App.run` has returned, so asyncio has joined the
-    worker threads (a stopped run's last.pt is saved and fsynced) and the settings are written;
-    atexit handlers run and stdio is flushed as in a normal exit. If any other non-daemon
-    thread is still alive, a normal exit waits for it: then this returns `code` for the caller
-    to exit with.
-    """
-    current = threading.current_thread()
-    if any(t is not current and t.is_alive() and not t.daemon for t in threading.enumerate()):
-        return code
-    atexit._run_exitfuncs()
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError, AttributeError):
-            pass
-    os._exit(code)

@@ -1,7 +1,9 @@
 """Textual messages: how workers and screens tell the UI what happened.
 
 Workers only ever talk to the UI through these (`post_message` is thread-safe and never blocks).
-They carry plain values — the core's frozen event dataclasses, strings — never tensors.
+They carry plain values — the core's frozen event dataclasses, strings — never tensors. What the
+app broadcasts to every view (torch is ready, the checkpoints changed) goes through the App's
+Signals instead (`ShakespeareApp.torch_ready`, `.checkpoints_changed`).
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 from textual.message import Message
 
 
-class TrainingEvent(Message, bubble=False):
+class TrainingUpdate(Message, bubble=False):
     """One of the engine's plain events (`core.events`), posted from the training thread.
 
     It stays with the Train view (nothing above it handles it), so it is not bubbled.
@@ -29,14 +31,6 @@ class TorchReady(Message):
         self.device_type = device_type  # "cuda", "mps" or "cpu"
 
 
-class CheckpointsChanged(Message):
-    """A checkpoint was written: views that list checkpoints should look again."""
-
-    def __init__(self, path: str) -> None:
-        super().__init__()
-        self.path = path
-
-
 class HeaderInfo(Message):
     """The Train view's corpus and model changed: the header shows them."""
 
@@ -44,3 +38,52 @@ class HeaderInfo(Message):
         super().__init__()
         self.corpus = corpus
         self.model = model
+
+
+class RunsListed(Message, bubble=False):
+    """The Train view's worker read the run folders."""
+
+    def __init__(self, runs: list, selected: str | None) -> None:
+        super().__init__()
+        self.runs = runs  # core.runs.RunInfo, newest first
+        self.selected = selected
+
+
+class CheckpointsScanned(Message, bubble=False):
+    """The scan worker read the checkpoint files."""
+
+    def __init__(self, scan_id: int, entries: list) -> None:
+        super().__init__()
+        self.scan_id = scan_id
+        self.entries = entries  # core.catalog.CheckpointEntry
+
+
+class GenerationStarted(Message, bubble=False):
+    """The model is loaded and the seed chosen; characters follow."""
+
+    def __init__(self, generation: int, seed: int, prompt: str) -> None:
+        super().__init__()
+        self.generation = generation
+        self.seed = seed
+        self.prompt = prompt
+
+
+class GenerationChunk(Message, bubble=False):
+    """Characters sampled since the last chunk, with the probability the model gave each."""
+
+    def __init__(self, generation: int, chars: str, probabilities: tuple[float, ...]) -> None:
+        super().__init__()
+        self.generation = generation
+        self.chars = chars
+        self.probabilities = probabilities
+
+
+class GenerationFinished(Message, bubble=False):
+    """The stream ended: all characters were sampled, or it was stopped."""
+
+    def __init__(self, generation: int, seed: int | None, count: int, stopped: bool) -> None:
+        super().__init__()
+        self.generation = generation
+        self.seed = seed
+        self.count = count
+        self.stopped = stopped

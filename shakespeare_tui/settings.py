@@ -1,16 +1,18 @@
-"""What the app remembers between launches: last corpus, training settings, chosen checkpoint, theme.
+"""What the app remembers between launches: last corpus, training settings, chosen checkpoint,
+theme, and the person's own keys.
 
 Stored as JSON in the user config dir (or under --data-dir). A missing or damaged file means
-defaults, never a crash; saving is atomic and a failure to save is not fatal.
+defaults, never a crash; saving is atomic and a failure to save is not fatal. A file that could
+not be read is never overwritten with defaults: the person's keymap and choices stay there.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+
+from shakespeare_tui.core.files import atomic_write_text
 
 
 @dataclass
@@ -48,31 +50,42 @@ class AppSettings:
     mode: str = "train"  # the view shown at launch
     train: TrainSettings = field(default_factory=TrainSettings)
     generate: GenerateSettings = field(default_factory=GenerateSettings)
+    # Binding id → keys, e.g. {"train.toggle": "space", "app.quit": "ctrl+x"} (see the help).
+    keymap: dict = field(default_factory=dict)
+    # Why the file could not be read ("" if it could): then it is never overwritten, since
+    # saving would lose what it holds.
+    load_error: str = field(default="", compare=False, repr=False)
 
     @classmethod
     def load(cls, path: Path) -> AppSettings:
         try:
             data = json.loads(Path(path).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        except FileNotFoundError:
             return cls()
+        except (OSError, ValueError) as exc:
+            reason = getattr(exc, "strerror", None) or "not valid JSON"
+            return cls(load_error=f"{path} could not be read ({reason})")
         if not isinstance(data, dict):
-            return cls()
+            return cls(load_error=f"{path} does not hold a JSON object")
+        keymap = data.get("keymap")
         return cls(
             theme=str(data.get("theme", cls.theme)),
             mode=data.get("mode") if data.get("mode") in ("train", "generate") else "train",
             train=_known(TrainSettings, data.get("train")),
             generate=_known(GenerateSettings, data.get("generate")),
+            keymap=dict(keymap) if isinstance(keymap, dict) else {},
         )
 
     def save(self, path: Path) -> bool:
-        """Write atomically; return False (and keep going) if it cannot be written."""
+        """Write atomically; return False (and keep going) if it cannot or must not be written."""
+        if self.load_error:
+            return False
         path = Path(path)
+        values = asdict(self)
+        del values["load_error"]
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".settings.", dir=path.parent)
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(asdict(self), f, indent=2)
-            os.replace(tmp, path)
+            atomic_write_text(path, json.dumps(values, indent=2))
         except OSError:
             return False
         return True

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,123 +18,29 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.screen import Screen
-from textual.validation import Integer, Length, Number
 from textual.widgets import Footer, Header, Input, Label, OptionList, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from shakespeare_tui.settings import GenerateSettings
-from shakespeare_tui.widgets.checkpoint_picker import (
-    CheckpointEntry,
-    CheckpointPicker,
-    InfoCache,
-    default_key,
-    scan_checkpoints,
+from shakespeare_tui.core.errors import SamplingError, one_line
+from shakespeare_tui.messages import (
+    CheckpointsScanned,
+    GenerationChunk,
+    GenerationFinished,
+    GenerationStarted,
 )
+from shakespeare_tui.settings import GenerateSettings
+from shakespeare_tui.widgets.checkpoint_picker import CheckpointPicker
+from shakespeare_tui.widgets.generate_form import GenerateForm
 from shakespeare_tui.widgets.generated_text import BANDS, GeneratedText
 
 if TYPE_CHECKING:
     from shakespeare_tui.core.paths import Paths
-
-MAX_TEMPERATURE = 2.0  # the app offers 0–2 (the core allows up to 10)
-MAX_LENGTH = 100_000
-MAX_PROMPT = 10_000  # the model reads a prompt a character at a time: ~1,500 a second on a CPU
-TEMPERATURE_STEP = 0.1
-CHUNK_SECONDS = 0.03  # the worker posts what it sampled every ~30 ms: ~33 updates a second
-CACHED_MODELS = 3  # loaded checkpoints kept, so a second `g` starts at once
-
-
-# -- messages ------------------------------------------------------------------------------
-
-
-class CheckpointsScanned(Message, bubble=False):
-    """The scan worker read the checkpoint files."""
-
-    def __init__(self, scan_id: int, entries: list[CheckpointEntry]) -> None:
-        super().__init__()
-        self.scan_id = scan_id
-        self.entries = entries
-
-
-class GenerationStarted(Message, bubble=False):
-    """The model is loaded and the seed chosen; characters follow."""
-
-    def __init__(self, generation: int, seed: int, prompt: str) -> None:
-        super().__init__()
-        self.generation = generation
-        self.seed = seed
-        self.prompt = prompt
-
-
-class GenerationChunk(Message, bubble=False):
-    """Characters sampled since the last chunk, with the probability the model gave each."""
-
-    def __init__(self, generation: int, chars: str, probabilities: tuple[float, ...]) -> None:
-        super().__init__()
-        self.generation = generation
-        self.chars = chars
-        self.probabilities = probabilities
-
-
-class GenerationFinished(Message, bubble=False):
-    """The stream ended: all characters were sampled, or it was stopped."""
-
-    def __init__(self, generation: int, seed: int | None, count: int, stopped: bool) -> None:
-        super().__init__()
-        self.generation = generation
-        self.seed = seed
-        self.count = count
-        self.stopped = stopped
-
-
-# -- the form ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Field:
-    id: str
-    label: str
-
-
-FIELDS = (
-    Field("seed", "Seed"),
-    Field("temperature", "Temperature"),
-    Field("top-k", "Top-k"),
-    Field("length", "Length"),
-    Field("prompt", "Prompt"),
-)
-FIELD_IDS = frozenset(field.id for field in FIELDS)
+    from shakespeare_tui.core.sample_settings import SampleSettings
 
 
 class GenerateScreen(Screen):
     """Stream text from a checkpoint; the app mounts it as its "generate" mode."""
-
-    DEFAULT_CSS = """
-    GenerateScreen {
-        #generate-body { height: 1fr; }
-        #generate-controls {
-            width: 46;
-            height: 1fr;
-            padding: 0 1 0 0;
-        }
-        #picker { height: 1fr; min-height: 5; }
-        .section-title { text-style: bold; padding: 0 1; }
-        .field-row { height: 3; }
-        .field-label { width: 13; padding: 1 0 0 1; }
-        .field-row Input { width: 1fr; }
-        .generate-field-error {
-            color: $text-error;
-            padding: 0 0 0 14;
-            height: auto;
-            display: none;
-        }
-        #generate-output-box { width: 1fr; height: 1fr; }
-        #output { height: 1fr; border: round $primary 50%; }
-        #output:focus { border: round $primary; }
-        #generate-status { height: 1; padding: 0 1; color: $text-muted; }
-    }
-    """
 
     BINDINGS = [
         Binding(
@@ -193,13 +98,13 @@ class GenerateScreen(Screen):
 
     def __init__(self, paths: Paths, settings: GenerateSettings, **kwargs) -> None:
         super().__init__(**kwargs)
+        from shakespeare_tui.core.catalog import InfoCache
+
         self.paths = paths
         self.settings = settings
         self._infos: InfoCache = {}
-        self._models: dict[
-            tuple[str, int, int], tuple
-        ] = {}  # (path, mtime, size) → (vocab, stepper)
-        self._models_lock = threading.Lock()
+        self._models = None  # core.streaming.ModelCache, made in the first worker (torch)
+        self._models_made = threading.Lock()
         self._generation = 0  # bumped per `g`; chunks of an older stream are dropped
         self._worker: Worker | None = None
         self._last_seed: int | None = None
@@ -214,45 +119,16 @@ class GenerateScreen(Screen):
     # -- layout ---------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        s = self.settings
-        values = {
-            "seed": s.seed,
-            "temperature": str(float(s.temperature)),
-            "top-k": "" if s.top_k is None else str(s.top_k),
-            "length": str(s.length),
-            "prompt": s.prompt,
-        }
-        placeholders = {"seed": "random", "top-k": "all characters", "prompt": "(a new speech)"}
-        validators = {
-            "seed": [Integer(minimum=0, maximum=2**63 - 1)],
-            "temperature": [Number(minimum=0, maximum=MAX_TEMPERATURE)],
-            "top-k": [Integer(minimum=1)],
-            "length": [Integer(minimum=1, maximum=MAX_LENGTH)],
-            "prompt": [
-                Length(
-                    maximum=MAX_PROMPT,
-                    failure_description=f"at most {MAX_PROMPT:,} characters",
-                )
-            ],
-        }
         yield Header()
         with Horizontal(id="generate-body"):
             with Vertical(id="generate-controls"):
                 yield Label("Checkpoint", classes="section-title")
                 yield CheckpointPicker(id="picker")
-                for field in FIELDS:
-                    with Horizontal(classes="field-row"):
-                        yield Label(field.label, classes="field-label")
-                        yield Input(
-                            values[field.id],
-                            placeholder=placeholders.get(field.id, ""),
-                            validators=validators[field.id],
-                            valid_empty=field.id in ("seed", "top-k", "prompt"),
-                            id=field.id,
-                        )
-                    yield Static("", id=f"{field.id}-error", classes="generate-field-error")
+                yield GenerateForm(self.settings, id="generate-form")
             with Vertical(id="generate-output-box"):
-                output = GeneratedText(id="output", colour_by_probability=s.colour_by_probability)
+                output = GeneratedText(
+                    id="output", colour_by_probability=self.settings.colour_by_probability
+                )
                 output.border_title = "Output"
                 output.border_subtitle = self._legend()
                 yield output
@@ -261,6 +137,9 @@ class GenerateScreen(Screen):
 
     def on_mount(self) -> None:
         self.query_one(CheckpointPicker).focus()
+        changed = getattr(self.app, "checkpoints_changed", None)  # None in a bare test app
+        if changed is not None:
+            changed.subscribe(self, lambda _path: self.refresh_checkpoints())
         self._scan()
 
     # -- checkpoints ------------------------------------------------------------------------
@@ -285,6 +164,8 @@ class GenerateScreen(Screen):
 
     @work(thread=True, group="scan", exit_on_error=False)
     def _scan_worker(self, scan_id: int) -> None:
+        from shakespeare_tui.core.catalog import scan_checkpoints
+
         infos = dict(self._infos)  # a private copy: swapped in whole when the scan is done
         entries = scan_checkpoints(self.paths, infos)
         self._infos = infos
@@ -299,6 +180,8 @@ class GenerateScreen(Screen):
         """
         if message.scan_id != self._scan_id:
             return
+        from shakespeare_tui.core.catalog import default_key
+
         picker = self.query_one(CheckpointPicker)
         key = default_key(message.entries, self.settings.checkpoint)
         with self.prevent(OptionList.OptionHighlighted):  # not the person's choice
@@ -311,60 +194,10 @@ class GenerateScreen(Screen):
         if entry is not None:
             self.settings.checkpoint = entry.key
 
-    # -- the form -----------------------------------------------------------------------------
-
-    @on(Input.Changed)
-    def _field_changed(self, event: Input.Changed) -> None:
-        field = event.input.id
-        if field not in FIELD_IDS:
-            return
-        result = event.validation_result
-        error = self.query_one(f"#{field}-error", Static)
-        problems = [] if result is None else result.failure_descriptions
-        error.update(Text("; ".join(problems)))
-        error.display = bool(problems)
-        if problems:
-            return
-        value = event.value.strip()
-        s = self.settings
-        if field == "seed":
-            s.seed = value
-        elif field == "temperature":
-            s.temperature = float(value)
-        elif field == "top-k":
-            s.top_k = int(value) if value else None
-        elif field == "length":
-            s.length = int(value)
-        elif field == "prompt":
-            s.prompt = event.value
-
     @on(Input.Submitted)
     def _field_submitted(self, event: Input.Submitted) -> None:
         if not self.generating:
             self.action_generate()
-
-    def _read_form(self) -> dict | None:
-        """SampleSettings' fields, or None after telling the person which field is wrong.
-
-        A dict, not SampleSettings: importing core.sampling imports torch, which the UI thread
-        never does.
-        """
-        values = {}
-        for field in FIELDS:
-            box = self.query_one(f"#{field.id}", Input)
-            result = box.validate(box.value)
-            if result is not None and not result.is_valid:
-                reason = "; ".join(result.failure_descriptions)
-                self._tell(f"{field.label}: {reason}", title="Cannot generate", severity="error")
-                return None
-            values[field.id] = box.value if field.id == "prompt" else box.value.strip()
-        return dict(
-            length=int(values["length"]),
-            temperature=float(values["temperature"]),
-            top_k=int(values["top-k"]) if values["top-k"] else None,
-            prompt=values["prompt"],
-            seed=int(values["seed"]) if values["seed"] else None,
-        )
 
     # -- actions ------------------------------------------------------------------------------
 
@@ -390,12 +223,15 @@ class GenerateScreen(Screen):
                 severity="error",
             )
             return
-        settings = self._read_form()
-        if settings is None:
+        form = self.query_one(GenerateForm)
+        try:
+            settings = form.read()
+        except SamplingError as exc:
+            self._tell(exc.worded(form.label_of), title="Cannot generate", severity="error")
             return
         self.settings.checkpoint = entry.key  # generated from: remembered from now on
         self._generation += 1
-        self._length = settings["length"]
+        self._length = settings.length
         self._status(f"loading {entry.title}…")
         self._worker = self._generate(self._generation, entry.path, entry.title, settings)
 
@@ -406,13 +242,7 @@ class GenerateScreen(Screen):
             self._stop()
 
     def action_nudge_temperature(self, direction: int) -> None:
-        box = self.query_one("#temperature", Input)
-        try:
-            value = float(box.value)
-        except ValueError:
-            value = self.settings.temperature
-        value = min(MAX_TEMPERATURE, max(0.0, round(value + direction * TEMPERATURE_STEP, 1)))
-        box.value = f"{value:.1f}"
+        self.query_one(GenerateForm).nudge_temperature(direction)
 
     def action_toggle_colour(self) -> None:
         output = self.query_one(GeneratedText)
@@ -424,7 +254,7 @@ class GenerateScreen(Screen):
         if self._last_seed is None:
             self._tell("No seed yet: generate something first.", severity="warning")
             return
-        self.query_one("#seed", Input).value = str(self._last_seed)
+        self.query_one(GenerateForm).set_seed(self._last_seed)
 
     def action_save_output(self) -> None:
         text = self.query_one(GeneratedText).text
@@ -447,78 +277,38 @@ class GenerateScreen(Screen):
 
     # -- the generation worker ----------------------------------------------------------------
 
-    def _load(self, path: str, title: str):
-        """The vocabulary and stepper of a checkpoint, cached per file version."""
-        import os
+    def _model_cache(self):
+        with self._models_made:
+            if self._models is None:
+                from shakespeare_tui.core.streaming import ModelCache
 
-        from shakespeare_tui.core.checkpoint import load_checkpoint
-        from shakespeare_tui.core.errors import CheckpointError
-        from shakespeare_tui.core.model import CharStepper
-
-        try:
-            stat = os.stat(path)
-        except FileNotFoundError:
-            raise CheckpointError(
-                f"{title} no longer exists (deleted or moved); the list was refreshed"
-            ) from None
-        except OSError as exc:
-            raise CheckpointError(f"cannot read {title}: {exc.strerror or exc}") from None
-        key = (path, stat.st_mtime_ns, stat.st_size)
-        with self._models_lock:
-            if key in self._models:
-                return self._models[key]
-        checkpoint = load_checkpoint(Path(path))
-        loaded = (checkpoint.vocab, CharStepper(checkpoint.model))
-        with self._models_lock:
-            for old in [k for k in self._models if k[0] == path]:
-                del self._models[old]
-            self._models[key] = loaded
-            while len(self._models) > CACHED_MODELS:
-                del self._models[next(iter(self._models))]
-        return loaded
+                self._models = ModelCache()
+            return self._models
 
     @work(thread=True, exclusive=True, group="generate", exit_on_error=False)
-    def _generate(self, generation: int, path: str, title: str, form: dict) -> None:
-        from shakespeare_tui.core.sampling import (
-            SampleSettings,
-            check_settings,
-            generate,
-            resolve_seed,
-        )
+    def _generate(self, generation: int, path: str, title: str, settings: SampleSettings) -> None:
+        from shakespeare_tui.core.sampling import generate
+        from shakespeare_tui.core.streaming import chunked
 
         stop = get_current_worker().cancelled_event
-        settings = SampleSettings(**form)
-        vocab, stepper = self._load(path, title)
-        check_settings(settings, vocab)  # a SamplingError reaches the person as a notification
+        vocab, stepper = self._model_cache().load(path, title)
+        settings.check(vocab)  # a SamplingError reaches the person as a notification
         if stop.is_set():  # stopped while the model loaded: keep the text that is shown
             self.post_message(GenerationFinished(generation, None, 0, True))
             return
-        settings = resolve_seed(settings)
+        settings = settings.with_seed()
         self.post_message(GenerationStarted(generation, settings.seed, settings.prompt))
-        chars: list[str] = []
-        probabilities: list[float] = []
         count = 0
-        last = float("-inf")  # the first character goes out at once: text starts without a wait
-        for sampled in generate(stepper, vocab, settings, stop=stop):
-            chars.append(sampled.char)
-            probabilities.append(sampled.probability)
-            now = time.monotonic()
-            if now - last >= CHUNK_SECONDS:
-                count += len(chars)
-                self.post_message(GenerationChunk(generation, "".join(chars), tuple(probabilities)))
-                chars.clear()
-                probabilities.clear()
-                last = now
-        if chars:
+        for chars, probabilities in chunked(generate(stepper, vocab, settings, stop=stop)):
             count += len(chars)
-            self.post_message(GenerationChunk(generation, "".join(chars), tuple(probabilities)))
+            self.post_message(GenerationChunk(generation, chars, probabilities))
         self.post_message(GenerationFinished(generation, settings.seed, count, stop.is_set()))
 
     def on_generation_started(self, message: GenerationStarted) -> None:
         if message.generation != self._generation:
             return
         self._last_seed = message.seed
-        self.query_one("#seed", Input).placeholder = f"random (last: {message.seed})"
+        self.query_one(GenerateForm).show_last_seed(message.seed)
         output = self.query_one(GeneratedText)
         output.clear()
         output.append(message.prompt)
@@ -563,18 +353,21 @@ class GenerateScreen(Screen):
             self._scan()
         if event.state != WorkerState.ERROR:
             return
-        from shakespeare_tui.core.errors import UserError
-
         error = worker.error
-        text = str(error) if isinstance(error, UserError) else f"{type(error).__name__}: {error}"
-        text = (text.splitlines() or ["unknown error"])[0]
         if worker.group == "scan":
-            self._tell(f"Cannot list checkpoints: {text}", severity="error")
+            self._tell(f"Cannot list checkpoints: {one_line(error)}", severity="error")
             return
+        form = self.query_one(GenerateForm)
+        if isinstance(error, SamplingError):
+            form.show_problem(error)
+            text = error.worded(form.label_of)
+        else:
+            text = one_line(error)
         if worker is self._worker:
             self._status(f"not generated: {text}")
         self._tell(text, title="Cannot generate", severity="error")
-        self._scan()  # the file may have changed or gone: show the list as it is now
+        if not isinstance(error, SamplingError):
+            self._scan()  # the file may have changed or gone: show the list as it is now
 
     # -- status line --------------------------------------------------------------------------
 

@@ -11,6 +11,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
+from shakespeare_tui.keymap import keys_of
+
 ABOUT = (
     "Train a character-level LSTM on Shakespeare and watch it learn; then make it write.\n"
     "Every action is also in the command palette (ctrl+p)."
@@ -18,22 +20,26 @@ ABOUT = (
 
 
 def key_names(app, binding: Binding) -> list[str]:
-    """Each key of a binding as the footer shows it; a `key_display` names the first key only
-    (`[` for "left_square_bracket,minus"), the others show as themselves."""
+    """Each key of a binding as the footer shows it, the person's keymap applied; a
+    `key_display` names the first default key only (`[` for "left_square_bracket,minus"), the
+    others, and remapped keys, show as themselves."""
+    keys = keys_of(app, binding)
+    display = binding.key_display if keys == binding.key else None
     names = []
-    for i, key in enumerate(k.strip() for k in binding.key.split(",")):
-        shown = replace(binding, key=key, key_display=binding.key_display if i == 0 else None)
+    for i, key in enumerate(k.strip() for k in keys.split(",")):
+        shown = replace(binding, key=key, key_display=display if i == 0 else None)
         names.append(app.get_key_display(shown))
     return list(dict.fromkeys(names))
 
 
-def _rows(app, bindings) -> list[tuple[str, str]]:
-    """(keys as the footer shows them, what they do) for each described binding."""
+def _rows(app, bindings) -> list[tuple[str, str, str]]:
+    """(keys as the footer shows them, what they do, binding id) for each described binding."""
     rows = []
     for binding in bindings:
         if not isinstance(binding, Binding) or not binding.description:
             continue
-        rows.append((", ".join(key_names(app, binding)), binding.tooltip or binding.description))
+        what = binding.tooltip or binding.description
+        rows.append((", ".join(key_names(app, binding)), what, binding.id or ""))
     return rows
 
 
@@ -42,8 +48,8 @@ def _builtin_rows(app) -> list[tuple[str, str]]:
     palette = app.get_key_display(Binding(app.COMMAND_PALETTE_BINDING, "command_palette"))
     tab = ", ".join(app.get_key_display(Binding(k, "")) for k in ("tab", "shift+tab"))
     return [
-        (palette, "Open the command palette: every action, by name"),
-        (tab, "Move to the next or previous field"),
+        (palette, "Open the command palette: every action, by name", ""),
+        (tab, "Move to the next or previous field", ""),
     ]
 
 
@@ -67,15 +73,22 @@ class HelpScreen(ModalScreen):
             name = type(self._view).__name__.removesuffix("Screen")
             sections.append((f"{name} view", _rows(app, type(self._view).BINDINGS)))
         sections.append(("This help", _rows(app, type(self).BINDINGS)))
-        width = max((len(keys) for _, rows in sections for keys, _ in rows), default=8) + 3
+        width = max((len(keys) for _, rows in sections for keys, _, _ in rows), default=8) + 3
         text = Text()
         for title, rows in sections:
             text.append(f"{title}\n", style="bold underline")
-            for keys, what in rows:
+            for keys, what, binding_id in rows:
                 text.append(keys.ljust(width), style="bold")
-                text.append(f"{what}\n")
+                text.append(what)
+                text.append(f"  [{binding_id}]\n" if binding_id else "\n", style="dim")
             text.append("\n")
         text.rstrip()
+        remap = (
+            "\nRemap a key in the app's settings.json (the README says where it is): "
+            '"keymap": {"<binding id, [dimmed] below>": "<keys>"}.'
+        )
         with VerticalScroll(id="help-box"):
-            yield Static(Text.assemble(("shakespeare-tui\n", "bold"), ABOUT, "\n"), id="help-about")
+            yield Static(
+                Text.assemble(("shakespeare-tui\n", "bold"), ABOUT, remap, "\n"), id="help-about"
+            )
             yield Static(text, id="help-keys")

@@ -19,21 +19,22 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from shakespeare_tui.core.errors import UserError
+from shakespeare_tui.core.errors import UserError, one_line
 from shakespeare_tui.core.events import (
     CheckpointFailed,
     CheckpointSaved,
     EpochEnded,
+    LogWriteFailed,
     StepLogged,
     TrainingFinished,
     TrainingStarted,
 )
 from shakespeare_tui.core.paths import Paths
 from shakespeare_tui.core.runs import LAST, list_runs, resolve_checkpoint
-from shakespeare_tui.messages import CheckpointsChanged, HeaderInfo, TorchReady, TrainingEvent
+from shakespeare_tui.messages import HeaderInfo, RunsListed, TorchReady, TrainingUpdate
 from shakespeare_tui.settings import TrainSettings
 from shakespeare_tui.widgets.loss_chart import LossChart
-from shakespeare_tui.widgets.train_form import TrainForm, build_config
+from shakespeare_tui.widgets.train_form import TrainForm, form_config, label_of
 from shakespeare_tui.widgets.train_progress import SamplesLog, TrainProgress
 
 STOP_WAIT_S = 15.0  # the engine returns within one step; a big model on a slow CPU takes a while
@@ -75,7 +76,8 @@ class TrainScreen(Screen):
         self.trainer = trainer
         self.device_type: str | None = None
         self._worker: Worker | None = None
-        self._run_name: str | None = None
+        self._run_name: str | None = None  # the run the worker trains, once it has started
+        self._shown_run: str | None = None  # the run whose history the chart shows
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -88,6 +90,8 @@ class TrainScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.device_type = self.app.device_type
+        self.app.torch_ready.subscribe(self, self._torch_ready)
         self.refresh_runs(self.settings.run or None)
         self._post_header()
 
@@ -102,14 +106,25 @@ class TrainScreen(Screen):
         )
 
     def refresh_runs(self, selected: str | None = None) -> None:
-        self.query_one(TrainForm).set_runs(list_runs(self.paths), selected)
+        """Read the run folders in a worker (hundreds of long metrics files take a while)."""
+        self._list_runs(selected)
+
+    @work(thread=True, exclusive=True, group="runs", exit_on_error=False)
+    def _list_runs(self, selected: str | None) -> None:
+        self.post_message(RunsListed(list_runs(self.paths), selected))
+
+    def on_runs_listed(self, message: RunsListed) -> None:
+        form = self.query_one(TrainForm)
+        form.set_runs(message.runs, message.selected)
+        if not self.training:
+            self.settings = self.app.settings.train = form.values(self.settings)
 
     def _post_header(self) -> None:
         s = self.settings
         if s.preset == "auto" and self.device_type is None:
             model = "auto preset"
         else:
-            model = f"{s.preset} · {build_config(s, self.device_type).model.summary}"
+            model = f"{s.preset} · {form_config(s, self.device_type).model.summary}"
         self.app.post_message(HeaderInfo(s.corpus, model))
 
     # -- actions ---------------------------------------------------------------------------
@@ -165,9 +180,10 @@ class TrainScreen(Screen):
             self._start(self.settings, None, None)
 
     def _start(self, settings: TrainSettings | None, resume: str | None, overrides) -> None:
+        self._run_name = self.settings.run or None  # a new run is named when it starts
         self.query_one(TrainForm).set_running(True)
         self.query_one(TrainProgress).status("starting…")
-        if resume is None or self.settings.run != self._run_name:
+        if resume is None or self.settings.run != self._shown_run:
             self.query_one(LossChart).clear()
             self.query_one(SamplesLog).clear()
         self.app.save_settings()
@@ -178,11 +194,11 @@ class TrainScreen(Screen):
         worker = get_current_worker()
         config = None
         if settings is not None:
-            config = build_config(settings, self._device_type_now(settings))
+            config = form_config(settings, self._device_type_now(settings))
         return self.trainer(
             config,
             self.paths,
-            on_event=lambda event: self.post_message(TrainingEvent(event)),
+            on_event=lambda event: self.post_message(TrainingUpdate(event)),
             stop=worker.cancelled_event,
             resume=resume,
             resume_overrides=overrides,
@@ -200,7 +216,7 @@ class TrainScreen(Screen):
 
     # -- events ----------------------------------------------------------------------------
 
-    def on_torch_ready(self, message: TorchReady) -> None:
+    def _torch_ready(self, message: TorchReady) -> None:
         self.device_type = message.device_type
         self.query_one(TrainForm).set_device_type(message.device_type)
         self._post_header()
@@ -211,12 +227,12 @@ class TrainScreen(Screen):
         self.app.settings.train = self.settings
         self._post_header()
 
-    def on_training_event(self, message: TrainingEvent) -> None:
+    def on_training_update(self, message: TrainingUpdate) -> None:
         event = message.event
         chart = self.query_one(LossChart)
         progress = self.query_one(TrainProgress)
         if isinstance(event, TrainingStarted):
-            self._run_name = event.run_name
+            self._run_name = self._shown_run = event.run_name
             if event.resumed:
                 chart.clear()
                 chart.load_history(event.history)
@@ -232,12 +248,12 @@ class TrainScreen(Screen):
             progress.epoch(event)
             self.query_one(SamplesLog).add_sample(event)
         elif isinstance(event, CheckpointSaved):
-            self.app.post_message(CheckpointsChanged(event.path))
-        elif isinstance(event, CheckpointFailed):
-            self.notify(event.message, severity="warning")
+            self.app.checkpoints_changed.publish(event.path)
+        elif isinstance(event, (CheckpointFailed, LogWriteFailed)):
+            self.notify(event.message, severity="warning", markup=False)
         elif isinstance(event, TrainingFinished):
             progress.finished(event)
-            if event.reason in ("diverged", "out-of-memory", "error"):
+            if event.failed:
                 self.notify(event.message, title="Training failed", severity="error", timeout=10)
             elif event.reason != "stopped":
                 self.notify(event.message, title="Training finished")
@@ -247,15 +263,10 @@ class TrainScreen(Screen):
             return
         if event.state == WorkerState.ERROR:
             error = event.worker.error
-            text = (
-                str(error) if isinstance(error, UserError) else f"{type(error).__name__}: {error}"
-            )
-            text = (text.splitlines() or ["training failed"])[0]
+            text = error.worded(label_of) if isinstance(error, UserError) else one_line(error)
             self.query_one(TrainProgress).status(f"failed: {text}")
-            self.notify(text, title="Training failed", severity="error", timeout=10)
+            self.notify(text, title="Training failed", severity="error", timeout=10, markup=False)
         if event.state in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
             self.query_one(TrainForm).set_running(False)
             if self.is_attached:
                 self.refresh_runs(self._run_name)
-                self.settings = self.query_one(TrainForm).values(self.settings)
-                self.app.settings.train = self.settings

@@ -1,9 +1,9 @@
 """The Train view's settings form: run, corpus, preset, model, optimisation; validated as typed.
 
-The preset decides what is editable: "auto" follows the device (notebook on a GPU, cpu
-elsewhere) and fixes the model and optimiser fields; a named preset fixes the model and lets
-batch, sequence length and learning rate be overridden; "custom" opens everything. With an
-existing run selected, `s` resumes it and only epochs, patience and device apply.
+The preset decides what is editable: a named preset ("auto" follows the device: notebook on a
+GPU, cpu elsewhere) fixes the model and optimiser, and the fields show its values; "custom"
+opens them all. With an existing run selected, `s` resumes it and only epochs, patience and
+device apply. How the settings become a run's config is the core's rule (`build_config`).
 """
 
 from __future__ import annotations
@@ -12,20 +12,28 @@ import re
 from dataclasses import dataclass, replace
 
 from textual.app import ComposeResult
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.suggester import SuggestFromList
 from textual.validation import Function, Integer, Number, Validator
-from textual.widgets import Input, Label, Select, Static
+from textual.widgets import Input, Select
 
-from shakespeare_tui.core.config import PRESETS, TrainConfig, apply_preset
-from shakespeare_tui.core.runs import RunInfo, read_json
+from shakespeare_tui.core.config import (
+    CELLS,
+    CUSTOM,
+    MODEL_FIELDS,
+    PRESETS,
+    TrainConfig,
+    build_config,
+    preset_values,
+)
+from shakespeare_tui.core.runs import RunInfo
 from shakespeare_tui.settings import TrainSettings
+from shakespeare_tui.widgets.fields import field_row, refusal, show_field_error
 
 NEW_RUN = "new"
-PRESET_NAMES = ("auto", "notebook", "cpu", "tiny", "custom")
-MODEL_FIELDS = ("cell", "embed", "hidden", "layers", "dropout")
-OPTIM_FIELDS = ("batch_size", "seq_len", "lr")
+PRESET_NAMES = ("auto", *PRESETS, CUSTOM)
+OPTIM_FIELDS = ("batch_size", "seq_len", "lr")  # the optimiser settings the form shows
 RESUME_FIELDS = ("epochs", "patience", "device")
 _DEVICE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
 
@@ -70,37 +78,32 @@ LABELS = {f.name: f.label for f in NUMBER_FIELDS} | {
 }
 
 
-def preset_values(name: str, device_type: str | None = None) -> dict:
-    """The form values a preset stands for ("auto" as it resolves on `device_type`)."""
-    if name == "auto":
-        name = "notebook" if device_type == "cuda" else "cpu"
-    config = apply_preset(TrainConfig(), name if name in PRESETS else "cpu")
-    values = {k: getattr(config.model, k) for k in MODEL_FIELDS}
-    values.update({k: getattr(config, k) for k in OPTIM_FIELDS})
+def label_of(field: str) -> str:
+    """A setting's name as the form shows it (for errors about it)."""
+    return LABELS.get(field, field.replace("_", " "))
+
+
+def config_settings(settings: TrainSettings) -> dict:
+    """What the form gives `build_config`: the run's own fields, and under "custom" the model
+    and optimiser too (a named preset fixes those, whatever an older settings file says)."""
+    values = {
+        "corpus": settings.corpus.strip(),
+        "device": settings.device.strip() or "auto",
+        "epochs": settings.epochs,
+        "patience": settings.patience,
+    }
+    if settings.preset == CUSTOM:
+        values.update({k: getattr(settings, k) for k in (*MODEL_FIELDS, *OPTIM_FIELDS)})
     return values
 
 
-def build_config(settings: TrainSettings, device_type: str | None) -> TrainConfig:
+def form_config(settings: TrainSettings, device_type: str | None) -> TrainConfig:
     """The TrainConfig a new run trains, from validated form settings.
 
     `device_type` ("cuda", "mps", "cpu") resolves the "auto" preset as the CLI does.
     """
-    preset = settings.preset
-    if preset == "auto":
-        preset = "notebook" if device_type == "cuda" else "cpu"
-    config = apply_preset(
-        TrainConfig(corpus=settings.corpus.strip(), device=settings.device.strip() or "auto"),
-        preset if preset in PRESETS else "cpu",
-    )
-    if settings.preset != "auto":
-        model = {k: getattr(settings, k) for k in MODEL_FIELDS}
-        config = replace(
-            config,
-            preset=settings.preset,
-            model=replace(config.model, **model),
-            **{k: getattr(settings, k) for k in OPTIM_FIELDS},
-        )
-    return replace(config, epochs=settings.epochs, patience=settings.patience)
+    preset = settings.preset if settings.preset in PRESET_NAMES else "auto"
+    return build_config(preset, device_type, config_settings(settings))
 
 
 class TrainForm(VerticalScroll):
@@ -121,10 +124,7 @@ class TrainForm(VerticalScroll):
         self._runs: dict[str, RunInfo] = {}
 
     def _row(self, name: str, control) -> ComposeResult:
-        with Horizontal(classes="form-row"):
-            yield Label(LABELS[name], classes="form-label")
-            yield control
-        yield Static("", id=f"{name}-error", classes="field-error")
+        yield from field_row(name, LABELS[name], control)
 
     def compose(self) -> ComposeResult:
         s = self._initial
@@ -156,11 +156,11 @@ class TrainForm(VerticalScroll):
                 compact=True,
             ),
         )
-        cell = s.cell if s.cell in ("lstm", "gru") else "lstm"
+        cell = s.cell if s.cell in CELLS else "lstm"
         yield from self._row(
             "cell",
             Select(
-                [("LSTM", "lstm"), ("GRU", "gru")],
+                [(c.upper(), c) for c in CELLS],
                 value=cell,
                 allow_blank=False,
                 id="cell",
@@ -194,7 +194,8 @@ class TrainForm(VerticalScroll):
         )
 
     def on_mount(self) -> None:
-        self._apply_preset(self.query_one("#preset", Select).value, fill=s_is_auto(self._initial))
+        # A named preset shows its own values; custom keeps the remembered ones.
+        self._apply_preset(self.query_one("#preset", Select).value)
         self._update_enabled()
 
     # -- reading ---------------------------------------------------------------------------
@@ -209,9 +210,8 @@ class TrainForm(VerticalScroll):
         for widget in self.query(Input):
             if widget.disabled:
                 continue
-            result = widget.validate(widget.value)
-            if result is not None and not result.is_valid:
-                reason = result.failure_descriptions[0] if result.failure_descriptions else ""
+            reason = refusal(widget.validate(widget.value))
+            if reason:
                 return LABELS[widget.id], reason
         return None
 
@@ -235,14 +235,14 @@ class TrainForm(VerticalScroll):
 
     def resume_overrides(self) -> dict:
         s = self.values(self._initial)
-        return {"epochs": s.epochs, "patience": s.patience, "device": s.device}
+        return {k: getattr(s, k) for k in RESUME_FIELDS}
 
     # -- writing ---------------------------------------------------------------------------
 
     def set_device_type(self, device_type: str) -> None:
         self.device_type = device_type
         if self.query_one("#preset", Select).value == "auto" and not self.selected_run:
-            self._apply_preset("auto", fill=True)
+            self._apply_preset("auto")
 
     def set_running(self, running: bool) -> None:
         self._locked = running
@@ -272,25 +272,21 @@ class TrainForm(VerticalScroll):
                     widget.value = _show(value)
                 self._show_error(name, "")
 
-    def _apply_preset(self, name, fill: bool = True) -> None:
-        if name in PRESETS or name == "auto":
-            if fill:
-                self._set_fields(preset_values(name, self.device_type))
+    def _apply_preset(self, name) -> None:
+        """Show a named preset's model and optimiser in the (locked) fields."""
+        if name != CUSTOM and name in PRESET_NAMES:
+            values = preset_values(name, self.device_type)
+            self._set_fields({k: values[k] for k in (*MODEL_FIELDS, *OPTIM_FIELDS)})
 
     def _fill_from_run(self, run: str | None) -> None:
         info = self._runs.get(run) if run else None
         if info is None:
             return
-        config = read_json(info.path / "config.json") or {}
-        train = config.get("train") if isinstance(config.get("train"), dict) else {}
+        train = info.train
         model = train.get("model") if isinstance(train.get("model"), dict) else {}
         values = {k: model[k] for k in MODEL_FIELDS if k in model}
         values.update(
-            {
-                k: train[k]
-                for k in (*OPTIM_FIELDS, "epochs", "patience", "device", "corpus")
-                if k in train
-            }
+            {k: train[k] for k in (*OPTIM_FIELDS, *RESUME_FIELDS, "corpus") if k in train}
         )
         if train.get("preset") in PRESET_NAMES:
             values["preset"] = train["preset"]
@@ -307,27 +303,20 @@ class TrainForm(VerticalScroll):
                 enabled = True
             elif resuming:
                 enabled = name in RESUME_FIELDS
-            elif name in MODEL_FIELDS:
-                enabled = preset == "custom"
-            elif name in OPTIM_FIELDS:
-                enabled = preset != "auto"
+            elif name in MODEL_FIELDS or name in OPTIM_FIELDS:
+                enabled = preset == CUSTOM
             else:
                 enabled = True
             widget.disabled = not enabled
 
     def _show_error(self, name: str, text: str) -> None:
-        error = self.query_one(f"#{name}-error", Static)
-        error.update(text)
-        error.display = bool(text)
+        show_field_error(self, name, text)
 
     # -- events ----------------------------------------------------------------------------
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
-        result = event.validation_result
-        why = ""
-        if result is not None and not result.is_valid and result.failure_descriptions:
-            why = result.failure_descriptions[0]
+        why = refusal(event.validation_result)
         self._show_error(event.input.id, why)
         if not why:
             self.post_message(self.Changed(self))
@@ -335,16 +324,11 @@ class TrainForm(VerticalScroll):
     def on_select_changed(self, event: Select.Changed) -> None:
         event.stop()
         if event.select.id == "preset":
-            self._apply_preset(event.value, fill=event.value != "custom")
+            self._apply_preset(event.value)
         elif event.select.id == "run":
             self._fill_from_run(self.selected_run)
         self._update_enabled()
         self.post_message(self.Changed(self))
-
-
-def s_is_auto(settings: TrainSettings) -> bool:
-    """Only "auto" refills at start: a named preset keeps the remembered overrides."""
-    return settings.preset == "auto"
 
 
 def _show(value) -> str:

@@ -37,7 +37,6 @@ class TrainProgress(Vertical):
         self._best: tuple[float, int] | None = None
         self._patience_left: int | None = None
         self._gpu_mb: float | None = None
-        self._last_step: StepLogged | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("ready — press s to train", id="train-status")
@@ -57,7 +56,7 @@ class TrainProgress(Vertical):
 
     def started(self, event: TrainingStarted) -> None:
         self._epochs, self._steps_per_epoch = event.epochs, event.steps_per_epoch
-        self._first, self._last_step, self._gpu_mb = None, None, None
+        self._first, self._gpu_mb = None, None
         self._best, self._patience_left = None, None
         for record in event.history:
             val = record.get("val_loss")
@@ -79,7 +78,6 @@ class TrainProgress(Vertical):
     def step(self, event: StepLogged) -> None:
         if self._first is None:
             self._first = (event.step, event.elapsed_s)
-        self._last_step = event
         self._gpu_mb = event.gpu_memory_mb
         self.query_one(ProgressBar).update(total=event.steps_per_epoch, progress=event.epoch_step)
         eta = None

@@ -136,8 +136,9 @@ async def test_saved_checkpoints_refresh_the_generate_view(
 ):
     app = make_app(paths, settings=tiny_settings, probe=probe, trainer=scripted)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("g", "t")  # the Generate view exists now
-        generate = app._views["generate"]
+        await pilot.press("g")  # the Generate view exists now, subscribed to the app's signal
+        generate = app.screen
+        await pilot.press("t")
         calls: list[int] = []
         generate.refresh_checkpoints = lambda: calls.append(1)
         await pilot.press("s")
@@ -179,7 +180,7 @@ async def test_help_lists_every_key(paths, tiny_settings, probe):
 def test_exit_process_flushes_runs_atexit_and_keeps_the_code():
     code = (
         "import atexit, sys\n"
-        "from shakespeare_tui.app import exit_process\n"
+        "from shakespeare_tui.launch import exit_process\n"
         "atexit.register(lambda: print('atexit ran'))\n"
         "print('unflushed', end='')\n"
         "exit_process(3)\n"
@@ -193,7 +194,7 @@ def test_exit_process_flushes_runs_atexit_and_keeps_the_code():
 def test_exit_process_waits_normally_for_a_live_thread():
     code = (
         "import threading, time\n"
-        "from shakespeare_tui.app import exit_process\n"
+        "from shakespeare_tui.launch import exit_process\n"
         "t = threading.Thread(target=lambda: (time.sleep(0.3), print('thread done')))\n"
         "t.start()\n"
         "raise SystemExit(exit_process(4))\n"
@@ -201,3 +202,28 @@ def test_exit_process_waits_normally_for_a_live_thread():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 4
     assert done.stdout == "thread done\n"
+
+
+async def test_keys_can_be_remapped_in_the_settings_file(paths, tiny_settings, probe, scripted):
+    from shakespeare_tui.screens.help import HelpScreen
+
+    tiny_settings.keymap = {"train.toggle": "x", "app.help": "f2", "nope.bad": "y", "app.quit": 3}
+    notes: list[str] = []
+    app = make_app(paths, settings=tiny_settings, probe=probe, trainer=scripted)
+    real_notify = app.notify
+    app.notify = lambda message, **kw: (notes.append(str(message)), real_notify(message, **kw))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        problems = [n for n in notes if "keymap" in n]
+        assert len(problems) == 1 and "'nope.bad'" in problems[0] and "'app.quit'" in problems[0]
+        await pilot.press("f2")
+        assert isinstance(app.screen, HelpScreen)
+        keys = str(app.screen.query_one("#help-keys").render())
+        line = next(row for row in keys.splitlines() if "Start training" in row)
+        assert line.startswith("x ") and "train.toggle" in line
+        await pilot.press("escape")
+        await pilot.press("x")
+        assert scripted.started.wait(5)  # the remapped key starts training
+        await pilot.press("x")
+        await pilot.press("q")  # an entry that failed the check leaves the default key alone
+    assert app.return_code == 0

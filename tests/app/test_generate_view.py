@@ -5,18 +5,17 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
 from textual.app import App
 from textual.widgets import Input
 
+from shakespeare_tui.app import ShakespeareApp
 from shakespeare_tui.core.paths import Paths
-from shakespeare_tui.screens.generate import (
-    GenerateScreen,
-    GenerationChunk,
-    GenerationFinished,
-)
+from shakespeare_tui.messages import GenerationChunk, GenerationFinished
+from shakespeare_tui.screens.generate import GenerateScreen
 from shakespeare_tui.settings import GenerateSettings
 from shakespeare_tui.widgets.checkpoint_picker import CheckpointPicker
 from shakespeare_tui.widgets.generated_text import PROMPT, GeneratedText, wrap_starts
@@ -27,9 +26,9 @@ SIZE = (120, 40)
 @pytest.fixture(autouse=True)
 def no_bundled(monkeypatch, tmp_path):
     """Hide the installed bundled checkpoint: the lists below must not depend on it."""
-    from shakespeare_tui.widgets import checkpoint_picker
+    from shakespeare_tui.core import runs as core_runs
 
-    monkeypatch.setattr(checkpoint_picker, "bundled_checkpoint", lambda: tmp_path / "none.pt")
+    monkeypatch.setattr(core_runs, "bundled_checkpoint", lambda: tmp_path / "none.pt")
 
 
 @pytest.fixture
@@ -46,8 +45,13 @@ def home(trained_run, tmp_path) -> Path:
     return copy
 
 
+APP_CSS = str(Path(sys.modules[ShakespeareApp.__module__].__file__).with_name("app.tcss"))
+
+
 class GenerateApp(App):
     """The smallest app that shows the Generate view; records notifications."""
+
+    CSS_PATH = APP_CSS  # the app's one stylesheet: the view's layout lives there
 
     def __init__(self, paths: Paths, settings: GenerateSettings | None = None) -> None:
         super().__init__()
@@ -448,11 +452,11 @@ async def test_quitting_mid_stream_ends_the_worker_thread(home, monkeypatch):
 
 
 async def test_bundled_checkpoint_is_listed_last_and_remembered(home, monkeypatch):
-    from shakespeare_tui.widgets import checkpoint_picker
+    from shakespeare_tui.core import runs as core_runs
 
     bundled = home / "bundled.pt"
     shutil.copy(home / "runs" / "t" / "best.pt", bundled)
-    monkeypatch.setattr(checkpoint_picker, "bundled_checkpoint", lambda: bundled)
+    monkeypatch.setattr(core_runs, "bundled_checkpoint", lambda: bundled)
     settings = GenerateSettings(checkpoint="bundled", length=40)
     app = GenerateApp(Paths.resolve(home), settings)
     async with app.run_test(size=SIZE) as pilot:
@@ -472,15 +476,15 @@ async def test_bundled_checkpoint_is_listed_last_and_remembered(home, monkeypatc
 
 
 def _entry(key: str, kind: str, ok: bool = True):
+    from shakespeare_tui.core.catalog import CheckpointEntry
     from shakespeare_tui.core.checkpoint import CheckpointInfo
-    from shakespeare_tui.widgets.checkpoint_picker import CheckpointEntry
 
     info = CheckpointInfo(path=key, ok=ok, error=None if ok else "corrupt")
     return CheckpointEntry(key=key, path=key, title=key, info=info, kind=kind)
 
 
 def test_default_key_prefers_remembered_then_best_then_bundled_then_last():
-    from shakespeare_tui.widgets.checkpoint_picker import default_key
+    from shakespeare_tui.core.catalog import default_key
 
     stopped_last = _entry("new/last.pt", "last")  # newest run: stopped before an epoch ended
     old_best, old_last = _entry("old/best.pt", "best"), _entry("old/last.pt", "last")
@@ -510,11 +514,11 @@ def _add_run(home: Path, name: str, created: str, keep: tuple[str, ...], source:
 
 
 async def test_bundled_beats_a_run_stopped_before_its_first_epoch(home, monkeypatch):
-    from shakespeare_tui.widgets import checkpoint_picker
+    from shakespeare_tui.core import runs as core_runs
 
     bundled = home / "bundled.pt"
     shutil.copy(home / "runs" / "t" / "best.pt", bundled)
-    monkeypatch.setattr(checkpoint_picker, "bundled_checkpoint", lambda: bundled)
+    monkeypatch.setattr(core_runs, "bundled_checkpoint", lambda: bundled)
     # The only run was stopped mid-epoch 1: a last.pt, no best.pt.
     stopped = _add_run(home, "stopped", "2999-01-01T00:00:00+00:00", keep=("last.pt",))
     shutil.rmtree(home / "runs" / "t")
@@ -581,7 +585,7 @@ async def test_checkpoint_deleted_after_the_scan_is_explained_and_the_list_refre
 
 
 async def test_an_overlong_prompt_is_refused_beside_the_field(home):
-    from shakespeare_tui.screens.generate import MAX_PROMPT
+    from shakespeare_tui.core.sample_settings import MAX_PROMPT
 
     app = GenerateApp(Paths.resolve(home), GenerateSettings(length=30))
     async with app.run_test(size=SIZE) as pilot:
@@ -591,7 +595,9 @@ async def test_an_overlong_prompt_is_refused_beside_the_field(home):
         assert screen.query_one("#prompt-error").display
         await pilot.press("g")
         await settle(pilot)
-        assert any(n.startswith("Cannot generate: Prompt: at most") for n in app.notes), app.notes
+        assert any(n.startswith("Cannot generate: Prompt must be at most") for n in app.notes), (
+            app.notes
+        )
         assert screen._worker is None
 
 
@@ -618,7 +624,7 @@ def test_stop_interrupts_reading_a_long_prompt(trained_run):
 
     stepper.step = counted
     stop = threading.Event()
-    prompt = "Shall I compare thee " * 500
+    prompt = "Shall I compare thee " * 450  # 9,450 characters, within MAX_PROMPT
     settings = SampleSettings(length=10, prompt=prompt, seed=1)
     assert list(generate(stepper, checkpoint.vocab, settings, stop=stop)) == []
     assert steps == 100
@@ -721,13 +727,14 @@ async def test_stop_while_the_model_loads_keeps_the_text_shown(home):
         before = output_of(screen).text
         assert len(before) == 40
         release = threading.Event()
-        real_load = screen._load
+        models = screen._model_cache()
+        real_load = models.load
 
         def slow_load(path, title):
             release.wait(10)  # a big checkpoint being read
             return real_load(path, title)
 
-        screen._load = slow_load
+        models.load = slow_load
         await pilot.press("g")
         assert screen.generating
         await pilot.press("g")  # stop before the model is there

@@ -11,8 +11,8 @@ import time
 
 from shakespeare_tui.app import make_app
 from shakespeare_tui.core.events import CheckpointSaved, StepLogged, TrainingStarted
-from shakespeare_tui.messages import TrainingEvent
-from shakespeare_tui.screens.generate import GenerateScreen, GenerationFinished
+from shakespeare_tui.messages import GenerationFinished, TrainingUpdate
+from shakespeare_tui.screens.generate import GenerateScreen
 from shakespeare_tui.screens.train import TrainScreen
 from shakespeare_tui.widgets.checkpoint_picker import CheckpointPicker
 from shakespeare_tui.widgets.generated_text import GeneratedText
@@ -28,7 +28,7 @@ async def test_generate_from_the_best_checkpoint_while_training_goes_on(
     seen: list[tuple[float, object]] = []  # (when, event or message)
 
     def hook(message) -> None:
-        if isinstance(message, TrainingEvent):
+        if isinstance(message, TrainingUpdate):
             seen.append((time.monotonic(), message.event))
         elif isinstance(message, GenerationFinished):
             seen.append((time.monotonic(), message))

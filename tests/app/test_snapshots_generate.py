@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
 from textual.app import App
 
+from shakespeare_tui.app import ShakespeareApp
 from shakespeare_tui.core.paths import Paths
 from shakespeare_tui.screens.generate import GenerateScreen
 from shakespeare_tui.settings import GenerateSettings
@@ -65,8 +67,12 @@ def build_checkpoint(home: Path) -> Path:
     return run / "best.pt"
 
 
+APP_CSS = str(Path(sys.modules[ShakespeareApp.__module__].__file__).with_name("app.tcss"))
+
+
 class GenerateApp(App):
     TITLE = "shakespeare-tui"
+    CSS_PATH = APP_CSS  # the app's one stylesheet: the view's layout lives there
 
     def __init__(self, paths: Paths, settings: GenerateSettings) -> None:
         super().__init__()
@@ -78,10 +84,10 @@ class GenerateApp(App):
 
 @pytest.fixture
 def app(tmp_path, monkeypatch) -> GenerateApp:
-    from shakespeare_tui.widgets import checkpoint_picker
+    from shakespeare_tui.core import runs as core_runs
 
     # The installed bundled checkpoint changes when it is retrained: leave it out.
-    monkeypatch.setattr(checkpoint_picker, "bundled_checkpoint", lambda: tmp_path / "none.pt")
+    monkeypatch.setattr(core_runs, "bundled_checkpoint", lambda: tmp_path / "none.pt")
     paths = Paths.resolve(tmp_path).ensure()
     build_checkpoint(tmp_path)
     settings = GenerateSettings(

@@ -12,17 +12,17 @@ from textual.widgets import Input
 
 from shakespeare_tui.app import make_app
 from shakespeare_tui.core.events import StepLogged, TrainingFinished, TrainingStarted
-from shakespeare_tui.messages import TrainingEvent
+from shakespeare_tui.messages import TrainingUpdate
 from shakespeare_tui.screens.train import TrainScreen
 from shakespeare_tui.widgets.loss_chart import LossChart, downsample
-from shakespeare_tui.widgets.train_form import TrainForm, build_config
+from shakespeare_tui.widgets.train_form import TrainForm, form_config
 from shakespeare_tui.widgets.train_progress import SamplesLog, TrainProgress
 
 SIZE = (120, 40)
 
 
 def _events(messages: list) -> list:
-    return [m.event for m in messages if isinstance(m, TrainingEvent)]
+    return [m.event for m in messages if isinstance(m, TrainingUpdate)]
 
 
 def _hook(into: list):
@@ -82,6 +82,7 @@ async def test_start_stop_resume_real_training(paths, tiny_settings, probe, unti
 
 async def test_invalid_field_refuses_to_start(paths, tiny_settings, probe, until):
     notes: list[str] = []
+    tiny_settings.train.preset = "custom"  # a named preset locks lr
     app = make_app(paths, settings=tiny_settings, probe=probe)
     async with app.run_test(size=SIZE) as pilot:
         app.notify = lambda message, **kw: notes.append(str(message))
@@ -156,17 +157,35 @@ def test_downsample_keeps_a_few_points_per_column():
     assert downsample(points[:10], 200) == points[:10]
 
 
+def test_a_named_preset_trains_its_own_model_whatever_the_fields_hold():
+    """The form's remembered fields (an older settings.json's, say) never leak into a preset."""
+    from shakespeare_tui.settings import TrainSettings
+
+    tiny = form_config(TrainSettings(preset="tiny"), "cpu")  # fields hold E128/H640, 32×200
+    assert (tiny.preset, tiny.model.embed, tiny.model.hidden) == ("tiny", 16, 32)
+    assert (tiny.batch_size, tiny.seq_len, tiny.lr) == (16, 32, 1e-2)
+    stale = TrainSettings(preset="cpu", hidden=99, layers=3, batch_size=7, lr=0.5)
+    cpu = form_config(stale, "cpu")
+    assert (cpu.preset, cpu.model.hidden, cpu.model.layers, cpu.batch_size, cpu.lr) == (
+        "cpu",
+        640,
+        1,
+        32,
+        2e-3,
+    )
+
+
 def test_build_config_follows_the_preset(tiny_settings):
     from dataclasses import replace
 
     s = tiny_settings.train
-    tiny = build_config(s, "cpu")
+    tiny = form_config(s, "cpu")
     assert (tiny.preset, tiny.batch_size, tiny.model.embed) == ("tiny", 16, 16)
-    auto_cpu = build_config(replace(s, preset="auto"), "cpu")
+    auto_cpu = form_config(replace(s, preset="auto"), "cpu")
     assert auto_cpu.preset == "cpu" and auto_cpu.model.hidden == 640
-    auto_gpu = build_config(replace(s, preset="auto"), "cuda")
+    auto_gpu = form_config(replace(s, preset="auto"), "cuda")
     assert auto_gpu.preset == "notebook" and auto_gpu.model.hidden == 1024
-    custom = build_config(replace(s, preset="custom", cell="gru", hidden=48, lr=0.005), "cpu")
+    custom = form_config(replace(s, preset="custom", cell="gru", hidden=48, lr=0.005), "cpu")
     assert (custom.preset, custom.model.cell, custom.model.hidden, custom.lr) == (
         "custom",
         "gru",
@@ -191,3 +210,52 @@ async def test_best_marker_is_never_the_untrained_epoch(paths, tiny_settings, pr
         chart._redraw()
         assert "best (epoch 2)" in chart.plt.build()
         await pilot.pause()
+
+
+async def test_the_run_list_is_read_off_the_ui_thread(
+    paths, tiny_settings, probe, until, monkeypatch
+):
+    """Hundreds of runs with long metrics take a while to read: never on the UI thread."""
+    import threading
+
+    from shakespeare_tui.screens import train as train_screen
+
+    threads: list[threading.Thread] = []
+    real = train_screen.list_runs
+
+    def recorded(*args, **kwargs):
+        threads.append(threading.current_thread())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(train_screen, "list_runs", recorded)
+    app = make_app(paths, settings=tiny_settings, probe=probe)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: threads, what="the run list")
+        assert threading.main_thread() not in threads
+
+
+async def test_a_failed_start_keeps_the_form_and_the_new_run_selection(
+    paths, tiny_settings, probe, until, tmp_path
+):
+    """Train run A and stop it; a new run that cannot start leaves every field as typed, on
+    "new run" (not back on A, which the next `s` would then resume)."""
+    app = make_app(paths, settings=tiny_settings, probe=probe)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        form = screen.query_one(TrainForm)
+        await pilot.press("s")
+        await until(pilot, lambda: screen.query_one(TrainProgress)._first, what="training")
+        await pilot.press("s")
+        await until(pilot, lambda: not screen.training and form._runs, what="run A saved")
+        await pilot.pause(0.3)
+        form.query_one("#run").value = "new"
+        await pilot.pause()
+        screen.query_one("#corpus", Input).value = str(tmp_path)  # a directory
+        await pilot.pause()
+        await pilot.press("s")
+        status = screen.query_one("#train-status")
+        await until(pilot, lambda: "failed" in status.render().plain, what="the failure")
+        await pilot.pause(0.5)
+        assert form.selected_run is None  # still "new run", not A
+        assert screen.query_one("#corpus", Input).value == str(tmp_path)
+        assert "directory" in status.render().plain

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import sys
 import threading
 import time
 from pathlib import Path
@@ -23,6 +24,7 @@ from textual import events
 from textual.app import App
 from textual.worker import Worker, WorkerState
 
+from shakespeare_tui.app import ShakespeareApp
 from shakespeare_tui.core.paths import Paths
 from shakespeare_tui.screens.generate import (
     GenerateScreen,
@@ -41,8 +43,13 @@ def open_fds() -> int:
     return len(os.listdir("/proc/self/fd"))
 
 
+APP_CSS = str(Path(sys.modules[ShakespeareApp.__module__].__file__).with_name("app.tcss"))
+
+
 class GenerateApp(App):
     """The Generate view alone; records notifications and every generation worker."""
+
+    CSS_PATH = APP_CSS  # the app's one stylesheet: the view's layout lives there
 
     def __init__(self, paths: Paths, settings: GenerateSettings) -> None:
         super().__init__()
@@ -60,9 +67,9 @@ class GenerateApp(App):
 @pytest.fixture
 def home(trained_checkpoint, tmp_path, monkeypatch) -> Path:
     """A data dir with one tiny trained run; the bundled checkpoint hidden."""
-    from shakespeare_tui.widgets import checkpoint_picker
+    from shakespeare_tui.core import runs as core_runs
 
-    monkeypatch.setattr(checkpoint_picker, "bundled_checkpoint", lambda: tmp_path / "none.pt")
+    monkeypatch.setattr(core_runs, "bundled_checkpoint", lambda: tmp_path / "none.pt")
     home = tmp_path / "home"
     (home / "runs").mkdir(parents=True)
     shutil.copytree(trained_checkpoint.parent, home / "runs" / "t")

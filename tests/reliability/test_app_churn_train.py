@@ -26,7 +26,7 @@ from textual.worker import Worker, WorkerState  # noqa: E402
 
 from shakespeare_tui.app import make_app  # noqa: E402
 from shakespeare_tui.core.events import StepLogged, TrainingFinished, TrainingStarted  # noqa: E402
-from shakespeare_tui.messages import TrainingEvent  # noqa: E402
+from shakespeare_tui.messages import TrainingUpdate  # noqa: E402
 
 CYCLES = int(os.environ.get("CHURN_CYCLES", "100"))
 PRESS_EVERY = 10  # every tenth cycle goes through real key presses
@@ -83,7 +83,7 @@ async def test_start_stop_churn_in_the_app(paths, tiny_settings):
     errors: list[str] = []
 
     def hook(message) -> None:
-        if isinstance(message, TrainingEvent):
+        if isinstance(message, TrainingUpdate):
             events.append(message.event)
         elif isinstance(message, Worker.StateChanged) and message.worker.group == "train":
             if message.state in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
