@@ -87,9 +87,10 @@ class AppBench:
     async def _in_app(self, probe_keys: bool) -> float:
         from textual import events
 
-        from shakespeare_tui.app import default_trainer, make_app
+        from shakespeare_tui.app import make_app
         from shakespeare_tui.core.events import StepLogged, TrainingFinished
-        from shakespeare_tui.messages import TrainingEvent
+        from shakespeare_tui.launch import default_trainer
+        from shakespeare_tui.messages import TrainingUpdate
         from shakespeare_tui.settings import AppSettings, TrainSettings
 
         self.runs += 1
@@ -109,7 +110,7 @@ class AppBench:
         handled: list[float] = []
 
         def hook(message) -> None:
-            if isinstance(message, TrainingEvent):
+            if isinstance(message, TrainingUpdate):
                 if isinstance(message.event, StepLogged):
                     state["training"] = True
                 elif isinstance(message.event, TrainingFinished):

@@ -42,7 +42,7 @@ def generate_with_lstm(model: CharRNN, vocab: Vocabulary, settings: SampleSettin
     """`core.sampling.generate`, but calling the whole model once per character."""
     generator = torch.Generator().manual_seed(settings.seed)
     state = None
-    logits, state = model(torch.tensor([[vocab._index["\n"]]]), state)
+    logits, state = model(torch.tensor([[vocab.code("\n")]]), state)
     logits = logits[0, -1]
     for _ in range(settings.length):
         probs = torch.softmax(logits, dim=0)
