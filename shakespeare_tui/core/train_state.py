@@ -25,8 +25,18 @@ class TrainState:
     data: object  # TextData: its batch generator's state
     device: torch.device
 
-    def payload(self, *, kind: str, vocab, config, progress: RunProgress, history, corpus: dict,
-                device_label: str, val_loss: float | None) -> dict:  # fmt: skip
+    def payload(
+        self,
+        *,
+        kind: str,
+        vocab,
+        config,
+        progress: RunProgress,
+        history,
+        corpus: dict,
+        device_label: str,
+        val_loss: float | None,
+    ) -> dict:
         resume = {
             "optimizer": self.optimizer.state_dict(),
             "data_rng": self.data.rng_state(),
