@@ -62,7 +62,10 @@ class TrainConfig:
     warmup_steps: int = 0  # linear warm-up from lr/10, cosine schedule only
     clip: float = 5.0  # gradient-norm clipping (char-rnn's 5)
     epochs: int = 20  # passes over the training text (the notebook's 20)
-    patience: int = 5  # stop after this many epochs without a better validation loss
+    patience: int = 5  # stop after this many evaluations without a better validation loss
+    # Also evaluate (validation, a sample, checkpoints) every this many steps between epoch
+    # ends, so a CPU run shows progress within minutes; 0: at epoch ends only (the notebook's).
+    eval_every: int = 200
     max_steps: int | None = None  # bound the whole run (counting before a resume)
     max_minutes: float | None = None  # bound the whole run's training time (ditto)
     val_fraction: float = 0.1  # the last tenth is held out, as nanoGPT does
@@ -86,6 +89,7 @@ class TrainConfig:
             (self.clip > 0, "gradient clipping must be positive"),
             (self.epochs >= 1, "epochs must be at least 1"),
             (self.patience >= 1, "patience must be at least 1"),
+            (self.eval_every >= 0, "evaluation interval must be at least 0"),
             (self.max_steps is None or self.max_steps >= 1, "max steps must be at least 1"),
             (self.max_minutes is None or self.max_minutes > 0, "max minutes must be positive"),
             (0 < self.val_fraction < 0.5, "validation fraction must be in (0, 0.5)"),
@@ -93,6 +97,10 @@ class TrainConfig:
             (0 <= self.seed < 2**63, "seed must be in [0, 2**63)"),
             (self.log_every >= 1, "log interval must be at least 1"),
             (self.sample_length >= 0, "sample length must be at least 0"),
+            (
+                0 <= self.sample_temperature <= 2,
+                "sample temperature must be from 0 to 2",
+            ),
         ]
         for ok, message in checks:
             if not ok:
@@ -167,6 +175,9 @@ RESUMABLE_FIELDS = (
     "device",
     "threads",
     "log_every",
+    "eval_every",
+    "sample_length",
+    "sample_temperature",
 )
 # Custom runs start from this preset's values for whatever the person leaves unset.
 CUSTOM_BASE = "cpu"

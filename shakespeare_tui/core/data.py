@@ -8,6 +8,8 @@ measured on tiny Shakespeare, carried state gave no better validation loss and r
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -17,6 +19,11 @@ from shakespeare_tui.core.errors import CorpusError
 # Validation walks this many contiguous streams of the held-out text, state carried through.
 VAL_STREAMS = 32
 VAL_CHUNK = 256
+# A held-out text longer than this is scored on a fixed subset of this many characters (one
+# seeded piece from each of VAL_STREAMS equal parts, the same every time, so figures stay
+# comparable), so evaluating every few hundred steps stays cheap on a big corpus.
+VAL_LIMIT = 200_000
+VAL_SUBSET_SEED = 0
 
 
 class TextData:
@@ -88,25 +95,44 @@ class TextData:
     def set_rng_state(self, state: torch.Tensor) -> None:
         self.generator.set_state(state)
 
+    @property
+    def val_scored(self) -> int:
+        """How many held-out characters an evaluation scores."""
+        return self._val_streams[1].numel()
+
+    @functools.cached_property
+    def _val_streams(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """(inputs, targets) as VAL_STREAMS rows: the whole held-out text, or its fixed subset."""
+        targets_n = len(self.val) - 1
+        streams = max(1, min(VAL_STREAMS, targets_n // self.seq_len))
+        if targets_n <= VAL_LIMIT:
+            length = targets_n // streams
+            starts = [i * length for i in range(streams)]
+        else:
+            part = targets_n // streams
+            length = VAL_LIMIT // streams
+            rng = np.random.default_rng(VAL_SUBSET_SEED)
+            starts = [i * part + int(rng.integers(0, part - length + 1)) for i in range(streams)]
+        index = torch.tensor(starts, device=self.device)[:, None] + torch.arange(
+            length, device=self.device
+        )
+        return self.val[index].long(), self.val[index + 1].long()
+
     @torch.no_grad()
     def validation_loss(self, model, autocast) -> float:
-        """Mean cross-entropy over the whole held-out text, in nats per character.
+        """Mean cross-entropy over the held-out text (see VAL_LIMIT), in nats per character.
 
         The text is cut into VAL_STREAMS contiguous streams walked with the state carried, so
         every character is scored (bar fewer than VAL_STREAMS at the end) with its full context.
         """
-        targets_n = len(self.val) - 1
-        streams = max(1, min(VAL_STREAMS, targets_n // self.seq_len))
-        length = targets_n // streams
-        x = self.val[: streams * length].view(streams, length).long()
-        y = self.val[1 : streams * length + 1].view(streams, length).long()
+        x, y = self._val_streams
         was_training = model.training
         model.eval()
         # Apple's MPS has no float64; float32 sums of a few thousand chunk losses are plenty.
         wide = torch.float32 if self.device.type == "mps" else torch.float64
         total = torch.zeros((), device=self.device, dtype=wide)
         state = None
-        for start in range(0, length, VAL_CHUNK):
+        for start in range(0, x.shape[1], VAL_CHUNK):
             with autocast():
                 logits, state = model(x[:, start : start + VAL_CHUNK], state)
             total += F.cross_entropy(
@@ -115,4 +141,4 @@ class TextData:
                 reduction="sum",
             )
         model.train(was_training)
-        return total.item() / (streams * length)
+        return total.item() / y.numel()

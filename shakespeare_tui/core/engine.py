@@ -36,14 +36,16 @@ from shakespeare_tui.core.events import (
     StepLogged,
     TrainingFinished,
     TrainingStarted,
+    ValidationStarted,
 )
 from shakespeare_tui.core.files import remove_stale_temps
 from shakespeare_tui.core.model import CharRNN
 from shakespeare_tui.core.paths import Paths
-from shakespeare_tui.core.progress import RunProgress, finish_message
+from shakespeare_tui.core.progress import EvalKind, RunProgress, finish_message
 from shakespeare_tui.core.run_lock import RunLock
 from shakespeare_tui.core.run_setup import RunInputs, prepare_run
 from shakespeare_tui.core.runs import BEST, LAST, RunFolder
+from shakespeare_tui.core.sample_now import SampleRequests
 from shakespeare_tui.core.sampling import epoch_sample
 from shakespeare_tui.core.schedule import CALIBRATE_FROM, CALIBRATE_TO, fitted_steps, learning_rate
 from shakespeare_tui.core.train_state import TrainState
@@ -54,7 +56,7 @@ __all__ = ["learning_rate", "train"]
 class _Run:
     """One training run's state; `train()` below is the whole public interface."""
 
-    def __init__(self, inputs: RunInputs, on_event, stop):
+    def __init__(self, inputs: RunInputs, on_event, stop, sample_now=None):
         self.emit = on_event or (lambda event: None)
         self.stop = stop or threading.Event()
         self.config = config = inputs.config
@@ -82,6 +84,7 @@ class _Run:
             inputs.run_dir, lambda path, why: self.emit(LogWriteFailed(path, why))
         )
         self.lock = RunLock(inputs.run_dir)
+        self.samples = SampleRequests(sample_now, self.emit, self.folder.add_sample)
 
     # -- setup -----------------------------------------------------------------------------
 
@@ -133,20 +136,23 @@ class _Run:
             return contextlib.nullcontext()
         return torch.autocast(self.device.type, dtype=torch.bfloat16)
 
-    def _end_epoch(
-        self, train_loss: float | None, partial: bool = False, initial: bool = False
-    ) -> FinishReason | None:
+    def _evaluate(self, train_loss: float | None, kind: EvalKind) -> FinishReason | None:
         """Validate, sample, save; return a finish reason when patience or epochs run out.
 
-        `initial`: epoch 0, the untrained model; `partial`: a budget ended mid-epoch.
+        `kind`: "initial" (epoch 0, the untrained model), "epoch" (an epoch's end), "interim"
+        (every eval_every steps), "budget" (a budget ended the run mid-epoch).
         """
         p = self.progress
+        self.emit(ValidationStarted(p.step, 0 if kind == "initial" else p.epoch + 1))
         t0 = time.perf_counter()
         val = self.data.validation_loss(self.model, self._autocast)
         if not math.isfinite(val):
             return "diverged"
-        epoch, improved = p.count_validation(val, initial=initial, partial=partial)
-        sample = epoch_sample(self.model, self.vocab, self.config, epoch)
+        epoch, improved = p.count_validation(val, kind)
+        partial = kind in ("interim", "budget")
+        sample = epoch_sample(
+            self.model, self.vocab, self.config, epoch, p.step if partial else None
+        )
         self.val_seconds = time.perf_counter() - t0
         record = {
             "kind": "epoch",
@@ -159,7 +165,8 @@ class _Run:
         }
         self.history.append(record)
         self.folder.log(record)
-        self.folder.add_sample(f"epoch {epoch} · val {val:.4f}", sample)
+        where = f"step {p.step:,} (epoch {epoch})" if partial else f"epoch {epoch}"
+        self.folder.add_sample(f"{where} · val {val:.4f}", sample)
         patience_left = self.config.patience - p.stale_epochs
         self.emit(
             EpochEnded(
@@ -173,17 +180,18 @@ class _Run:
                 patience_left=patience_left,
                 sample=sample,
                 elapsed_s=self._elapsed(),
-                partial=partial,
+                kind=kind,
+                best_step=p.best_step,
             )
         )
-        if epoch == 0:
+        if kind == "initial":
             return None
         if improved:
             self._save(BEST, val)
-        if partial:
+        if kind == "budget":
             return None
         self._save(LAST, val)
-        if epoch >= self.config.epochs:
+        if kind == "epoch" and epoch >= self.config.epochs:
             return "completed"
         if patience_left <= 0:
             return "early-stopped"
@@ -232,7 +240,7 @@ class _Run:
         reason = None
         try:
             if not resumed:  # epoch 0: the untrained model, for reference
-                reason = self._end_epoch(None, initial=True)
+                reason = self._evaluate(None, "initial")
             reason = reason or self._loop()
         except torch.OutOfMemoryError:
             reason = "out-of-memory"
@@ -299,7 +307,9 @@ class _Run:
                         remaining_s=config.max_minutes * 60 - self._elapsed(),
                         seconds_per_step=(time.perf_counter() - calib_t)
                         / (CALIBRATE_TO - CALIBRATE_FROM),
-                        steps_per_epoch=self.steps_per_epoch,
+                        steps_per_evaluation=min(
+                            self.steps_per_epoch, config.eval_every or self.steps_per_epoch
+                        ),
                         validation_s=self.val_seconds,
                     )
                     p.schedule_fitted = True
@@ -307,13 +317,18 @@ class _Run:
             epoch_done = p.epoch_step >= self.steps_per_epoch
             if (p.step % config.log_every == 0 or epoch_done) and not flush_log():
                 return "diverged"
-            if epoch_done:
+            interim = config.eval_every and p.step % config.eval_every == 0
+            if interim and not epoch_done and pending_n and not flush_log():
+                return "diverged"
+            if epoch_done or interim:
                 train_loss = p.epoch_loss_sum / p.epoch_step
-                p.epoch_step, p.epoch_loss_sum = 0, 0.0
-                reason = self._end_epoch(train_loss)
+                if epoch_done:
+                    p.epoch_step, p.epoch_loss_sum = 0, 0.0
+                reason = self._evaluate(train_loss, "epoch" if epoch_done else "interim")
                 if reason:
                     return reason
                 last_log_t = time.perf_counter()  # validation is not training speed
+            self.samples.serve(model, self.vocab, config, p.step, p.epoch + 1)
 
     def _log_step(self, loss: float, lr: float, steps_per_sec: float) -> None:
         p, config = self.progress, self.config
@@ -336,18 +351,33 @@ class _Run:
         # A budget end validates what it has, like an early stop (once: a resume that ends at
         # once, its budget already spent, adds nothing).
         trained = p.step > self.first_step
-        if reason in BUDGET_REASONS and p.epoch_step > 0 and trained:
+        evaluated = bool(self.history) and self.history[-1].get("step") == p.step
+        if reason in BUDGET_REASONS and p.epoch_step > 0 and trained and not evaluated:
             partial_loss = p.epoch_loss_sum / p.epoch_step if p.epoch_loss_sum else None
-            if self._end_epoch(partial_loss, partial=True) == "diverged":
+            if self._evaluate(partial_loss, "budget") == "diverged":
                 reason = "diverged"  # keep the last good checkpoint
         if reason in BUDGET_REASONS or reason == "stopped":
             p.finished = None if reason == "stopped" else reason
             self._save(LAST, self.history[-1]["val_loss"] if self.history else None)
         if self.device.type == "cuda":
             torch.cuda.empty_cache()
+        self.samples.wait()
+        message = finish_message(reason, p, self.config, self.device_label)
+        # The run's state for whoever looks at the folder later (the app, `runs`); a resume
+        # that ended before its first step changed nothing and says nothing.
+        if trained or not self.resumed:
+            self.folder.log(
+                {
+                    "kind": "finish",
+                    "reason": reason,
+                    "step": p.step,
+                    "epoch": p.epoch,
+                    "message": message,
+                }
+            )
         return TrainingFinished(
             reason=reason,
-            message=finish_message(reason, p, self.config, self.device_label),
+            message=message,
             step=p.step,
             epoch=p.epoch,
             best_val_loss=p.best_val_loss,
@@ -364,6 +394,7 @@ def train(
     *,
     on_event: Callable[[object], None] | None = None,
     stop: threading.Event | None = None,
+    sample_now: threading.Event | None = None,
     run_name: str | None = None,
     resume: str | Path | None = None,
     resume_overrides: dict | None = None,
@@ -374,6 +405,8 @@ def train(
     `resume_overrides` holds the settings the person gave with the resume (flat names, as
     `config.flat` makes them; "preset" too): those a resume may change apply, any other that
     differs from the run's own is refused with a ResumeConflict.
+
+    Setting `sample_now` asks for a sample from the weights as they are (a SampleDrawn event).
 
     Raises UserError for unusable input before training starts. Runtime trouble (divergence,
     out of memory) ends the run with a TrainingFinished whose reason says so; the event
@@ -389,7 +422,7 @@ def train(
         resume_overrides=resume_overrides,
         corpus=corpus,
     )
-    run = _Run(inputs, on_event, stop)
+    run = _Run(inputs, on_event, stop, sample_now)
     finished = run.run()
     run.emit(finished)
     return finished

@@ -53,7 +53,17 @@ class StepLogged:
 
 
 @dataclass(frozen=True)
+class ValidationStarted:
+    """An evaluation begins (it takes seconds on a CPU: say so rather than look stuck)."""
+
+    step: int
+    epoch: int  # the epoch it will be labelled with (0: the untrained model)
+
+
+@dataclass(frozen=True)
 class EpochEnded:
+    """An evaluation: at an epoch's end, or within one (`kind`); the name predates the latter."""
+
     epoch: int
     step: int
     train_loss: float
@@ -64,7 +74,25 @@ class EpochEnded:
     patience_left: int
     sample: str
     elapsed_s: float
-    partial: bool = False  # a budget (--max-steps/--max-minutes) ended the run mid-epoch
+    # "initial" (epoch 0, untrained), "epoch" (an epoch's end), "interim" (every eval_every
+    # steps), "budget" (--max-steps/--max-minutes ended the run mid-epoch)
+    kind: str = "epoch"
+    best_step: int | None = None
+
+    @property
+    def partial(self) -> bool:
+        """Evaluated within an epoch, not at its end."""
+        return self.kind in ("interim", "budget")
+
+
+@dataclass(frozen=True)
+class SampleDrawn:
+    """A sample asked for during training, drawn from a copy of the weights at `step`."""
+
+    step: int
+    epoch: int  # the epoch in progress
+    text: str
+    temperature: float
 
 
 @dataclass(frozen=True)
@@ -110,7 +138,9 @@ class TrainingFinished:
 EngineEvent = (
     TrainingStarted
     | StepLogged
+    | ValidationStarted
     | EpochEnded
+    | SampleDrawn
     | CheckpointSaved
     | CheckpointFailed
     | LogWriteFailed

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
+from typing import Literal
 
 from shakespeare_tui.core.config import TrainConfig
 from shakespeare_tui.core.events import FinishReason
+
+EvalKind = Literal["initial", "epoch", "interim", "budget"]
 
 
 @dataclass
@@ -16,7 +19,10 @@ class RunProgress:
     elapsed_s: float = 0.0  # training time, resumes included
     best_val_loss: float | None = None
     best_epoch: int | None = None
-    stale_epochs: int = 0  # epochs since the best one
+    best_step: int | None = None
+    # Evaluations since the best one (named when only epoch ends were evaluated; a checkpoint
+    # keeps the name).
+    stale_epochs: int = 0
     epoch_loss_sum: float = 0.0  # summed step losses of the epoch in progress
     schedule_steps: int = 0  # the steps the learning-rate schedule spans
     schedule_fitted: bool = False  # the schedule was fitted to --max-minutes (once per run)
@@ -30,20 +36,22 @@ class RunProgress:
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in (data or {}).items() if k in known})
 
-    def count_validation(self, val: float, *, initial: bool, partial: bool) -> tuple[int, bool]:
+    def count_validation(self, val: float, kind: EvalKind) -> tuple[int, bool]:
         """Count one evaluation; return the epoch it is labelled with and whether it is the best.
 
-        `initial`: epoch 0, the untrained model (never the best); `partial`: a budget ended the
-        run mid-epoch, so the evaluation is labelled with the epoch in progress and does not
-        count against patience.
+        "initial" is epoch 0, the untrained model (never the best); "epoch" ends an epoch;
+        "interim" comes every `eval_every` steps within one and "budget" where a budget ended
+        the run mid-epoch: both are labelled with the epoch in progress, and the budget's does
+        not count against patience (a resume with a larger budget goes on from it).
         """
-        epoch = 0 if initial else self.epoch + 1
-        if not (initial or partial):
+        epoch = 0 if kind == "initial" else self.epoch + 1
+        if kind == "epoch":
             self.epoch = epoch
         improved = epoch >= 1 and (self.best_val_loss is None or val < self.best_val_loss)
         if improved:
-            self.best_val_loss, self.best_epoch, self.stale_epochs = val, epoch, 0
-        elif epoch >= 1 and not partial:
+            self.best_val_loss, self.best_epoch, self.best_step = val, epoch, self.step
+            self.stale_epochs = 0
+        elif kind in ("epoch", "interim"):
             self.stale_epochs += 1
         return epoch, improved
 
@@ -67,7 +75,10 @@ class RunProgress:
     def best_text(self) -> str:
         if self.best_val_loss is None:
             return "no epoch finished"
-        return f"best val {self.best_val_loss:.4f} at epoch {self.best_epoch}"
+        where = f"epoch {self.best_epoch}"
+        if self.best_step is not None:
+            where = f"step {self.best_step:,} (epoch {self.best_epoch})"
+        return f"best val {self.best_val_loss:.4f} at {where}"
 
 
 def finish_message(
@@ -78,7 +89,7 @@ def finish_message(
     if reason == "completed":
         return f"finished {config.epochs} epochs; {best}"
     if reason == "early-stopped":
-        return f"early stop: {config.patience} epochs without improvement; {best}"
+        return f"early stop: {config.patience} evaluations without improvement; {best}"
     if reason == "stopped":
         return f"stopped at step {p.step:,} — saved, resume any time; {best}"
     if reason == "max-steps":

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
@@ -105,6 +106,7 @@ class RunFolder:
         self.path = Path(path)
         self._on_failure = on_failure
         self._failed: set[str] = set()
+        self._append_lock = threading.Lock()  # samples asked for mid-run come from a thread
 
     def file(self, name: str) -> Path:
         return self.path / name
@@ -165,7 +167,7 @@ class RunFolder:
 
     def _append(self, name: str, text: str) -> None:
         try:
-            with open(self.path / name, "a", encoding="utf-8") as f:
+            with self._append_lock, open(self.path / name, "a", encoding="utf-8") as f:
                 f.write(text)
         except OSError as exc:
             if name not in self._failed:

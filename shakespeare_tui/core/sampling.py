@@ -82,15 +82,19 @@ def sample_text(model, vocab: Vocabulary, settings: SampleSettings) -> str:
     return "".join(s.char for s in generate(stepper, vocab, settings.with_seed()))
 
 
-def epoch_sample(model, vocab: Vocabulary, config, epoch: int) -> str:
-    """A training run's sample after `epoch`: its length and temperature, seeded by the epoch."""
+def epoch_sample(model, vocab: Vocabulary, config, epoch: int, step: int | None = None) -> str:
+    """A run's sample at an evaluation: its length and temperature, seeded by where it is.
+
+    At epoch ends the seed is the run's seed plus the epoch (as it always was); evaluations
+    within an epoch (`step` given) add the step as well, so no two evaluations share a seed.
+    """
     if config.sample_length == 0:
         return ""
     settings = SampleSettings(
         length=config.sample_length,
         temperature=config.sample_temperature,
         prompt=default_start(vocab),
-        seed=config.seed + epoch,
+        seed=config.seed + epoch + (step or 0),
     )
     was_training = model.training
     model.eval()

@@ -28,15 +28,16 @@ def fitted_steps(
     planned: int,
     remaining_s: float,
     seconds_per_step: float,
-    steps_per_epoch: int,
+    steps_per_evaluation: int,
     validation_s: float,
 ) -> int:
     """The schedule's length once the speed is known: what fits in the time left.
 
-    Each epoch's end left before `planned` costs a validation (`validation_s`) out of the
-    budget; a 2% margin keeps the decay from being cut off by jitter.
+    Each evaluation left before `planned` (every `steps_per_evaluation` steps) costs a
+    validation (`validation_s`) out of the budget; a 2% margin keeps the decay from being cut
+    off by jitter.
     """
-    epochs_left = max(1, planned - step) / steps_per_epoch
-    remaining_s -= validation_s * math.ceil(epochs_left)
+    evaluations_left = max(1, planned - step) / steps_per_evaluation
+    remaining_s -= validation_s * math.ceil(evaluations_left)
     fits = step + int(max(0.0, remaining_s) / seconds_per_step * 0.98)
     return max(step + 1, min(planned, fits))

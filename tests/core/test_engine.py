@@ -437,7 +437,7 @@ def test_early_stopping_after_patience_epochs(make_config, paths, monkeypatch):
     assert finished.reason == "early-stopped"
     assert (finished.epoch, finished.best_epoch, finished.best_val_loss) == (4, 1, 3.0)
     assert [e.patience_left for e in of(events, EpochEnded)] == [3, 3, 2, 1, 0]
-    assert "3 epochs without improvement" in finished.message
+    assert "3 evaluations without improvement" in finished.message
     assert saved(finished.best_checkpoint)["progress"]["epoch"] == 1
 
 
