@@ -22,7 +22,7 @@ from shakespeare_tui.core.errors import one_line
 from shakespeare_tui.core.paths import Paths
 from shakespeare_tui.keymap import check_keymap
 from shakespeare_tui.launch import default_trainer, probe_device
-from shakespeare_tui.messages import HeaderInfo, TorchReady
+from shakespeare_tui.messages import HeaderInfo, TorchReady, TrainingStatus
 from shakespeare_tui.settings import AppSettings
 
 VIEWS = {"train": "Train", "generate": "Generate"}
@@ -81,6 +81,7 @@ class ShakespeareApp(App):
         self.torch_ready: Signal[TorchReady] = Signal(self, "torch-ready")
         self.checkpoints_changed: Signal[str] = Signal(self, "checkpoints-changed")  # a path
         self._header = {"corpus": settings.train.corpus, "model": settings.train.preset}
+        self.training_status = ""  # what the run being trained is doing, for every view
         self._training_view = None  # the Train view, once built: quitting stops its run
         self.add_mode("train", self._train_view)
         self.add_mode("generate", self._generate_view)
@@ -131,12 +132,18 @@ class ShakespeareApp(App):
 
     def _update_header(self) -> None:
         parts = (self.device_label, f"corpus {self._header['corpus']}", self._header["model"])
+        if self.training_status:  # a run is training: that matters more than its settings
+            parts = (self.training_status, self.device_label)
         self.sub_title = " │ ".join(p for p in parts if p)
 
     def on_torch_ready(self, message: TorchReady) -> None:
         self.device_label, self.device_type = message.device_label, message.device_type
         self._update_header()
         self.torch_ready.publish(message)
+
+    def on_training_status(self, message: TrainingStatus) -> None:
+        self.training_status = message.text
+        self._update_header()
 
     def on_header_info(self, message: HeaderInfo) -> None:
         self._header = {"corpus": message.corpus, "model": message.model}
@@ -165,6 +172,15 @@ class ShakespeareApp(App):
             self.settings.mode = view
             self.save_settings()
 
+    def action_toggle_training(self) -> None:
+        """Start, stop or resume training from any view (the Train view's settings apply)."""
+        train = self._training_view
+        if train is None or not train.is_mounted:
+            self.action_show_view("train")
+            self.notify("this is the Train view: press s to start", timeout=4)
+            return
+        train.action_toggle_training()
+
     def action_help(self) -> None:
         from shakespeare_tui.screens.help import HelpScreen
 
@@ -192,6 +208,16 @@ class ShakespeareApp(App):
                 f"{title} view", f"Show the {title} view", partial(self.action_show_view, view)
             )
         yield SystemCommand("Help", "Show the keys and what they do", self.action_help)
+        train = self._training_view
+        if screen is not train:  # the Train view lists its own keys below
+            training = train is not None and train.training
+            yield SystemCommand(
+                "Stop training" if training else "Start training",
+                "Stop the run (saving a resumable checkpoint)"
+                if training
+                else "Start or resume a run with the Train view's settings",
+                self.action_toggle_training,
+            )
         for binding in type(screen).BINDINGS:
             if isinstance(binding, Binding) and binding.show and binding.description:
                 yield SystemCommand(

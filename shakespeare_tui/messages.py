@@ -87,3 +87,19 @@ class GenerationFinished(Message, bubble=False):
         self.seed = seed
         self.count = count
         self.stopped = stopped
+
+
+class RunHistoryRead(Message, bubble=False):
+    """The Train view's worker read a past run's folder (`core.run_history.RunHistory`)."""
+
+    def __init__(self, history) -> None:
+        super().__init__()
+        self.history = history
+
+
+class TrainingStatus(Message):
+    """One line on the run being trained ("" when none), shown in every view's header."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text

@@ -27,9 +27,19 @@ class TrainSettings:
     batch_size: int = 32
     seq_len: int = 200
     lr: float = 2e-3
+    schedule: str = "cosine"
     epochs: int = 20
     patience: int = 5
+    max_steps: int | None = None  # None: no step budget
+    max_minutes: float | None = None  # None: no time budget
+    eval_every: int = 200  # steps between evaluations; 0 = at epoch ends only
     device: str = "auto"
+    clip: float = 5.0
+    bf16: str = "auto"  # "auto", "on" or "off"
+    seed: int = 1337
+    val_fraction: float = 0.1
+    sample_length: int = 200
+    sample_temperature: float = 0.8
     run: str = ""  # the selected run to resume ("" = a new run)
 
 
@@ -101,10 +111,14 @@ def _known(cls, data):
         if f.name not in data:
             continue
         value, default = data[f.name], getattr(defaults, f.name)
-        if (
-            default is None
-            or isinstance(value, type(default))
-            or (isinstance(default, float) and isinstance(value, int))
+        if isinstance(value, bool) and not isinstance(default, bool):
+            continue  # JSON true is no number
+        if default is None:
+            # An optional number (a budget): a number or nothing.
+            if value is None or isinstance(value, (int, float)):
+                values[f.name] = value
+        elif isinstance(value, type(default)) or (
+            isinstance(default, float) and isinstance(value, int)
         ):
             values[f.name] = value
     return cls(**values)

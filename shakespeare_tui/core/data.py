@@ -43,9 +43,10 @@ class TextData:
         need = max(seq_len + 1, int(np.ceil((seq_len + 1) / val_fraction)))
         if n_val < seq_len + 1 or n - n_val < seq_len + 1:
             raise CorpusError(
-                f"{corpus_name} has {n:,} characters; training with --seq-len {seq_len} and a "
+                f"{corpus_name} has {n:,} characters; training with {{seq_len}} {seq_len} and a "
                 f"{val_fraction:.0%} validation split needs at least {need:,}: "
-                "use a longer text or a smaller --seq-len"
+                "use a longer text or a smaller {seq_len}",
+                names=["seq_len"],
             )
         self.device = device
         self.seq_len = seq_len

@@ -23,11 +23,15 @@ def resolve_device(spec: str = "auto") -> torch.device:
         raise UserError(f"unknown device {spec!r}; use auto, cpu, cuda, cuda:N or mps") from None
     if device.type == "cuda":
         if not torch.cuda.is_available():
-            raise UserError("no CUDA GPU is available here; use --device cpu or auto")
+            raise UserError(
+                "no CUDA GPU is available here; set {device} to cpu or auto", names=["device"]
+            )
         if device.index is not None and device.index >= torch.cuda.device_count():
             raise UserError(f"there is no {spec} (this machine has {torch.cuda.device_count()})")
     elif device.type == "mps" and not torch.backends.mps.is_available():
-        raise UserError("Apple MPS is not available here; use --device cpu or auto")
+        raise UserError(
+            "Apple MPS is not available here; set {device} to cpu or auto", names=["device"]
+        )
     elif device.type not in ("cpu", "cuda", "mps"):
         raise UserError(f"unsupported device {spec!r}; use auto, cpu, cuda, cuda:N or mps")
     return device

@@ -162,6 +162,7 @@ class _Run:
             "val_loss": val,
             "elapsed_s": round(self._elapsed(), 3),
             "partial": partial,
+            "eval": kind,
         }
         self.history.append(record)
         self.folder.log(record)
@@ -213,7 +214,11 @@ class _Run:
         if not resumed:
             self.folder.start_fresh()
         self.folder.write_config(
-            config.to_dict(), self.corpus.meta, self.device_label, config.model.parameter_count()
+            config.to_dict(),
+            self.corpus.meta,
+            self.device_label,
+            config.model.parameter_count(),
+            self.steps_per_epoch,
         )
         self.emit(
             TrainingStarted(
@@ -231,6 +236,9 @@ class _Run:
                 resumed=resumed,
                 history=history,
                 notes=tuple(self.notes),
+                max_steps=config.max_steps,
+                max_minutes=config.max_minutes,
+                eval_every=config.eval_every,
             )
         )
         self.elapsed_before = p.elapsed_s

@@ -11,11 +11,27 @@ from collections.abc import Callable, Sequence
 
 
 class UserError(Exception):
-    """Bad input or usage (the CLI exits 2). The message is one line, shown as is."""
+    """Bad input or usage (the CLI exits 2). The message is one line.
+
+    A message may name settings as "{field}" (e.g. "a smaller {seq_len}"), listed in `names`:
+    `worded(name)` puts each setting's name in the words of the place showing the error
+    ("--seq-len" on the command line, "seq len" in the app); `str()` uses plain prose.
+    """
+
+    def __init__(self, message: str = "", *, names: Sequence[str] = ()) -> None:
+        self.template = message
+        self.names = tuple(names)
+        super().__init__(self._render(plain_name))
+
+    def _render(self, name: Callable[[str], str]) -> str:
+        text = self.template
+        for field in self.names:
+            text = text.replace("{" + field + "}", name(field))
+        return text
 
     def worded(self, name: Callable[[str], str]) -> str:
-        """The message with setting names as `name(field)` gives them (no fields here)."""
-        return str(self)
+        """The message with setting names as `name(field)` gives them."""
+        return self._render(name) if self.names else str(self)
 
 
 class FieldError(UserError):

@@ -37,6 +37,9 @@ class TrainingStarted:
     resumed: bool
     history: tuple[dict, ...] = ()  # earlier metrics records (metrics.jsonl's objects)
     notes: tuple[str, ...] = ()  # e.g. "no GPU: using the cpu preset"
+    max_steps: int | None = None  # the run's budgets, for the ETA
+    max_minutes: float | None = None
+    eval_every: int = 0
 
 
 @dataclass(frozen=True)

@@ -84,7 +84,10 @@ def prepare_run(
         name = check_run_name(run_name) if run_name else new_run_name(config.preset)
         run_dir = paths.runs / name
         if run_dir.exists() and any(run_dir.iterdir()):
-            raise UserError(f"run {name} already exists; choose another --run name or --resume it")
+            raise UserError(
+                f"run {name} already exists; choose another {{run}} name or {{resume}} it",
+                names=["run", "resume"],
+            )
     return RunInputs(config, device, text, vocab, checkpoint, run_dir, notes)
 
 
@@ -97,5 +100,5 @@ def _resume_dir(resume: Path, run_name: str | None, paths: Paths, preset: str) -
     target = paths.runs / name
     same = target.is_dir() and folder.is_dir() and target.samefile(folder)
     if not same and target.exists() and any(target.iterdir()):
-        raise UserError(f"run {name} already exists; choose another --run name")
+        raise UserError(f"run {name} already exists; choose another {{run}} name", names=["run"])
     return target

@@ -123,7 +123,9 @@ class RunFolder:
         for name in (METRICS, SAMPLES):
             atomic_write_text(self.path / name, "")
 
-    def write_config(self, train: dict, corpus: dict, device: str, parameters: int) -> None:
+    def write_config(
+        self, train: dict, corpus: dict, device: str, parameters: int, steps_per_epoch: int
+    ) -> None:
         """config.json: the run's settings and where it runs, keeping the date it was created."""
         existing = read_json(self.path / CONFIG) or {}
         created = existing.get("created")
@@ -134,6 +136,7 @@ class RunFolder:
             "created": created if isinstance(created, str) else _now_utc(),
             "vocab_size": train.get("model", {}).get("vocab_size"),
             "parameters": parameters,
+            "steps_per_epoch": steps_per_epoch,
         }
         atomic_write_text(self.path / CONFIG, json.dumps(config, indent=2))
 
@@ -194,6 +197,7 @@ class RunInfo:
     last: Path | None
     training: bool  # locked by a live process
     train: dict  # config.json's "train": the run's settings as saved (possibly hand-edited)
+    chars_per_sec: float | None = None  # the last measured training speed
 
 
 def run_info(run_dir: Path) -> RunInfo | None:
@@ -204,9 +208,15 @@ def run_info(run_dir: Path) -> RunInfo | None:
         return None
     train = config.get("train") if isinstance(config.get("train"), dict) else {}
     model = train.get("model") if isinstance(train.get("model"), dict) else {}
+    records = read_metrics(run_dir)
+    speeds = [
+        r["chars_per_sec"]
+        for r in records
+        if r.get("kind") == "step" and isinstance(r.get("chars_per_sec"), (int, float))
+    ]
     epochs = [
         r
-        for r in read_metrics(run_dir)
+        for r in records
         # A hand-edited or foreign record may hold anything: only whole-number epochs count.
         if r.get("kind") == "epoch" and isinstance(r.get("epoch"), int) and r["epoch"] >= 1
     ]
@@ -229,6 +239,7 @@ def run_info(run_dir: Path) -> RunInfo | None:
         last=_file_or_none(run_dir / CHECKPOINT_FILES[LAST]),
         training=RunLock(run_dir).held_by_other_process(),
         train=train,
+        chars_per_sec=float(speeds[-1]) if speeds else None,
     )
 
 

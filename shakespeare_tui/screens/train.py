@@ -1,15 +1,19 @@
-"""The Train view: settings, a live loss curve, progress, and each epoch's sample.
+"""The Train view: settings, a loss curve, progress, and the run's samples.
 
 `s` starts a run (or resumes the selected one), stops it after the current step with a
-resumable `last.pt`, and resumes it again. Training runs in a thread worker that talks to the
-UI only through `post_message`; its stop signal is the worker's `cancelled_event`, which
-Textual also sets when the app shuts down, so the engine never outlives the app.
+resumable `last.pt`, and resumes it again; a run that already reached its end asks how much
+further to go. Selecting a past run shows its whole history without training it. Training runs
+in a thread worker that talks to the UI only through `post_message`; its stop signal is the
+worker's `cancelled_event`, which Textual also sets when the app shuts down, so the engine
+never outlives the app.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
+import time
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -25,25 +29,41 @@ from shakespeare_tui.core.events import (
     CheckpointSaved,
     EpochEnded,
     LogWriteFailed,
+    SampleDrawn,
     StepLogged,
     TrainingFinished,
     TrainingStarted,
+    ValidationStarted,
 )
 from shakespeare_tui.core.paths import Paths
+from shakespeare_tui.core.run_history import RunHistory, read_run_history
 from shakespeare_tui.core.runs import LAST, list_runs, resolve_checkpoint
-from shakespeare_tui.messages import HeaderInfo, RunsListed, TorchReady, TrainingUpdate
+from shakespeare_tui.core.units import loss_text
+from shakespeare_tui.messages import (
+    HeaderInfo,
+    RunHistoryRead,
+    RunsListed,
+    TorchReady,
+    TrainingStatus,
+    TrainingUpdate,
+)
+from shakespeare_tui.screens.extend import ExtendScreen, extension_for
 from shakespeare_tui.settings import TrainSettings
 from shakespeare_tui.widgets.loss_chart import LossChart
-from shakespeare_tui.widgets.train_form import TrainForm, form_config, label_of
+from shakespeare_tui.widgets.train_fields import form_config, label_of
+from shakespeare_tui.widgets.train_form import TrainForm
 from shakespeare_tui.widgets.train_progress import SamplesLog, TrainProgress
 
 STOP_WAIT_S = 15.0  # the engine returns within one step; a big model on a slow CPU takes a while
+STATUS_INTERVAL_S = 1.0  # the header's training line changes at most once a second
 
 
 class TrainScreen(Screen):
     """Train a model and watch it learn."""
 
     AUTO_FOCUS = "#samples"  # not an Input, so single-letter keys work at once
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-normal"), (170, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall")]
     BINDINGS = [
         Binding(
             "s",
@@ -53,11 +73,25 @@ class TrainScreen(Screen):
             tooltip="Start training, stop it (saving a resumable checkpoint), or resume",
         ),
         Binding(
+            "n",
+            "sample_now",
+            "Sample now",
+            id="train.sample",
+            tooltip="Draw a sample from the weights as they are now (training goes on)",
+        ),
+        Binding(
             "b",
             "toggle_bits",
             "Bits/nats",
             id="train.bits",
-            tooltip="Show the loss in bits or nats per character",
+            tooltip="Show every loss in bits or nats per character",
+        ),
+        Binding(
+            "f",
+            "toggle_form",
+            "Settings",
+            id="train.form",
+            tooltip="Hide or show the settings, giving the chart the whole width",
         ),
         Binding(
             "escape",
@@ -76,8 +110,11 @@ class TrainScreen(Screen):
         self.trainer = trainer
         self.device_type: str | None = None
         self._worker: Worker | None = None
+        self._sample_now: threading.Event | None = None
         self._run_name: str | None = None  # the run the worker trains, once it has started
-        self._shown_run: str | None = None  # the run whose history the chart shows
+        self._shown_run: str | None = None  # the run whose history the panels show
+        self._history: RunHistory | None = None  # the shown run as its folder tells it
+        self._status_at = 0.0
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -105,6 +142,11 @@ class TrainScreen(Screen):
             WorkerState.RUNNING,
         )
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "sample_now":
+            return self.training
+        return True
+
     def refresh_runs(self, selected: str | None = None) -> None:
         """Read the run folders in a worker (hundreds of long metrics files take a while)."""
         self._list_runs(selected)
@@ -118,6 +160,37 @@ class TrainScreen(Screen):
         form.set_runs(message.runs, message.selected)
         if not self.training:
             self.settings = self.app.settings.train = form.values(self.settings)
+            run = form.selected_run
+            # A run is re-read (it may have trained on); "new run" keeps what is shown, such
+            # as why a start failed.
+            if run is not None or self._shown_run is not None:
+                self._show_run(run)
+
+    def _show_run(self, run: str | None) -> None:
+        """Show a run's history from its folder (read in a worker), or nothing for a new run."""
+        self._shown_run = run
+        if run is None:
+            self._history = None
+            self.query_one(LossChart).clear()
+            self.query_one(TrainProgress).clear()
+            self.query_one(SamplesLog).clear()
+        else:
+            self._read_history(run)
+
+    @work(thread=True, exclusive=True, group="history", exit_on_error=False)
+    def _read_history(self, run: str) -> None:
+        self.post_message(RunHistoryRead(read_run_history(self.paths.runs / run)))
+
+    def on_run_history_read(self, message: RunHistoryRead) -> None:
+        history = message.history
+        if self.training or history.name != self._shown_run:
+            return  # a live run owns the panels, or the selection moved on
+        self._history = history
+        chart = self.query_one(LossChart)
+        chart.clear()
+        chart.load_history(history.records)
+        self.query_one(TrainProgress).show_history(history)
+        self.query_one(SamplesLog).show_samples(history.samples)
 
     def _post_header(self) -> None:
         s = self.settings
@@ -136,8 +209,20 @@ class TrainScreen(Screen):
             self.query_one(SamplesLog).focus()
 
     def action_toggle_bits(self) -> None:
-        chart = self.query_one(LossChart)
-        chart.bits = not chart.bits
+        bits = not self.query_one(LossChart).bits
+        for widget in (LossChart, TrainProgress, SamplesLog):
+            self.query_one(widget).bits = bits
+
+    def action_toggle_form(self) -> None:
+        form = self.query_one(TrainForm)
+        form.display = not form.display
+        if not form.display and self.focused is not None and form in self.focused.ancestors:
+            self.query_one(SamplesLog).focus()
+
+    def action_sample_now(self) -> None:
+        if self.training and self._sample_now is not None:
+            self._sample_now.set()
+            self.notify("drawing a sample from the current weights…", timeout=2)
 
     def action_toggle_training(self) -> None:
         if self.training:
@@ -165,32 +250,50 @@ class TrainScreen(Screen):
         invalid = form.first_invalid()
         if invalid is not None:
             label, why = invalid
-            self.notify(f"{label}: {why}", title="Cannot start", severity="error")
+            self.notify(f"{label}: {why}", title="Cannot start", severity="error", markup=False)
             return
         self.settings = self.app.settings.train = form.values(self.settings)
         run = form.selected_run
-        if run is not None:
-            try:
-                checkpoint = resolve_checkpoint(run, self.paths, prefer=LAST)
-            except UserError as exc:
-                self.notify(str(exc), title="Cannot resume", severity="error")
-                return
-            self._start(None, str(checkpoint), form.resume_overrides())
-        else:
+        if run is None:
             self._start(self.settings, None, None)
+            return
+        overrides = form.resume_overrides()
+        info, history = form.selected_info, self._history
+        if info is not None and history is not None and history.name == run:
+            extension = extension_for(history.state, info.train, history.step)
+            given = overrides.get(extension.field) if extension else None
+            if extension is not None and not (given and given > extension.current):
+
+                def extend(result: dict | None) -> None:
+                    if result:
+                        self._resume(run, {**overrides, **result})
+
+                self.app.push_screen(ExtendScreen(run, extension), callback=extend)
+                return
+        self._resume(run, overrides)
+
+    def _resume(self, run: str, overrides: dict) -> None:
+        try:
+            checkpoint = resolve_checkpoint(run, self.paths, prefer=LAST)
+        except UserError as exc:
+            self.notify(exc.worded(label_of), title="Cannot resume", severity="error")
+            return
+        self._start(None, str(checkpoint), overrides)
 
     def _start(self, settings: TrainSettings | None, resume: str | None, overrides) -> None:
         self._run_name = self.settings.run or None  # a new run is named when it starts
         self.query_one(TrainForm).set_running(True)
         self.query_one(TrainProgress).status("starting…")
-        if resume is None or self.settings.run != self._shown_run:
+        if resume is None:
             self.query_one(LossChart).clear()
             self.query_one(SamplesLog).clear()
         self.app.save_settings()
-        self._worker = self._train(settings, resume, overrides)
+        self._sample_now = threading.Event()
+        self._worker = self._train(settings, resume, overrides, self._sample_now)
+        self.refresh_bindings()
 
     @work(thread=True, exclusive=True, group="train", exit_on_error=False)
-    def _train(self, settings: TrainSettings | None, resume: str | None, overrides):
+    def _train(self, settings: TrainSettings | None, resume: str | None, overrides, sample_now):
         worker = get_current_worker()
         config = None
         if settings is not None:
@@ -200,6 +303,7 @@ class TrainScreen(Screen):
             self.paths,
             on_event=lambda event: self.post_message(TrainingUpdate(event)),
             stop=worker.cancelled_event,
+            sample_now=sample_now,
             resume=resume,
             resume_overrides=overrides,
         )
@@ -223,40 +327,69 @@ class TrainScreen(Screen):
 
     @on(TrainForm.Changed)
     def _form_changed(self) -> None:
-        self.settings = self.query_one(TrainForm).values(self.settings)
+        form = self.query_one(TrainForm)
+        self.settings = form.values(self.settings)
         self.app.settings.train = self.settings
         self._post_header()
+        if not self.training and form.selected_run != self._shown_run:
+            self._show_run(form.selected_run)
+
+    def _status(self, text: str, force: bool = False) -> None:
+        """The training line every view's header shows (at most once a second)."""
+        now = time.monotonic()
+        if force or now - self._status_at >= STATUS_INTERVAL_S:
+            self._status_at = now
+            self.app.post_message(TrainingStatus(text))
 
     def on_training_update(self, message: TrainingUpdate) -> None:
         event = message.event
         chart = self.query_one(LossChart)
         progress = self.query_one(TrainProgress)
+        samples = self.query_one(SamplesLog)
         if isinstance(event, TrainingStarted):
             self._run_name = self._shown_run = event.run_name
-            if event.resumed:
-                chart.clear()
-                chart.load_history(event.history)
+            chart.clear()
+            chart.load_history(event.history)
+            if not event.resumed:
+                samples.clear()
             progress.started(event)
             self.app.post_message(HeaderInfo(event.corpus, event.model_summary))
+            self.refresh_runs(event.run_name)  # the selector shows the run being trained
+            self._status(f"training {event.run_name}", force=True)
             for note in event.notes:
-                self.notify(note)
+                self.notify(note, markup=False)
         elif isinstance(event, StepLogged):
             chart.add_step(event.step, event.train_loss)
             progress.step(event)
+            share = event.epoch_step / max(1, event.steps_per_epoch)
+            self._status(f"training {self._run_name} · epoch {event.epoch} {share:.0%}")
+        elif isinstance(event, ValidationStarted):
+            progress.evaluating(event)
         elif isinstance(event, EpochEnded):
             chart.add_epoch(event.step, event.val_loss, event.epoch)
             progress.epoch(event)
-            self.query_one(SamplesLog).add_sample(event)
+            samples.add_sample(event)
+            val = loss_text(event.val_loss, chart.bits, unit=True)
+            self._status(f"training {self._run_name} · val {val}", force=True)
+        elif isinstance(event, SampleDrawn):
+            samples.add_drawn(event)
         elif isinstance(event, CheckpointSaved):
             self.app.checkpoints_changed.publish(event.path)
         elif isinstance(event, (CheckpointFailed, LogWriteFailed)):
             self.notify(event.message, severity="warning", markup=False)
         elif isinstance(event, TrainingFinished):
             progress.finished(event)
+            self._status("", force=True)
             if event.failed:
-                self.notify(event.message, title="Training failed", severity="error", timeout=10)
+                self.notify(
+                    event.message,
+                    title="Training failed",
+                    severity="error",
+                    timeout=10,
+                    markup=False,
+                )
             elif event.reason != "stopped":
-                self.notify(event.message, title="Training finished")
+                self.notify(event.message, title="Training finished", markup=False)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group != "train" or event.worker is not self._worker:
@@ -267,6 +400,8 @@ class TrainScreen(Screen):
             self.query_one(TrainProgress).status(f"failed: {text}")
             self.notify(text, title="Training failed", severity="error", timeout=10, markup=False)
         if event.state in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
+            self._status("", force=True)
             self.query_one(TrainForm).set_running(False)
+            self.refresh_bindings()
             if self.is_attached:
                 self.refresh_runs(self._run_name)

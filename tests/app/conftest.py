@@ -99,6 +99,7 @@ class ScriptedTrainer:
         *,
         on_event=None,
         stop=None,
+        sample_now=None,
         run_name=None,
         resume=None,
         resume_overrides=None,

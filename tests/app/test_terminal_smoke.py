@@ -108,7 +108,7 @@ def test_train_stop_and_quit_in_a_real_terminal(tmp_path, corpus_file):
         tmux.wait_for("chars/s", timeout=90)
         tmux.wait_for("epoch 1 ", timeout=90)
         tmux.keys("s")
-        tmux.wait_for("stopped — saved", timeout=60)
+        tmux.wait_for("s resumes", timeout=60)
 
         # -- generate from a checkpoint (the run just stopped, or the bundled one) -------------
         tmux.keys("g")

@@ -54,7 +54,8 @@ async def test_start_stop_resume_real_training(paths, tiny_settings, probe, unti
         await pilot.pause()
         finished = [e for e in _events(seen) if isinstance(e, TrainingFinished)]
         assert finished and finished[-1].reason == "stopped"
-        assert "stopped — saved" in screen.query_one(TrainProgress).status_text
+        status = screen.query_one(TrainProgress).status_text
+        assert "stopped at step" in status and "saved" in status and "s resumes" in status
         last = load_checkpoint(finished[-1].last_checkpoint)
         assert last.resumable
         stopped_at = last.payload["progress"]["step"]
@@ -250,12 +251,23 @@ async def test_a_failed_start_keeps_the_form_and_the_new_run_selection(
         await pilot.pause(0.3)
         form.query_one("#run").value = "new"
         await pilot.pause()
-        screen.query_one("#corpus", Input).value = str(tmp_path)  # a directory
+        # A folder is refused by the field itself, before anything starts.
+        screen.query_one("#corpus", Input).value = str(tmp_path)
+        await pilot.pause()
+        error = screen.query_one("#corpus-error")
+        assert error.display and "folder" in error.render().plain
+        await pilot.press("s")
+        await pilot.pause(0.3)
+        assert not screen.training and form.selected_run is None
+        # A file that only the engine can find wrong (it is empty) fails in the worker.
+        empty = tmp_path / "empty.txt"
+        empty.write_text("")
+        screen.query_one("#corpus", Input).value = str(empty)
         await pilot.pause()
         await pilot.press("s")
         status = screen.query_one("#train-status")
         await until(pilot, lambda: "failed" in status.render().plain, what="the failure")
         await pilot.pause(0.5)
         assert form.selected_run is None  # still "new run", not A
-        assert screen.query_one("#corpus", Input).value == str(tmp_path)
-        assert "directory" in status.render().plain
+        assert screen.query_one("#corpus", Input).value == str(empty)
+        assert "empty" in status.render().plain
