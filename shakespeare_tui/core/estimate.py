@@ -39,6 +39,14 @@ def speed_from(reference_chars_per_s: float, reference: ModelConfig, model: Mode
     return reference_chars_per_s * work_per_char(reference) / work_per_char(model)
 
 
+def rate_text(chars_per_s: float) -> str:
+    """A guessed speed to two significant figures: "~9,300 chars/s", "~110k chars/s"."""
+    if chars_per_s >= 100_000:
+        return f"~{chars_per_s / 1000:,.0f}k chars/s"
+    digits = max(0, len(str(int(chars_per_s))) - 2)
+    return f"~{round(chars_per_s, -digits):,.0f} chars/s"
+
+
 def size_text(n_bytes: float) -> str:
     if n_bytes >= 1e9:
         return f"{n_bytes / 1e9:.1f} GB"

@@ -198,6 +198,7 @@ class RunInfo:
     training: bool  # locked by a live process
     train: dict  # config.json's "train": the run's settings as saved (possibly hand-edited)
     chars_per_sec: float | None = None  # the last measured training speed
+    step: int = 0  # the last step recorded
 
 
 def run_info(run_dir: Path) -> RunInfo | None:
@@ -240,6 +241,7 @@ def run_info(run_dir: Path) -> RunInfo | None:
         training=RunLock(run_dir).held_by_other_process(),
         train=train,
         chars_per_sec=float(speeds[-1]) if speeds else None,
+        step=max((r["step"] for r in records if isinstance(r.get("step"), int)), default=0),
     )
 
 

@@ -63,7 +63,7 @@ class TrainScreen(Screen):
 
     AUTO_FOCUS = "#samples"  # not an Input, so single-letter keys work at once
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-normal"), (170, "-wide")]
-    VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall"), (48, "-very-tall")]
     BINDINGS = [
         Binding(
             "s",
@@ -125,6 +125,10 @@ class TrainScreen(Screen):
                 yield TrainProgress(id="train-progress")
                 yield SamplesLog(id="samples")
         yield Footer()
+
+    def on_resize(self) -> None:
+        # Textual's footer spreads its keys out; at 80 columns they only fit packed.
+        self.query_one(Footer).compact = self.size.width < 110
 
     def on_mount(self) -> None:
         self.device_type = self.app.device_type

@@ -21,7 +21,13 @@ from textual.widgets import Collapsible, Input, Select, Static
 
 from shakespeare_tui.core.config import CELLS, CUSTOM, SCHEDULES, preset_values
 from shakespeare_tui.core.corpus import NAMED_CORPORA
-from shakespeare_tui.core.estimate import parameters, size_text, speed_from, training_bytes
+from shakespeare_tui.core.estimate import (
+    parameters,
+    rate_text,
+    size_text,
+    speed_from,
+    training_bytes,
+)
 from shakespeare_tui.core.runs import RunInfo
 from shakespeare_tui.settings import TrainSettings
 from shakespeare_tui.widgets.fields import field_row, refusal, show_field_error
@@ -224,7 +230,7 @@ class TrainForm(VerticalScroll):
         select = self.query_one("#run", Select)
         current = selected if selected is not None else self.selected_run
         options = [("new run", NEW_RUN)] + [
-            (f"{r.name} · {r.model} · {r.epochs_done} ep", r.name) for r in runs
+            (f"{r.name} · {r.model} · {r.step:,} steps", r.name) for r in runs
         ]
         with self.prevent(Select.Changed):
             select.set_options(options)
@@ -310,7 +316,7 @@ class TrainForm(VerticalScroll):
             try:
                 ref = ModelConfig(**{k: v for k, v in model.items() if k != "vocab_size"})
                 speed = speed_from(reference.chars_per_sec, ref, config.model)
-                parts.append(f"~{speed:,.0f} chars/s")
+                parts.append(rate_text(speed))
             except (TypeError, ValueError):
                 pass
         self.query_one("#estimate", Static).update(" · ".join(parts))

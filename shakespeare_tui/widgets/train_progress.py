@@ -47,6 +47,13 @@ def clock(seconds: float | None) -> str:
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
+def _headline(message: str) -> str:
+    """How a run ended without the best loss, which the line below shows already."""
+    for tail in ("; best val", "; no epoch finished"):
+        message = message.split(tail)[0]
+    return message
+
+
 class TrainProgress(Vertical):
     """What the run is doing now: a status line, a bar through the epoch, numbers, the best."""
 
@@ -107,7 +114,7 @@ class TrainProgress(Vertical):
         if p.best_val_loss is not None:
             self._best = (p.best_val_loss, p.best_epoch or 0, p.best_step)
         self._patience_left = history.patience_left
-        self.status(history.state_text + _NEXT.get(history.state, ""))
+        self.status(_headline(history.state_text) + _NEXT.get(history.state, ""))
         steps = [r for r in history.records if r.get("kind") == "step"]
         last = steps[-1] if steps else {}
         bar = self.query_one(ProgressBar)
@@ -183,20 +190,20 @@ class TrainProgress(Vertical):
         self._show_best()
 
     def finished(self, event: TrainingFinished) -> None:
-        self.status(event.message + _NEXT.get(event.reason, ""))
+        self.status(_headline(event.message) + _NEXT.get(event.reason, ""))
         self._show_best()
 
     def _show_best(self) -> None:
         parts = []
         if self._best is not None:
             loss, epoch, step = self._best
-            where = f"step {step:,}, epoch {epoch}" if step is not None else f"epoch {epoch}"
-            parts.append(f"best val {loss_text(loss, self.bits, unit=True)} ({where})")
+            where = f"step {step:,}" if step is not None else f"epoch {epoch}"
+            parts.append(f"best val {loss_text(loss, self.bits, unit=True)} at {where}")
         else:
             parts.append("best val —")
         if self._patience_left is not None:
             s = "" if self._patience_left == 1 else "s"
-            parts.append(f"patience: {self._patience_left} evaluation{s} left")
+            parts.append(f"patience {self._patience_left} evaluation{s}")
         if self._gpu_mb is not None:
             parts.append(f"GPU memory {self._gpu_mb:,.0f} MB")
         self._set("train-best", " · ".join(parts))
