@@ -244,7 +244,7 @@ class TrainScreen(Screen):
             chart.add_step(event.step, event.train_loss)
             progress.step(event)
         elif isinstance(event, EpochEnded):
-            chart.add_epoch(event.step, event.val_loss, event.epoch)
+            chart.add_eval(event.step, event.val_loss, event.epoch, epoch_end=not event.partial)
             progress.epoch(event)
             self.query_one(SamplesLog).add_sample(event)
         elif isinstance(event, CheckpointSaved):

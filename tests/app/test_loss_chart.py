@@ -247,3 +247,26 @@ async def test_bits_relabel_the_loss_axis():
     assert "nats/char" in nats[0] and "bits/char" in bits[0]
     assert max(y_labels(bits)) > max(y_labels(nats)) * 1.3
     assert "best 2.24 (epoch 5)" in bits[0]  # 1.55 nats / ln 2
+
+
+async def test_the_train_view_marks_no_epoch_end_for_a_budget_cut_evaluation(
+    paths, tiny_settings, probe
+):
+    """--max-steps/--max-minutes end a run mid-epoch with an evaluation labelled with the epoch
+    in progress: a marker, but that epoch has not ended."""
+    from shakespeare_tui.app import make_app
+    from shakespeare_tui.core.events import EpochEnded
+    from shakespeare_tui.messages import TrainingUpdate
+
+    def evaluation(epoch, step, val, partial):
+        return EpochEnded(epoch, step, val, val, val, epoch, True, 5, "", 0.0, partial=partial)
+
+    app = make_app(paths, settings=tiny_settings, probe=probe)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        screen.post_message(TrainingUpdate(evaluation(1, 100, 2.5, partial=False)))
+        screen.post_message(TrainingUpdate(evaluation(2, 150, 2.3, partial=True)))
+        await pilot.pause()
+        chart = screen.query_one(LossChart)
+        assert chart.point_count == 2
+        assert chart.epoch_ends == [(100, 1)]
