@@ -312,12 +312,13 @@ class LossChart(PlotextPlot):
         if not ends:
             return
         per_step = columns / xmax
-        # Marks every `every` epochs (1, 2, 5, 10, …): lines closer than a label's width read
-        # as bars, not as marks.
+        # Marks every `every` epochs (1, 2, 5, 10, …), at most MAX_TICKS of them: close lines
+        # read as bars, not marks, and each line's colour changes cost the redraw on every row.
         every = 1
         if len(ends) > 1:
             gap = (ends[-1][0] - ends[0][0]) / (len(ends) - 1) * per_step
-            every = thinning(gap, max(LINE_GAP, len(f"e{ends[-1][1]}") + 2))
+            need = max(LINE_GAP, len(f"e{ends[-1][1]}") + 2, columns / MAX_TICKS)
+            every = thinning(gap, need)
         top = hi - (hi - lo) / max(rows, 1) * 1.5  # a value this high may reach the top row
         for step, epoch in ends:
             if epoch % every:

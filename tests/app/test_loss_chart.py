@@ -209,11 +209,14 @@ async def test_many_epochs_are_thinned_to_round_labels():
             chart.add_step(step, 1.5 + 2.7 * math.exp(-step / 300))
             chart.add_epoch(step, 1.6 + 2.6 * math.exp(-step / 300), step // 50)
 
-    lines = await drawn((75, 16), hundred_epochs)
-    labels = re.findall(r"e(\d+)", plot_rows(lines)[0])
-    assert labels and all(int(n) % 10 == 0 for n in labels), labels
-    lines_at = columns_of(plot_rows(lines)[3], "│")[1:]  # past the y axis
-    assert all(b - a >= loss_chart.LINE_GAP for a, b in zip(lines_at, lines_at[1:], strict=False))
+    for size in ((75, 16), (200, 50)):
+        lines = await drawn(size, hundred_epochs)
+        labels = re.findall(r"e(\d+)", plot_rows(lines)[0])
+        assert labels and all(int(n) % 10 == 0 for n in labels), labels
+        lines_at = columns_of(plot_rows(lines)[3], "│")[1:]  # past the y axis
+        gaps = [b - a for a, b in zip(lines_at, lines_at[1:], strict=False)]
+        assert min(gaps) >= loss_chart.LINE_GAP, lines_at
+        assert len(lines_at) <= loss_chart.MAX_TICKS, lines_at  # each line costs every redraw
 
 
 @pytest.mark.parametrize("size", [(38, 10), (50, 8)])  # the chart's share of an 80×24 terminal
