@@ -370,7 +370,7 @@ class TrainScreen(Screen):
         elif isinstance(event, ValidationStarted):
             progress.evaluating(event)
         elif isinstance(event, EpochEnded):
-            chart.add_epoch(event.step, event.val_loss, event.epoch)
+            chart.add_eval(event.step, event.val_loss, event.epoch, epoch_end=not event.partial)
             progress.epoch(event)
             samples.add_sample(event)
             val = loss_text(event.val_loss, chart.bits, unit=True)

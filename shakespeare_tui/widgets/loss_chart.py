@@ -1,14 +1,20 @@
-"""The live loss curve: smoothed training loss per logged step, validation loss per epoch.
+"""The live loss curve: smoothed training loss per logged step, validation loss per evaluation.
 
-Points are kept in full but drawn downsampled to a few per column, and redraws are throttled,
-so a redraw stays cheap (plotext's cost grows with points) however long the run.
+Evaluations are markers (each one is a single measurement), epoch ends are faint vertical lines
+with a tick on the step axis, the key sits on its own line above the plot so it hides no data,
+and ticks fall on round values. Points are kept in full but drawn downsampled to a few per
+column, and redraws are throttled, so a redraw stays cheap (plotext's cost grows with points)
+however long the run.
 """
 
 from __future__ import annotations
 
 import math
 import time
+from typing import NamedTuple
 
+from rich.text import Text
+from textual.color import Color
 from textual.reactive import reactive
 from textual_plotext import PlotextPlot
 
@@ -16,6 +22,22 @@ LN2 = math.log(2)
 SMOOTHING = 0.6  # weight of the running value in the training-loss moving average
 POINTS_PER_COLUMN = 2
 REDRAW_INTERVAL_S = 0.2  # at most 5 redraws a second
+MIN_STEPS = 10  # the step axis spans at least 0..MIN_STEPS, so a first point is not alone at -1..1
+MIN_LOSS_SPAN = 0.2  # nats: the loss axis of a single point or a flat curve
+EMPTY_LOSS = (0.0, 5.0)  # nats: the loss axis before any data (an untrained model is near 4.2)
+MAX_TICKS = 10  # on either axis: more reads as a ruler, not as a scale
+LINE_GAP = 6  # columns at least between two epoch lines; closer ones are thinned out
+TRAIN_MARKER, VAL_MARKER, BEST_MARKER = "braille", "●", "◆"
+
+
+class Evaluation(NamedTuple):
+    step: float
+    loss: float  # nats
+    epoch: int  # the epoch it is labelled with (0: the untrained model)
+    epoch_end: bool  # it ended an epoch, so the epoch gets a mark on the step axis
+
+
+# -- pure helpers (unit-tested) ---------------------------------------------------------------
 
 
 def downsample(points: list[tuple[float, float]], limit: int) -> list[tuple[float, float]]:
@@ -30,6 +52,82 @@ def downsample(points: list[tuple[float, float]], limit: int) -> list[tuple[floa
     return out
 
 
+def nice_steps(smallest: float):
+    """1, 2, 5 × 10^k from the one at or below `smallest` upwards, forever."""
+    k = math.floor(math.log10(smallest)) if smallest > 0 else 0
+    while True:
+        for m in (1, 2, 5):
+            yield m * 10.0**k
+        k += 1
+
+
+def nice_ticks(lo: float, hi: float, min_step: float) -> list[float]:
+    """The multiples of the smallest 1-2-5 step at least `min_step` that lie in [lo, hi]."""
+    step = next(s for s in nice_steps(min_step) if s >= min_step * (1 - 1e-9))
+    first, last = math.ceil(lo / step - 1e-9), math.floor(hi / step + 1e-9)
+    return [round(i * step, 12) for i in range(first, last + 1)]
+
+
+def loss_ticks(lo: float, hi: float, rows: int) -> list[float]:
+    """Round loss ticks at least two rows apart (so a blank row parts any two labels), at most
+    MAX_TICKS of them."""
+    span = hi - lo
+    if span <= 0:
+        return [lo]
+    ticks = nice_ticks(lo, hi, max(2 * span / max(1, rows - 1), span / MAX_TICKS))
+    if ticks:
+        return ticks
+    # A step too coarse for any tick inside: one round value near the middle, finer-grained.
+    middle = (lo + hi) / 2
+    step = next(s for s in nice_steps(span) if s >= span * (1 - 1e-9)) / 10
+    return [round(round(middle / step) * step, 12)]
+
+
+def _decimals(step: float) -> int:
+    return max(0, -math.floor(math.log10(step) + 1e-9)) if step > 0 else 0
+
+
+def loss_labels(ticks: list[float]) -> list[str]:
+    """`2.0 2.5 3.0`: one decimal at least, more only where the step needs it."""
+    step = ticks[1] - ticks[0] if len(ticks) > 1 else 1.0
+    digits = max(1, _decimals(step))
+    return [f"{t:.{digits}f}" for t in ticks]
+
+
+def step_label(value: float, step: float) -> str:
+    """A step tick: `800`, `1k`, `1.5k`, `20k`, `1.2M` (as many decimals as the tick step needs)."""
+    for unit, suffix in ((1e6, "M"), (1e3, "k")):
+        if abs(value) >= unit:
+            text = f"{value / unit:.{_decimals(step / unit)}f}"
+            return (text.rstrip("0").rstrip(".") if "." in text else text) + suffix
+    return f"{value:.{_decimals(step)}f}"
+
+
+def step_ticks(xmax: float, columns: int) -> tuple[list[float], list[str]]:
+    """Round step ticks from 0 to `xmax` whose labels fit in `columns` with room between them."""
+    for step in nice_steps(max(1.0, xmax / MAX_TICKS)):  # steps are whole numbers
+        ticks = nice_ticks(0, xmax, step)
+        labels = [step_label(t, step) for t in ticks]
+        if len(ticks) <= MAX_TICKS and len(ticks) * (max(map(len, labels)) + 3) <= columns:
+            return ticks, labels
+        if len(ticks) <= 2:
+            return ticks[:1], labels[:1]
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def thinning(gap_columns: float, need: float) -> int:
+    """Every how many epochs to mark (1, 2, 5, 10, …) so marks are `need` columns apart."""
+    if gap_columns <= 0:
+        return 1
+    for every in nice_steps(1):
+        if every * gap_columns >= need:
+            return int(every)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+# -- the widget -------------------------------------------------------------------------------
+
+
 class LossChart(PlotextPlot):
     """Training and validation loss against the step, in nats or bits per character."""
 
@@ -39,10 +137,11 @@ class LossChart(PlotextPlot):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self._train: list[tuple[float, float]] = []  # (step, smoothed loss), nats
-        self._val: list[tuple[float, float, int]] = []  # (step, loss, epoch), nats
+        self._val: list[Evaluation] = []
         self._smoothed: float | None = None
         self._last_draw = 0.0
         self._scheduled = False
+        self._key = Text()
 
     # -- data ------------------------------------------------------------------------------
 
@@ -51,15 +150,20 @@ class LossChart(PlotextPlot):
         self._schedule()
 
     def load_history(self, records: tuple[dict, ...] | list[dict]) -> None:
-        """Earlier metrics.jsonl records of a resumed run ("step" and "epoch" kinds)."""
+        """Earlier metrics.jsonl records of a resumed run ("step", "epoch" and "eval" kinds).
+
+        An "epoch" record that a budget cut short (`partial`) is an evaluation, not an epoch end;
+        an "eval" record ends an epoch only if it says so (`epoch_end`).
+        """
         for record in records:
             kind, step = record.get("kind"), record.get("step")
             if not isinstance(step, (int, float)):
                 continue
             if kind == "step" and isinstance(record.get("train_loss"), (int, float)):
                 self._add_train(step, record["train_loss"])
-            elif kind == "epoch" and isinstance(record.get("val_loss"), (int, float)):
-                self._val.append((step, float(record["val_loss"]), int(record.get("epoch", 0))))
+            elif kind in ("epoch", "eval") and isinstance(record.get("val_loss"), (int, float)):
+                end = not record.get("partial") if kind == "epoch" else record.get("epoch_end")
+                self._add_eval(step, record["val_loss"], int(record.get("epoch", 0)), bool(end))
         self._schedule()
 
     def add_step(self, step: int, loss: float) -> None:
@@ -67,7 +171,12 @@ class LossChart(PlotextPlot):
         self._schedule()
 
     def add_epoch(self, step: int, val_loss: float, epoch: int) -> None:
-        self._val.append((step, val_loss, epoch))
+        """The evaluation that ended `epoch` (epoch 0: the untrained model, before step 1)."""
+        self.add_eval(step, val_loss, epoch, epoch_end=True)
+
+    def add_eval(self, step: int, val_loss: float, epoch: int, epoch_end: bool = False) -> None:
+        """One validation measurement; `epoch_end` also marks the end of `epoch` on the axis."""
+        self._add_eval(step, val_loss, epoch, epoch_end)
         self._schedule()
 
     @property
@@ -76,12 +185,21 @@ class LossChart(PlotextPlot):
 
         Epoch 0 is the untrained model, drawn for reference but never the best.
         """
-        trained = [p for p in self._val if p[2] >= 1]
-        return min(trained, key=lambda p: p[1]) if trained else None
+        best = self._best()
+        return None if best is None else (best.step, best.loss, best.epoch)
+
+    def _best(self) -> Evaluation | None:
+        trained = [p for p in self._val if p.epoch >= 1]
+        return min(trained, key=lambda p: p.loss) if trained else None
 
     @property
     def point_count(self) -> int:
         return len(self._train) + len(self._val)
+
+    @property
+    def epoch_ends(self) -> list[tuple[float, int]]:
+        """(step, epoch) of every epoch end so far (the untrained epoch 0 is none)."""
+        return [(p.step, p.epoch) for p in self._val if p.epoch_end and p.epoch >= 1]
 
     def _add_train(self, step: float, loss: float) -> None:
         if not math.isfinite(loss):
@@ -89,6 +207,10 @@ class LossChart(PlotextPlot):
         s = self._smoothed
         self._smoothed = loss if s is None else SMOOTHING * s + (1 - SMOOTHING) * loss
         self._train.append((float(step), self._smoothed))
+
+    def _add_eval(self, step: float, loss: float, epoch: int, epoch_end: bool) -> None:
+        if math.isfinite(loss):
+            self._val.append(Evaluation(float(step), float(loss), epoch, epoch_end))
 
     # -- drawing ---------------------------------------------------------------------------
 
@@ -108,42 +230,152 @@ class LossChart(PlotextPlot):
 
     def on_mount(self) -> None:
         super().on_mount()
+        # The series colours come from the theme, so a new theme needs a new figure.
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self._schedule())
         self._redraw()
+
+    def render(self) -> Text:
+        """The key line, then the plot in the rows below it."""
+        # PlotextPlot.render sizes the figure to the whole widget; this keeps a row for the key.
+        width, height = self.size.width, max(1, self.size.height - 1)
+        self._plot.plotsize(width, height)
+        self._plot._set_size(width, height)
+        self._plot.theme(self._get_plotext_theme_name(self.app.theme))
+        chart = Text("\n").join([self._key, Text.from_ansi(self._plot.build().removesuffix("\n"))])
+        chart.no_wrap = True
+        return chart
+
+    def _colours(self) -> dict[str, tuple[int, int, int]]:
+        theme = self.app.theme_variables
+        surface = Color.parse(theme.get("surface", "#1e1e1e"))
+        faint = Color.parse(theme.get("foreground", "#e0e0e0")).blend(surface, 0.7)
+        pick = {"train": "primary", "val": "accent", "best": "success"}
+        colours = {name: Color.parse(theme.get(var, "#888888")).rgb for name, var in pick.items()}
+        return {**colours, "faint": faint.rgb, "surface": surface.rgb}
 
     def _redraw(self) -> None:
         self._scheduled = False
         self._last_draw = time.monotonic()
         scale = 1 / LN2 if self.bits else 1.0
-        unit = "bits/char" if self.bits else "nats/char"
+        colours = self._colours()
+        width, rows = self.size.width, max(1, self.size.height - 3)  # key, axis, tick labels
+        train = downsample(self._train, max(8, width * POINTS_PER_COLUMN))
+        train = [(x, y * scale) for x, y in train]
+        val = [p._replace(loss=p.loss * scale) for p in self._val]
+        best = self._best()
+
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
-        plt.title("loss")
-        plt.xlabel("step")
-        plt.ylabel(unit)
-        limit = max(8, self.size.width * POINTS_PER_COLUMN)
-        train = downsample(self._train, limit)
+        plt.xaxes(True, False)  # no frame above or right of the data: every row is data
+        plt.yaxes(True, False)
+
+        lo, hi = self._loss_range([y for _, y in train] + [p.loss for p in val], scale)
+        yticks = loss_ticks(lo, hi, rows)
+        ylabels = loss_labels(yticks)
+        plt.ylim(lo, hi)
+        plt.yticks(yticks, ylabels)
+
+        steps = [x for x, _ in train] + [p.step for p in val]
+        xmax = max([MIN_STEPS, *steps])
+        columns = max(1, width - max(map(len, ylabels)) - 1)
+        plt.xlim(0, xmax)
+        plt.xticks(*step_ticks(xmax, columns))
+
+        # Epoch lines first: the data is drawn over them.
+        self._draw_epochs(xmax, columns, lo, hi, rows, train, val, colours)
         if train:
-            plt.plot(
-                [p[0] for p in train],
-                [p[1] * scale for p in train],
-                label="train (smoothed)",
-                marker="braille",
-            )
-        if self._val:
-            steps = [p[0] for p in self._val]
-            plt.plot(
-                steps,
-                [p[1] * scale for p in self._val],
-                label="validation",
-                marker="dot",
-            )
-            best = self.best
-            if best is not None:
-                plt.scatter(
-                    [best[0]], [best[1] * scale], label=f"best (epoch {best[2]})", marker="◆"
-                )
-        if not train and not self._val:
-            plt.xlim(0, 1)
-            plt.ylim(0, 1)
+            xs, ys = zip(*train, strict=True)
+            plt.plot(xs, ys, marker=TRAIN_MARKER, color=colours["train"])
+        if val:
+            xs, ys = [p.step for p in val], [p.loss for p in val]
+            plt.scatter(xs, ys, marker=VAL_MARKER, color=colours["val"])
+        if best is not None:
+            plt.scatter([best.step], [best.loss * scale], marker=BEST_MARKER, color=colours["best"])
+        if not train and not val:
+            plt.text("no data yet", xmax / 2, (lo + hi) / 2, **_faint_text(colours))
+        self._key = self._key_line(width, best, scale, colours)
         self.refresh()
+
+    @staticmethod
+    def _loss_range(values: list[float], scale: float) -> tuple[float, float]:
+        if not values:
+            return EMPTY_LOSS[0] * scale, EMPTY_LOSS[1] * scale
+        lo, hi = min(values), max(values)
+        pad = max(0.0, MIN_LOSS_SPAN * scale - (hi - lo)) / 2
+        return lo - pad, hi + pad
+
+    def _draw_epochs(self, xmax, columns, lo, hi, rows, train, val, colours) -> None:
+        """A faint line at each epoch end (thinned when close), named `eN` in the top row
+        wherever that row holds no data there."""
+        ends = self.epoch_ends
+        if not ends:
+            return
+        per_step = columns / xmax
+        # Marks every `every` epochs (1, 2, 5, 10, …), at most MAX_TICKS of them: close lines
+        # read as bars, not marks, and each line's colour changes cost the redraw on every row.
+        every = 1
+        if len(ends) > 1:
+            gap = (ends[-1][0] - ends[0][0]) / (len(ends) - 1) * per_step
+            need = max(LINE_GAP, len(f"e{ends[-1][1]}") + 2, columns / MAX_TICKS)
+            every = thinning(gap, need)
+        top = hi - (hi - lo) / max(rows, 1) * 1.5  # a value this high may reach the top row
+        for step, epoch in ends:
+            if epoch % every:
+                continue
+            self.plt.vertical_line(step, color=colours["faint"])
+            label = f"e{epoch}"
+            half = (len(label) / 2 + 1) / per_step  # the label's half-width, in steps
+            if not half <= step <= xmax - half or _reaches(train, val, step, half, top):
+                continue
+            self.plt.text(label, step, hi, **_faint_text(colours))
+
+    def _key_line(self, width: int, best: Evaluation | None, scale: float, colours) -> Text:
+        """What each mark means, in the longest wording that fits `width` (never wrapped)."""
+        unit = "bits/char" if self.bits else "nats/char"
+        best_long = best_short = ""
+        if best is not None:
+            loss = f"{best.loss * scale:.2f}"
+            if best.epoch_end:
+                best_long, best_short = f"(epoch {best.epoch})", f"e{best.epoch}"
+            else:
+                best_long, best_short = f"(step {best.step:,.0f})", f"@{step_label(best.step, 1)}"
+            best_long, best_short = f"best {loss} {best_long}", f"best {loss} {best_short}"
+        variants = (
+            (f"{unit}, by step", "train (smoothed)", "validation", best_long, "  "),
+            (unit, "train", "validation", best_long, "  "),
+            (unit, "train", "val", best_short, "  "),
+            (unit.split("/")[0], "train", "val", best_short, " "),
+            (unit.split("/")[0], "train", "val", best_short.removeprefix("best "), " "),
+        )
+        for unit_text, train, val, best_text, gap in variants:
+            parts = [(unit_text, "dim"), (f"⣀ {train}", colours["train"])]
+            parts.append((f"{VAL_MARKER} {val}", colours["val"]))
+            if best_text:
+                parts.append((f"{BEST_MARKER} {best_text}", colours["best"]))
+            key = Text(gap).join(Text(t, style=_style(c)) for t, c in parts)
+            if key.cell_len <= width:
+                break
+        key.truncate(width, overflow="ellipsis", pad=True)
+        key.stylize(f"on {_style(colours['surface'])}")  # one surface with the plot below
+        return key
+
+
+def _style(colour) -> str:
+    return colour if isinstance(colour, str) else "rgb({},{},{})".format(*colour)
+
+
+def _faint_text(colours) -> dict:
+    """plotext text options for a note in the plot: faint, on the canvas, centred."""
+    return {"color": colours["faint"], "background": colours["surface"], "alignment": "center"}
+
+
+def _reaches(train, val, step, half, top) -> bool:
+    """Whether any drawn data at steps within `half` of `step` is at or above `top`."""
+    lo, hi = step - half, step + half
+    for (x1, y1), (x2, y2) in zip(train, train[1:], strict=False):
+        if x2 >= lo and x1 <= hi and max(y1, y2) >= top:
+            return True
+    if len(train) == 1 and lo <= train[0][0] <= hi and train[0][1] >= top:
+        return True
+    return any(lo <= p.step <= hi and p.loss >= top for p in val)

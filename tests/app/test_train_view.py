@@ -209,7 +209,7 @@ async def test_best_marker_is_never_the_untrained_epoch(paths, tiny_settings, pr
         chart.add_epoch(300, 2.6, 3)
         assert chart.best == (200, 2.3, 2)
         chart._redraw()
-        assert "best (epoch 2)" in chart.plt.build()
+        assert "best 2.30 (epoch 2)" in chart.render().plain
         await pilot.pause()
 
 
