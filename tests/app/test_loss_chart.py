@@ -262,7 +262,8 @@ async def test_the_train_view_marks_no_epoch_end_for_a_budget_cut_evaluation(
     from shakespeare_tui.messages import TrainingUpdate
 
     def evaluation(epoch, step, val, partial):
-        return EpochEnded(epoch, step, val, val, val, epoch, True, 5, "", 0.0, partial=partial)
+        kind = "budget" if partial else "epoch"
+        return EpochEnded(epoch, step, val, val, val, epoch, True, 5, "", 0.0, kind=kind)
 
     app = make_app(paths, settings=tiny_settings, probe=probe)
     async with app.run_test(size=(120, 40)) as pilot:
