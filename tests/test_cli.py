@@ -363,3 +363,42 @@ def test_end_to_end_refusal_is_one_line(tmp_path):
     assert result.returncode == 2
     assert len(result.stderr.splitlines()) == 1 and "Traceback" not in result.stderr
     assert "not found" in result.stderr
+
+
+# ---------------------------------------------------------------- the training report
+
+
+def started(**changes):
+    from shakespeare_tui.core.events import TrainingStarted
+
+    values = dict(
+        run_name="t300", run_dir="/data/runs/t300", device="CPU · 2 threads",
+        model_summary="LSTM E16/H32", parameters=10_124, corpus="plays", corpus_chars=4_780_000,
+        steps_per_epoch=8_406, epochs=20, step=0, epoch=0, resumed=False,
+    )  # fmt: skip
+    values.update(changes)
+    return TrainingStarted(**values)
+
+
+def report(*events, quiet: bool = True, **options):
+    """A ConsoleReporter fed `events`: (the reporter, what it printed)."""
+    from io import StringIO
+
+    from rich.console import Console
+
+    from shakespeare_tui.cli.train_report import ConsoleReporter
+
+    buffer = StringIO()
+    console = Console(file=buffer, width=250, highlight=False, soft_wrap=True)
+    with ConsoleReporter(quiet=quiet, console=console, **options) as reporter:
+        for event in events:
+            reporter(event)
+    return reporter, buffer.getvalue()
+
+
+def test_the_start_line_writes_numbers_as_the_app_does():
+    _, out = report(started())
+    assert "10,124 parameters" in out and "8,406 steps per epoch" in out, out
+    assert "4,780,000 chars" in out
+    _, out = report(started(parameters=5_330_000))
+    assert "5.3M parameters" in out, out

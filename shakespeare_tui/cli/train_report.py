@@ -16,6 +16,7 @@ from rich.progress import (
 )
 
 from shakespeare_tui.core import events
+from shakespeare_tui.core.numbers import count, params
 
 
 class ConsoleReporter:
@@ -66,10 +67,11 @@ class ConsoleReporter:
                 else f"run {event.run_name}"
             )
             print_(
-                f"[bold]{verb}[/] · {event.model_summary} ({event.parameters / 1e6:.2f}M parameters) · {event.device}"
+                f"[bold]{verb}[/] · {event.model_summary} ({params(event.parameters)}) · {event.device}"
             )
             print_(
-                f"corpus {escape(event.corpus)} · {event.corpus_chars:,} chars · {event.steps_per_epoch} steps per epoch"
+                f"corpus {escape(event.corpus)} · {count(event.corpus_chars)} chars · "
+                f"{count(event.steps_per_epoch)} steps per epoch"
             )
             for note in event.notes:
                 print_(f"[yellow]{escape(note)}[/]")
