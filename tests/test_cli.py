@@ -95,7 +95,7 @@ def test_train_prints_progress_and_the_outcome(capsys, corpus_file, tmp_path):
     command = hint.removeprefix("resume: shakespeare-tui ").split()
     code, out, err = cli(capsys, *command, "--max-steps", "20", "--quiet", "--data-dir", tmp_path)
     assert code == EXIT_OK, err
-    assert "resuming x at epoch 0, step 12" in out and "reached 20 steps" in out
+    assert "resuming x in epoch 1, step 12" in out and "reached 20 steps" in out
 
 
 def test_train_restores_the_signal_handlers(capsys, corpus_file, tmp_path):
@@ -114,7 +114,7 @@ def test_max_steps_counts_steps_before_a_resume(capsys, home, tmp_path):
         capsys, "train", "--resume", "r", "--max-steps", "30", "--quiet", "--data-dir", data
     )
     assert code == EXIT_OK, err
-    assert "resuming r at epoch 0, step 30" in out and "reached 30 steps" in out
+    assert "resuming r in epoch 1, step 30" in out and "reached 30 steps" in out
     assert metrics.read_text() == before  # no step taken, nothing validated again
 
     code, out, err = cli(
@@ -317,7 +317,7 @@ def test_the_starting_command_repeated_with_resume_continues_the_run(
     assert code == EXIT_OK, err
     code, out, err = cli(capsys, *start, "--max-steps", "25", "--resume", "split", *home)
     assert code == EXIT_OK, err
-    assert "resuming split at epoch 0, step 15" in out and "reached 25 steps" in out
+    assert "resuming split in epoch 1, step 15" in out and "reached 25 steps" in out
 
 
 def test_unknown_command_and_option(capsys):
@@ -402,3 +402,57 @@ def test_the_start_line_writes_numbers_as_the_app_does():
     assert "4,780,000 chars" in out
     _, out = report(started(parameters=5_330_000))
     assert "5.3M parameters" in out, out
+
+
+def test_a_resume_names_the_epoch_in_progress_as_the_bar_does():
+    """One convention: "epoch N" is the N-th epoch, the one in progress until it ends."""
+    _, out = report(started(resumed=True, step=300, epoch=0))
+    assert "resuming t300 in epoch 1, step 300" in out, out
+    _, out = report(started(resumed=True, step=8_406 * 2, epoch=2))
+    assert "resuming t300 in epoch 3, step 16,812" in out, out
+
+
+def test_a_refused_train_prints_nothing_on_stdout(capsys, tmp_path):
+    code, out, err = cli(
+        capsys, "train", "--preset", "tiny", "--corpus", tmp_path / "nope.txt",
+        "--data-dir", tmp_path,
+    )  # fmt: skip
+    assert_one_line_error(code, err, "not found")
+    assert out == ""
+
+
+def step(step, epoch_step, elapsed, epoch=1, spe=8_406, loss=2.5):
+    from shakespeare_tui.core.events import StepLogged
+
+    return StepLogged(
+        step=step, epoch=epoch, epoch_step=epoch_step, steps_per_epoch=spe, train_loss=loss,
+        chars_per_sec=20_000.0, elapsed_s=elapsed, lr=1e-3,
+    )  # fmt: skip
+
+
+def epoch_ended(epoch, step, elapsed):
+    from shakespeare_tui.core.events import EpochEnded
+
+    return EpochEnded(
+        epoch=epoch, step=step, train_loss=2.0, val_loss=2.1, best_val_loss=2.1, best_epoch=1,
+        improved=True, patience_left=5, sample="", elapsed_s=elapsed,
+    )  # fmt: skip
+
+
+def test_the_bar_says_validating_and_which_eta_it_shows():
+    from shakespeare_tui.cli.train_report import ConsoleReporter
+
+    reporter = ConsoleReporter(quiet=True)
+    reporter(started(epochs=2, steps_per_epoch=100))
+    assert reporter.status == "validating the untrained model…"  # the 8 s before step 1
+    reporter(step(10, 10, 8.0, spe=100))
+    assert "epoch ETA —" in reporter.status and "run ETA —" in reporter.status  # no rate yet
+    assert "0:00" not in reporter.status
+    reporter(step(20, 20, 9.0, spe=100))  # 10 steps a second
+    assert "epoch ETA 0:08" in reporter.status and "run ETA 0:18" in reporter.status
+    assert "loss 2.500" in reporter.status and "elapsed 0:09" in reporter.status
+    reporter(step(100, 100, 17.0, spe=100))
+    assert reporter.status == "validating…"  # the engine validates once the epoch's steps are done
+    reporter(epoch_ended(1, 100, 20.0))  # a 3-second validation
+    assert reporter.epoch_label == "2/2"
+    assert "epoch ETA 0:10" in reporter.status and "run ETA 0:13" in reporter.status

@@ -48,7 +48,14 @@ def _run(args, paths, stop: threading.Event) -> int:
         device_type = resolve_device(args.device or "auto").type
         config = build_config(args.preset or "auto", device_type, settings)
         resume, overrides = None, None
-    with ConsoleReporter(quiet=args.quiet) as reporter:
+    max_steps, max_minutes = (
+        (config.max_steps, config.max_minutes)
+        if config is not None
+        else (settings.get("max_steps"), settings.get("max_minutes"))
+    )
+    with ConsoleReporter(
+        quiet=args.quiet, max_steps=max_steps, max_minutes=max_minutes
+    ) as reporter:
         finished = train(
             config,
             paths,

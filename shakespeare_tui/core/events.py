@@ -53,6 +53,21 @@ class StepLogged:
 
 
 @dataclass(frozen=True)
+class ValidationStarted:
+    """The held-out text is about to be evaluated: seconds on a large corpus, with no step
+    events meanwhile, so a reporter can say "validating…".
+
+    Not sent by the engine yet: it would come first in the engine's epoch end (`_end_epoch`,
+    before `validation_loss`), for the untrained model, each epoch's end and a budget's end.
+    Until then the CLI infers the first two and --max-steps from the step events.
+    """
+
+    epoch: int  # the epoch being evaluated: 0 for the untrained model, else as EpochEnded's
+    step: int
+    partial: bool = False  # a budget ended the run mid-epoch
+
+
+@dataclass(frozen=True)
 class EpochEnded:
     epoch: int
     step: int
@@ -110,6 +125,7 @@ class TrainingFinished:
 EngineEvent = (
     TrainingStarted
     | StepLogged
+    | ValidationStarted
     | EpochEnded
     | CheckpointSaved
     | CheckpointFailed
