@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import signal
 import subprocess
@@ -82,7 +83,7 @@ def test_metrics_have_step_and_epoch_records(home):
     assert epochs[-1]["partial"] and epochs[-1]["val_loss"] < epochs[0]["val_loss"]
 
 
-def test_train_prints_progress_and_the_outcome(capsys, corpus_file, tmp_path):
+def test_a_budget_end_says_how_to_continue_and_the_hint_works(capsys, corpus_file, tmp_path):
     code, out, err = cli(
         capsys, *TRAIN, "--corpus", corpus_file, "--max-steps", "12", "--run", "x",
         "--data-dir", tmp_path,
@@ -90,12 +91,34 @@ def test_train_prints_progress_and_the_outcome(capsys, corpus_file, tmp_path):
     assert code == EXIT_OK, err
     assert "run x" in out and "reached 12 steps" in out
     assert err == ""
-    # The printed hint works as printed.
-    hint = next(line for line in out.splitlines() if line.startswith("resume: "))
-    command = hint.removeprefix("resume: shakespeare-tui ").split()
-    code, out, err = cli(capsys, *command, "--max-steps", "20", "--quiet", "--data-dir", tmp_path)
+    # A larger budget, as a command that works as printed.
+    hint = next(line for line in out.splitlines() if line.startswith("continue: "))
+    data_dir = shlex.quote(str(tmp_path))
+    assert (
+        hint == f"continue: shakespeare-tui train --resume x --max-steps 24 --data-dir {data_dir}"
+    )
+    code, out, err = cli(capsys, *shlex.split(hint.removeprefix("continue: shakespeare-tui ")))
     assert code == EXIT_OK, err
-    assert "resuming x in epoch 1, step 12" in out and "reached 20 steps" in out
+    assert "resuming x in epoch 1, step 12" in out and "reached 24 steps" in out
+    assert "continue: shakespeare-tui train --resume x --max-steps 48" in out
+
+
+def test_finished_epochs_say_how_to_continue_and_are_not_resumed_as_they_are(
+    capsys, corpus_file, tmp_path
+):
+    home = ["--data-dir", tmp_path]
+    code, out, err = cli(
+        capsys, *TRAIN, "--corpus", corpus_file, "--epochs", "1", "--run", "e", *home
+    )
+    assert code == EXIT_OK, err
+    assert (
+        "finished 1 epochs" in out
+        and "continue: shakespeare-tui train --resume e --epochs 2" in out
+    )
+    last = (tmp_path / "runs" / "e" / "last.pt").read_bytes()
+    code, out, err = cli(capsys, "train", "--resume", "e", *home)
+    assert_one_line_error(code, err, "run e already finished --epochs 1", "--epochs 2")
+    assert out == "" and (tmp_path / "runs" / "e" / "last.pt").read_bytes() == last
 
 
 def test_train_restores_the_signal_handlers(capsys, corpus_file, tmp_path):
@@ -110,11 +133,14 @@ def test_max_steps_counts_steps_before_a_resume(capsys, home, tmp_path):
     metrics = data / "runs" / "r" / "metrics.jsonl"
     before = metrics.read_text()
 
-    code, out, err = cli(
-        capsys, "train", "--resume", "r", "--max-steps", "30", "--quiet", "--data-dir", data
-    )
-    assert code == EXIT_OK, err
-    assert "resuming r in epoch 1, step 30" in out and "reached 30 steps" in out
+    # Its budget spent, the run cannot go on as it is: one line says so and how to go on,
+    # instead of "reached 30 steps" and the same hint again.
+    for budget in (["--max-steps", "30"], []):
+        code, out, err = cli(
+            capsys, "train", "--resume", "r", *budget, "--quiet", "--data-dir", data
+        )
+        assert_one_line_error(code, err, "run r already reached --max-steps 30", "--max-steps 60")
+        assert out == ""
     assert metrics.read_text() == before  # no step taken, nothing validated again
 
     code, out, err = cli(

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import shlex
 import signal
 import threading
+from pathlib import Path
 
 from shakespeare_tui.cli.parser import TRAIN_SETTINGS
 
@@ -43,19 +45,15 @@ def _run(args, paths, stop: threading.Event) -> int:
     settings = given_settings(args)
     if args.resume:
         resume = resolve_checkpoint(args.resume, paths, prefer=LAST)
-        config, overrides = None, {**settings, "preset": args.preset}
+        overrides = {**settings, "preset": args.preset}
+        config, plan = None, _resume_plan(resume, overrides)
     else:
         device_type = resolve_device(args.device or "auto").type
         config = build_config(args.preset or "auto", device_type, settings)
-        resume, overrides = None, None
-    max_steps, max_minutes = (
-        (config.max_steps, config.max_minutes)
-        if config is not None
-        else (settings.get("max_steps"), settings.get("max_minutes"))
-    )
-    with ConsoleReporter(
-        quiet=args.quiet, max_steps=max_steps, max_minutes=max_minutes
-    ) as reporter:
+        resume, overrides, plan = None, None, config
+    budgets = {} if plan is None else dict(max_steps=plan.max_steps, max_minutes=plan.max_minutes)
+    hint = lambda finished: _next_command(finished, args, paths)  # noqa: E731
+    with ConsoleReporter(quiet=args.quiet, hint=hint, **budgets) as reporter:
         finished = train(
             config,
             paths,
@@ -71,3 +69,71 @@ def _run(args, paths, stop: threading.Event) -> int:
         error(finished.message)
         return EXIT_FAILURE
     return EXIT_OK
+
+
+def _resume_plan(checkpoint: Path, overrides: dict):
+    """The settings the resume will run with; refuse one whose budget is already spent.
+
+    A run resumed with a spent budget would end before its first step ("reached 300 steps")
+    and print the same resume hint again: a loop. That is a usage error (exit 2), said in one
+    line with the larger budget that continues it. None when the engine refuses the file
+    itself (no training state) or the run is locked: its own message says why.
+    """
+    from shakespeare_tui.core.budgets import BUDGET_FIELDS, extended, saved_state, spent
+    from shakespeare_tui.core.config import resume_config
+    from shakespeare_tui.core.device import resolve_device
+    from shakespeare_tui.core.errors import UserError
+    from shakespeare_tui.core.run_lock import RunLock
+
+    state = saved_state(checkpoint)
+    folder = checkpoint.parent
+    if state is None or RunLock(folder).held_by_other_process():
+        return None
+    saved, progress = state
+    device = overrides.get("device") or saved.device
+    config = resume_config(saved, overrides, resolve_device(device).type)
+    reason = spent(progress, config)
+    if reason is not None:
+        field = BUDGET_FIELDS[reason]
+        what = "finished" if reason == "completed" else "reached"
+        larger = " ".join(_flag(k, v) for k, v in extended(progress, config).items())
+        name = f"run {folder.name}" if (folder / "config.json").is_file() else str(checkpoint)
+        raise UserError(
+            f"{name} already {what} {_flag(field, getattr(config, field))}: resume it with a "
+            f"larger budget, e.g. {larger}"
+        )
+    return config
+
+
+def _flag(field: str, value) -> str:
+    """`--max-minutes 20` as a person types it."""
+    from shakespeare_tui.core.errors import flag_name
+
+    return (
+        f"{flag_name(field)} {value:g}"
+        if isinstance(value, float)
+        else f"{flag_name(field)} {value}"
+    )
+
+
+def _next_command(finished, args, paths) -> str | None:
+    """After the run: the command that continues it (`continue: …`, with larger budgets where
+    the run spent its own) or resumes it (`resume: …`), or None if there is nothing to resume."""
+    from shakespeare_tui.core.budgets import extended, saved_state
+    from shakespeare_tui.core.errors import CheckpointError
+
+    if not finished.last_checkpoint:
+        return None
+    run_dir = Path(finished.run_dir)
+    own_run = run_dir.parent.resolve() == paths.runs.resolve()
+    words = ["shakespeare-tui", "train", "--resume", run_dir.name if own_run else str(run_dir)]
+    try:
+        state = saved_state(Path(finished.last_checkpoint))
+    except CheckpointError:
+        state = None
+    larger = extended(state[1], state[0]) if state else {}
+    for field, value in larger.items():
+        words += _flag(field, value).split()
+    if own_run and getattr(args, "data_dir", None):
+        words += ["--data-dir", str(paths.data)]
+    return f"{'continue' if larger else 'resume'}: {shlex.join(words)}"

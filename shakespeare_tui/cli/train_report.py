@@ -6,7 +6,7 @@ epoch 2", "epoch 2 so far") until it ends ("epoch 2 · train … · val …").
 
 from __future__ import annotations
 
-import shlex
+from collections.abc import Callable
 
 from rich.console import Console
 from rich.markup import escape
@@ -19,7 +19,8 @@ from shakespeare_tui.core.numbers import count, duration, params
 class ConsoleReporter:
     """Turns training events into terminal output; call it with each event.
 
-    `max_steps` and `max_minutes` are the run's budgets, for the run's ETA.
+    `max_steps` and `max_minutes` are the run's budgets, for the run's ETA; `hint(finished)`
+    gives the line that follows the outcome (the command that resumes the run), if any.
     """
 
     def __init__(
@@ -29,11 +30,13 @@ class ConsoleReporter:
         *,
         max_steps: int | None = None,
         max_minutes: float | None = None,
+        hint: Callable[[events.TrainingFinished], str | None] | None = None,
     ):
         # soft_wrap: piped output keeps whole lines (rich would hard-wrap at 80 columns).
         self.console = console or Console(highlight=False, soft_wrap=True)
         self.quiet = quiet
         self.max_steps, self.max_minutes = max_steps, max_minutes
+        self.hint = hint
         # The bar is for a person watching: piped output gets the lines without it.
         self.progress = Progress(
             TextColumn("[bold]epoch {task.fields[epoch]}[/]"),
@@ -163,10 +166,9 @@ class ConsoleReporter:
             self.__exit__()  # the bar goes before the last lines
             style = "red" if event.failed else "bold"
             print_(f"[{style}]{escape(event.message)}[/]")
-            if event.last_checkpoint:
-                print_(
-                    f"[dim]resume: shakespeare-tui train --resume {escape(shlex.quote(event.run_dir))}[/]"
-                )
+            line = self.hint(event) if self.hint else None
+            if line:
+                print_(f"[dim]{escape(line)}[/]")
 
     def _on_step(self, event: events.StepLogged) -> None:
         if self._since is not None:  # time since the last step event, with no validation in it
