@@ -187,6 +187,34 @@ def test_generate_reports_a_drawn_seed_that_replays(capsys, home):
     assert again == first
 
 
+def test_generate_reports_no_seed_at_temperature_0(capsys, home):
+    """Temperature 0 always takes the likeliest character: a seed changes nothing."""
+    args = ["generate", "--checkpoint", "r", "--temperature", "0", "--length", "40"]
+    code, out, err = cli(capsys, *args, "--data-dir", home)
+    assert code == EXIT_OK and len(out) == 41
+    assert err == ""
+
+
+def test_generate_into_a_reader_that_leaves_keeps_the_seed_and_exits_0(home):
+    """`generate | head`: the seed line comes first, and the broken pipe ends it quietly."""
+    env = dict(os.environ, SHAKESPEARE_TUI_HOME=str(home))
+    env.pop("SHAKESPEARE_TUI_DEBUG", None)
+    args = ["generate", "--checkpoint", "r", "--length", "1000000", "--seed", "5"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "shakespeare_tui", *args],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+    )  # fmt: skip
+    try:
+        assert len(proc.stdout.read(20)) == 20
+        proc.stdout.close()  # what head does once it has its lines
+        assert proc.wait(timeout=120) == EXIT_OK
+        assert proc.stderr.read().decode() == "seed 5 (replay with --seed 5)\n"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
 def test_generate_starts_with_the_prompt(capsys, home):
     code, out, _ = cli(
         capsys, "generate", "--checkpoint", home / "runs" / "r" / "last.pt", "--prompt", "Love ",

@@ -49,9 +49,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
-    except BrokenPipeError:
-        # `generate | head`: the reader left; quietly stop writing.
-        sys.stderr.close()
+    except BrokenPipeError:  # `runs | head`: the reader left; quietly stop writing
+        reader_left()
         return EXIT_OK
     except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, not a traceback
         if os.environ.get(DEBUG_ENV):
@@ -62,6 +61,18 @@ def main(argv: list[str] | None = None) -> int:
 
 def error(message: str) -> None:
     print(f"shakespeare-tui: {message.splitlines()[0] if message else 'error'}", file=sys.stderr)
+
+
+def reader_left() -> None:
+    """Stdout's reader has gone (a broken pipe): point stdout at /dev/null, so the flush at exit
+    neither fails nor prints "Exception ignored … BrokenPipeError"; stderr stays as it was."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a real file (tests capture it)
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
 
 
 def _app(paths) -> int:
