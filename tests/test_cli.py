@@ -152,6 +152,45 @@ def test_max_steps_counts_steps_before_a_resume(capsys, home, tmp_path):
     assert steps == [10, 20, 30, 35, 40, 45]
 
 
+def interrupted_twice(monkeypatch, run_dir: Path, **started_changes) -> None:
+    """engine.train as a second Ctrl+C leaves it: started, then KeyboardInterrupt mid-run."""
+    import shakespeare_tui.core.engine as engine
+
+    def train(config, paths, *, on_event, **options):
+        on_event(started(run_name=run_dir.name, run_dir=str(run_dir), **started_changes))
+        on_event(step(40, 5, 3.0, epoch=2, spe=35))
+        raise KeyboardInterrupt  # what the second Ctrl+C raises from the signal handler
+
+    monkeypatch.setattr(engine, "train", train)
+
+
+def test_a_second_ctrl_c_says_which_checkpoint_remains(capsys, home, tmp_path, monkeypatch):
+    data = tmp_path / "home"
+    shutil.copytree(home, data)
+    run_dir = data / "runs" / "r"
+    interrupted_twice(monkeypatch, run_dir, resumed=True, step=30)
+    code, out, err = cli(
+        capsys, "train", "--resume", "r", "--max-steps", "60", "--quiet", "--data-dir", data
+    )
+    assert code == 130
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    assert f"{run_dir / 'last.pt'}, at step 30, is what remains" in err, err
+    assert "steps after it are lost" in err and "train --resume r" in err
+
+
+def test_a_second_ctrl_c_before_any_checkpoint_says_nothing_was_saved(
+    capsys, corpus_file, tmp_path, monkeypatch
+):
+    run_dir = tmp_path / "runs" / "n"
+    run_dir.mkdir(parents=True)
+    interrupted_twice(monkeypatch, run_dir)
+    code, _, err = cli(
+        capsys, *TRAIN, "--corpus", corpus_file, "--run", "n", "--data-dir", tmp_path
+    )
+    assert code == 130
+    assert err.count("\n") == 1 and "nothing was saved" in err, err
+
+
 # ---------------------------------------------------------------- generate, runs, export
 
 

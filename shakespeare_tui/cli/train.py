@@ -53,22 +53,53 @@ def _run(args, paths, stop: threading.Event) -> int:
         resume, overrides, plan = None, None, config
     budgets = {} if plan is None else dict(max_steps=plan.max_steps, max_minutes=plan.max_minutes)
     hint = lambda finished: _next_command(finished, args, paths)  # noqa: E731
-    with ConsoleReporter(quiet=args.quiet, hint=hint, **budgets) as reporter:
-        finished = train(
-            config,
-            paths,
-            on_event=reporter,
-            stop=stop,
-            run_name=args.run,
-            resume=resume,
-            resume_overrides=overrides,
-        )
+    reporter = ConsoleReporter(quiet=args.quiet, hint=hint, **budgets)
+    try:
+        with reporter:
+            finished = train(
+                config,
+                paths,
+                on_event=reporter,
+                stop=stop,
+                run_name=args.run,
+                resume=resume,
+                resume_overrides=overrides,
+            )
+    except KeyboardInterrupt:  # a second Ctrl+C: out at once, saying what is left
+        error(_what_remains(reporter, args, paths))
+        return EXIT_INTERRUPTED
     if finished.reason == "stopped":
         return EXIT_INTERRUPTED
     if finished.failed:
         error(finished.message)
         return EXIT_FAILURE
     return EXIT_OK
+
+
+def _what_remains(reporter, args, paths) -> str:
+    """After a second Ctrl+C: the checkpoint a resume would start from, and its step."""
+    from shakespeare_tui.core.checkpoint import read_info
+    from shakespeare_tui.core.numbers import count
+    from shakespeare_tui.core.runs import BEST, CHECKPOINT_FILES, LAST
+
+    if reporter.run_dir is None:
+        return "interrupted again before training started; nothing was changed"
+    run_dir = Path(reporter.run_dir)
+    for kind in (LAST, BEST):  # what a resume of the run would load
+        info = read_info(
+            run_dir / CHECKPOINT_FILES[kind]
+        )  # a write cut short leaves the previous file whole
+        if info.ok:
+            break
+    else:
+        return "interrupted again before the run's first checkpoint: nothing was saved"
+    reached = reporter.last_step
+    lost = "; the steps after it are lost" if reached is not None and reached > info.step else ""
+    command = _command(run_dir, args, paths, {})
+    return (
+        f"interrupted again: {info.path}, at step {count(info.step)}, is what remains{lost}; "
+        f"{command} continues from it"
+    )
 
 
 def _resume_plan(checkpoint: Path, overrides: dict):
@@ -124,16 +155,21 @@ def _next_command(finished, args, paths) -> str | None:
 
     if not finished.last_checkpoint:
         return None
-    run_dir = Path(finished.run_dir)
-    own_run = run_dir.parent.resolve() == paths.runs.resolve()
-    words = ["shakespeare-tui", "train", "--resume", run_dir.name if own_run else str(run_dir)]
     try:
         state = saved_state(Path(finished.last_checkpoint))
     except CheckpointError:
         state = None
     larger = extended(state[1], state[0]) if state else {}
-    for field, value in larger.items():
+    command = _command(Path(finished.run_dir), args, paths, larger)
+    return f"{'continue' if larger else 'resume'}: {command}"
+
+
+def _command(run_dir: Path, args, paths, budgets: dict) -> str:
+    """`shakespeare-tui train --resume RUN [budgets]`, naming the run as the person can."""
+    own_run = run_dir.parent.resolve() == paths.runs.resolve()
+    words = ["shakespeare-tui", "train", "--resume", run_dir.name if own_run else str(run_dir)]
+    for field, value in budgets.items():
         words += _flag(field, value).split()
     if own_run and getattr(args, "data_dir", None):
         words += ["--data-dir", str(paths.data)]
-    return f"{'continue' if larger else 'resume'}: {shlex.join(words)}"
+    return shlex.join(words)

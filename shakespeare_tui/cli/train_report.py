@@ -53,6 +53,7 @@ class ConsoleReporter:
         self.epoch_label = ""  # "2/20": the epoch in progress
         self.status = ""  # what the bar says after the steps
         self.run_dir: str | None = None
+        self.last_step: int | None = None  # the latest step reported
         self._live = False
         self._last: events.StepLogged | None = None  # the latest step event
         self._since: tuple[int, float] | None = None  # (step, elapsed) with no validation since
@@ -124,7 +125,7 @@ class ConsoleReporter:
         print_ = self.console.print
         if isinstance(event, events.TrainingStarted):
             self.epochs, self.steps_per_epoch = event.epochs, event.steps_per_epoch
-            self.run_dir = event.run_dir
+            self.run_dir, self.last_step = event.run_dir, event.step
             where = f"in epoch {event.epoch + 1}, step {count(event.step)}"
             verb = (
                 f"resuming {event.run_name} {where}" if event.resumed else f"run {event.run_name}"
@@ -179,6 +180,7 @@ class ConsoleReporter:
             )
         self._since = (event.step, event.elapsed_s)
         self._last = event
+        self.last_step = event.step
         self.steps_per_epoch = event.steps_per_epoch
         # The engine validates as soon as an epoch's steps are done, or a --max-steps budget is.
         at_budget = self.max_steps is not None and event.step >= self.max_steps
