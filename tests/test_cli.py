@@ -329,7 +329,7 @@ def bad_files(tmp_path) -> dict[str, Path]:
         ("too short", ["--corpus", "{tmp}/short"], ["characters"]),
         ("bad lr", ["--corpus", "{corpus}", "--lr", "abc"], ["--lr", "abc"]),
         ("zero epochs", ["--corpus", "{corpus}", "--epochs", "0"], ["--epochs"]),
-        ("lr too big", ["--corpus", "{corpus}", "--lr", "50"], ["learning rate"]),
+        ("lr too big", ["--corpus", "{corpus}", "--lr", "50"], ["--lr must be"]),
         ("no cuda", ["--corpus", "{corpus}", "--device", "cuda"], ["CUDA"]),
         ("bad device", ["--corpus", "{corpus}", "--device", "tpu"], ["device"]),
         ("bad run name", ["--corpus", "{corpus}", "--run", "../up"], ["run name"]),
@@ -343,6 +343,21 @@ def test_train_refuses_bad_input_in_one_line(
     assert_one_line_error(code, err, *words)
     runs = tmp_path / "home" / "runs"
     assert not runs.exists() or not any(runs.iterdir())  # no half-made run folder
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["--lr", "50"], ["--lr must be in (0, 10)"]),
+        (["--dropout", "1"], ["--dropout must be in [0, 1)"]),
+        (["--clip", "0"], ["--clip must be positive"]),
+        (["--max-minutes", "0"], ["--max-minutes must be positive"]),
+        (["--val-fraction", "0.7"], ["--val-fraction must be in (0, 0.5)"]),
+    ],
+)
+def test_a_setting_out_of_range_is_refused_by_its_flag(capsys, corpus_file, tmp_path, args, words):
+    code, _, err = cli(capsys, *TRAIN, "--corpus", corpus_file, *args, "--data-dir", tmp_path)
+    assert_one_line_error(code, err, *words)
 
 
 @pytest.mark.parametrize(
