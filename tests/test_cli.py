@@ -363,6 +363,31 @@ def test_a_setting_out_of_range_is_refused_by_its_flag(capsys, corpus_file, tmp_
 @pytest.mark.parametrize(
     "args, words",
     [
+        (["--corpus", "{tmp}/nope.txt"], ["not found"]),
+        (["--corpus", "{tmp}/folder"], ["directory"]),
+        (["--corpus", "{corpus}", "--lr", "50"], ["--lr"]),
+        (["--corpus", "{corpus}", "--dropout", "1"], ["--dropout"]),
+        (["--corpus", "{corpus}", "--run", "../up"], ["run name"]),
+    ],
+)
+def test_bad_input_is_refused_before_the_device_is_probed(
+    capsys, bad_files, corpus_file, tmp_path, monkeypatch, args, words
+):
+    """Probing CUDA can print (torch warns of a missing driver; the run notes "no GPU"): a
+    refusal must come first, alone."""
+    import torch
+
+    probes = []
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: probes.append("cuda") or False)
+    args = [a.format(tmp=tmp_path, corpus=corpus_file) for a in args]
+    code, out, err = cli(capsys, "train", "--preset", "tiny", *args, "--data-dir", tmp_path / "h")
+    assert_one_line_error(code, err, *words)
+    assert out == "" and probes == []
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
         (["--temperature", "-1"], ["temperature"]),
         (["--temperature", "nan"], ["--temperature"]),
         (["--top-k", "0"], ["top-k"]),

@@ -43,11 +43,13 @@ def _run(args, paths, stop: threading.Event) -> int:
     from shakespeare_tui.core.runs import LAST, resolve_checkpoint
 
     settings = given_settings(args)
+    corpus = None
     if args.resume:
         resume = resolve_checkpoint(args.resume, paths, prefer=LAST)
         overrides = {**settings, "preset": args.preset}
         config, plan = None, _resume_plan(resume, overrides)
     else:
+        corpus, settings = _checked_first(args, paths, settings)
         device_type = resolve_device(args.device or "auto").type
         config = build_config(args.preset or "auto", device_type, settings)
         resume, overrides, plan = None, None, config
@@ -74,6 +76,25 @@ def _run(args, paths, stop: threading.Event) -> int:
         error(finished.message)
         return EXIT_FAILURE
     return EXIT_OK
+
+
+def _checked_first(args, paths, settings: dict):
+    """A new run's settings, corpus and name, checked before the device is probed: probing
+    CUDA can print (torch warns of a missing driver), and a refusal must come alone. Returns
+    the loaded corpus, and the settings with a corpus file by its absolute path."""
+    from shakespeare_tui.core.config import build_config
+    from shakespeare_tui.core.corpus import NAMED_CORPORA, load_corpus
+    from shakespeare_tui.core.runs import check_run_name
+
+    # The person's values are the same on any device; only what "auto" means differs.
+    draft = build_config(args.preset or "auto", None, settings)
+    draft.validate()
+    corpus = load_corpus(draft.corpus, paths.cache)
+    if args.run:
+        check_run_name(args.run)
+    if draft.corpus not in NAMED_CORPORA:  # as the engine records it, found from any folder
+        settings = {**settings, "corpus": corpus.source}
+    return corpus, settings
 
 
 def _what_remains(reporter, args, paths) -> str:
@@ -111,7 +132,7 @@ def _resume_plan(checkpoint: Path, overrides: dict):
     itself (no training state) or the run is locked: its own message says why.
     """
     from shakespeare_tui.core.budgets import BUDGET_FIELDS, extended, saved_state, spent
-    from shakespeare_tui.core.config import resume_config
+    from shakespeare_tui.core.config import AUTO, resume_config
     from shakespeare_tui.core.device import resolve_device
     from shakespeare_tui.core.errors import UserError
     from shakespeare_tui.core.run_lock import RunLock
@@ -121,8 +142,10 @@ def _resume_plan(checkpoint: Path, overrides: dict):
     if state is None or RunLock(folder).held_by_other_process():
         return None
     saved, progress = state
+    # Only what "--preset auto" stands for depends on the device: probe it only then.
     device = overrides.get("device") or saved.device
-    config = resume_config(saved, overrides, resolve_device(device).type)
+    device_type = resolve_device(device).type if overrides.get("preset") == AUTO else None
+    config = resume_config(saved, overrides, device_type)
     reason = spent(progress, config)
     if reason is not None:
         field = BUDGET_FIELDS[reason]
