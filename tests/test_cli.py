@@ -589,3 +589,17 @@ def test_the_bar_says_validating_and_which_eta_it_shows():
     reporter(epoch_ended(1, 100, 20.0))  # a 3-second validation
     assert reporter.epoch_label == "2/2"
     assert "epoch ETA 0:10" in reporter.status and "run ETA 0:13" in reporter.status
+
+
+def test_a_bad_corpus_is_refused_before_torch_loads(tmp_path):
+    """Refusals come at once: torch takes a CPU-second or two to import."""
+    code = (
+        "import sys\n"
+        "from shakespeare_tui.cli import main\n"
+        f"code = main(['train', '--corpus', {str(tmp_path / 'nope.txt')!r}, '--data-dir', "
+        f"{str(tmp_path)!r}])\n"
+        "print('torch' in sys.modules, code)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.split() == ["False", "2"], result
+    assert "not found" in result.stderr and len(result.stderr.splitlines()) == 1

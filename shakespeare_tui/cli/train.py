@@ -38,8 +38,6 @@ def _run(args, paths, stop: threading.Event) -> int:
     from shakespeare_tui.cli import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, error
     from shakespeare_tui.cli.train_report import ConsoleReporter
     from shakespeare_tui.core.config import build_config
-    from shakespeare_tui.core.device import resolve_device
-    from shakespeare_tui.core.engine import train
     from shakespeare_tui.core.runs import LAST, resolve_checkpoint
 
     settings = given_settings(args)
@@ -49,11 +47,15 @@ def _run(args, paths, stop: threading.Event) -> int:
         overrides = {**settings, "preset": args.preset}
         config, plan = None, _resume_plan(resume, overrides)
     else:
-        corpus, settings = _checked_first(args, paths, settings)
+        corpus, settings = _checked_first(args, paths, settings)  # before torch loads
+        from shakespeare_tui.core.device import resolve_device
+
         device_type = resolve_device(args.device or "auto").type
         config = build_config(args.preset or "auto", device_type, settings)
         resume, overrides, plan = None, None, config
     budgets = {} if plan is None else dict(max_steps=plan.max_steps, max_minutes=plan.max_minutes)
+    from shakespeare_tui.core.engine import train
+
     hint = lambda finished: _next_command(finished, args, paths)  # noqa: E731
     reporter = ConsoleReporter(quiet=args.quiet, hint=hint, **budgets)
     try:
