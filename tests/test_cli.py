@@ -303,6 +303,29 @@ def test_export_refuses_to_overwrite_without_force(capsys, home, tmp_path):
     assert target.stat().st_size > 1000
 
 
+def test_export_into_a_folder_writes_a_file_named_after_the_run(capsys, home, tmp_path):
+    folder = tmp_path / "out"
+    folder.mkdir()
+    code, out, err = cli(capsys, "export", "r", folder, "--data-dir", home)
+    assert code == EXIT_OK, err
+    assert (folder / "r.pt").stat().st_size > 1000 and f"wrote {folder / 'r.pt'}" in out
+    code, _, err = cli(capsys, "export", "r", f"{folder}/", "--data-dir", home)
+    assert_one_line_error(code, err, f"{folder / 'r.pt'} already exists", "--force")
+
+
+def test_export_offers_force_only_where_forcing_helps(capsys, home, tmp_path):
+    (tmp_path / "r.pt").mkdir()  # a folder where the file would go
+    for force in ([], ["--force"]):
+        code, _, err = cli(capsys, "export", "r", tmp_path, *force, "--data-dir", home)
+        assert_one_line_error(code, err, "r.pt", "is a folder")
+        assert "--force" not in err
+    last = home / "runs" / "r" / "last.pt"
+    before = last.read_bytes()
+    code, _, err = cli(capsys, "export", last, last, "--force", "--data-dir", home)
+    assert_one_line_error(code, err, "is the checkpoint itself")
+    assert "--force" not in err and last.read_bytes() == before
+
+
 # ---------------------------------------------------------------- one-line refusals
 
 
