@@ -435,6 +435,25 @@ def test_generate_refuses_a_truncated_checkpoint(capsys, home, tmp_path):
     assert out == ""
 
 
+@pytest.mark.parametrize("command", ["generate", "export", "resume"])
+def test_a_broken_checkpoint_is_named_by_its_path(capsys, home, tmp_path, command):
+    """ "best.pt is not a checkpoint" does not say which run's."""
+    data = tmp_path / "home"
+    shutil.copytree(home, data)
+    run = data / "runs" / "r"
+    for name in ("best.pt", "last.pt"):
+        (run / name).write_text("not a checkpoint")
+    args = {
+        "generate": ["generate", "--checkpoint", "r"],
+        "export": ["export", "r", tmp_path / "small.pt"],
+        "resume": ["train", "--resume", "r"],
+    }[command]
+    code, out, err = cli(capsys, *args, "--data-dir", data)
+    path = run / ("last.pt" if command == "resume" else "best.pt")
+    assert_one_line_error(code, err, f"{path} is not a shakespeare-tui checkpoint")
+    assert out == ""
+
+
 def test_resume_of_a_run_without_a_checkpoint(capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     home = tmp_path / "home"

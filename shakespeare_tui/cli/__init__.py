@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 from shakespeare_tui.cli.parser import build_parser
 
@@ -61,6 +64,22 @@ def main(argv: list[str] | None = None) -> int:
 
 def error(message: str) -> None:
     print(f"shakespeare-tui: {message.splitlines()[0] if message else 'error'}", file=sys.stderr)
+
+
+@contextmanager
+def naming(checkpoint: Path) -> Iterator[None]:
+    """Errors about a checkpoint file name it by its whole path: "best.pt is corrupt" does not
+    say which run's (the core says the file's name, as a picker that lists the run shows it)."""
+    from shakespeare_tui.core.errors import CheckpointError
+
+    try:
+        yield
+    except CheckpointError as exc:
+        message, path, name = str(exc), str(checkpoint), Path(checkpoint).name
+        if path not in message:
+            rest = message.removeprefix(name)
+            message = f"{path}{rest}" if rest != message else f"{path}: {message}"
+        raise CheckpointError(message) from None
 
 
 def reader_left() -> None:

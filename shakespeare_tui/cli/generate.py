@@ -7,7 +7,7 @@ import sys
 
 
 def generate_command(args, paths) -> int:
-    from shakespeare_tui.cli import EXIT_OK, reader_left
+    from shakespeare_tui.cli import EXIT_OK, naming, reader_left
     from shakespeare_tui.core.runs import resolve_checkpoint
     from shakespeare_tui.core.sample_settings import SampleSettings
 
@@ -22,7 +22,9 @@ def generate_command(args, paths) -> int:
     from shakespeare_tui.core.sampling import generate
     from shakespeare_tui.core.streaming import ModelCache, chunked
 
-    vocab, stepper = ModelCache(size=1).load(str(resolve_checkpoint(args.checkpoint, paths)))
+    checkpoint = resolve_checkpoint(args.checkpoint, paths)
+    with naming(checkpoint):
+        vocab, stepper = ModelCache(size=1).load(str(checkpoint))
     settings.check(vocab)
     settings = settings.with_seed()
     if settings.temperature > 0:

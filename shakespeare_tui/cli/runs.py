@@ -65,7 +65,7 @@ def _local_time(iso: str) -> str:
 
 
 def export_command(args, paths) -> int:
-    from shakespeare_tui.cli import EXIT_OK
+    from shakespeare_tui.cli import EXIT_OK, naming
     from shakespeare_tui.core.checkpoint import export_checkpoint
     from shakespeare_tui.core.errors import UserError
     from shakespeare_tui.core.numbers import size
@@ -87,7 +87,8 @@ def export_command(args, paths) -> int:
     if target.exists() and not args.force:
         raise UserError(f"{target} already exists; pass --force to overwrite it")
     try:
-        export_checkpoint(source, target, bf16=not args.fp32)
+        with naming(source):
+            export_checkpoint(source, target, bf16=not args.fp32)
     except OSError as exc:
         raise UserError(f"cannot write {target}: {exc.strerror or exc}") from None
     print(f"wrote {target} ({size(target.stat().st_size)}) from {source}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import shlex
 import signal
 import threading
@@ -35,7 +36,7 @@ def given_settings(args) -> dict:
 
 
 def _run(args, paths, stop: threading.Event) -> int:
-    from shakespeare_tui.cli import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, error
+    from shakespeare_tui.cli import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, error, naming
     from shakespeare_tui.cli.train_report import ConsoleReporter
     from shakespeare_tui.core.config import build_config
     from shakespeare_tui.core.runs import LAST, resolve_checkpoint
@@ -45,7 +46,8 @@ def _run(args, paths, stop: threading.Event) -> int:
     if args.resume:
         resume = resolve_checkpoint(args.resume, paths, prefer=LAST)
         overrides = {**settings, "preset": args.preset}
-        config, plan = None, _resume_plan(resume, overrides)
+        with naming(resume):
+            config, plan = None, _resume_plan(resume, overrides)
     else:
         corpus, settings = _checked_first(args, paths, settings)  # before torch loads
         from shakespeare_tui.core.device import resolve_device
@@ -59,7 +61,7 @@ def _run(args, paths, stop: threading.Event) -> int:
     hint = lambda finished: _next_command(finished, args, paths)  # noqa: E731
     reporter = ConsoleReporter(quiet=args.quiet, hint=hint, **budgets)
     try:
-        with reporter:
+        with reporter, naming(resume) if resume else contextlib.nullcontext():
             finished = train(
                 config,
                 paths,
