@@ -495,6 +495,48 @@ def test_the_starting_command_repeated_with_resume_continues_the_run(
     assert "resuming split in epoch 1, step 15" in out and "reached 25 steps" in out
 
 
+def every_parser():
+    """(name, parser) for the program and each of its commands."""
+    import argparse
+
+    from shakespeare_tui.cli import build_parser
+
+    parser = build_parser()
+    yield "shakespeare-tui", parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            yield from action.choices.items()
+
+
+def test_every_flag_has_a_help_line_that_gives_its_default():
+    import argparse
+
+    problems = []
+    for name, parser in every_parser():
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                continue
+            flag = f"{name} {'/'.join(action.option_strings) or action.dest}"
+            if not action.help or action.help == argparse.SUPPRESS:
+                problems.append(f"{flag}: no help")
+            elif action.option_strings and action.nargs != 0 and "default" not in action.help:
+                problems.append(f"{flag}: no default in {action.help!r}")
+        shown = parser.format_help()
+        if "None" in shown:
+            problems.append(f"{name}: 'None' in its help")
+    assert problems == []
+    assert len(list(every_parser())) == 5  # the program, train, generate, runs, export
+
+
+def test_model_flags_give_each_presets_value(capsys):
+    code, out, _ = cli(capsys, "train", "--help")
+    assert code == 0
+    text = " ".join(out.split())
+    assert "notebook 256, cpu 128, tiny 16" in text  # --embed
+    assert "notebook 1024, cpu 640, tiny 32" in text  # --hidden
+    assert "notebook 0.001, cpu 0.002, tiny 0.01" in text  # --lr
+
+
 def test_unknown_command_and_option(capsys):
     code, _, err = cli(capsys, "fly")
     assert_one_line_error(code, err)
