@@ -278,6 +278,9 @@ def test_runs_lists_the_run(capsys, home):
     assert code == EXIT_OK, err
     line = next(line for line in out.splitlines() if line.startswith("r "))
     assert "LSTM E16/H32" in line
+    # r stopped in epoch 1: none done, and the header says it counts finished ones.
+    header = out.splitlines()[0].split()
+    assert header[3:5] == ["epochs", "done"] and line.split()[4] == "0", out
 
 
 def test_export_fp32_generates_the_same_text(capsys, home, tmp_path):

@@ -11,10 +11,12 @@ def runs_command(paths) -> int:
 
     from shakespeare_tui.cli import EXIT_OK
     from shakespeare_tui.core.catalog import bundled_entry
+    from shakespeare_tui.core.numbers import count
     from shakespeare_tui.core.runs import list_runs
 
     table = Table(box=None, pad_edge=False)
-    for header in ("run", "corpus", "model", "epochs", "best val", "device", "created"):
+    # "epochs done": finished ones; a run stopped in its first epoch has done none.
+    for header in ("run", "corpus", "model", "epochs done", "best val", "device", "created"):
         table.add_column(header, no_wrap=header != "corpus", overflow="fold")
     rows = []
     bundled = bundled_entry()
@@ -46,7 +48,7 @@ def runs_command(paths) -> int:
         )
     for name, corpus, model, epochs, val, device, created in rows:
         val_text = f"{val:.4f}" if isinstance(val, (int, float)) else "—"
-        table.add_row(name, corpus, model, str(epochs), val_text, device, _local_time(created))
+        table.add_row(name, corpus, model, count(epochs), val_text, device, _local_time(created))
     console = Console()
     if not console.is_terminal:
         console = Console(width=200)  # piped: whole rows, no wrapping at 80 columns
