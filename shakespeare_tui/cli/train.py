@@ -41,26 +41,28 @@ def _run(args, paths, stop: threading.Event) -> int:
     from shakespeare_tui.core.config import build_config
     from shakespeare_tui.core.runs import LAST, resolve_checkpoint
 
+    reporter = ConsoleReporter(
+        quiet=args.quiet, hint=lambda finished: _next_command(finished, args, paths)
+    )
     settings = given_settings(args)
-    corpus = None
-    if args.resume:
-        resume = resolve_checkpoint(args.resume, paths, prefer=LAST)
-        overrides = {**settings, "preset": args.preset}
-        with naming(resume):
-            config, plan = None, _resume_plan(resume, overrides)
-    else:
-        corpus, settings = _checked_first(args, paths, settings)  # before torch loads
-        from shakespeare_tui.core.device import resolve_device
-
-        device_type = resolve_device(args.device or "auto").type
-        config = build_config(args.preset or "auto", device_type, settings)
-        resume, overrides, plan = None, None, config
-    budgets = {} if plan is None else dict(max_steps=plan.max_steps, max_minutes=plan.max_minutes)
-    from shakespeare_tui.core.engine import train
-
-    hint = lambda finished: _next_command(finished, args, paths)  # noqa: E731
-    reporter = ConsoleReporter(quiet=args.quiet, hint=hint, **budgets)
     try:
+        corpus = None
+        if args.resume:
+            resume = resolve_checkpoint(args.resume, paths, prefer=LAST)
+            overrides = {**settings, "preset": args.preset}
+            with naming(resume):
+                config, plan = None, _resume_plan(resume, overrides)
+        else:
+            corpus, settings = _checked_first(args, paths, settings)  # before torch loads
+            from shakespeare_tui.core.device import resolve_device
+
+            device_type = resolve_device(args.device or "auto").type
+            config = build_config(args.preset or "auto", device_type, settings)
+            resume, overrides, plan = None, None, config
+        if plan is not None:  # the budgets, for the run's ETA
+            reporter.max_steps, reporter.max_minutes = plan.max_steps, plan.max_minutes
+        from shakespeare_tui.core.engine import train
+
         with reporter, naming(resume) if resume else contextlib.nullcontext():
             finished = train(
                 config,
@@ -70,6 +72,7 @@ def _run(args, paths, stop: threading.Event) -> int:
                 run_name=args.run,
                 resume=resume,
                 resume_overrides=overrides,
+                corpus=corpus,
             )
     except KeyboardInterrupt:  # a second Ctrl+C: out at once, saying what is left
         error(_what_remains(reporter, args, paths))
@@ -110,10 +113,9 @@ def _what_remains(reporter, args, paths) -> str:
     if reporter.run_dir is None:
         return "interrupted again before training started; nothing was changed"
     run_dir = Path(reporter.run_dir)
-    for kind in (LAST, BEST):  # what a resume of the run would load
-        info = read_info(
-            run_dir / CHECKPOINT_FILES[kind]
-        )  # a write cut short leaves the previous file whole
+    # What a resume of the run would load; a write cut short has left the previous file whole.
+    for kind in (LAST, BEST):
+        info = read_info(run_dir / CHECKPOINT_FILES[kind])
         if info.ok:
             break
     else:
@@ -140,6 +142,7 @@ def _resume_plan(checkpoint: Path, overrides: dict):
     from shakespeare_tui.core.device import resolve_device
     from shakespeare_tui.core.errors import UserError
     from shakespeare_tui.core.run_lock import RunLock
+    from shakespeare_tui.core.runs import CONFIG
 
     state = saved_state(checkpoint)
     folder = checkpoint.parent
@@ -155,7 +158,7 @@ def _resume_plan(checkpoint: Path, overrides: dict):
         field = BUDGET_FIELDS[reason]
         what = "finished" if reason == "completed" else "reached"
         larger = " ".join(_flag(k, v) for k, v in extended(progress, config).items())
-        name = f"run {folder.name}" if (folder / "config.json").is_file() else str(checkpoint)
+        name = f"run {folder.name}" if (folder / CONFIG).is_file() else str(checkpoint)
         raise UserError(
             f"{name} already {what} {_flag(field, getattr(config, field))}: resume it with a "
             f"larger budget, e.g. {larger}"
@@ -167,11 +170,8 @@ def _flag(field: str, value) -> str:
     """`--max-minutes 20` as a person types it."""
     from shakespeare_tui.core.errors import flag_name
 
-    return (
-        f"{flag_name(field)} {value:g}"
-        if isinstance(value, float)
-        else f"{flag_name(field)} {value}"
-    )
+    shown = f"{value:g}" if isinstance(value, float) else str(value)
+    return f"{flag_name(field)} {shown}"
 
 
 def _next_command(finished, args, paths) -> str | None:
