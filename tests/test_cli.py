@@ -659,6 +659,11 @@ def epoch_ended(epoch, step, elapsed):
     )  # fmt: skip
 
 
+def test_an_epoch_line_gives_the_elapsed_time_as_the_bar_does():
+    _, out = report(started(), epoch_ended(1, 8_406, 125.0))
+    assert "epoch 1 · train 2.0000 · val 2.1000 best · patience 5 · elapsed 2:05" in out, out
+
+
 def test_the_bar_says_validating_and_which_eta_it_shows():
     from shakespeare_tui.cli.train_report import ConsoleReporter
 

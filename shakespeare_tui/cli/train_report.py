@@ -204,7 +204,7 @@ class ConsoleReporter:
             head = f"epoch {event.epoch} so far (step {count(event.step)})"
         print_(
             f"[bold]{head}[/] · {train}val {event.val_loss:.4f}{mark} · "
-            f"patience {event.patience_left} · {event.elapsed_s / 60:.1f} min"
+            f"patience {event.patience_left} · elapsed {duration(event.elapsed_s)}"
         )
         if event.sample:
             print_(f"[italic]{escape(event.sample)}[/]\n")
