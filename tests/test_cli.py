@@ -695,3 +695,37 @@ def test_a_bad_corpus_is_refused_before_torch_loads(tmp_path):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.split() == ["False", "2"], result
     assert "not found" in result.stderr and len(result.stderr.splitlines()) == 1
+
+
+def test_train_into_a_reader_that_leaves_trains_on(corpus_file, tmp_path):
+    """`train | head`: the reader leaving is no reason to drop the run."""
+    env = dict(os.environ, SHAKESPEARE_TUI_HOME=str(tmp_path))
+    env.pop("SHAKESPEARE_TUI_DEBUG", None)
+    args = [*TRAIN, "--corpus", corpus_file, "--max-steps", "80", "--run", "p"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "shakespeare_tui", *map(str, args)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+    )  # fmt: skip
+    try:
+        assert proc.stdout.readline().startswith(b"run p")
+        proc.stdout.close()  # what head -1 does
+        assert proc.wait(timeout=120) == EXIT_OK
+        assert proc.stderr.read() == b""
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    from shakespeare_tui.core.checkpoint import read_info
+
+    assert read_info(tmp_path / "runs" / "p" / "last.pt").step == 80
+
+
+def test_runs_into_a_reader_that_left_exits_0(home):
+    env = dict(os.environ, SHAKESPEARE_TUI_HOME=str(home))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "shakespeare_tui", "runs"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+    )  # fmt: skip
+    proc.stdout.close()  # gone before the table is written
+    assert proc.wait(timeout=60) == EXIT_OK
+    assert proc.stderr.read() == b""

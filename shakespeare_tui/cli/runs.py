@@ -6,10 +6,10 @@ from pathlib import Path
 
 
 def runs_command(paths) -> int:
-    from rich.console import Console
     from rich.table import Table
 
     from shakespeare_tui.cli import EXIT_OK
+    from shakespeare_tui.cli.console import PipeConsole
     from shakespeare_tui.core.catalog import bundled_entry
     from shakespeare_tui.core.numbers import count
     from shakespeare_tui.core.runs import list_runs
@@ -49,9 +49,9 @@ def runs_command(paths) -> int:
     for name, corpus, model, epochs, val, device, created in rows:
         val_text = f"{val:.4f}" if isinstance(val, (int, float)) else "—"
         table.add_row(name, corpus, model, count(epochs), val_text, device, _local_time(created))
-    console = Console()
+    console = PipeConsole()  # `runs | head`: exit 0 when the reader leaves
     if not console.is_terminal:
-        console = Console(width=200)  # piped: whole rows, no wrapping at 80 columns
+        console = PipeConsole(width=200)  # piped: whole rows, no wrapping at 80 columns
     console.print(table)
     return EXIT_OK
 

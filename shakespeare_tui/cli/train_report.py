@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn
 
+from shakespeare_tui.cli.console import PipeConsole
 from shakespeare_tui.core import events
 from shakespeare_tui.core.numbers import count, duration, params
 
@@ -33,7 +34,7 @@ class ConsoleReporter:
         hint: Callable[[events.TrainingFinished], str | None] | None = None,
     ):
         # soft_wrap: piped output keeps whole lines (rich would hard-wrap at 80 columns).
-        self.console = console or Console(highlight=False, soft_wrap=True)
+        self.console = console or PipeConsole(highlight=False, soft_wrap=True)
         self.quiet = quiet
         self.max_steps, self.max_minutes = max_steps, max_minutes
         self.hint = hint
