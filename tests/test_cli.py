@@ -732,3 +732,39 @@ def test_runs_into_a_reader_that_left_exits_0(home):
     proc.stdout.close()  # gone before the table is written
     assert proc.wait(timeout=60) == EXIT_OK
     assert proc.stderr.read() == b""
+
+
+def test_eval_every_and_the_sample_settings_reach_the_run(capsys, corpus_file, tmp_path):
+    code, out, err = cli(
+        capsys, *TRAIN, "--corpus", corpus_file, "--max-steps", "25", "--run", "e",
+        "--eval-every", "10", "--sample-length", "17", "--sample-temperature", "0",
+        "--data-dir", tmp_path,
+    )  # fmt: skip
+    assert code == EXIT_OK, err
+    records = [json.loads(line) for line in (tmp_path / "runs" / "e" / "metrics.jsonl").open()]
+    assert [r["step"] for r in records if r["kind"] == "epoch"] == [0, 10, 20, 25]
+    samples = (tmp_path / "runs" / "e" / "samples.txt").read_text()
+    assert samples.count("=== step 10 (epoch 1)") == 1
+    config = json.loads((tmp_path / "runs" / "e" / "config.json").read_text())["train"]
+    assert (config["eval_every"], config["sample_length"], config["sample_temperature"]) == (
+        10,
+        17,
+        0.0,
+    )
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "words"),
+    [
+        ("--eval-every", "-1", ["--eval-every", "at least 0"]),
+        ("--sample-temperature", "5", ["--sample-temperature", "0 to 2"]),
+        ("--sample-length", "-3", ["--sample-length", "at least 0"]),
+    ],
+)
+def test_evaluation_and_sample_flags_out_of_range_are_refused_by_flag(
+    capsys, corpus_file, tmp_path, flag, value, words
+):
+    code, out, err = cli(
+        capsys, *TRAIN, "--corpus", corpus_file, flag, value, "--data-dir", tmp_path
+    )
+    assert_one_line_error(code, err, *words)

@@ -72,6 +72,9 @@ TRAIN_SETTINGS = (
     "threads",
     "seed",
     "log_every",
+    "eval_every",
+    "sample_length",
+    "sample_temperature",
 )
 
 
@@ -161,7 +164,8 @@ def _add_train(commands) -> None:
     run = train.add_argument_group(
         "the run",
         "A resume keeps the run's own values and may change --epochs, --patience, "
-        "--max-steps, --max-minutes, --device, --threads and --log-every.",
+        "--max-steps, --max-minutes, --eval-every, --device, --threads, --log-every, "
+        "--sample-length and --sample-temperature.",
     )
     run.add_argument(
         "--epochs",
@@ -173,7 +177,16 @@ def _add_train(commands) -> None:
         "--patience",
         type=_positive_int,
         metavar="N",
-        help=f"stop after N epochs without a better validation loss (default: {defaults.patience})",
+        help="stop after N evaluations without a better validation loss "
+        f"(default: {defaults.patience})",
+    )
+    run.add_argument(
+        "--eval-every",
+        type=_int,
+        metavar="STEPS",
+        help="also evaluate (validation, a sample, best.pt/last.pt) every STEPS steps between "
+        "epoch ends; patience counts these evaluations; 0: at epoch ends only, as the notebook "
+        f"did (default: {defaults.eval_every})",
     )
     run.add_argument(
         "--max-steps",
@@ -203,6 +216,19 @@ def _add_train(commands) -> None:
         "--seed",
         type=_seed,
         help=f"weights, batches and dropout; the same seed, the same run (default: {defaults.seed})",
+    )
+    run.add_argument(
+        "--sample-length",
+        type=_int,
+        metavar="N",
+        help=f"characters in each evaluation's sample; 0: none (default: {defaults.sample_length})",
+    )
+    run.add_argument(
+        "--sample-temperature",
+        type=_float,
+        metavar="T",
+        help="temperature of each evaluation's sample, 0 to 2 "
+        f"(default: {defaults.sample_temperature:g})",
     )
     run.add_argument(
         "--log-every",

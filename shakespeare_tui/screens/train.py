@@ -264,7 +264,7 @@ class TrainScreen(Screen):
         overrides = form.resume_overrides()
         info, history = form.selected_info, self._history
         if info is not None and history is not None and history.name == run:
-            extension = extension_for(history.state, info.train, history.step)
+            extension = extension_for(history.state, info.train, history.progress)
             given = overrides.get(extension.field) if extension else None
             if extension is not None and not (given and given > extension.current):
 
