@@ -39,6 +39,12 @@ if TYPE_CHECKING:
     from shakespeare_tui.core.sample_settings import SampleSettings
 
 
+# Each chunk costs the UI thread a redraw of the output (~5 ms at 120×40), and while the UI
+# holds the GIL the sampler waits: 10 redraws a second keep the app near the CLI's speed
+# (benchmarks/generation.py); the CLI's 33 a second cost the app ~40%.
+CHUNK_SECONDS = 0.1
+
+
 class GenerateScreen(Screen):
     """Stream text from a checkpoint; the app mounts it as its "generate" mode."""
 
@@ -299,7 +305,8 @@ class GenerateScreen(Screen):
         settings = settings.with_seed()
         self.post_message(GenerationStarted(generation, settings.seed, settings.prompt))
         count = 0
-        for chars, probabilities in chunked(generate(stepper, vocab, settings, stop=stop)):
+        samples = generate(stepper, vocab, settings, stop=stop)
+        for chars, probabilities in chunked(samples, seconds=CHUNK_SECONDS):
             count += len(chars)
             self.post_message(GenerationChunk(generation, chars, probabilities))
         self.post_message(GenerationFinished(generation, settings.seed, count, stop.is_set()))
@@ -381,4 +388,11 @@ class GenerateScreen(Screen):
         self.notify(text, title=title, severity=severity, markup=False)
 
     def _status(self, text: str) -> None:
-        self.query_one("#generate-status", Static).update(Text(text))
+        """Show `text` under the output.
+
+        A layout of the screen costs a full redraw (~20 ms with the GIL held, while the sampler
+        waits for it), so a line that stays on one row is redrawn in place.
+        """
+        status = self.query_one("#generate-status", Static)
+        one_row = 0 < len(text) <= status.content_region.width and status.size.height == 1
+        status.update(Text(text), layout=not one_row)

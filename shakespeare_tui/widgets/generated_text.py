@@ -173,8 +173,20 @@ class GeneratedText(ScrollView, can_focus=True):
         self._rows_of_last = count
         for row in range(start_row, len(self._rows)):
             self._cache.discard(row)
-        self.virtual_size = Size(max(width, 1), len(self._rows))
+        self._set_virtual_size(Size(max(width, 1), len(self._rows)))
         self.refresh_lines(start_row, len(self._rows) - start_row)
+
+    def _set_virtual_size(self, size: Size) -> None:
+        """Grow the scrollable area without laying out the whole screen.
+
+        Assigning `virtual_size` lays out every widget on the screen, once per streamed chunk,
+        while the sampler waits for the GIL. The vertical scrollbar is always there
+        (overflow-y: scroll), so only it changes: update it as `ScrollView._size_updated`
+        does when it needs no layout.
+        """
+        if size != self.virtual_size:
+            self.set_reactive(GeneratedText.virtual_size, size)
+            self._scroll_update(size)
 
     def on_resize(self) -> None:
         if self._width() != self._wrap_width:
