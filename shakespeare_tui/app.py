@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from functools import partial
 
 from textual import work
+from textual.actions import parse as parse_action
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
@@ -194,6 +195,9 @@ class ShakespeareApp(App):
         yield SystemCommand("Help", "Show the keys and what they do", self.action_help)
         for binding in type(screen).BINDINGS:
             if isinstance(binding, Binding) and binding.show and binding.description:
+                _, name, parameters = parse_action(binding.action)
+                if screen.check_action(name, parameters) is False:
+                    continue  # not offered where the focus is (the footer hides it too)
                 yield SystemCommand(
                     binding.description,
                     binding.tooltip or binding.description,

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Label, OptionList, Static
@@ -29,6 +28,7 @@ from shakespeare_tui.messages import (
     GenerationFinished,
     GenerationStarted,
 )
+from shakespeare_tui.screens.generate_keys import KEYS, offered
 from shakespeare_tui.settings import GenerateSettings
 from shakespeare_tui.widgets.checkpoint_picker import CheckpointPicker
 from shakespeare_tui.widgets.generate_form import GenerateForm
@@ -48,59 +48,7 @@ CHUNK_SECONDS = 0.1
 class GenerateScreen(Screen):
     """Stream text from a checkpoint; the app mounts it as its "generate" mode."""
 
-    BINDINGS = [
-        Binding(
-            "g",
-            "generate",
-            "Generate",
-            id="generate.start_stop",
-            tooltip="Generate text from the chosen checkpoint; press again to stop.",
-        ),
-        Binding(
-            "escape",
-            "escape",
-            "Stop",
-            id="generate.escape",
-            tooltip="Stop generating; in a field, leave it.",
-        ),
-        Binding(
-            "left_square_bracket,minus",
-            "nudge_temperature(-1)",
-            "Colder",
-            key_display="[",
-            id="generate.colder",
-            tooltip="Lower the temperature by 0.1: safer, more repetitive text.",
-        ),
-        Binding(
-            "right_square_bracket,plus",
-            "nudge_temperature(1)",
-            "Warmer",
-            key_display="]",
-            id="generate.warmer",
-            tooltip="Raise the temperature by 0.1: wilder text.",
-        ),
-        Binding(
-            "c",
-            "toggle_colour",
-            "Colour",
-            id="generate.colour",
-            tooltip="Colour each character by the model's confidence (green) or surprise (red).",
-        ),
-        Binding(
-            "r",
-            "replay_seed",
-            "Reuse seed",
-            id="generate.reuse_seed",
-            tooltip="Put the last seed into the seed field, so `g` replays the same text.",
-        ),
-        Binding(
-            "ctrl+s",
-            "save_output",
-            "Save",
-            id="generate.save",
-            tooltip="Save the generated text to a file under the data directory.",
-        ),
-    ]
+    BINDINGS = KEYS
 
     def __init__(self, paths: Paths, settings: GenerateSettings, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -121,6 +69,9 @@ class GenerateScreen(Screen):
         self._streamed = 0  # characters shown of the current stream
         self._length = 0  # characters asked for
         self._status_at = 0.0  # when the progress in the status line was last redrawn
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        return offered(action, generating=self.generating, in_field=isinstance(self.focused, Input))
 
     # -- layout ---------------------------------------------------------------------------
 
@@ -240,12 +191,13 @@ class GenerateScreen(Screen):
         self._length = settings.length
         self._status(f"loading {entry.title}…")
         self._worker = self._generate(self._generation, entry.path, entry.title, settings)
+        self.refresh_bindings()  # `esc` stops now
 
-    def action_escape(self) -> None:
-        if isinstance(self.focused, Input):
-            self.query_one(CheckpointPicker).focus()
-        elif self.generating:
-            self._stop()
+    def action_stop(self) -> None:
+        self._stop()
+
+    def action_leave_field(self) -> None:
+        self.query_one(CheckpointPicker).focus()
 
     def action_nudge_temperature(self, direction: int) -> None:
         self.query_one(GenerateForm).nudge_temperature(direction)
@@ -358,6 +310,8 @@ class GenerateScreen(Screen):
         event.stop()
         if worker is self._scanning and worker.is_finished and self._scan_again:
             self._scan()
+        if worker is self._worker and worker.is_finished:
+            self.refresh_bindings()  # `esc` stops no more
         if event.state != WorkerState.ERROR:
             return
         error = worker.error
