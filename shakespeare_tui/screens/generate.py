@@ -13,12 +13,11 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Label, OptionList, Static
+from textual.widgets import Footer, Header, Input, OptionList
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from shakespeare_tui.core.errors import SamplingError, one_line
@@ -32,6 +31,7 @@ from shakespeare_tui.screens.generate_keys import KEYS, offered
 from shakespeare_tui.settings import GenerateSettings
 from shakespeare_tui.widgets.checkpoint_picker import CheckpointPicker
 from shakespeare_tui.widgets.generate_form import GenerateForm
+from shakespeare_tui.widgets.generate_status import GenerateStatus
 from shakespeare_tui.widgets.generated_text import BANDS, GeneratedText
 
 if TYPE_CHECKING:
@@ -43,11 +43,14 @@ if TYPE_CHECKING:
 # holds the GIL the sampler waits: 10 redraws a second keep the app near the CLI's speed
 # (benchmarks/generation.py); the CLI's 33 a second cost the app ~40%.
 CHUNK_SECONDS = 0.1
+# Below this width the controls sit above the output instead of beside it (app.tcss).
+NARROW_BELOW = 100
 
 
 class GenerateScreen(Screen):
     """Stream text from a checkpoint; the app mounts it as its "generate" mode."""
 
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (NARROW_BELOW, "-wide")]
     BINDINGS = KEYS
 
     def __init__(self, paths: Paths, settings: GenerateSettings, **kwargs) -> None:
@@ -79,8 +82,9 @@ class GenerateScreen(Screen):
         yield Header()
         with Horizontal(id="generate-body"):
             with Vertical(id="generate-controls"):
-                yield Label("Checkpoint", classes="section-title")
-                yield CheckpointPicker(id="picker")
+                picker = CheckpointPicker(id="picker")
+                picker.border_title = "Checkpoint"
+                yield picker
                 yield GenerateForm(self.settings, id="generate-form")
             with Vertical(id="generate-output-box"):
                 output = GeneratedText(
@@ -89,15 +93,23 @@ class GenerateScreen(Screen):
                 output.border_title = "Output"
                 output.border_subtitle = self._legend()
                 yield output
-                yield Static("g generates · c colours by confidence", id="generate-status")
+                yield GenerateStatus(id="generate-status")
         yield Footer()
 
     def on_mount(self) -> None:
+        self._status.idle()
         self.query_one(CheckpointPicker).focus()
         changed = getattr(self.app, "checkpoints_changed", None)  # None in a bare test app
         if changed is not None:
             changed.subscribe(self, lambda _path: self.refresh_checkpoints())
         self._scan()
+
+    def on_resize(self, event) -> None:
+        # The view's keys fit in 80 columns only without the footer's spacing and its `^p`
+        # (the command palette is still there, and the help names its key).
+        footer = self.query_one(Footer)
+        footer.compact = event.size.width < NARROW_BELOW
+        footer.show_command_palette = not footer.compact
 
     # -- checkpoints ------------------------------------------------------------------------
 
@@ -189,7 +201,7 @@ class GenerateScreen(Screen):
         self.settings.checkpoint = entry.key  # generated from: remembered from now on
         self._generation += 1
         self._length = settings.length
-        self._status(f"loading {entry.title}…")
+        self._status.loading(entry.title)
         self._worker = self._generate(self._generation, entry.path, entry.title, settings)
         self.refresh_bindings()  # `esc` stops now
 
@@ -273,11 +285,7 @@ class GenerateScreen(Screen):
         output.append(message.prompt)
         self._streamed = 0
         self._status_at = 0.0
-        reading = f"reading the {len(message.prompt):,}-character prompt · "
-        self._status(
-            f"{reading if len(message.prompt) > 500 else 'generating · '}"
-            f"seed {message.seed} · g or esc stops"
-        )
+        self._status.started(message.seed, len(message.prompt))
 
     def on_generation_chunk(self, message: GenerationChunk) -> None:
         if message.generation != self._generation:
@@ -287,21 +295,15 @@ class GenerateScreen(Screen):
         now = time.monotonic()
         if now - self._status_at >= 0.25:  # a long stream shows how far it is, 4 times a second
             self._status_at = now
-            self._status(
-                f"generating · {self._streamed:,} of {self._length:,} · seed {self._last_seed}"
-                " · g or esc stops"
-            )
+            self._status.progress(self._streamed, self._length, self._last_seed)
 
     def on_generation_finished(self, message: GenerationFinished) -> None:
         if message.generation != self._generation:
             return
         if message.seed is None:
-            self._status("stopped before the first character")
+            self._status.stopped_early()
             return
-        how = "stopped after" if message.stopped else "done:"
-        self._status(
-            f"{how} {message.count:,} characters · seed {message.seed} · r reuses the seed"
-        )
+        self._status.finished(message.count, message.seed, message.stopped)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker
@@ -325,12 +327,12 @@ class GenerateScreen(Screen):
         else:
             text = one_line(error)
         if worker is self._worker:
-            self._status(f"not generated: {text}")
+            self._status.failed(text)
         self._tell(text, title="Cannot generate", severity="error")
         if not isinstance(error, SamplingError):
             self._scan()  # the file may have changed or gone: show the list as it is now
 
-    # -- status line --------------------------------------------------------------------------
+    # -- telling the person ---------------------------------------------------------------------
 
     def _legend(self) -> str:
         if not self.settings.colour_by_probability:
@@ -341,12 +343,6 @@ class GenerateScreen(Screen):
         """A notification; its text is shown as is (a file name or prompt may hold [brackets])."""
         self.notify(text, title=title, severity=severity, markup=False)
 
-    def _status(self, text: str) -> None:
-        """Show `text` under the output.
-
-        A layout of the screen costs a full redraw (~20 ms with the GIL held, while the sampler
-        waits for it), so a line that stays on one row is redrawn in place.
-        """
-        status = self.query_one("#generate-status", Static)
-        one_row = 0 < len(text) <= status.content_region.width and status.size.height == 1
-        status.update(Text(text), layout=not one_row)
+    @property
+    def _status(self) -> GenerateStatus:
+        return self.query_one("#generate-status", GenerateStatus)

@@ -1,4 +1,6 @@
-"""The Generate view's keys do what its footer says, wherever the focus is."""
+"""The Generate view's keys do what its footer says, wherever the focus is, and the view is
+usable from 80×24 to 200×50 (checked on the screen as drawn, not on widget attributes alone).
+"""
 
 from __future__ import annotations
 
@@ -52,6 +54,10 @@ def footer_keys(screen) -> dict[str, str]:
 
 def footer_actions(screen) -> set[str]:
     return {key.action for key in screen.query_one(Footer).query(FooterKey)}
+
+
+def screen_text(app) -> list[str]:
+    return [strip.text for strip in app.screen._compositor.render_strips()]
 
 
 async def test_escape_stops_a_generation_started_from_a_field(home, until):
@@ -115,3 +121,78 @@ async def test_the_palette_offers_what_the_footer_does(home, until):
         assert "Stop" in titles()
         await pilot.press("escape")
         await until(pilot, lambda: not screen.generating, timeout=5, what="the stop")
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40), (200, 50)])
+async def test_the_view_fits_the_terminal(home, until, size):
+    app = generate_app(home, length=300, seed="7")
+    async with app.run_test(size=size) as pilot:
+        screen = await scanned(pilot, until)
+        await pilot.press("g")
+        await until(pilot, lambda: not screen.generating, what="the text")
+        await pilot.pause()
+        width, height = size
+        output = screen.query_one("#output")
+        status = screen.query_one("#generate-status")
+        controls = screen.query_one("#generate-controls")
+        # Verse is not squeezed: a line of 60 characters fits without wrapping.
+        assert output.scrollable_content_region.width >= 60
+        assert output.scrollable_content_region.height >= 10
+        if width < 100:  # narrow: the controls above the output
+            assert controls.region.bottom <= output.region.y
+        else:  # wide: beside it, and no wider than they need
+            assert controls.region.right <= output.region.x
+            assert controls.region.width <= 60
+            assert output.region.width >= width - 62
+        # The status line says all it has to say, and the footer shows every key it offers.
+        text = screen_text(app)
+        shown = str(status.render())
+        assert shown.startswith("done: 300 characters · seed 7")
+        assert status.region.height == 1 and any(shown in line for line in text)
+        footer = screen.query_one(Footer)
+        keys = list(footer.query(FooterKey))
+        assert keys and all(k.region.right <= width for k in keys)
+        assert sum(k.outer_size.width for k in keys) <= width - 2
+        # The chosen checkpoint is shown whole: title, numbers and date.
+        entry = screen.query_one(CheckpointPicker).selected_entry
+        for part in (entry.title, entry.details, entry.date):
+            assert any(part in line for line in text), part
+        assert all(region.bottom <= height - 1 for region in (output.region, status.region))
+
+
+async def test_80x24_keeps_every_key_in_the_footer_while_generating(home, until):
+    app = generate_app(home, length=1_000_000, seed="3")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await scanned(pilot, until)
+        await pilot.press("g")
+        await until(pilot, lambda: len(screen.query_one("#output")) > 1, what="text")
+        await pilot.pause()
+        keys = list(screen.query_one(Footer).query(FooterKey))
+        assert all(k.region.right <= 80 for k in keys), "the footer is cut"
+        shown = footer_keys(screen)
+        assert {"Generate", "Stop", "Temp", "Colour", "Reuse seed", "Save", "Help", "Quit"} <= set(
+            shown
+        )
+        await pilot.press("escape")
+        await until(pilot, lambda: not screen.generating, timeout=5, what="the stop")
+
+
+async def test_the_status_line_shortens_then_wraps():
+    from textual.app import App
+
+    from shakespeare_tui.widgets.generate_status import GenerateStatus
+
+    class One(App):
+        def compose(self):
+            yield GenerateStatus()
+
+    async with One().run_test(size=(40, 6)) as pilot:
+        status = pilot.app.query_one(GenerateStatus)
+        status.progress(12_345, 100_000, 2_147_483_647)
+        await pilot.pause()
+        assert status.shown == "12,345 of 100,000 · seed 2147483647"  # the longest that fits
+        assert status.size.height == 1
+        status.failed("cannot read t · best: the file is corrupt (truncated zip)")
+        await pilot.pause()
+        assert status.shown.startswith("not generated: cannot read")
+        assert status.size.height == 2  # nothing shorter to say: it wraps, whole
