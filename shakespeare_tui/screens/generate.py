@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import on, work
@@ -32,7 +31,7 @@ from shakespeare_tui.settings import GenerateSettings
 from shakespeare_tui.widgets.checkpoint_picker import CheckpointPicker
 from shakespeare_tui.widgets.generate_form import GenerateForm
 from shakespeare_tui.widgets.generate_status import GenerateStatus
-from shakespeare_tui.widgets.generated_text import BANDS, GeneratedText
+from shakespeare_tui.widgets.generated_text import GeneratedText
 
 if TYPE_CHECKING:
     from shakespeare_tui.core.paths import Paths
@@ -91,7 +90,6 @@ class GenerateScreen(Screen):
                     id="output", colour_by_probability=self.settings.colour_by_probability
                 )
                 output.border_title = "Output"
-                output.border_subtitle = self._legend()
                 yield output
                 yield GenerateStatus(id="generate-status")
         yield Footer()
@@ -218,7 +216,6 @@ class GenerateScreen(Screen):
         output = self.query_one(GeneratedText)
         output.colour_by_probability = not output.colour_by_probability
         self.settings.colour_by_probability = output.colour_by_probability
-        output.border_subtitle = self._legend()
 
     def action_replay_seed(self) -> None:
         if self._last_seed is None:
@@ -231,7 +228,7 @@ class GenerateScreen(Screen):
         if not text.strip():
             self._tell("Nothing to save yet.", severity="warning")
             return
-        folder = Path(self.paths.data) / "samples"
+        folder = self.paths.samples
         path = folder / f"{dt.datetime.now().strftime('%Y%m%d-%H%M%S-%f')}.txt"
         try:
             folder.mkdir(parents=True, exist_ok=True)
@@ -333,11 +330,6 @@ class GenerateScreen(Screen):
             self._scan()  # the file may have changed or gone: show the list as it is now
 
     # -- telling the person ---------------------------------------------------------------------
-
-    def _legend(self) -> str:
-        if not self.settings.colour_by_probability:
-            return ""
-        return "confident " + "".join(f"[{colour}]█[/]" for _, colour in BANDS) + " surprised"
 
     def _tell(self, text: str, *, title: str = "", severity: str = "information") -> None:
         """A notification; its text is shown as is (a file name or prompt may hold [brackets])."""
