@@ -20,6 +20,7 @@ from textual.widgets import Footer, Header, Input, OptionList
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from shakespeare_tui.core.errors import SamplingError, one_line
+from shakespeare_tui.core.streaming import Pacer, chunked
 from shakespeare_tui.messages import (
     CheckpointsScanned,
     GenerationChunk,
@@ -38,10 +39,13 @@ if TYPE_CHECKING:
     from shakespeare_tui.core.sample_settings import SampleSettings
 
 
-# Each chunk costs the UI thread a redraw of the output (~5 ms at 120×40), and while the UI
-# holds the GIL the sampler waits: 10 redraws a second keep the app near the CLI's speed
-# (benchmarks/generation.py); the CLI's 33 a second cost the app ~40%.
-CHUNK_SECONDS = 0.1
+# Each chunk costs the UI thread a redraw of the output (5-15 ms, more when big or coloured),
+# and while the UI holds the GIL the sampler waits: chunks come as often as 10 times a second,
+# less often when drawing them would take more than 6% of the UI thread's time (so the app
+# generates within ~10% of the CLI's speed, benchmarks/generation.py); the CLI's 33 chunks a
+# second cost the app ~40%.
+CHUNK_SECONDS = (0.1, 0.5)  # the shortest and longest interval
+DRAWING_SHARE = 0.06
 # Below this width the controls sit above the output instead of beside it (app.tcss).
 NARROW_BELOW = 100
 
@@ -71,6 +75,7 @@ class GenerateScreen(Screen):
         self._streamed = 0  # characters shown of the current stream
         self._length = 0  # characters asked for
         self._status_at = 0.0  # when the progress in the status line was last redrawn
+        self._pacer = Pacer(*CHUNK_SECONDS, share=DRAWING_SHARE)  # the stream's, one per `g`
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         return offered(action, generating=self.generating, in_field=isinstance(self.focused, Input))
@@ -199,8 +204,9 @@ class GenerateScreen(Screen):
         self.settings.checkpoint = entry.key  # generated from: remembered from now on
         self._generation += 1
         self._length = settings.length
+        self._pacer = pacer = Pacer(*CHUNK_SECONDS, share=DRAWING_SHARE)
         self._status.loading(entry.title)
-        self._worker = self._generate(self._generation, entry.path, entry.title, settings)
+        self._worker = self._generate(self._generation, entry.path, entry.title, settings, pacer)
         self.refresh_bindings()  # `esc` stops now
 
     def action_stop(self) -> None:
@@ -253,9 +259,10 @@ class GenerateScreen(Screen):
             return self._models
 
     @work(thread=True, exclusive=True, group="generate", exit_on_error=False)
-    def _generate(self, generation: int, path: str, title: str, settings: SampleSettings) -> None:
+    def _generate(
+        self, generation: int, path: str, title: str, settings: SampleSettings, pacer: Pacer
+    ) -> None:
         from shakespeare_tui.core.sampling import generate
-        from shakespeare_tui.core.streaming import chunked
 
         stop = get_current_worker().cancelled_event
         vocab, stepper = self._model_cache().load(path, title)
@@ -267,7 +274,7 @@ class GenerateScreen(Screen):
         self.post_message(GenerationStarted(generation, settings.seed, settings.prompt))
         count = 0
         samples = generate(stepper, vocab, settings, stop=stop)
-        for chars, probabilities in chunked(samples, seconds=CHUNK_SECONDS):
+        for chars, probabilities in chunked(samples, seconds=lambda: pacer.seconds):
             count += len(chars)
             self.post_message(GenerationChunk(generation, chars, probabilities))
         self.post_message(GenerationFinished(generation, settings.seed, count, stop.is_set()))
@@ -287,6 +294,7 @@ class GenerateScreen(Screen):
     def on_generation_chunk(self, message: GenerationChunk) -> None:
         if message.generation != self._generation:
             return
+        self._pacer.consumed()
         self.query_one(GeneratedText).append(message.chars, message.probabilities)
         self._streamed += len(message.chars)
         now = time.monotonic()
