@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from functools import partial
 
 from textual import work
+from textual.actions import parse as parse_action
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
@@ -196,13 +197,39 @@ class ShakespeareApp(App):
         self.save_settings()
         self.exit()
 
+    def save_screenshot_to_data(self) -> None:
+        """An SVG of the screen under the data folder, as ctrl+s keeps the generated text."""
+        folder = self.paths.screenshots
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path = self.save_screenshot(path=str(folder))
+        except OSError as exc:
+            self.notify(
+                f"Cannot save a screenshot in {folder}: {exc.strerror or exc}",
+                title="Screenshot",
+                severity="error",
+                markup=False,
+            )
+            return
+        self.notify(f"Saved to {path}", title="Screenshot", markup=False)
+
     def save_settings(self) -> None:
         self.settings.theme = self.theme
         if self.settings.save(self.paths.settings_file) is False:
             self.log.warning("could not save settings to", self.paths.settings_file)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        for command in super().get_system_commands(screen):
+            # Ours below: Quit saves first, Screenshot goes to the data folder, and "Keys"
+            # (Textual's key panel) would be a second Help.
+            if command.title not in ("Quit", "Screenshot", "Keys"):
+                yield command
+        yield SystemCommand("Quit", "Quit; a training run stops and saves first", self.action_quit)
+        yield SystemCommand(
+            "Screenshot",
+            f"Save an SVG picture of the screen in {self.paths.screenshots}",
+            lambda: self.set_timer(0.1, self.save_screenshot_to_data),  # once the palette closed
+        )
         for view, title in VIEWS.items():
             yield SystemCommand(
                 f"{title} view", f"Show the {title} view", partial(self.action_show_view, view)
@@ -220,6 +247,9 @@ class ShakespeareApp(App):
             )
         for binding in type(screen).BINDINGS:
             if isinstance(binding, Binding) and binding.show and binding.description:
+                _, name, parameters = parse_action(binding.action)
+                if screen.check_action(name, parameters) is False:
+                    continue  # not offered where the focus is (the footer hides it too)
                 yield SystemCommand(
                     binding.description,
                     binding.tooltip or binding.description,

@@ -23,6 +23,16 @@ class Paths:
         return self.data / "runs"
 
     @property
+    def samples(self) -> Path:
+        """Text saved from the Generate view (ctrl+s)."""
+        return self.data / "samples"
+
+    @property
+    def screenshots(self) -> Path:
+        """The app's screenshots (the command palette's Screenshot)."""
+        return self.data / "screenshots"
+
+    @property
     def settings_file(self) -> Path:
         return self.config / "settings.json"
 

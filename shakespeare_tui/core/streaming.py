@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from shakespeare_tui.core.errors import CheckpointError
@@ -19,24 +19,61 @@ CACHED_MODELS = 3  # loaded checkpoints kept, so a second request starts at once
 
 
 def chunked(
-    samples: Iterable, seconds: float = CHUNK_SECONDS
+    samples: Iterable, seconds: float | Callable[[], float] = CHUNK_SECONDS
 ) -> Iterator[tuple[str, tuple[float, ...]]]:
-    """(characters, their probabilities) every `seconds`; the first character goes out at once,
-    so text starts without a wait, and whatever is left when `samples` ends goes out last."""
+    """(characters, their probabilities) every `seconds` (a number, or a callable asked after
+    each chunk); the first character goes out at once, so text starts without a wait, and
+    whatever is left when `samples` ends goes out last."""
+    interval = seconds if callable(seconds) else (lambda: seconds)
     chars: list[str] = []
     probabilities: list[float] = []
-    last = float("-inf")
+    last, wait = float("-inf"), 0.0
     for sampled in samples:
         chars.append(sampled.char)
         probabilities.append(sampled.probability)
         now = time.monotonic()
-        if now - last >= seconds:
+        if now - last >= wait:
             yield "".join(chars), tuple(probabilities)
             chars.clear()
             probabilities.clear()
-            last = now
+            last, wait = now, interval()
     if chars:
         yield "".join(chars), tuple(probabilities)
+
+
+class Pacer:
+    """How often a consumer on another thread should get a chunk, so that handling chunks (a
+    screen drawing them) takes about `share` of its thread's time.
+
+    Call `consumed()` on the consumer's thread as each chunk arrives; the producer reads
+    `seconds`. The consumer's CPU time between two chunks, over the time between them, is its
+    share; the interval grows (up to `longest`) while that is above `share`, and shrinks back
+    (down to `shortest`) when it is below. In the app the screen's drawing holds the GIL the
+    sampler needs, so its share of a core is what generation loses to it.
+    """
+
+    def __init__(
+        self,
+        shortest: float,
+        longest: float,
+        share: float,
+        cpu: Callable[[], float] = time.thread_time,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.shortest, self.longest, self.share = shortest, longest, share
+        self.seconds = shortest
+        self._cpu, self._clock = cpu, clock
+        self._last: tuple[float, float] | None = None
+
+    def consumed(self) -> None:
+        now = (self._cpu(), self._clock())
+        if self._last is not None:
+            wall = now[1] - self._last[1]
+            if wall > 0:
+                wanted = self.seconds * (now[0] - self._last[0]) / wall / self.share
+                smoothed = (self.seconds + wanted) / 2  # one slow frame does not halve the rate
+                self.seconds = min(self.longest, max(self.shortest, smoothed))
+        self._last = now
 
 
 class ModelCache:

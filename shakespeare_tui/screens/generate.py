@@ -10,91 +10,51 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Label, OptionList, Static
+from textual.widgets import Footer, Header, Input, OptionList
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from shakespeare_tui.core.errors import SamplingError, one_line
+from shakespeare_tui.core.streaming import Pacer, chunked
 from shakespeare_tui.messages import (
     CheckpointsScanned,
     GenerationChunk,
     GenerationFinished,
     GenerationStarted,
 )
+from shakespeare_tui.screens.generate_keys import KEYS, offered
 from shakespeare_tui.settings import GenerateSettings
 from shakespeare_tui.widgets.checkpoint_picker import CheckpointPicker
 from shakespeare_tui.widgets.generate_form import GenerateForm
-from shakespeare_tui.widgets.generated_text import BANDS, GeneratedText
+from shakespeare_tui.widgets.generate_status import GenerateStatus
+from shakespeare_tui.widgets.generated_text import GeneratedText
 
 if TYPE_CHECKING:
     from shakespeare_tui.core.paths import Paths
     from shakespeare_tui.core.sample_settings import SampleSettings
 
 
+# Each chunk costs the UI thread a redraw of the output (5-15 ms, more when big or coloured),
+# and while the UI holds the GIL the sampler waits: chunks come as often as 10 times a second,
+# less often when drawing them would take more than 6% of the UI thread's time (so the app
+# generates within ~10% of the CLI's speed, benchmarks/generation.py); the CLI's 33 chunks a
+# second cost the app ~40%.
+CHUNK_SECONDS = (0.1, 0.5)  # the shortest and longest interval
+DRAWING_SHARE = 0.06
+# Below this width the controls sit above the output instead of beside it (app.tcss).
+NARROW_BELOW = 100
+
+
 class GenerateScreen(Screen):
     """Stream text from a checkpoint; the app mounts it as its "generate" mode."""
 
-    BINDINGS = [
-        Binding(
-            "g",
-            "generate",
-            "Generate",
-            id="generate.start_stop",
-            tooltip="Generate text from the chosen checkpoint; press again to stop.",
-        ),
-        Binding(
-            "escape",
-            "escape",
-            "Stop",
-            id="generate.escape",
-            tooltip="Stop generating; in a field, leave it.",
-        ),
-        Binding(
-            "left_square_bracket,minus",
-            "nudge_temperature(-1)",
-            "Colder",
-            key_display="[",
-            id="generate.colder",
-            tooltip="Lower the temperature by 0.1: safer, more repetitive text.",
-        ),
-        Binding(
-            "right_square_bracket,plus",
-            "nudge_temperature(1)",
-            "Warmer",
-            key_display="]",
-            id="generate.warmer",
-            tooltip="Raise the temperature by 0.1: wilder text.",
-        ),
-        Binding(
-            "c",
-            "toggle_colour",
-            "Colour",
-            id="generate.colour",
-            tooltip="Colour each character by the model's confidence (green) or surprise (red).",
-        ),
-        Binding(
-            "r",
-            "replay_seed",
-            "Reuse seed",
-            id="generate.reuse_seed",
-            tooltip="Put the last seed into the seed field, so `g` replays the same text.",
-        ),
-        Binding(
-            "ctrl+s",
-            "save_output",
-            "Save",
-            id="generate.save",
-            tooltip="Save the generated text to a file under the data directory.",
-        ),
-    ]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (NARROW_BELOW, "-wide")]
+    BINDINGS = KEYS
 
     def __init__(self, paths: Paths, settings: GenerateSettings, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -115,6 +75,10 @@ class GenerateScreen(Screen):
         self._streamed = 0  # characters shown of the current stream
         self._length = 0  # characters asked for
         self._status_at = 0.0  # when the progress in the status line was last redrawn
+        self._pacer = Pacer(*CHUNK_SECONDS, share=DRAWING_SHARE)  # the stream's, one per `g`
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        return offered(action, generating=self.generating, in_field=isinstance(self.focused, Input))
 
     # -- layout ---------------------------------------------------------------------------
 
@@ -122,25 +86,33 @@ class GenerateScreen(Screen):
         yield Header()
         with Horizontal(id="generate-body"):
             with Vertical(id="generate-controls"):
-                yield Label("Checkpoint", classes="section-title")
-                yield CheckpointPicker(id="picker")
+                picker = CheckpointPicker(id="picker")
+                picker.border_title = "Checkpoint"
+                yield picker
                 yield GenerateForm(self.settings, id="generate-form")
             with Vertical(id="generate-output-box"):
                 output = GeneratedText(
                     id="output", colour_by_probability=self.settings.colour_by_probability
                 )
                 output.border_title = "Output"
-                output.border_subtitle = self._legend()
                 yield output
-                yield Static("g generates · c colours by confidence", id="generate-status")
+                yield GenerateStatus(id="generate-status")
         yield Footer()
 
     def on_mount(self) -> None:
+        self._status.idle()
         self.query_one(CheckpointPicker).focus()
         changed = getattr(self.app, "checkpoints_changed", None)  # None in a bare test app
         if changed is not None:
             changed.subscribe(self, lambda _path: self.refresh_checkpoints())
         self._scan()
+
+    def on_resize(self, event) -> None:
+        # The view's keys fit in 80 columns only without the footer's spacing and its `^p`
+        # (the command palette is still there, and the help names its key).
+        footer = self.query_one(Footer)
+        footer.compact = event.size.width < NARROW_BELOW
+        footer.show_command_palette = not footer.compact
 
     # -- checkpoints ------------------------------------------------------------------------
 
@@ -232,14 +204,16 @@ class GenerateScreen(Screen):
         self.settings.checkpoint = entry.key  # generated from: remembered from now on
         self._generation += 1
         self._length = settings.length
-        self._status(f"loading {entry.title}…")
-        self._worker = self._generate(self._generation, entry.path, entry.title, settings)
+        self._pacer = pacer = Pacer(*CHUNK_SECONDS, share=DRAWING_SHARE)
+        self._status.loading(entry.title)
+        self._worker = self._generate(self._generation, entry.path, entry.title, settings, pacer)
+        self.refresh_bindings()  # `esc` stops now
 
-    def action_escape(self) -> None:
-        if isinstance(self.focused, Input):
-            self.query_one(CheckpointPicker).focus()
-        elif self.generating:
-            self._stop()
+    def action_stop(self) -> None:
+        self._stop()
+
+    def action_leave_field(self) -> None:
+        self.query_one(CheckpointPicker).focus()
 
     def action_nudge_temperature(self, direction: int) -> None:
         self.query_one(GenerateForm).nudge_temperature(direction)
@@ -248,7 +222,6 @@ class GenerateScreen(Screen):
         output = self.query_one(GeneratedText)
         output.colour_by_probability = not output.colour_by_probability
         self.settings.colour_by_probability = output.colour_by_probability
-        output.border_subtitle = self._legend()
 
     def action_replay_seed(self) -> None:
         if self._last_seed is None:
@@ -261,7 +234,7 @@ class GenerateScreen(Screen):
         if not text.strip():
             self._tell("Nothing to save yet.", severity="warning")
             return
-        folder = Path(self.paths.data) / "samples"
+        folder = self.paths.samples
         path = folder / f"{dt.datetime.now().strftime('%Y%m%d-%H%M%S-%f')}.txt"
         try:
             folder.mkdir(parents=True, exist_ok=True)
@@ -286,9 +259,10 @@ class GenerateScreen(Screen):
             return self._models
 
     @work(thread=True, exclusive=True, group="generate", exit_on_error=False)
-    def _generate(self, generation: int, path: str, title: str, settings: SampleSettings) -> None:
+    def _generate(
+        self, generation: int, path: str, title: str, settings: SampleSettings, pacer: Pacer
+    ) -> None:
         from shakespeare_tui.core.sampling import generate
-        from shakespeare_tui.core.streaming import chunked
 
         stop = get_current_worker().cancelled_event
         vocab, stepper = self._model_cache().load(path, title)
@@ -299,7 +273,8 @@ class GenerateScreen(Screen):
         settings = settings.with_seed()
         self.post_message(GenerationStarted(generation, settings.seed, settings.prompt))
         count = 0
-        for chars, probabilities in chunked(generate(stepper, vocab, settings, stop=stop)):
+        samples = generate(stepper, vocab, settings, stop=stop)
+        for chars, probabilities in chunked(samples, seconds=lambda: pacer.seconds):
             count += len(chars)
             self.post_message(GenerationChunk(generation, chars, probabilities))
         self.post_message(GenerationFinished(generation, settings.seed, count, stop.is_set()))
@@ -314,35 +289,26 @@ class GenerateScreen(Screen):
         output.append(message.prompt)
         self._streamed = 0
         self._status_at = 0.0
-        reading = f"reading the {len(message.prompt):,}-character prompt · "
-        self._status(
-            f"{reading if len(message.prompt) > 500 else 'generating · '}"
-            f"seed {message.seed} · g or esc stops"
-        )
+        self._status.started(message.seed, len(message.prompt))
 
     def on_generation_chunk(self, message: GenerationChunk) -> None:
         if message.generation != self._generation:
             return
+        self._pacer.consumed()
         self.query_one(GeneratedText).append(message.chars, message.probabilities)
         self._streamed += len(message.chars)
         now = time.monotonic()
         if now - self._status_at >= 0.25:  # a long stream shows how far it is, 4 times a second
             self._status_at = now
-            self._status(
-                f"generating · {self._streamed:,} of {self._length:,} · seed {self._last_seed}"
-                " · g or esc stops"
-            )
+            self._status.progress(self._streamed, self._length, self._last_seed)
 
     def on_generation_finished(self, message: GenerationFinished) -> None:
         if message.generation != self._generation:
             return
         if message.seed is None:
-            self._status("stopped before the first character")
+            self._status.stopped_early()
             return
-        how = "stopped after" if message.stopped else "done:"
-        self._status(
-            f"{how} {message.count:,} characters · seed {message.seed} · r reuses the seed"
-        )
+        self._status.finished(message.count, message.seed, message.stopped)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker
@@ -351,6 +317,8 @@ class GenerateScreen(Screen):
         event.stop()
         if worker is self._scanning and worker.is_finished and self._scan_again:
             self._scan()
+        if worker is self._worker and worker.is_finished:
+            self.refresh_bindings()  # `esc` stops no more
         if event.state != WorkerState.ERROR:
             return
         error = worker.error
@@ -364,21 +332,17 @@ class GenerateScreen(Screen):
         else:
             text = one_line(error)
         if worker is self._worker:
-            self._status(f"not generated: {text}")
+            self._status.failed(text)
         self._tell(text, title="Cannot generate", severity="error")
         if not isinstance(error, SamplingError):
             self._scan()  # the file may have changed or gone: show the list as it is now
 
-    # -- status line --------------------------------------------------------------------------
-
-    def _legend(self) -> str:
-        if not self.settings.colour_by_probability:
-            return ""
-        return "confident " + "".join(f"[{colour}]█[/]" for _, colour in BANDS) + " surprised"
+    # -- telling the person ---------------------------------------------------------------------
 
     def _tell(self, text: str, *, title: str = "", severity: str = "information") -> None:
         """A notification; its text is shown as is (a file name or prompt may hold [brackets])."""
         self.notify(text, title=title, severity=severity, markup=False)
 
-    def _status(self, text: str) -> None:
-        self.query_one("#generate-status", Static).update(Text(text))
+    @property
+    def _status(self) -> GenerateStatus:
+        return self.query_one("#generate-status", GenerateStatus)

@@ -3,7 +3,9 @@
 A Line API widget (like Textual's `Log`) that word-wraps to its width. It keeps every character
 with the probability the model gave it, so colouring can be switched on and off for text that
 is already there. Appending costs O(new characters + the length of the last line): only the
-last line's wrapped rows are recomputed and refreshed.
+last line's wrapped rows are recomputed and refreshed. The confidence colours are fitted to the
+theme's background, so they stay readable in light themes too; the border's subtitle is their
+legend.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections.abc import Sequence
 from rich.segment import Segment
 from rich.style import Style
 from textual.cache import LRUCache
+from textual.color import Color
 from textual.geometry import Size
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -22,7 +25,8 @@ from textual.strip import Strip
 
 PROMPT = -1.0  # the probability stored for prompt characters: shown in bold, never coloured
 
-# Confident → surprised: the lowest probability of each band and its colour.
+# Confident → surprised: the lowest probability of each band and its colour (on a dark
+# background; `band_colours` fits them to the background in use).
 BANDS: tuple[tuple[float, str], ...] = (
     (0.80, "#3fb950"),
     (0.60, "#8ccf3f"),
@@ -32,7 +36,7 @@ BANDS: tuple[tuple[float, str], ...] = (
     (0.05, "#f06a3e"),
     (0.00, "#f85149"),
 )
-_BAND_STYLES = tuple(Style(color=colour) for _, colour in BANDS)
+MIN_CONTRAST = 4.5  # WCAG AA for body text
 _PROMPT_STYLE = Style(bold=True)
 # Control characters (a corpus may hold tabs or carriage returns) would upset the layout.
 _DISPLAY = {code: "�" for code in range(32) if code != 10} | {9: " ", 13: " "}
@@ -46,6 +50,38 @@ def band(probability: float) -> int:
         if probability >= lowest:
             return index
     return len(BANDS) - 1
+
+
+def contrast(a: Color, b: Color) -> float:
+    """The WCAG contrast ratio of two colours, from 1 (the same) to 21 (black on white)."""
+    lighter, darker = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def _luminance(color: Color) -> float:
+    def linear(channel: int) -> float:
+        c = channel / 255
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = color.rgb
+    return 0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b)
+
+
+def band_colours(background: Color, dark: bool) -> tuple[Color, ...]:
+    """Each band's colour, darkened on a light background (lightened on a dark one) until it
+    reads at MIN_CONTRAST; `dark` stands in for a terminal's own, unknown background."""
+    if background.ansi is not None or background.a == 0:
+        background = Color(0, 0, 0) if dark else Color(255, 255, 255)
+    light = _luminance(background) > 0.18  # nearer white than black, in contrast terms
+    colours = []
+    for _, hex_colour in BANDS:
+        colour = Color.parse(hex_colour)
+        for _ in range(40):
+            if contrast(colour, background) >= MIN_CONTRAST:
+                break
+            colour = colour.darken(0.03) if light else colour.lighten(0.03)
+        colours.append(colour)
+    return tuple(colours)
 
 
 def wrap_starts(line: str, width: int) -> list[int]:
@@ -96,6 +132,8 @@ class GeneratedText(ScrollView, can_focus=True):
         self._wrap_width = 0
         self._chars = 0
         self._cache: LRUCache[int, Strip] = LRUCache(1024)
+        # The style of each band (-1: the prompt) over the widget's style, and what it is for.
+        self._band_styles: tuple[tuple | None, dict[int, Style]] = (None, {})
         self.set_reactive(GeneratedText.colour_by_probability, colour_by_probability)
 
     # -- contents -----------------------------------------------------------------------
@@ -173,20 +211,66 @@ class GeneratedText(ScrollView, can_focus=True):
         self._rows_of_last = count
         for row in range(start_row, len(self._rows)):
             self._cache.discard(row)
-        self.virtual_size = Size(max(width, 1), len(self._rows))
+        self._set_virtual_size(Size(max(width, 1), len(self._rows)))
         self.refresh_lines(start_row, len(self._rows) - start_row)
+
+    def _set_virtual_size(self, size: Size) -> None:
+        """Grow the scrollable area without laying out the whole screen.
+
+        Assigning `virtual_size` lays out every widget on the screen, once per streamed chunk,
+        while the sampler waits for the GIL. The vertical scrollbar is always there
+        (overflow-y: scroll), so only it changes: update it as `ScrollView._size_updated`
+        does when it needs no layout.
+        """
+        if size != self.virtual_size:
+            self.set_reactive(GeneratedText.virtual_size, size)
+            self._scroll_update(size)
 
     def on_resize(self) -> None:
         if self._width() != self._wrap_width:
             self._rewrap_all()
 
+    def on_mount(self) -> None:
+        self._show_legend()
+        # A new theme is a new background: the colours and their legend follow it.
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self._show_legend())
+
     def watch_colour_by_probability(self) -> None:
         self._cache.clear()
+        self._show_legend()
         self.refresh()
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._cache.clear()
+
+    # -- colours ------------------------------------------------------------------------
+
+    def colours(self) -> tuple[Color, ...]:
+        """The confidence colours on this widget's background, confident first."""
+        return band_colours(self.background_colors[1], self.app.current_theme.dark)
+
+    def legend(self) -> str:
+        """Markup for the colour scale, "" when colouring is off."""
+        if not self.colour_by_probability:
+            return ""
+        blocks = "".join(f"[{colour.hex}]█[/]" for colour in self.colours())
+        return f"confident {blocks} surprised"
+
+    def _show_legend(self) -> None:
+        self.border_subtitle = self.legend()
+
+    def _styles(self, base: Style) -> dict[int, Style]:
+        """Each band's style over `base`, made once per base style and theme."""
+        key = (base, self.colour_by_probability, self.app.current_theme.name)
+        if self._band_styles[0] != key:
+            styles = {-1: base + _PROMPT_STYLE}
+            colours = self.colours() if self.colour_by_probability else ()
+            for kind in range(len(BANDS)):
+                colour = colours[kind].rich_color if colours else None
+                styles[kind] = base + Style(color=colour) if colour else base
+            self._band_styles = (key, styles)
+        return self._band_styles[1]
 
     # -- rendering ----------------------------------------------------------------------
 
@@ -231,24 +315,18 @@ class GeneratedText(ScrollView, can_focus=True):
         text = self._lines[index][start:end]
         probs = self._probs[index][start:end]
         colour = self.colour_by_probability
+        styles = self._styles(base)
         segments = []
         run_start, run_band = 0, None
         for offset, probability in enumerate(probs):
             kind = band(probability) if colour else (-1 if probability < 0 else 0)
             if kind != run_band and offset:
-                segments.append(Segment(text[run_start:offset], self._style(base, run_band)))
+                segments.append(Segment(text[run_start:offset], styles[run_band]))
                 run_start = offset
             run_band = kind
         if text:
-            segments.append(Segment(text[run_start:], self._style(base, run_band)))
+            segments.append(Segment(text[run_start:], styles[run_band]))
         return Strip(segments, len(text))
-
-    def _style(self, base: Style, kind: int | None) -> Style:
-        if kind == -1:
-            return base + _PROMPT_STYLE
-        if self.colour_by_probability and kind is not None:
-            return base + _BAND_STYLES[kind]
-        return base
 
 
 def _over(strip: Strip, style: Style) -> Strip:
