@@ -246,7 +246,10 @@ class ShakespeareApp(App):
                 self.action_toggle_training,
             )
         for binding in type(screen).BINDINGS:
-            if isinstance(binding, Binding) and binding.show and binding.description:
+            # Keys kept out of a crowded footer (a tooltip, no show) are still commands; escape
+            # only ever leaves a field, which means nothing from the palette.
+            shown = binding.show or (binding.tooltip and binding.key != "escape")
+            if isinstance(binding, Binding) and shown and binding.description:
                 _, name, parameters = parse_action(binding.action)
                 if screen.check_action(name, parameters) is False:
                     continue  # not offered where the focus is (the footer hides it too)

@@ -52,6 +52,7 @@ class GenerateSettings:
     prompt: str = ""
     seed: str = ""  # as typed: "" = random
     colour_by_probability: bool = False
+    files: list = field(default_factory=list)  # checkpoint files opened by hand ("o")
 
 
 @dataclass
@@ -113,6 +114,10 @@ def _known(cls, data):
         value, default = data[f.name], getattr(defaults, f.name)
         if isinstance(value, bool) and not isinstance(default, bool):
             continue  # JSON true is no number
+        if isinstance(default, list):
+            if isinstance(value, list):
+                values[f.name] = [v for v in value if isinstance(v, str)]
+            continue
         if default is None:
             # An optional number (a budget): a number or nothing.
             if value is None or isinstance(value, (int, float)):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from shakespeare_tui.core import runs
@@ -42,11 +43,8 @@ class CheckpointEntry:
             return f"⚠ unreadable: {info.error}"
         val = f"val {info.val_loss:.4f}" if info.val_loss is not None else "val —"
         # The step says where it is without the "epoch 0 / epoch 1" ambiguity of a run in its
-        # first epoch; the epochs it had finished follow when there are any.
-        where = f"step {info.step:,}"
-        if info.epoch:
-            where += f" ({info.epoch} epoch{'s' if info.epoch != 1 else ''} done)"
-        return " · ".join([val, where, info.model_summary])
+        # first epoch (and fits a narrow list).
+        return " · ".join([val, f"step {info.step:,}", info.model_summary])
 
     @property
     def date(self) -> str:
@@ -90,9 +88,20 @@ def bundled_entry(cache: InfoCache | None = None) -> CheckpointEntry | None:
     )
 
 
-def scan_checkpoints(paths: Paths, cache: InfoCache | None = None) -> list[CheckpointEntry]:
-    """Runs newest first (best, then last), then the bundled checkpoint if installed."""
-    entries = []
+def file_entry(path: str, cache: InfoCache | None = None) -> CheckpointEntry:
+    """A checkpoint file opened by hand (anywhere on disk)."""
+    return CheckpointEntry(
+        key=str(path), path=str(path), title=Path(path).name, info=_info(str(path), cache),
+        kind="file",
+    )  # fmt: skip
+
+
+def scan_checkpoints(
+    paths: Paths, cache: InfoCache | None = None, files: tuple[str, ...] = ()
+) -> list[CheckpointEntry]:
+    """Files opened by hand first, then runs newest first (best, then last), then the bundled
+    checkpoint if installed."""
+    entries = [file_entry(f, cache) for f in dict.fromkeys(files) if Path(f).exists()]
     for run in list_runs(paths):
         for kind, path in ((BEST, run.best), (LAST, run.last)):
             if path is None:

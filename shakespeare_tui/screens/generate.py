@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import on, work
@@ -48,6 +49,22 @@ CHUNK_SECONDS = (0.1, 0.5)  # the shortest and longest interval
 DRAWING_SHARE = 0.06
 # Below this width the controls sit above the output instead of beside it (app.tcss).
 NARROW_BELOW = 100
+RESCAN_SECONDS = 10.0  # reading unchanged checkpoints is cached: a rescan costs a listing
+
+
+MAX_OPENED = 10  # files opened by hand that the list keeps
+
+
+def _header(path: str, settings: SampleSettings) -> str:
+    """What a saved text was made with, so it can be made again."""
+    top_k = settings.top_k if settings.top_k is not None else "all"
+    return (
+        f"# shakespeare-tui · {dt.datetime.now().isoformat(timespec='seconds')}\n"
+        f"# checkpoint {path}\n"
+        f"# seed {settings.seed if settings.seed is not None else 'random'} · temperature "
+        f"{settings.temperature:g} · top-k {top_k} · length {settings.length:,}\n"
+        f"# prompt {settings.prompt!r}\n"
+    )
 
 
 class GenerateScreen(Screen):
@@ -76,6 +93,8 @@ class GenerateScreen(Screen):
         self._length = 0  # characters asked for
         self._status_at = 0.0  # when the progress in the status line was last redrawn
         self._pacer = Pacer(*CHUNK_SECONDS, share=DRAWING_SHARE)  # the stream's, one per `g`
+        self._generate_when_scanned = False  # `g` came before the first scan ended
+        self._made_with: str = ""  # what the output was generated with, for its saved header
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         return offered(action, generating=self.generating, in_field=isinstance(self.focused, Input))
@@ -106,6 +125,12 @@ class GenerateScreen(Screen):
         if changed is not None:
             changed.subscribe(self, lambda _path: self.refresh_checkpoints())
         self._scan()
+        # Runs trained elsewhere (the CLI, another app) appear without a key press.
+        self.set_interval(RESCAN_SECONDS, self._scan)
+
+    def on_screen_resume(self) -> None:
+        if self._scanned:
+            self._scan()
 
     def on_resize(self, event) -> None:
         # The view's keys fit in 80 columns only without the footer's spacing and its `^p`
@@ -139,7 +164,7 @@ class GenerateScreen(Screen):
         from shakespeare_tui.core.catalog import scan_checkpoints
 
         infos = dict(self._infos)  # a private copy: swapped in whole when the scan is done
-        entries = scan_checkpoints(self.paths, infos)
+        entries = scan_checkpoints(self.paths, infos, tuple(self.settings.files))
         self._infos = infos
         self.post_message(CheckpointsScanned(scan_id, entries))
 
@@ -159,6 +184,9 @@ class GenerateScreen(Screen):
         with self.prevent(OptionList.OptionHighlighted):  # not the person's choice
             picker.show_entries(message.entries, key)
         self._scanned = True
+        if self._generate_when_scanned:
+            self._generate_when_scanned = False
+            self.action_generate()
 
     @on(OptionList.OptionHighlighted, "#picker")
     def _checkpoint_highlighted(self, event: OptionList.OptionHighlighted) -> None:
@@ -184,9 +212,12 @@ class GenerateScreen(Screen):
             self._stop()
             return
         entry = self.query_one(CheckpointPicker).selected_entry
+        if entry is None and not self._scanned:
+            self._generate_when_scanned = True  # starts as soon as the list is there
+            self._status.say("waiting for the checkpoint list…")
+            return
         if entry is None:
-            message = "scanning checkpoints…" if not self._scanned else "no checkpoint to use yet"
-            self._tell(f"Cannot generate: {message}", severity="warning")
+            self._tell("Cannot generate: no checkpoint to use yet", severity="warning")
             return
         if not entry.ok:
             self._tell(
@@ -202,6 +233,7 @@ class GenerateScreen(Screen):
             self._tell(exc.worded(form.label_of), title="Cannot generate", severity="error")
             return
         self.settings.checkpoint = entry.key  # generated from: remembered from now on
+        self._made_with = _header(entry.path, settings)
         self._generation += 1
         self._length = settings.length
         self._pacer = pacer = Pacer(*CHUNK_SECONDS, share=DRAWING_SHARE)
@@ -238,11 +270,29 @@ class GenerateScreen(Screen):
         path = folder / f"{dt.datetime.now().strftime('%Y%m%d-%H%M%S-%f')}.txt"
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            path.write_text(text + "\n", encoding="utf-8")
+            path.write_text(self._made_with + "\n" + text + "\n", encoding="utf-8")
         except OSError as exc:
             self._tell(f"Cannot save to {folder}: {exc.strerror or exc}", severity="error")
             return
         self._tell(f"Saved to {path}", title="Output saved")
+
+    def action_rescan(self) -> None:
+        self._scan()
+        self.notify("looking for checkpoints…", timeout=2)
+
+    def action_open_file(self) -> None:
+        from shakespeare_tui.screens.file_picker import FilePickerScreen
+
+        def chosen(path: str | None) -> None:
+            if not path:
+                return
+            files = [f for f in self.settings.files if f != path]
+            self.settings.files = [path, *files][:MAX_OPENED]
+            self.settings.checkpoint = path  # highlighted when the scan shows it
+            self._scan()
+
+        start = Path(self.settings.files[0]).parent if self.settings.files else Path.cwd()
+        self.app.push_screen(FilePickerScreen("A checkpoint", start, (".pt",)), chosen)
 
     def _stop(self) -> None:
         if self._worker is not None:

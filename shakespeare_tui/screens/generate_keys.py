@@ -67,6 +67,21 @@ KEYS = [
         tooltip="Put the last seed into the seed field, so `g` replays the same text.",
     ),
     Binding(
+        "o",
+        "open_file",
+        "Open",
+        id="generate.open",
+        tooltip="Open a checkpoint file from anywhere on disk.",
+    ),
+    Binding(
+        "ctrl+r",
+        "rescan",
+        "Rescan",
+        show=False,  # the list rescans by itself; the help and the palette have it
+        id="generate.rescan",
+        tooltip="Look for new checkpoints now (the list also refreshes every few seconds).",
+    ),
+    Binding(
         "ctrl+s",
         "save_output",
         "Save",
@@ -84,4 +99,6 @@ def offered(action: str, *, generating: bool, in_field: bool) -> bool:
         return in_field and not generating
     if action == "nudge_temperature":
         return not in_field
+    if action == "open_file":
+        return not in_field and not generating
     return True

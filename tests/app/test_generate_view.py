@@ -347,7 +347,8 @@ async def test_colour_toggle_and_save(home):
         await pilot.press("ctrl+s")
         saved = list((home / "samples").glob("*.txt"))
         assert len(saved) == 1
-        assert saved[0].read_text(encoding="utf-8") == output.text + "\n"
+        written = saved[0].read_text(encoding="utf-8")
+        assert written.startswith("# shakespeare-tui") and written.endswith(output.text + "\n")
         assert any(str(saved[0]) in note for note in app.notes)
 
 

@@ -173,7 +173,7 @@ def test_a_garbled_lock_file_is_taken_over(tmp_path):
     assert not Path(tmp_path / ".lock").exists()
 
 
-def test_a_checkpoint_is_described_by_its_step_and_epochs_done():
+def test_a_checkpoint_is_described_by_its_step():
     """The picker said "epoch 0" beside the trainer's "epoch 1" for a run in its first epoch."""
     from shakespeare_tui.core.catalog import CheckpointEntry
     from shakespeare_tui.core.checkpoint import CheckpointInfo
@@ -184,4 +184,4 @@ def test_a_checkpoint_is_described_by_its_step_and_epochs_done():
         return CheckpointEntry(key="x.pt", path="x.pt", title="x", info=info).details
 
     assert details(0, 300) == "val 2.5000 · step 300 · LSTM E16/H32"
-    assert details(2, 8_406) == "val 2.5000 · step 8,406 (2 epochs done) · LSTM E16/H32"
+    assert details(2, 8_406) == "val 2.5000 · step 8,406 · LSTM E16/H32"
