@@ -71,7 +71,8 @@ async def test_generate_from_the_best_checkpoint_while_training_goes_on(
         )
         run = events_of(TrainingStarted)[0]
         best = next(e for e in events_of(CheckpointSaved) if e.kind == "best")
-        assert refreshes, "a saved checkpoint rescans the Generate view's list"
+        # The hook sees the event before the Train view has handled it (and published it).
+        await until(pilot, lambda: refreshes, what="a saved checkpoint rescanning the list")
 
         await pilot.press("g")
         assert app.screen is generate
