@@ -90,6 +90,7 @@ class TrainScreen(Screen):
             "ctrl+o",
             "pick_corpus",
             "Corpus file",
+            show=False,  # a crowded footer; the help and the palette list it
             id="train.pick_corpus",
             tooltip="Choose the corpus from a folder tree",
         ),
@@ -134,8 +135,11 @@ class TrainScreen(Screen):
         yield Footer()
 
     def on_resize(self) -> None:
-        # Textual's footer spreads its keys out; at 80 columns they only fit packed.
-        self.query_one(Footer).compact = self.size.width < 110
+        # Textual's footer spreads its keys out; at 80 columns they only fit packed, and without
+        # its `^p` (the palette is still there, and the help names its key).
+        footer = self.query_one(Footer)
+        footer.compact = self.size.width < 110
+        footer.show_command_palette = self.size.width >= 110
 
     def on_mount(self) -> None:
         self.device_type = self.app.device_type

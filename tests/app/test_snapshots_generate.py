@@ -118,3 +118,7 @@ async def _generate(pilot) -> None:
 
 def test_generate_view_after_a_generation(snap_compare, app):
     assert snap_compare(app, terminal_size=(120, 40), run_before=_generate)
+
+
+def test_generate_view_after_a_generation_at_80x24(snap_compare, app):
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_generate)

@@ -55,3 +55,60 @@ def test_help_screen(snap_compare, snapshot_app):
         await pilot.pause(0.1)
 
     assert snap_compare(snapshot_app, terminal_size=SIZE, run_before=open_help)
+
+
+def test_train_view_mid_training_at_80x24(snap_compare, snapshot_app):
+    """The smallest terminal we promise: form, chart, progress and samples all readable."""
+    assert snap_compare(snapshot_app, terminal_size=(80, 24), run_before=_mid_training)
+
+
+def test_train_view_past_run_at_200x50(snap_compare, paths, probe, scripted):
+    """A wide terminal showing a past run from its folder: chart, progress, samples, its end."""
+    import json
+
+    run = paths.ensure().runs / "demo"
+    run.mkdir(parents=True)
+    train = {"preset": "tiny", "epochs": 5, "patience": 5, "max_steps": 300, "corpus": "plays"}
+    train["model"] = {"cell": "lstm", "embed": 16, "hidden": 32, "layers": 1, "dropout": 0.0}
+    config = {"train": train, "corpus": {"name": "plays"}, "device": "CPU · 2 threads"}
+    config |= {"created": "2026-01-01T12:00:00+00:00", "steps_per_epoch": 120}
+    (run / "config.json").write_text(json.dumps(config))
+    records, samples = [], []
+    for step in range(0, 301, 10):
+        loss = 1.6 + 2.6 * 0.985**step
+        if step:
+            records.append({"kind": "step", "step": step, "epoch": (step - 1) // 120 + 1,
+                            "train_loss": loss, "chars_per_sec": 51200.0,
+                            "elapsed_s": step * 0.01})  # fmt: skip
+        if step % 60 == 0:
+            end = step % 120 == 0 and step > 0
+            kind = (
+                "initial"
+                if step == 0
+                else "epoch"
+                if end
+                else "budget"
+                if step == 300
+                else "interim"
+            )
+            epoch = 0 if step == 0 else (step - 1) // 120 + 1
+            records.append({"kind": "epoch", "epoch": epoch, "step": step, "val_loss": loss + 0.08,
+                            "partial": kind in ("interim", "budget"), "eval": kind})  # fmt: skip
+            samples.append(f"=== step {step} (epoch {epoch}) · val {loss + 0.08:.4f} ===\n"
+                           f"KING:\nA sample drawn at step {step}.\n\n")  # fmt: skip
+    records.append({"kind": "finish", "reason": "max-steps", "step": 300, "epoch": 2,
+                    "message": "reached 300 steps; best val 1.7055 at step 300 (epoch 3)"})  # fmt: skip
+    (run / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    (run / "samples.txt").write_text("".join(samples))
+    settings = AppSettings(train=TrainSettings(corpus="plays", preset="tiny", run="demo"))
+    app = make_app(paths, settings=settings, probe=probe, trainer=scripted)
+
+    async def shown(pilot):
+        await _device_shown(pilot)
+        for _ in range(200):
+            if "reached 300 steps" in str(pilot.app.screen.query_one("#train-status").render()):
+                break
+            await pilot.pause(0.02)
+        await pilot.pause(0.5)
+
+    assert snap_compare(app, terminal_size=(200, 50), run_before=shown)
