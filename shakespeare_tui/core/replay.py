@@ -129,8 +129,9 @@ class Replay:
         """(stop - start, len(units)) float32 of one quantity over rows start..stop; `units`
         None means every unit. A gate that was not kept is computed from the stored h."""
         if quantity not in self.quantities:
+            article = "an" if self.cell == "lstm" else "a"
             raise UserError(
-                f"{quantity!r} is not a quantity of a {self.cell.upper()}: "
+                f"{quantity!r} is not a quantity of {article} {self.cell.upper()}: "
                 f"use one of {', '.join(self.quantities)}"
             )
         self.check_unit(layer, 0)
