@@ -98,19 +98,19 @@ def correlations(values, features: np.ndarray) -> np.ndarray:
     blocks = values
     if isinstance(values, np.ndarray):
         blocks = (values[t0 : t0 + _BLOCK] for t0 in range(0, steps, _BLOCK))
-    cross = sums = squares = None
+    cross = sums = squares = shift = None
     t0 = 0
     for block in blocks:
         block = np.asarray(block, dtype=np.float32)
         t1 = t0 + len(block)
-        part = block.T @ centred[t0:t1]
-        wide = block.astype(np.float64)
-        if cross is None:
-            cross, sums, squares = part.astype(np.float64), wide.sum(axis=0), (wide * wide).sum(0)
-        else:
-            cross += part
-            sums += wide.sum(axis=0)
-            squares += (wide * wide).sum(axis=0)
+        if shift is None:  # sums of (x - shift) with shift ≈ the mean: no cancellation in var
+            shift = block.mean(axis=0)
+            cross = np.zeros((block.shape[1], f.shape[1]))
+            sums, squares = np.zeros(block.shape[1]), np.zeros(block.shape[1])
+        cross += block.T @ centred[t0:t1]
+        block -= shift
+        sums += block.sum(axis=0, dtype=np.float64)
+        squares += np.einsum("ij,ij->j", block, block)
         t0 = t1
     if t0 != steps:
         raise ValueError(f"values have {t0} rows, features {steps}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from shakespeare_tui.core.spans import THRESHOLD, active, match_spans, select_units
+from shakespeare_tui.core.spans import THRESHOLD, active, at_least, match_spans, select_units
 
 STEPS, UNITS = 400, 30
 PATTERN = [3, 5, 9]  # the units a planted passage lights up
@@ -67,3 +67,11 @@ def test_active_compares_the_stored_cell_state_with_atanh_of_the_threshold():
     got = active(Replay(), 0)
     np.testing.assert_array_equal(got, np.tanh(Replay.stored[0]["c"]) >= THRESHOLD)
     assert got.tolist() == [[False, True, True, True]]
+
+
+@pytest.mark.parametrize("threshold", [0.3, float(np.arctanh(0.3)), 1e-4, 2.0, 0.0, -0.5])
+def test_the_float16_comparison_shortcut_equals_plain_comparison(threshold):
+    rng = np.random.default_rng(3)
+    values = (rng.normal(size=(500, 40)) * 2).astype(np.float16)
+    values[0, :3] = [np.float16(threshold), -0.0, 0.0]
+    np.testing.assert_array_equal(at_least(values, threshold), values >= threshold)
