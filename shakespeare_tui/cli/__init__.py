@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 from shakespeare_tui.cli.parser import build_parser
 
@@ -53,9 +56,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
-    except BrokenPipeError:
-        # `generate | head`: the reader left; quietly stop writing.
-        sys.stderr.close()
+    except BrokenPipeError:  # `runs | head`: the reader left; quietly stop writing
+        reader_left()
         return EXIT_OK
     except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, not a traceback
         if os.environ.get(DEBUG_ENV):
@@ -66,6 +68,34 @@ def main(argv: list[str] | None = None) -> int:
 
 def error(message: str) -> None:
     print(f"shakespeare-tui: {message.splitlines()[0] if message else 'error'}", file=sys.stderr)
+
+
+@contextmanager
+def naming(checkpoint: Path) -> Iterator[None]:
+    """Errors about a checkpoint file name it by its whole path: "best.pt is corrupt" does not
+    say which run's (the core says the file's name, as a picker that lists the run shows it)."""
+    from shakespeare_tui.core.errors import CheckpointError
+
+    try:
+        yield
+    except CheckpointError as exc:
+        message, path, name = str(exc), str(checkpoint), Path(checkpoint).name
+        if path not in message:
+            rest = message.removeprefix(name)
+            message = f"{path}{rest}" if rest != message else f"{path}: {message}"
+        raise CheckpointError(message) from None
+
+
+def reader_left() -> None:
+    """Stdout's reader has gone (a broken pipe): point stdout at /dev/null, so the flush at exit
+    neither fails nor prints "Exception ignored … BrokenPipeError"; stderr stays as it was."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a real file (tests capture it)
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
 
 
 def _app(paths) -> int:

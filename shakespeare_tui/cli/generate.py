@@ -1,4 +1,5 @@
-"""`shakespeare-tui generate`: stream text from a checkpoint to stdout; the seed goes to stderr."""
+"""`shakespeare-tui generate`: stream text from a checkpoint to stdout; the seed goes to stderr,
+first, so `generate | head` shows it too (and at temperature 0, where no seed matters, not at all)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import sys
 
 
 def generate_command(args, paths) -> int:
-    from shakespeare_tui.cli import EXIT_OK
+    from shakespeare_tui.cli import EXIT_OK, naming, reader_left
     from shakespeare_tui.core.runs import resolve_checkpoint
     from shakespeare_tui.core.sample_settings import SampleSettings
 
@@ -21,15 +22,22 @@ def generate_command(args, paths) -> int:
     from shakespeare_tui.core.sampling import generate
     from shakespeare_tui.core.streaming import ModelCache, chunked
 
-    vocab, stepper = ModelCache(size=1).load(str(resolve_checkpoint(args.checkpoint, paths)))
+    checkpoint = resolve_checkpoint(args.checkpoint, paths)
+    with naming(checkpoint):
+        vocab, stepper = ModelCache(size=1).load(str(checkpoint))
     settings.check(vocab)
     settings = settings.with_seed()
+    if settings.temperature > 0:
+        seed = settings.seed
+        print(f"seed {seed} (replay with --seed {seed})", file=sys.stderr, flush=True)
     out = sys.stdout
-    out.write(settings.prompt)
-    for text, _ in chunked(generate(stepper, vocab, settings)):
-        out.write(text)
+    try:
+        out.write(settings.prompt)
+        for text, _ in chunked(generate(stepper, vocab, settings)):
+            out.write(text)
+            out.flush()
+        out.write("\n")
         out.flush()
-    out.write("\n")
-    out.flush()
-    print(f"seed {settings.seed} (replay with --seed {settings.seed})", file=sys.stderr)
+    except BrokenPipeError:  # `generate | head`: the reader has what it wanted
+        reader_left()
     return EXIT_OK

@@ -72,79 +72,182 @@ TRAIN_SETTINGS = (
     "threads",
     "seed",
     "log_every",
+    "eval_every",
+    "sample_length",
+    "sample_temperature",
 )
 
 
+def _by_preset(field: str) -> str:
+    """A model or optimiser flag's default: each named preset's value for it."""
+    from shakespeare_tui.core.config import preset_values
+
+    def shown(value) -> str:
+        return f"{value:g}" if isinstance(value, float) else str(value)
+
+    values = {name: shown(preset_values(name)[field]) for name in PRESETS}
+    if len(set(values.values())) == 1:
+        return f"default: {next(iter(values.values()))} in every preset"
+    return "default by preset: " + ", ".join(f"{k} {v}" for k, v in values.items())
+
+
 def _add_train(commands) -> None:
+    from shakespeare_tui.core.config import CUSTOM_BASE, TrainConfig
+
+    defaults = TrainConfig()
     train = commands.add_parser("train", parents=[_common()], help="train a model headless")
     train.add_argument(
         "--corpus",
-        help="plays (bundled, default), tinyshakespeare (downloaded once), or a path to a UTF-8 text file",
+        help="plays (bundled), tinyshakespeare (downloaded once), or a path to a UTF-8 text "
+        f"file (default: {defaults.corpus})",
     )
     train.add_argument(
         "--preset",
         choices=["auto", *PRESETS, "custom"],
         default=None,
-        help="model and optimiser preset (default auto: notebook on a GPU, cpu otherwise); "
-        "flags below override it",
+        help="model and optimiser preset; the flags below override it (default: auto, which is "
+        f"notebook on a GPU and cpu otherwise; custom starts from {CUSTOM_BASE})",
     )
     model = train.add_argument_group("model (default: the preset's)")
-    model.add_argument("--cell", choices=CELLS, help="recurrent cell")
-    model.add_argument("--embed", type=_positive_int, metavar="N", help="embedding width")
-    model.add_argument("--hidden", type=_positive_int, metavar="N", help="recurrent state width")
-    model.add_argument("--layers", type=_positive_int, metavar="N", help="stacked layers")
+    model.add_argument("--cell", choices=CELLS, help=f"recurrent cell ({_by_preset('cell')})")
     model.add_argument(
-        "--dropout", type=_float, metavar="P", help="dropout on the recurrent output, in [0, 1)"
+        "--embed", type=_positive_int, metavar="N", help=f"embedding width ({_by_preset('embed')})"
+    )
+    model.add_argument(
+        "--hidden",
+        type=_positive_int,
+        metavar="N",
+        help=f"recurrent state width ({_by_preset('hidden')})",
+    )
+    model.add_argument(
+        "--layers", type=_positive_int, metavar="N", help=f"stacked layers ({_by_preset('layers')})"
+    )
+    model.add_argument(
+        "--dropout",
+        type=_float,
+        metavar="P",
+        help=f"dropout on the recurrent output, in [0, 1) ({_by_preset('dropout')})",
     )
     opt = train.add_argument_group("optimisation (default: the preset's)")
-    opt.add_argument("--batch-size", type=_positive_int, metavar="N", help="windows per step")
-    opt.add_argument("--seq-len", type=_positive_int, metavar="N", help="characters per window")
-    opt.add_argument("--lr", type=_float, metavar="LR", help="Adam learning rate")
-    opt.add_argument("--schedule", choices=SCHEDULES, help="learning-rate schedule")
-    opt.add_argument("--clip", type=_float, metavar="NORM", help="gradient-norm clipping (5)")
+    opt.add_argument(
+        "--batch-size",
+        type=_positive_int,
+        metavar="N",
+        help=f"windows per step ({_by_preset('batch_size')})",
+    )
+    opt.add_argument(
+        "--seq-len",
+        type=_positive_int,
+        metavar="N",
+        help=f"characters per window ({_by_preset('seq_len')})",
+    )
+    opt.add_argument(
+        "--lr", type=_float, metavar="LR", help=f"Adam learning rate ({_by_preset('lr')})"
+    )
+    opt.add_argument(
+        "--schedule",
+        choices=SCHEDULES,
+        help=f"learning-rate schedule; cosine decays to lr/10 ({_by_preset('schedule')})",
+    )
+    opt.add_argument(
+        "--clip",
+        type=_float,
+        metavar="NORM",
+        help=f"gradient-norm clipping (default: {defaults.clip:g})",
+    )
     opt.add_argument(
         "--bf16",
         action=argparse.BooleanOptionalAction,
         default=None,
         help="bf16 autocast (default: on where the hardware is fast at it)",
     )
-    run = train.add_argument_group("the run")
-    run.add_argument("--epochs", type=_positive_int, metavar="N", help="passes over the text (20)")
+    run = train.add_argument_group(
+        "the run",
+        "A resume keeps the run's own values and may change --epochs, --patience, "
+        "--max-steps, --max-minutes, --eval-every, --device, --threads, --log-every, "
+        "--sample-length and --sample-temperature.",
+    )
+    run.add_argument(
+        "--epochs",
+        type=_positive_int,
+        metavar="N",
+        help=f"passes over the text (default: {defaults.epochs})",
+    )
     run.add_argument(
         "--patience",
         type=_positive_int,
         metavar="N",
-        help="stop after N epochs without a better validation loss (5)",
+        help="stop after N evaluations without a better validation loss "
+        f"(default: {defaults.patience})",
+    )
+    run.add_argument(
+        "--eval-every",
+        type=_int,
+        metavar="STEPS",
+        help="also evaluate (validation, a sample, best.pt/last.pt) every STEPS steps between "
+        "epoch ends; patience counts these evaluations; 0: at epoch ends only, as the notebook "
+        f"did (default: {defaults.eval_every})",
     )
     run.add_argument(
         "--max-steps",
         type=_positive_int,
         metavar="N",
-        help="stop after N steps in all (resumes included)",
+        help="stop after N steps in all, resumes included (default: no limit)",
     )
     run.add_argument(
-        "--max-minutes", type=_float, metavar="M", help="stop after M minutes of training in all"
+        "--max-minutes",
+        type=_float,
+        metavar="M",
+        help="stop after M minutes of training in all, resumes included (default: no limit)",
     )
     run.add_argument(
-        "--val-fraction", type=_float, metavar="F", help="the held-out end of the text (0.1)"
+        "--val-fraction",
+        type=_float,
+        metavar="F",
+        help=f"the held-out end of the text (default: {defaults.val_fraction:g})",
     )
-    run.add_argument("--device", help="auto (default), cpu, cuda, cuda:N or mps")
+    run.add_argument(
+        "--device", help="auto, cpu, cuda, cuda:N or mps (default: auto: CUDA, then MPS, then CPU)"
+    )
     run.add_argument(
         "--threads", type=_positive_int, metavar="N", help="CPU threads (default: all cores)"
     )
-    run.add_argument("--seed", type=_seed, help="weights, batches and dropout (1337)")
     run.add_argument(
-        "--log-every", type=_positive_int, metavar="STEPS", help="steps between progress lines (10)"
+        "--seed",
+        type=_seed,
+        help=f"weights, batches and dropout; the same seed, the same run (default: {defaults.seed})",
     )
     run.add_argument(
-        "--run", metavar="NAME", help="name the run folder (default: date-time-preset)"
+        "--sample-length",
+        type=_int,
+        metavar="N",
+        help=f"characters in each evaluation's sample; 0: none (default: {defaults.sample_length})",
+    )
+    run.add_argument(
+        "--sample-temperature",
+        type=_float,
+        metavar="T",
+        help="temperature of each evaluation's sample, 0 to 2 "
+        f"(default: {defaults.sample_temperature:g})",
+    )
+    run.add_argument(
+        "--log-every",
+        type=_positive_int,
+        metavar="STEPS",
+        help=f"steps between progress updates (default: {defaults.log_every})",
+    )
+    run.add_argument(
+        "--run",
+        metavar="NAME",
+        help="name the run folder (default: date-time-preset, e.g. 20261128-120000-cpu)",
     )
     run.add_argument(
         "--resume",
         metavar="RUN_OR_CHECKPOINT",
-        help="continue a run from its last checkpoint; repeating the run's own settings is fine",
+        help="continue a run from its last checkpoint; repeating the run's own settings is "
+        "fine (default: a new run)",
     )
-    run.add_argument("--quiet", action="store_true", help="no progress bar; epoch lines only")
+    run.add_argument("--quiet", action="store_true", help="no progress bar, the epoch lines only")
 
 
 def _add_generate(commands) -> None:
@@ -156,36 +259,42 @@ def _add_generate(commands) -> None:
         "--checkpoint",
         default="bundled",
         metavar="RUN_OR_PATH",
-        help="a run name, a checkpoint file, or 'bundled' (default)",
+        help="a run name (its best checkpoint), a checkpoint file such as a run's last.pt, or "
+        "bundled, the pretrained one (default: %(default)s)",
     )
     gen.add_argument(
         "--length",
         type=_int,
         default=defaults.length,
         metavar="N",
-        help=f"characters to generate ({defaults.length})",
+        help="characters to generate after the prompt (default: %(default)s)",
     )
     gen.add_argument(
         "--temperature",
         type=_float,
         default=defaults.temperature,
         metavar="T",
-        help=f"0 = always the likeliest character, up to {MAX_TEMPERATURE:g} ({defaults.temperature})",
+        help=f"0 always takes the likeliest character; higher is wilder, up to "
+        f"{MAX_TEMPERATURE:g} (default: %(default)s)",
     )
     gen.add_argument(
         "--top-k",
         type=_int,
         default=None,
         metavar="K",
-        help="sample among the K likeliest characters only (default: all)",
+        help="sample among the K likeliest characters only (default: all of them)",
     )
     gen.add_argument(
         "--seed",
         type=_seed,
         default=None,
-        help="replay a text (default: a random seed, reported on stderr)",
+        help="replay a text (default: a random seed, reported on stderr; none at temperature 0)",
     )
-    gen.add_argument("--prompt", default="", help="text to start from (default: a new speech)")
+    gen.add_argument(
+        "--prompt",
+        default="",
+        help="text to start from (default: none, the model starts a new speech)",
+    )
 
 
 def _unit(text: str) -> tuple[int, int]:
@@ -253,7 +362,8 @@ def _common() -> argparse.ArgumentParser:
         "--data-dir",
         default=argparse.SUPPRESS,
         metavar="DIR",
-        help="where runs, caches and settings live (default: $SHAKESPEARE_TUI_HOME or the user data dir)",
+        help="where runs, caches and settings live (default: $SHAKESPEARE_TUI_HOME, else the "
+        "platform's user folders)",
     )
     return common
 
@@ -276,10 +386,18 @@ def build_parser() -> argparse.ArgumentParser:
     export = commands.add_parser(
         "export", parents=[_common()], help="write a small weights-only copy of a checkpoint"
     )
-    export.add_argument("checkpoint", metavar="RUN_OR_PATH", help="a run name or checkpoint file")
-    export.add_argument("output", metavar="OUT", help="the file to write")
+    export.add_argument(
+        "checkpoint",
+        metavar="RUN_OR_PATH",
+        help="a run name (its best checkpoint), a checkpoint file, or bundled",
+    )
+    export.add_argument(
+        "output", metavar="OUT", help="the file to write, or a folder to write RUN.pt into"
+    )
     export.add_argument(
         "--fp32", action="store_true", help="keep float32 weights (default: bf16, half the size)"
     )
-    export.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
+    export.add_argument(
+        "--force", action="store_true", help="overwrite OUT if it exists (default: refuse)"
+    )
     return parser

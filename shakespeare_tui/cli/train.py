@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import shlex
 import signal
 import threading
+from pathlib import Path
 
 from shakespeare_tui.cli.parser import TRAIN_SETTINGS
 
@@ -33,34 +36,167 @@ def given_settings(args) -> dict:
 
 
 def _run(args, paths, stop: threading.Event) -> int:
-    from shakespeare_tui.cli import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, error
+    from shakespeare_tui.cli import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, error, naming
     from shakespeare_tui.cli.train_report import ConsoleReporter
     from shakespeare_tui.core.config import build_config
-    from shakespeare_tui.core.device import resolve_device
-    from shakespeare_tui.core.engine import train
     from shakespeare_tui.core.runs import LAST, resolve_checkpoint
 
+    reporter = ConsoleReporter(
+        quiet=args.quiet, hint=lambda finished: _next_command(finished, args, paths)
+    )
     settings = given_settings(args)
-    if args.resume:
-        resume = resolve_checkpoint(args.resume, paths, prefer=LAST)
-        config, overrides = None, {**settings, "preset": args.preset}
-    else:
-        device_type = resolve_device(args.device or "auto").type
-        config = build_config(args.preset or "auto", device_type, settings)
-        resume, overrides = None, None
-    with ConsoleReporter(quiet=args.quiet) as reporter:
-        finished = train(
-            config,
-            paths,
-            on_event=reporter,
-            stop=stop,
-            run_name=args.run,
-            resume=resume,
-            resume_overrides=overrides,
-        )
+    try:
+        corpus = None
+        if args.resume:
+            resume = resolve_checkpoint(args.resume, paths, prefer=LAST)
+            overrides = {**settings, "preset": args.preset}
+            with naming(resume):
+                config, plan = None, _resume_plan(resume, overrides)
+        else:
+            corpus, settings = _checked_first(args, paths, settings)  # before torch loads
+            from shakespeare_tui.core.device import resolve_device
+
+            device_type = resolve_device(args.device or "auto").type
+            config = build_config(args.preset or "auto", device_type, settings)
+            resume, overrides, plan = None, None, config
+        if plan is not None:  # the budgets, for the run's ETA
+            reporter.max_steps, reporter.max_minutes = plan.max_steps, plan.max_minutes
+        from shakespeare_tui.core.engine import train
+
+        with reporter, naming(resume) if resume else contextlib.nullcontext():
+            finished = train(
+                config,
+                paths,
+                on_event=reporter,
+                stop=stop,
+                run_name=args.run,
+                resume=resume,
+                resume_overrides=overrides,
+                corpus=corpus,
+            )
+    except KeyboardInterrupt:  # a second Ctrl+C: out at once, saying what is left
+        error(_what_remains(reporter, args, paths))
+        return EXIT_INTERRUPTED
     if finished.reason == "stopped":
         return EXIT_INTERRUPTED
     if finished.failed:
         error(finished.message)
         return EXIT_FAILURE
     return EXIT_OK
+
+
+def _checked_first(args, paths, settings: dict):
+    """A new run's settings, corpus and name, checked before the device is probed: probing
+    CUDA can print (torch warns of a missing driver), and a refusal must come alone. Returns
+    the loaded corpus, and the settings with a corpus file by its absolute path."""
+    from shakespeare_tui.core.config import build_config
+    from shakespeare_tui.core.corpus import NAMED_CORPORA, load_corpus
+    from shakespeare_tui.core.runs import check_run_name
+
+    # The person's values are the same on any device; only what "auto" means differs.
+    draft = build_config(args.preset or "auto", None, settings)
+    draft.validate()
+    corpus = load_corpus(draft.corpus, paths.cache)
+    if args.run:
+        check_run_name(args.run)
+    if draft.corpus not in NAMED_CORPORA:  # as the engine records it, found from any folder
+        settings = {**settings, "corpus": corpus.source}
+    return corpus, settings
+
+
+def _what_remains(reporter, args, paths) -> str:
+    """After a second Ctrl+C: the checkpoint a resume would start from, and its step."""
+    from shakespeare_tui.core.checkpoint import read_info
+    from shakespeare_tui.core.numbers import count
+    from shakespeare_tui.core.runs import BEST, CHECKPOINT_FILES, LAST
+
+    if reporter.run_dir is None:
+        return "interrupted again before training started; nothing was changed"
+    run_dir = Path(reporter.run_dir)
+    # What a resume of the run would load; a write cut short has left the previous file whole.
+    for kind in (LAST, BEST):
+        info = read_info(run_dir / CHECKPOINT_FILES[kind])
+        if info.ok:
+            break
+    else:
+        return "interrupted again before the run's first checkpoint: nothing was saved"
+    reached = reporter.last_step
+    lost = "; the steps after it are lost" if reached is not None and reached > info.step else ""
+    command = _command(run_dir, args, paths, {})
+    return (
+        f"interrupted again: {info.path}, at step {count(info.step)}, is what remains{lost}; "
+        f"{command} continues from it"
+    )
+
+
+def _resume_plan(checkpoint: Path, overrides: dict):
+    """The settings the resume will run with; refuse one whose budget is already spent.
+
+    A run resumed with a spent budget would end before its first step ("reached 300 steps")
+    and print the same resume hint again: a loop. That is a usage error (exit 2), said in one
+    line with the larger budget that continues it. None when the engine refuses the file
+    itself (no training state) or the run is locked: its own message says why.
+    """
+    from shakespeare_tui.core.budgets import BUDGET_FIELDS, extended, saved_state, spent
+    from shakespeare_tui.core.config import AUTO, resume_config
+    from shakespeare_tui.core.device import resolve_device
+    from shakespeare_tui.core.errors import UserError
+    from shakespeare_tui.core.run_lock import RunLock
+    from shakespeare_tui.core.runs import CONFIG
+
+    state = saved_state(checkpoint)
+    folder = checkpoint.parent
+    if state is None or RunLock(folder).held_by_other_process():
+        return None
+    saved, progress = state
+    # Only what "--preset auto" stands for depends on the device: probe it only then.
+    device = overrides.get("device") or saved.device
+    device_type = resolve_device(device).type if overrides.get("preset") == AUTO else None
+    config = resume_config(saved, overrides, device_type)
+    reason = spent(progress, config)
+    if reason is not None:
+        field = BUDGET_FIELDS[reason]
+        what = "finished" if reason == "completed" else "reached"
+        larger = " ".join(_flag(k, v) for k, v in extended(progress, config).items())
+        name = f"run {folder.name}" if (folder / CONFIG).is_file() else str(checkpoint)
+        raise UserError(
+            f"{name} already {what} {_flag(field, getattr(config, field))}: resume it with a "
+            f"larger budget, e.g. {larger}"
+        )
+    return config
+
+
+def _flag(field: str, value) -> str:
+    """`--max-minutes 20` as a person types it."""
+    from shakespeare_tui.core.errors import flag_name
+
+    shown = f"{value:g}" if isinstance(value, float) else str(value)
+    return f"{flag_name(field)} {shown}"
+
+
+def _next_command(finished, args, paths) -> str | None:
+    """After the run: the command that continues it (`continue: …`, with larger budgets where
+    the run spent its own) or resumes it (`resume: …`), or None if there is nothing to resume."""
+    from shakespeare_tui.core.budgets import extended, saved_state
+    from shakespeare_tui.core.errors import CheckpointError
+
+    if not finished.last_checkpoint:
+        return None
+    try:
+        state = saved_state(Path(finished.last_checkpoint))
+    except CheckpointError:
+        state = None
+    larger = extended(state[1], state[0]) if state else {}
+    command = _command(Path(finished.run_dir), args, paths, larger)
+    return f"{'continue' if larger else 'resume'}: {command}"
+
+
+def _command(run_dir: Path, args, paths, budgets: dict) -> str:
+    """`shakespeare-tui train --resume RUN [budgets]`, naming the run as the person can."""
+    own_run = run_dir.parent.resolve() == paths.runs.resolve()
+    words = ["shakespeare-tui", "train", "--resume", run_dir.name if own_run else str(run_dir)]
+    for field, value in budgets.items():
+        words += _flag(field, value).split()
+    if own_run and getattr(args, "data_dir", None):
+        words += ["--data-dir", str(paths.data)]
+    return shlex.join(words)

@@ -41,7 +41,12 @@ class CheckpointEntry:
         if not info.ok:
             return f"⚠ unreadable: {info.error}"
         val = f"val {info.val_loss:.4f}" if info.val_loss is not None else "val —"
-        return " · ".join([val, f"epoch {info.epoch}", info.model_summary])
+        # The step says where it is without the "epoch 0 / epoch 1" ambiguity of a run in its
+        # first epoch; the epochs it had finished follow when there are any.
+        where = f"step {info.step:,}"
+        if info.epoch:
+            where += f" ({info.epoch} epoch{'s' if info.epoch != 1 else ''} done)"
+        return " · ".join([val, where, info.model_summary])
 
     @property
     def date(self) -> str:

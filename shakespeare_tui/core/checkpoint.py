@@ -137,6 +137,12 @@ def _read(path: Path, mmap: bool) -> dict:
     return data
 
 
+def read_payload(path: Path) -> dict:
+    """A checkpoint's plain contents (progress, settings, …) without building its model; the
+    weights are mapped, not read. Raises CheckpointError as `load_checkpoint` does."""
+    return _read(Path(path), mmap=True)
+
+
 def _model_config(data: dict, name: str) -> tuple[ModelConfig, Vocabulary]:
     raw, chars = data.get("model_config"), data.get("vocab")
     if not isinstance(raw, dict) or not isinstance(chars, str) or not chars:

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
-from shakespeare_tui.core.errors import ResumeConflict, UserError
+from shakespeare_tui.core.errors import FieldError, ResumeConflict, UserError
 
 CELLS = ("lstm", "gru")
 SCHEDULES = ("constant", "cosine")
@@ -28,12 +28,12 @@ class ModelConfig:
 
     def validate(self) -> None:
         if self.cell not in CELLS:
-            raise UserError(f"cell must be one of {', '.join(CELLS)}, not {self.cell!r}")
+            raise FieldError("cell", f"must be one of {', '.join(CELLS)}, not {self.cell!r}")
         for name in ("embed", "hidden", "layers"):
             if getattr(self, name) < 1:
-                raise UserError(f"{name} must be at least 1")
+                raise FieldError(name, "must be at least 1")
         if not 0.0 <= self.dropout < 1.0:
-            raise UserError("dropout must be in [0, 1)")
+            raise FieldError("dropout", "must be in [0, 1)")
 
     @property
     def summary(self) -> str:
@@ -79,32 +79,30 @@ class TrainConfig:
     preset_reason: str = ""  # why "auto" chose this preset, shown when the run starts
 
     def validate(self) -> None:
+        """Raise FieldError, naming the setting, for the first unusable one."""
         self.model.validate()
         checks = [
-            (self.batch_size >= 1, "batch size must be at least 1"),
-            (self.seq_len >= 2, "sequence length must be at least 2"),
-            (self.lr > 0 and self.lr < 10, "learning rate must be in (0, 10)"),
-            (self.schedule in SCHEDULES, f"schedule must be one of {', '.join(SCHEDULES)}"),
-            (self.warmup_steps >= 0, "warm-up steps must be at least 0"),
-            (self.clip > 0, "gradient clipping must be positive"),
-            (self.epochs >= 1, "epochs must be at least 1"),
-            (self.patience >= 1, "patience must be at least 1"),
-            (self.eval_every >= 0, "evaluation interval must be at least 0"),
-            (self.max_steps is None or self.max_steps >= 1, "max steps must be at least 1"),
-            (self.max_minutes is None or self.max_minutes > 0, "max minutes must be positive"),
-            (0 < self.val_fraction < 0.5, "validation fraction must be in (0, 0.5)"),
-            (self.threads is None or self.threads >= 1, "threads must be at least 1"),
-            (0 <= self.seed < 2**63, "seed must be in [0, 2**63)"),
-            (self.log_every >= 1, "log interval must be at least 1"),
-            (self.sample_length >= 0, "sample length must be at least 0"),
-            (
-                0 <= self.sample_temperature <= 2,
-                "sample temperature must be from 0 to 2",
-            ),
+            (self.batch_size >= 1, "batch_size", "must be at least 1"),
+            (self.seq_len >= 2, "seq_len", "must be at least 2"),
+            (self.lr > 0 and self.lr < 10, "lr", "must be in (0, 10)"),
+            (self.schedule in SCHEDULES, "schedule", f"must be one of {', '.join(SCHEDULES)}"),
+            (self.warmup_steps >= 0, "warmup_steps", "must be at least 0"),
+            (self.clip > 0, "clip", "must be positive"),
+            (self.epochs >= 1, "epochs", "must be at least 1"),
+            (self.patience >= 1, "patience", "must be at least 1"),
+            (self.eval_every >= 0, "eval_every", "must be at least 0"),
+            (self.max_steps is None or self.max_steps >= 1, "max_steps", "must be at least 1"),
+            (self.max_minutes is None or self.max_minutes > 0, "max_minutes", "must be positive"),
+            (0 < self.val_fraction < 0.5, "val_fraction", "must be in (0, 0.5)"),
+            (self.threads is None or self.threads >= 1, "threads", "must be at least 1"),
+            (0 <= self.seed < 2**63, "seed", "must be in [0, 2**63)"),
+            (self.log_every >= 1, "log_every", "must be at least 1"),
+            (self.sample_length >= 0, "sample_length", "must be at least 0"),
+            (0 <= self.sample_temperature <= 2, "sample_temperature", "must be from 0 to 2"),
         ]
-        for ok, message in checks:
+        for ok, field_name, reason in checks:
             if not ok:
-                raise UserError(message)
+                raise FieldError(field_name, reason)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

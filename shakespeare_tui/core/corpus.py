@@ -46,7 +46,7 @@ TINY_URL = (
     "https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/input.txt"
 )
 DOWNLOAD_TIMEOUT_S = 15
-USE_A_FILE = "give a local file as {corpus}"
+USE_A_FILE = "use a local file: give a file as {corpus}"
 
 
 def load_corpus(spec: str, cache_dir: Path) -> Corpus:

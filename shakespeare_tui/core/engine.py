@@ -143,7 +143,13 @@ class _Run:
         (every eval_every steps), "budget" (a budget ended the run mid-epoch).
         """
         p = self.progress
-        self.emit(ValidationStarted(p.step, 0 if kind == "initial" else p.epoch + 1))
+        self.emit(
+            ValidationStarted(
+                epoch=0 if kind == "initial" else p.epoch + 1,
+                step=p.step,
+                partial=kind in ("interim", "budget"),
+            )
+        )
         t0 = time.perf_counter()
         val = self.data.validation_loss(self.model, self._autocast)
         if not math.isfinite(val):

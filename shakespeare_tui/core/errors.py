@@ -80,7 +80,15 @@ class RunLockedError(UserError):
     """Another process is writing this run."""
 
 
-_PLAIN = {"top_k": "top-k", "seq_len": "sequence length", "lr": "learning rate"}
+_PLAIN = {
+    "top_k": "top-k",
+    "seq_len": "sequence length",
+    "lr": "learning rate",
+    "clip": "gradient clipping",
+    "val_fraction": "validation fraction",
+    "warmup_steps": "warm-up steps",
+    "log_every": "log interval",
+}
 
 
 def plain_name(field: str) -> str:

@@ -45,9 +45,3 @@ def rate_text(chars_per_s: float) -> str:
         return f"~{chars_per_s / 1000:,.0f}k chars/s"
     digits = max(0, len(str(int(chars_per_s))) - 2)
     return f"~{round(chars_per_s, -digits):,.0f} chars/s"
-
-
-def size_text(n_bytes: float) -> str:
-    if n_bytes >= 1e9:
-        return f"{n_bytes / 1e9:.1f} GB"
-    return f"{n_bytes / 1e6:,.0f} MB"

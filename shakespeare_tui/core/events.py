@@ -57,10 +57,14 @@ class StepLogged:
 
 @dataclass(frozen=True)
 class ValidationStarted:
-    """An evaluation begins (it takes seconds on a CPU: say so rather than look stuck)."""
+    """The held-out text is about to be evaluated: seconds on a CPU or a large corpus, with no
+    step events meanwhile, so a reporter can say "validating…" rather than look stuck."""
 
+    epoch: (
+        int  # the epoch it will be labelled with: 0 for the untrained model, else as EpochEnded's
+    )
     step: int
-    epoch: int  # the epoch it will be labelled with (0: the untrained model)
+    partial: bool = False  # within an epoch (every --eval-every steps, or a budget's end)
 
 
 @dataclass(frozen=True)

@@ -106,6 +106,9 @@ def read_run_history(run_dir: Path) -> RunHistory:
         if record.get("kind") == "epoch" and isinstance(val, (int, float)):
             progress.step = _int(record.get("step"), step)
             progress.count_validation(float(val), eval_kind(record))
+    progress.step = step
+    elapsed = [r["elapsed_s"] for r in records if isinstance(r.get("elapsed_s"), (int, float))]
+    progress.elapsed_s = float(elapsed[-1]) if elapsed else 0.0
     state, text = _state(run_dir, records, finish, step)
     steps_per_epoch = _int(config.get("steps_per_epoch"), 0) or next(
         (

@@ -16,6 +16,10 @@ from textual.screen import ModalScreen
 from textual.validation import Number
 from textual.widgets import Button, Input, Label, Static
 
+from shakespeare_tui.core.budgets import BUDGET_FIELDS, extended
+from shakespeare_tui.core.config import TrainConfig
+from shakespeare_tui.core.numbers import count
+from shakespeare_tui.core.progress import RunProgress
 from shakespeare_tui.widgets.fields import refusal
 
 
@@ -28,28 +32,31 @@ class Extension:
     unit: str  # "steps"
 
 
-def extension_for(state: str, train: dict, step: int) -> Extension | None:
-    """What to raise so a run that ended for `state` can go on (None: it can simply resume)."""
+def extension_for(state: str, train: dict, progress: RunProgress) -> Extension | None:
+    """What to raise so a run that ended for `state` can go on (None: it can simply resume).
 
-    def number(name: str) -> float | None:
-        value = train.get(name)
-        return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-
-    if state == "max-steps" and (limit := number("max_steps")):
-        n = int(limit)
-        return Extension("max_steps", n, 2 * n, f"reached its budget of {n:,} steps", "steps")
-    if state == "max-minutes" and (limit := number("max_minutes")):
-        return Extension(
-            "max_minutes", limit, 2 * limit, f"used its {limit:g} minutes", "minutes in all"
-        )
-    if state == "completed" and (epochs := number("epochs")):
-        n = int(epochs)
-        return Extension("epochs", n, 2 * n, f"trained all its {n} epochs", "epochs in all")
-    if state == "early-stopped" and (patience := number("patience")):
-        n = int(patience)
-        what = f"stopped early after {n} evaluations without improvement"
-        return Extension("patience", n, 2 * n, what, "evaluations of patience")
-    return None
+    The proposal is the core's (`budgets.extended`, as the CLI's hint gives it)."""
+    field = BUDGET_FIELDS.get(state)
+    if field is None:
+        return None
+    try:
+        config = TrainConfig.from_dict(train)
+    except (TypeError, ValueError):
+        return None
+    current = getattr(config, field)
+    proposed = extended(progress, config).get(field)
+    if current is None or proposed is None:
+        return None
+    what, unit = {
+        "max_steps": (f"reached its budget of {count(current)} steps", "steps"),
+        "max_minutes": (f"used its {current:g} minutes", "minutes in all"),
+        "epochs": (f"trained all its {current} epochs", "epochs in all"),
+        "patience": (
+            f"stopped early after {current} evaluations without improvement",
+            "evaluations of patience",
+        ),
+    }[field]
+    return Extension(field, current, proposed, what, unit)
 
 
 class ExtendScreen(ModalScreen[dict | None]):

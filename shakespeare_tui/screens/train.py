@@ -20,7 +20,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header
+from textual.widgets import Footer, Header, Input
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from shakespeare_tui.core.errors import UserError, one_line
@@ -87,6 +87,13 @@ class TrainScreen(Screen):
             tooltip="Show every loss in bits or nats per character",
         ),
         Binding(
+            "ctrl+o",
+            "pick_corpus",
+            "Corpus file",
+            id="train.pick_corpus",
+            tooltip="Choose the corpus from a folder tree",
+        ),
+        Binding(
             "f",
             "toggle_form",
             "Settings",
@@ -149,6 +156,8 @@ class TrainScreen(Screen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "sample_now":
             return self.training
+        if action == "pick_corpus":
+            return not self.training and self.query_one(TrainForm).selected_run is None
         return True
 
     def refresh_runs(self, selected: str | None = None) -> None:
@@ -223,6 +232,22 @@ class TrainScreen(Screen):
         if not form.display and self.focused is not None and form in self.focused.ancestors:
             self.query_one(SamplesLog).focus()
 
+    def action_pick_corpus(self) -> None:
+        from pathlib import Path
+
+        from shakespeare_tui.screens.file_picker import FilePickerScreen
+
+        corpus = self.query_one("#corpus", Input)
+        typed = Path(corpus.value.strip()).expanduser()
+        start = typed.parent if typed.parent.is_dir() and str(typed.parent) != "." else Path.cwd()
+
+        def chosen(path: str | None) -> None:
+            if path:
+                corpus.value = path  # checked as if typed
+                corpus.focus()
+
+        self.app.push_screen(FilePickerScreen("Corpus: a UTF-8 text file", start), chosen)
+
     def action_sample_now(self) -> None:
         if self.training and self._sample_now is not None:
             self._sample_now.set()
@@ -264,7 +289,7 @@ class TrainScreen(Screen):
         overrides = form.resume_overrides()
         info, history = form.selected_info, self._history
         if info is not None and history is not None and history.name == run:
-            extension = extension_for(history.state, info.train, history.step)
+            extension = extension_for(history.state, info.train, history.progress)
             given = overrides.get(extension.field) if extension else None
             if extension is not None and not (given and given > extension.current):
 
@@ -335,6 +360,7 @@ class TrainScreen(Screen):
         self.settings = form.values(self.settings)
         self.app.settings.train = self.settings
         self._post_header()
+        self.refresh_bindings()
         if not self.training and form.selected_run != self._shown_run:
             self._show_run(form.selected_run)
 

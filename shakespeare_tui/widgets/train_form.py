@@ -24,10 +24,10 @@ from shakespeare_tui.core.corpus import NAMED_CORPORA
 from shakespeare_tui.core.estimate import (
     parameters,
     rate_text,
-    size_text,
     speed_from,
     training_bytes,
 )
+from shakespeare_tui.core.numbers import params, size
 from shakespeare_tui.core.runs import RunInfo
 from shakespeare_tui.settings import TrainSettings
 from shakespeare_tui.widgets.fields import field_row, refusal, show_field_error
@@ -305,7 +305,7 @@ class TrainForm(VerticalScroll):
         except Exception:  # a half-typed field: keep the last estimate
             return
         count = parameters(config.model)
-        parts = [f"≈ {count:,} parameters", f"{size_text(training_bytes(config))} to train"]
+        parts = [f"≈ {params(count)}", f"{size(training_bytes(config))} to train"]
         reference = next(
             (r for r in self._runs.values() if r.chars_per_sec and r.train.get("model")), None
         )

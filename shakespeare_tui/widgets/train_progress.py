@@ -22,6 +22,7 @@ from shakespeare_tui.core.events import (
     TrainingStarted,
     ValidationStarted,
 )
+from shakespeare_tui.core.numbers import duration, params
 from shakespeare_tui.core.run_history import RunHistory, Sample
 from shakespeare_tui.core.units import loss_text
 
@@ -35,16 +36,6 @@ _NEXT = {
     "early-stopped": " · s trains on",
 }
 _VAL_IN_HEADING = re.compile(r"^(?P<where>.*?) · val (?P<val>\d+\.\d+)(?P<rest>.*)$")
-
-
-def clock(seconds: float | None) -> str:
-    """0:42, 12:05, 1:02:03; "—" when unknown."""
-    if seconds is None or seconds != seconds or seconds < 0:
-        return "—"
-    seconds = int(round(seconds))
-    h, rest = divmod(seconds, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
 def _headline(message: str) -> str:
@@ -127,7 +118,7 @@ class TrainProgress(Vertical):
         if isinstance(last.get("chars_per_sec"), (int, float)):
             parts.append(f"{last['chars_per_sec']:,.0f} chars/s")
         if isinstance(last.get("elapsed_s"), (int, float)):
-            parts.append(f"trained {clock(last['elapsed_s'])}")
+            parts.append(f"trained {duration(last['elapsed_s'])}")
         self._set("train-numbers", " · ".join(parts))
         self._show_best()
 
@@ -144,9 +135,7 @@ class TrainProgress(Vertical):
                 if self._best is None or val < self._best[0]:
                     self._best = (val, int(record["epoch"]), record.get("step"))
         verb = "resumed" if event.resumed else "training"
-        self.status(
-            f"{verb} {event.run_name} · {event.model_summary} · {event.parameters:,} parameters"
-        )
+        self.status(f"{verb} {event.run_name} · {event.model_summary} · {params(event.parameters)}")
         bar = self.query_one(ProgressBar)
         epoch_step = event.step - event.epoch * event.steps_per_epoch
         bar.update(total=max(1, event.steps_per_epoch), progress=max(0, epoch_step))
@@ -178,8 +167,8 @@ class TrainProgress(Vertical):
         self._set(
             "train-numbers",
             f"epoch {event.epoch}/{self._epochs} · step {event.step:,} · "
-            f"{event.chars_per_sec:,.0f} chars/s · elapsed {clock(event.elapsed_s)} · "
-            f"run ETA {clock(eta)}",
+            f"{event.chars_per_sec:,.0f} chars/s · elapsed {duration(event.elapsed_s)} · "
+            f"run ETA {duration(eta)}",
         )
         self._show_best()
 

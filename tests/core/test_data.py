@@ -12,7 +12,7 @@ import torch
 
 from shakespeare_tui.core.config import ModelConfig
 from shakespeare_tui.core.data import TextData
-from shakespeare_tui.core.errors import CorpusError
+from shakespeare_tui.core.errors import CorpusError, flag_name
 from shakespeare_tui.core.model import CharRNN
 from shakespeare_tui.core.vocab import Vocabulary
 
@@ -58,7 +58,7 @@ def test_batch_stream_is_seeded_and_resumable():
 def test_too_short_a_text_is_refused_with_what_it_needs():
     with pytest.raises(CorpusError) as info:
         make_data(n=200, seq_len=32)
-    message = str(info.value)
+    message = info.value.worded(flag_name)
     assert "200 characters" in message and "--seq-len" in message and "\n" not in message
     needed = int(message.split("at least ")[1].split(":")[0].replace(",", ""))
     make_data(n=needed + 10, seq_len=32)  # what it asks for is enough

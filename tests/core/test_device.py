@@ -27,7 +27,7 @@ def test_cpu_and_auto():
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
 @pytest.mark.parametrize("spec", ["cuda", "cuda:0", "cuda:3"])
 def test_cuda_without_a_gpu_is_refused(spec):
-    with pytest.raises(UserError, match="--device cpu"):
+    with pytest.raises(UserError, match="set device to cpu"):
         resolve_device(spec)
 
 

@@ -171,3 +171,17 @@ def test_a_garbled_lock_file_is_taken_over(tmp_path):
     with RunLock(tmp_path):
         assert (tmp_path / ".lock").read_text() == str(os.getpid())
     assert not Path(tmp_path / ".lock").exists()
+
+
+def test_a_checkpoint_is_described_by_its_step_and_epochs_done():
+    """The picker said "epoch 0" beside the trainer's "epoch 1" for a run in its first epoch."""
+    from shakespeare_tui.core.catalog import CheckpointEntry
+    from shakespeare_tui.core.checkpoint import CheckpointInfo
+
+    def details(epoch, step):
+        info = CheckpointInfo("x.pt", True, val_loss=2.5, epoch=epoch, step=step,
+                              model_summary="LSTM E16/H32")  # fmt: skip
+        return CheckpointEntry(key="x.pt", path="x.pt", title="x", info=info).details
+
+    assert details(0, 300) == "val 2.5000 · step 300 · LSTM E16/H32"
+    assert details(2, 8_406) == "val 2.5000 · step 8,406 (2 epochs done) · LSTM E16/H32"

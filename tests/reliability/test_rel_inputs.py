@@ -214,15 +214,15 @@ def test_every_numeric_train_flag_refuses_text(tmp_path, small_corpus, cli):
 
 
 TRAIN_BAD = [
-    (["--dropout", "1.5"], "dropout"),
-    (["--lr", "0"], "learning rate"),
-    (["--lr", "100"], "learning rate"),
-    (["--lr", "-1"], "learning rate"),
+    (["--dropout", "1.5"], "--dropout must be"),
+    (["--lr", "0"], "--lr must be"),
+    (["--lr", "100"], "--lr must be"),
+    (["--lr", "-1"], "--lr must be"),
     (["--lr", "nan"], "finite"),
-    (["--clip", "0"], "clipping"),
-    (["--val-fraction", "0.9"], "validation fraction"),
-    (["--max-minutes", "-1"], "max minutes"),
-    (["--seq-len", "1"], "sequence length"),
+    (["--clip", "0"], "--clip must be"),
+    (["--val-fraction", "0.9"], "--val-fraction must be"),
+    (["--max-minutes", "-1"], "--max-minutes must be"),
+    (["--seq-len", "1"], "--seq-len must be"),
     (["--epochs", "0"], "at least 1"),
     (["--batch-size", "-3"], "at least 1"),
     (["--seed", "-1"], "2**63"),

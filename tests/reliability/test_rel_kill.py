@@ -6,7 +6,8 @@ it: after a random 0–1.5 s, or exactly halfway through writing a checkpoint (t
 down so the signal lands inside it). Afterwards the newest complete checkpoint must load, nothing
 the process finished saving may be lost, and `train --resume` must continue from it. SIGTERM and
 SIGINT must save before exiting 130, at the step the process reached; a second SIGINT right after
-the first ("I mean it") exits 130 at once, without saving but without damage.
+the first ("I mean it") exits 130 at once, without saving but without damage, and says which
+checkpoint remains.
 
 The trials run two at a time; `pytest -s` shows the summary line. REL_SEED=N replays a run.
 """
@@ -165,6 +166,12 @@ def test_killed_training_always_leaves_a_resumable_checkpoint(tmp_path, small_co
         elif trial.double:
             assert trial.returncode == 130, f"{what}: {trial.output[-600:]}"
             assert "Traceback" not in trial.output, what
+            # It says what survived, truly: the checkpoint a resume starts from, at its step
+            # (unless the first stop had already saved and ended, which it then said).
+            remains = f"last.pt, at step {step:,}, is what remains" in trial.output
+            assert remains or f"stopped at step {step:,}" in trial.output, (
+                f"{what}: {trial.output[-600:]}"
+            )
         else:  # a graceful stop saves where it stopped, finishes its writes, lets go of the lock
             assert trial.returncode == 130, f"{what}: {trial.output[-600:]}"
             match = re.search(r"stopped at step (\d+)", trial.output)

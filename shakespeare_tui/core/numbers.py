@@ -1,0 +1,47 @@
+"""Numbers as a person reads them, in one vocabulary for the CLI and the app.
+
+count(8406)        "8,406"
+params(10_124)     "10,124 parameters"
+params(5_330_000)  "5.3M parameters"
+duration(62)       "1:02"       (and "1:02:03"; "—" while unknown)
+size(4_100_000)    "4.1 MB"     (and "12.3 kB", "512 bytes")
+"""
+
+from __future__ import annotations
+
+import math
+
+UNKNOWN = "—"
+
+
+def count(n: float) -> str:
+    """A whole number with thousand separators: 8,406 (a float is rounded)."""
+    return f"{round(n):,}"
+
+
+def params(n: int) -> str:
+    """A model's size: written out below a million (10,124 parameters), else 1.2M parameters."""
+    if n < 1_000_000:
+        return f"{count(n)} parameter{'' if n == 1 else 's'}"
+    return f"{n / 1e6:.1f}M parameters"
+
+
+def duration(seconds: float | None) -> str:
+    """0:42, 12:05, 1:02:03; "—" when unknown (None, NaN, infinite or negative)."""
+    if seconds is None or not math.isfinite(seconds) or seconds < 0:
+        return UNKNOWN
+    seconds = int(round(seconds))
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def size(n_bytes: int) -> str:
+    """A file size in decimal units: 512 bytes, 12.3 kB, 4.1 MB, 1.2 GB."""
+    if n_bytes < 1000:
+        return f"{n_bytes} byte{'' if n_bytes == 1 else 's'}"
+    if n_bytes < 999_950:
+        return f"{n_bytes / 1e3:.1f} kB"
+    if n_bytes < 999_950_000:
+        return f"{n_bytes / 1e6:.1f} MB"
+    return f"{n_bytes / 1e9:.1f} GB"
