@@ -94,6 +94,13 @@ class GenerateScreen(Screen):
             id="generate.save",
             tooltip="Save the generated text to a file under the data directory.",
         ),
+        Binding(
+            "I",
+            "inspect_output",
+            "Inspect",
+            id="generate.inspect",
+            tooltip="Open the generated text in the Inspect view, with this checkpoint.",
+        ),
     ]
 
     def __init__(self, paths: Paths, settings: GenerateSettings, **kwargs) -> None:
@@ -270,6 +277,17 @@ class GenerateScreen(Screen):
             self._tell(f"Cannot save to {folder}: {exc.strerror or exc}", severity="error")
             return
         self._tell(f"Saved to {path}", title="Output saved")
+
+    def action_inspect_output(self) -> None:
+        entry, text = (
+            self.query_one(CheckpointPicker).selected_entry,
+            self.query_one(GeneratedText).text,
+        )
+        opener = getattr(self.app, "inspect_text", None)  # None in a bare test app
+        if entry is None or not entry.ok or not text or opener is None:
+            self._tell("Nothing to inspect yet: generate something first.", severity="warning")
+            return
+        opener(entry.path, entry.title, text, "the text just generated")
 
     def _stop(self) -> None:
         if self._worker is not None:
