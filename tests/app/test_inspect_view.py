@@ -245,3 +245,19 @@ def test_settings_remember_the_inspect_view(tmp_path):
     path = tmp_path / "settings.json"
     path.write_text('{"mode": "inspect"}')
     assert AppSettings.load(path).mode == "inspect"
+
+
+async def test_help_and_keymap_know_the_inspect_keys(paths, until):
+    from shakespeare_tui.keymap import check_keymap
+
+    usable, problems = check_keymap({"inspect.next_unit": "n", "app.inspect": "I"})
+    assert usable == {"inspect.next_unit": "n", "app.inspect": "I"} and not problems
+    async with InspectApp(paths).run_test(size=SIZE) as pilot:
+        from shakespeare_tui.screens.help import HelpScreen
+
+        pilot.app.push_screen(HelpScreen(pilot.app.screen))
+        await pilot.pause()
+        shown_keys = str(pilot.app.screen.query_one("#help-keys").render())
+        assert "Inspect view" in shown_keys
+        for binding_id in ("inspect.next_unit", "inspect.quantity", "inspect.mark"):
+            assert binding_id in shown_keys
