@@ -1,4 +1,4 @@
-"""The full-screen app: two views (Train, Generate), global keys, commands and remembered settings.
+"""The full-screen app: three views (Train, Generate, Inspect), global keys, commands and remembered settings.
 
 `make_app` is the one way to build it, shared by the CLI and the tests (which inject a scripted
 trainer and a fixed device label). Nothing here imports torch: a thread worker loads it after
@@ -26,7 +26,7 @@ from shakespeare_tui.launch import default_trainer, probe_device
 from shakespeare_tui.messages import HeaderInfo, TorchReady, TrainingStatus
 from shakespeare_tui.settings import AppSettings
 
-VIEWS = {"train": "Train", "generate": "Generate"}
+VIEWS = {"train": "Train", "generate": "Generate", "inspect": "Inspect"}
 
 
 class ShakespeareApp(App):
@@ -42,6 +42,14 @@ class ShakespeareApp(App):
             "Generate",
             id="app.generate",
             tooltip="Show the Generate view",
+        ),
+        Binding(
+            "i",
+            "show_view('inspect')",
+            "Inspect",
+            show=False,  # 80 columns hold no more keys; the help and the palette name it
+            id="app.inspect",
+            tooltip="Show the Inspect view: what the network learned",
         ),
         Binding(
             "question_mark,f1",
@@ -86,6 +94,8 @@ class ShakespeareApp(App):
         self._training_view = None  # the Train view, once built: quitting stops its run
         self.add_mode("train", self._train_view)
         self.add_mode("generate", self._generate_view)
+        self.add_mode("inspect", self._inspect_view)
+        self._inspect_screen = None  # the Inspect view, once built: the Generate view hands off
         if settings.theme in self.available_themes:
             self.theme = settings.theme
 
@@ -99,6 +109,18 @@ class ShakespeareApp(App):
         from shakespeare_tui.screens.generate import GenerateScreen
 
         return GenerateScreen(self.paths, self.settings.generate)
+
+    def _inspect_view(self) -> Screen:
+        from shakespeare_tui.screens.inspect import InspectScreen
+
+        self._inspect_screen = InspectScreen(self.paths)
+        return self._inspect_screen
+
+    def inspect_text(self, path: str, title: str, text: str, source: str) -> None:
+        """Open the Inspect view on `text` with the checkpoint at `path`."""
+        self.action_show_view("inspect")
+        if self._inspect_screen is not None:
+            self._inspect_screen.inspect(path, title, text, source)
 
     def on_mount(self) -> None:
         self._apply_keymap()

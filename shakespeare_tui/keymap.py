@@ -21,10 +21,11 @@ def binding_ids() -> dict[str, Binding]:
     from shakespeare_tui.app import ShakespeareApp
     from shakespeare_tui.screens.generate import GenerateScreen
     from shakespeare_tui.screens.help import HelpScreen
+    from shakespeare_tui.screens.inspect import InspectScreen
     from shakespeare_tui.screens.train import TrainScreen
 
     found = {}
-    for owner in (ShakespeareApp, TrainScreen, GenerateScreen, HelpScreen):
+    for owner in (ShakespeareApp, TrainScreen, GenerateScreen, InspectScreen, HelpScreen):
         for binding in owner.BINDINGS:
             if isinstance(binding, Binding) and binding.id:
                 found[binding.id] = binding

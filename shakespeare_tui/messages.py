@@ -103,3 +103,39 @@ class TrainingStatus(Message):
     def __init__(self, text: str) -> None:
         super().__init__()
         self.text = text
+
+
+class InspectReady(Message, bubble=False):
+    """The Inspect view's worker replayed the model over a text (`core.replay.Replay`).
+
+    The replay holds numpy arrays (and the weights it recomputes gates from); the view only reads
+    it, on the UI thread, once this arrives.
+    """
+
+    def __init__(self, request: int, replay, title: str, source: str) -> None:
+        super().__init__()
+        self.request = request
+        self.replay = replay
+        self.title = title  # the checkpoint, for people
+        self.source = source  # where the text came from, for people
+
+
+class UnitsFound(Message, bubble=False):
+    """The neuron finder's answer: feature → `core.neurons.UnitScore`s, best first."""
+
+    def __init__(self, request: int, quantity: str, found: dict) -> None:
+        super().__init__()
+        self.request = request
+        self.quantity = quantity
+        self.found = found
+
+
+class SpansMatched(Message, bubble=False):
+    """LSTMVis's selection over a marked span: the units, and the passages where they fire."""
+
+    def __init__(self, request: int, span: tuple[int, int], units: list, matches: list) -> None:
+        super().__init__()
+        self.request = request
+        self.span = span
+        self.units = units  # unit numbers of the lens's layer
+        self.matches = matches  # core.spans.SpanMatch, best first

@@ -81,7 +81,9 @@ class AppSettings:
         keymap = data.get("keymap")
         return cls(
             theme=str(data.get("theme", cls.theme)),
-            mode=data.get("mode") if data.get("mode") in ("train", "generate") else "train",
+            mode=data.get("mode")
+            if data.get("mode") in ("train", "generate", "inspect")
+            else "train",
             train=_known(TrainSettings, data.get("train")),
             generate=_known(GenerateSettings, data.get("generate")),
             keymap=dict(keymap) if isinstance(keymap, dict) else {},

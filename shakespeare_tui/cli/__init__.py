@@ -1,5 +1,5 @@
-"""The command line: `shakespeare-tui` opens the app; `train`, `generate`, `runs` and `export`
-work headless.
+"""The command line: `shakespeare-tui` opens the app; `train`, `generate`, `inspect`, `runs` and
+`export` work headless.
 
 Exit codes: 0 done, 1 runtime failure, 2 bad usage or input, 130 interrupted.
 """
@@ -38,6 +38,10 @@ def main(argv: list[str] | None = None) -> int:
             from shakespeare_tui.cli.generate import generate_command
 
             return generate_command(args, paths)
+        if args.command == "inspect":
+            from shakespeare_tui.cli.inspect import inspect_command
+
+            return inspect_command(args, paths)
         if args.command == "runs":
             from shakespeare_tui.cli.runs import runs_command
 

@@ -294,6 +294,17 @@ class GenerateScreen(Screen):
         start = Path(self.settings.files[0]).parent if self.settings.files else Path.cwd()
         self.app.push_screen(FilePickerScreen("A checkpoint", start, (".pt",)), chosen)
 
+    def action_inspect_output(self) -> None:
+        entry, text = (
+            self.query_one(CheckpointPicker).selected_entry,
+            self.query_one(GeneratedText).text,
+        )
+        opener = getattr(self.app, "inspect_text", None)  # None in a bare test app
+        if entry is None or not entry.ok or not text or opener is None:
+            self._tell("Nothing to inspect yet: generate something first.", severity="warning")
+            return
+        opener(entry.path, entry.title, text, "the text just generated")
+
     def _stop(self) -> None:
         if self._worker is not None:
             self._worker.cancel()

@@ -88,6 +88,14 @@ KEYS = [
         id="generate.save",
         tooltip="Save the generated text to a file under the data directory.",
     ),
+    Binding(
+        "I",
+        "inspect_output",
+        "Inspect",
+        show=False,  # the footer is full at 80 columns; the help and the palette list it
+        id="generate.inspect",
+        tooltip="Open the generated text in the Inspect view, with this checkpoint.",
+    ),
 ]
 
 

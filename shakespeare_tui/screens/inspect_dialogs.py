@@ -1,0 +1,89 @@
+"""The Inspect view's two small dialogs: a text to inspect, and a unit to look at."""
+
+from __future__ import annotations
+
+import re
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.validation import ValidationResult, Validator
+from textual.widgets import Input, Label, Static, TextArea
+
+_UNIT = re.compile(r"^\s*(?:(\d+)\s*:\s*)?(\d+)\s*$")
+
+
+def parse_unit(value: str, layer: int) -> tuple[int, int] | None:
+    """ "N" (unit N of `layer`) or "L:N"; None if it is neither."""
+    found = _UNIT.match(value)
+    if not found:
+        return None
+    return (int(found[1]) if found[1] is not None else layer, int(found[2]))
+
+
+class UnitValidator(Validator):
+    """A unit that exists: "N" or "L:N" inside the model's layers and units."""
+
+    def __init__(self, layers: int, hidden: int, layer: int) -> None:
+        super().__init__()
+        self.layers, self.hidden, self.layer = layers, hidden, layer
+
+    def validate(self, value: str) -> ValidationResult:
+        parsed = parse_unit(value, self.layer)
+        if parsed is None:
+            return self.failure("give a unit number, or layer:unit")
+        layer, unit = parsed
+        if not 0 <= layer < self.layers:
+            return self.failure(f"layers are 0–{self.layers - 1}")
+        if not 0 <= unit < self.hidden:
+            return self.failure(f"units are 0–{self.hidden - 1}")
+        return self.success()
+
+
+class UnitDialog(ModalScreen[tuple[int, int] | None]):
+    """Type a unit number; enter shows it in the lens, escape cancels."""
+
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", id="unit.cancel")]
+
+    def __init__(self, layers: int, hidden: int, layer: int) -> None:
+        super().__init__()
+        self._validator = UnitValidator(layers, hidden, layer)
+        self._layer = layer
+        self._range = f"0–{hidden - 1}" + (
+            f", or layer:unit (layers 0–{layers - 1})" if layers > 1 else ""
+        )
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="unit-dialog", classes="inspect-dialog"):
+            yield Label(f"Unit to show in the lens ({self._range})")
+            yield Input(placeholder="unit", id="unit-input", validators=[self._validator])
+            yield Static("", id="unit-error", classes="dialog-error")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        result = event.validation_result
+        if result is not None and not result.is_valid:
+            self.query_one("#unit-error", Static).update(result.failure_descriptions[0])
+            return
+        self.dismiss(parse_unit(event.value, self._layer))
+
+
+class TextDialog(ModalScreen[str | None]):
+    """Type or paste a text; ctrl+s inspects it, escape cancels."""
+
+    BINDINGS = [
+        Binding("ctrl+s", "accept", "Inspect", id="text.accept", priority=True),
+        Binding("escape", "dismiss(None)", "Cancel", id="text.cancel"),
+    ]
+
+    def __init__(self, text: str = "") -> None:
+        super().__init__()
+        self._text = text
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="text-dialog", classes="inspect-dialog"):
+            yield Label("Text to inspect: type or paste it · ctrl+s inspects · esc cancels")
+            yield TextArea(self._text, id="text-input", soft_wrap=True)
+
+    def action_accept(self) -> None:
+        self.dismiss(self.query_one(TextArea).text)

@@ -1,0 +1,263 @@
+"""The Inspect view driven with Textual's pilot over the bundled checkpoint and a short text."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from textual.app import App
+from textual.widgets import DataTable, OptionList
+
+from shakespeare_tui.app import ShakespeareApp, make_app
+from shakespeare_tui.core import lens
+from shakespeare_tui.core.paths import Paths
+from shakespeare_tui.core.runs import bundled_checkpoint
+from shakespeare_tui.screens.inspect import PALETTE, InspectScreen
+from shakespeare_tui.settings import AppSettings
+from shakespeare_tui.widgets.inspect_text import InspectText, wrap_rows
+from shakespeare_tui.widgets.next_char import NextCharPanel
+
+SIZE = (120, 40)
+TEXT = """Second Senator:
+What thou wilt,
+Thou rather shalt enforce it with thy smile
+Than hew to't with thy sword.
+
+First Senator:
+Set but thy foot
+Against our rampired gates, and they shall ope;
+
+Second Senator:
+Throw thy glove,
+Or any token of thine honour else,
+
+ALCIBIADES:
+Then there's my glove;
+Descend, and open your uncharged ports:
+
+First Senator:
+Both, and more.
+"""
+APP_CSS = str(Path(sys.modules[ShakespeareApp.__module__].__file__).with_name("app.tcss"))
+
+
+class InspectApp(App):
+    """The smallest app that shows the Inspect view, on `text` (None: a held-out passage)."""
+
+    CSS_PATH = APP_CSS
+
+    def __init__(self, paths: Paths, text: str | None = TEXT, length: int = 400) -> None:
+        super().__init__()
+        self.paths, self.text, self.length = paths, text, length
+
+    def on_mount(self) -> None:
+        screen = InspectScreen(self.paths, length=self.length)
+        if self.text is not None:
+            screen.inspect(str(bundled_checkpoint()), "bundled", self.text, "a test text")
+        self.push_screen(screen)
+
+
+@pytest.fixture
+def paths(tmp_path) -> Paths:
+    return Paths.resolve(tmp_path).ensure()
+
+
+async def ready(pilot, until, found: bool = True) -> InspectScreen:
+    screen = pilot.app.screen
+    await until(pilot, lambda: getattr(screen, "replay", None) is not None, 60, "the replay")
+    if found:
+        await until(pilot, lambda: bool(screen.found), 30, "the finder")
+    await pilot.pause()
+    return screen
+
+
+def panel_text(screen) -> str:
+    return str(screen.query_one(NextCharPanel).render())
+
+
+def status(screen) -> str:
+    return str(screen.query_one("#inspect-status").render())
+
+
+async def test_held_out_passage_shows_bits_per_char(paths, until):
+    app = InspectApp(paths, text=None, length=300)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot, until, found=False)
+        view = screen.query_one(InspectText)
+        assert "held out" in view.border_title
+        assert f"{screen.replay.bits_per_char:.3f} bits/char" in view.border_title
+        assert len(screen.replay.text) <= 300
+
+
+async def test_cursor_moves_and_the_panel_follows(paths, until):
+    async with InspectApp(paths).run_test(size=SIZE) as pilot:
+        screen = await ready(pilot, until, found=False)
+        view, p = screen.query_one(InspectText), screen.replay.prediction
+        await pilot.press("right", "right", "right")
+        assert view.cursor == 3
+        assert f"p {p.prob[3] * 100:.1f}%" in panel_text(screen)
+        top = p.top(3, 10)
+        assert f"{top[0][1] * 100:5.1f}%" in panel_text(screen)
+        assert f"entropy {p.entropy[3]:.2f} bits" in panel_text(screen)
+        await pilot.press("end")
+        assert TEXT[view.cursor] == "\n" and view.cursor == TEXT.index("\n")
+        await pilot.press("ctrl+right")
+        assert view.cursor == TEXT.index("What")
+        await pilot.press("home", "down")
+        assert view.cursor == TEXT.index("Thou")
+        await pilot.click(InspectText, offset=(1 + 5, 1 + 1))  # border, then row 1 column 5
+        assert view.cursor == TEXT.index("What") + 5
+        assert f"p {p.prob[view.cursor] * 100:.1f}%" in panel_text(screen)
+
+
+async def test_rows_show_the_text_where_it_is(paths, until):
+    async with InspectApp(paths).run_test(size=SIZE) as pilot:
+        screen = await ready(pilot, until, found=False)
+        view = screen.query_one(InspectText)
+        starts = wrap_rows(TEXT, view.scrollable_content_region.width)
+        for y in range(5):
+            row = TEXT[starts[y] : starts[y + 1]].replace("\n", "↵")
+            assert view.render_line(y).text.rstrip() == row
+
+
+async def test_the_lens_follows_unit_and_quantity_keys(paths, until):
+    async with InspectApp(paths).run_test(size=SIZE) as pilot:
+        screen = await ready(pilot, until)
+        view, result = screen.query_one(InspectText), screen.replay
+
+        def expected(quantity, unit):
+            values = result.unit_values(0, quantity, unit)
+            return lens.quantise(lens.to_scale(quantity, values)) + lens.LEVELS
+
+        unit = screen.lens_unit
+        assert np.array_equal(view.shades, expected("tanh_c", unit))
+        await pilot.press("right_square_bracket")
+        assert screen.lens_unit == unit + 1
+        assert np.array_equal(view.shades, expected("tanh_c", unit + 1))
+        await pilot.press("left_square_bracket", "left_square_bracket")
+        assert screen.lens_unit == unit - 1
+        await pilot.press("v")
+        assert screen.quantity == "c"
+        assert np.array_equal(view.shades, expected("c", unit - 1))
+        await pilot.press("v", "v")  # h, then i
+        assert screen.quantity == "i"
+        assert "input gate" in view.border_subtitle
+        await pilot.press("u", *"17", "enter")
+        assert screen.lens_unit == 17
+        await pilot.press("u", *"9999", "enter")
+        assert "units are 0–639" in str(pilot.app.screen.query_one("#unit-error").render())
+        await pilot.press("escape")
+        assert screen.lens_unit == 17
+        value = result.unit_values(0, "i", 17)[view.cursor]
+        assert f"{value:+.3f}" in panel_text(screen)
+        await pilot.press("r")
+        buckets = result.prediction.rank_buckets()
+        assert np.array_equal(view.shades, buckets + len(PALETTE) - 4)
+        assert "top 20" in view.border_subtitle
+
+
+async def test_the_finder_fills_and_a_row_opens_the_lens(paths, until):
+    async with InspectApp(paths).run_test(size=SIZE) as pilot:
+        screen = await ready(pilot, until)
+        table = screen.query_one("#finder", DataTable)
+        assert table.row_count == sum(len(s) for s in screen.found.values()) > 0
+        first = screen.found["line_position"][0]
+        assert (screen.lens_layer, screen.lens_unit) == (first.layer, first.unit)
+        await pilot.press("f", "down", "down", "down", "enter")
+        chosen = screen._finder_rows[3]
+        assert screen.lens_unit == chosen.unit != first.unit
+        assert f"unit {chosen.unit}" in screen.query_one(InspectText).border_subtitle
+
+
+async def test_a_marked_span_lists_matches(paths, until):
+    async with InspectApp(paths).run_test(size=SIZE) as pilot:
+        screen = await ready(pilot, until)
+        view = screen.query_one(InspectText)
+        await pilot.press("m", *["right"] * 13, "m")  # "Second Senator" in the first line
+        await until(pilot, lambda: bool(screen.matches), 30, "span matches")
+        assert view.mark == (0, 14)
+        options = screen.query_one("#span-matches", OptionList)
+        assert options.option_count == len(screen.matches)
+        options.focus()
+        await pilot.press("enter")
+        match = screen.matches[0]
+        assert view.cursor == match.start and view.mark == (match.start, match.stop)
+        await pilot.press("escape")
+        assert view.mark is None
+
+
+async def test_the_saturation_plot_draws(paths, until):
+    async with InspectApp(paths).run_test(size=SIZE) as pilot:
+        screen = await ready(pilot, until, found=False)
+        await pilot.press("s")
+        await pilot.pause()
+        chart = screen.query_one("#saturation")
+        drawn = str(chart.render())
+        assert "gate saturation" in drawn and "layer 0" in drawn
+        assert "•" in drawn or "⢀" in drawn or "." in drawn
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("To be, or not to be: that is €", "the text has characters the model never saw: '€'"),
+        ("", "the text is empty: give some text to inspect"),
+    ],
+)
+async def test_bad_text_gives_one_line(paths, until, text, line):
+    async with InspectApp(paths, text=text).run_test(size=SIZE) as pilot:
+        screen = pilot.app.screen
+        await until(pilot, lambda: "cannot inspect" in status(screen), 60, "the error")
+        assert status(screen) == f"cannot inspect: {line}"
+        assert "\n" not in status(screen) and "Traceback" not in status(screen)
+
+
+async def test_typed_text_is_inspected(paths, until):
+    async with InspectApp(paths).run_test(size=SIZE) as pilot:
+        screen = await ready(pilot, until, found=False)
+        await pilot.press("p")
+        await pilot.pause()
+        pilot.app.screen.query_one("TextArea").text = "ROMEO:\nBut soft!\n"
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: screen.replay.text == "ROMEO:\nBut soft!\n", 30, "new text")
+        assert "typed text" in screen.query_one(InspectText).border_title
+
+
+async def test_generate_hands_its_text_to_inspect(paths, until, scripted, probe):
+    app = make_app(paths, trainer=scripted, settings=AppSettings(mode="generate"), probe=probe)
+    async with app.run_test(size=SIZE) as pilot:
+        from shakespeare_tui.widgets.checkpoint_picker import CheckpointPicker
+        from shakespeare_tui.widgets.generated_text import GeneratedText
+
+        picker = app.screen.query_one(CheckpointPicker)
+        await until(pilot, lambda: picker.selected_entry is not None, 30, "the checkpoints")
+        app.screen.query_one(GeneratedText).append("KING:\nWhat say you?\n")
+        await pilot.press("I")
+        await until(pilot, lambda: app.current_mode == "inspect", 10, "the Inspect view")
+        screen = await ready(pilot, until, found=False)
+        assert screen.replay.text == "KING:\nWhat say you?\n"
+        assert "the text just generated" in screen.query_one(InspectText).border_title
+
+
+def test_settings_remember_the_inspect_view(tmp_path):
+    path = tmp_path / "settings.json"
+    path.write_text('{"mode": "inspect"}')
+    assert AppSettings.load(path).mode == "inspect"
+
+
+async def test_help_and_keymap_know_the_inspect_keys(paths, until):
+    from shakespeare_tui.keymap import check_keymap
+
+    usable, problems = check_keymap({"inspect.next_unit": "n", "app.inspect": "I"})
+    assert usable == {"inspect.next_unit": "n", "app.inspect": "I"} and not problems
+    async with InspectApp(paths).run_test(size=SIZE) as pilot:
+        from shakespeare_tui.screens.help import HelpScreen
+
+        pilot.app.push_screen(HelpScreen(pilot.app.screen))
+        await pilot.pause()
+        shown_keys = str(pilot.app.screen.query_one("#help-keys").render())
+        assert "Inspect view" in shown_keys
+        for binding_id in ("inspect.next_unit", "inspect.quantity", "inspect.mark"):
+            assert binding_id in shown_keys

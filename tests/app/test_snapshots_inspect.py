@@ -1,0 +1,33 @@
+"""SVG snapshots of the Inspect view over the bundled checkpoint and a fixed text.
+
+The picture depends on the bundled checkpoint's weights: retraining it changes the colours and
+the numbers (regenerate with --snapshot-update, and look at the result).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from shakespeare_tui.core.paths import Paths
+from tests.app.conftest import wait_for
+from tests.app.test_inspect_view import TEXT, InspectApp
+
+
+@pytest.fixture
+def app(tmp_path) -> InspectApp:
+    return InspectApp(Paths.resolve(tmp_path).ensure(), text=TEXT)
+
+
+async def _inspect(pilot) -> None:
+    screen = pilot.app.screen
+    await wait_for(pilot, lambda: bool(getattr(screen, "found", None)), 60, "the finder")
+    await pilot.press("f", "escape", *["right"] * 9)
+    await pilot.pause()
+
+
+def test_inspect_view_120x40(snap_compare, app):
+    assert snap_compare(app, terminal_size=(120, 40), run_before=_inspect)
+
+
+def test_inspect_view_80x24(snap_compare, app):
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_inspect)
