@@ -326,7 +326,9 @@ def _add_inspect(commands) -> None:
         help="a run name, a checkpoint file, or 'bundled' (default)",
     )
     source = inspect.add_mutually_exclusive_group()
-    source.add_argument("--text", metavar="FILE", help="a UTF-8 text file to inspect")
+    source.add_argument(
+        "--text", metavar="FILE", help="a UTF-8 text file to inspect (default: the held-out text)"
+    )
     source.add_argument(
         "--validation",
         action="store_true",
@@ -336,13 +338,15 @@ def _add_inspect(commands) -> None:
         "--length",
         type=_positive_int,
         metavar="N",
-        help="characters to inspect: of the held-out text (10,000) or the file's first N",
+        help="characters to inspect: of the held-out text or the file's first N "
+        "(default: 10,000 of the held-out text, the whole file)",
     )
     inspect.add_argument(
         "--unit",
         type=_unit,
         metavar="L:N",
-        help="also print the text coloured by layer L's unit N (both from 0; N alone: layer 0)",
+        help="also print the text coloured by layer L's unit N (both from 0; N alone: layer 0; "
+        "default: none)",
     )
     inspect.add_argument(
         "--quantity",
@@ -351,7 +355,11 @@ def _add_inspect(commands) -> None:
         "or a gate (LSTM i f g o, GRU r z n)",
     )
     inspect.add_argument(
-        "--top", type=_positive_int, default=TOP, metavar="N", help=f"units per feature ({TOP})"
+        "--top",
+        type=_positive_int,
+        default=TOP,
+        metavar="N",
+        help=f"units per feature (default: {TOP})",
     )
     inspect.add_argument("--json", action="store_true", help="one JSON object on stdout")
 

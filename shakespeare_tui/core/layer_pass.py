@@ -17,6 +17,8 @@ pieces at once (each piece's start c is known from the pass above).
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,10 +40,35 @@ MAX_STREAMS = 16
 # float32 noise between the batched and the sequential products is ~1e-6.
 TOLERANCE = 2e-5
 BLOCK_ROWS = 2048  # steps per block of gate products: bounded temporaries for long texts
+SEGMENT = 1024  # columns of the pieces per recurrent call, so a long text can stop and report
 
 
 class ReplayStopped(Exception):
     """The stop event was set before the replay finished."""
+
+
+class Ticker:
+    """Between units of work: raise ReplayStopped once `stop` is set, and report progress."""
+
+    def __init__(self, stop: threading.Event | None, progress: Callable[[float], None] | None):
+        self.stop, self.progress = stop, progress
+        self.done, self.total = 0, 1
+
+    def plan(self, layout: Layout, layers: int) -> None:
+        """Count the units of work: every segment and block of every layer."""
+        rows = max(1, BLOCK_ROWS // layout.streams)
+        per_layer = -(-layout.length // SEGMENT) + -(-layout.length // rows)
+        self.total = max(1, layers * per_layer)
+
+    def check(self) -> None:
+        if self.stop is not None and self.stop.is_set():
+            raise ReplayStopped
+
+    def tick(self) -> None:
+        self.check()
+        self.done += 1
+        if self.progress is not None:
+            self.progress(min(1.0, self.done / self.total))
 
 
 @dataclass
@@ -94,7 +121,7 @@ class Layout:
         return steps.clamp_(max=self.steps - 1)
 
 
-def run_pieces(module, x, layout: Layout, lstm: bool, burn_in: int, stop):
+def run_pieces(module, x, layout: Layout, lstm: bool, burn_in: int, ticker: Ticker):
     """The layer's output for every step, (streams, length, hidden), and each piece's start state.
 
     `x` is the layer's input for every step, (steps, input). See the module docstring.
@@ -111,8 +138,14 @@ def run_pieces(module, x, layout: Layout, lstm: bool, burn_in: int, stop):
             h0[:, 1:], c0[:, 1:] = state
         else:
             h0[:, 1:] = state
-    out, final = module(x[layout.index()], (h0, c0) if lstm else h0)
-    end_h, end_c = final if lstm else (final, None)
+    index = layout.index()
+    state, outs = ((h0, c0) if lstm else h0), []
+    for j0 in range(0, L, SEGMENT):  # in segments, state carried: the same as one call
+        part, state = module(x[index[:, j0 : j0 + SEGMENT]], state)
+        outs.append(part)
+        ticker.tick()
+    out = torch.cat(outs, dim=1)
+    end_h, end_c = state if lstm else (state, None)
 
     def differs(k: int) -> bool:
         gap = (h0[0, k] - end_h[0, k - 1]).abs().max()
@@ -124,14 +157,13 @@ def run_pieces(module, x, layout: Layout, lstm: bool, burn_in: int, stop):
     todo = [k for k in range(1, B) if differs(k)]
     reruns = 0
     while todo:  # rerun the pieces whose start disagrees with their predecessor's end
-        if stop is not None and stop.is_set():
-            raise ReplayStopped
+        ticker.check()
         ks = torch.tensor(todo)
         reruns += len(todo)
         h0[:, ks] = end_h[:, ks - 1]
         if lstm:
             c0[:, ks] = end_c[:, ks - 1]
-        o, f = module(x[layout.index()[ks]], (h0[:, ks], c0[:, ks]) if lstm else h0[:, ks])
+        o, f = module(x[index[ks]], (h0[:, ks], c0[:, ks]) if lstm else h0[:, ks])
         out[ks] = o
         if lstm:
             end_h[:, ks], end_c[:, ks] = f
@@ -166,7 +198,7 @@ class LayerInputs:
         return torch.addmm(self.w.b_ih, self.x[steps], self.w.w_ih.T)
 
 
-def recompute(w, inputs, out, h0, c0, layout, in_text, dtype, keep_gates, stop):
+def recompute(w, inputs, out, h0, c0, layout, in_text, dtype, keep_gates, ticker: Ticker):
     """Every step's gates from h_{t-1} and x_t, in blocks of steps, and c by its recurrence.
 
     Returns ({"c" and, if kept, each gate: (streams, length, hidden) numpy of `dtype`},
@@ -186,8 +218,7 @@ def recompute(w, inputs, out, h0, c0, layout, in_text, dtype, keep_gates, stop):
     c = c0.numpy() if lstm else None
     rows = max(1, BLOCK_ROWS // B)
     for j0 in range(0, L, rows):
-        if stop is not None and stop.is_set():
-            raise ReplayStopped
+        ticker.tick()
         j1 = min(L, j0 + rows)
         steps = layout.index(j0, j1).T.flatten()
         first = h0[None] if j0 == 0 else out_t[j0 - 1 : j0]

@@ -108,9 +108,9 @@ def correlations(values, features: np.ndarray) -> np.ndarray:
             cross = np.zeros((block.shape[1], f.shape[1]))
             sums, squares = np.zeros(block.shape[1]), np.zeros(block.shape[1])
         cross += block.T @ centred[t0:t1]
-        block -= shift
-        sums += block.sum(axis=0, dtype=np.float64)
-        squares += np.einsum("ij,ij->j", block, block)
+        shifted = block - shift  # not in place: `block` may be the caller's array
+        sums += shifted.sum(axis=0, dtype=np.float64)
+        squares += np.einsum("ij,ij->j", shifted, shifted)
         t0 = t1
     if t0 != steps:
         raise ValueError(f"values have {t0} rows, features {steps}")

@@ -49,17 +49,17 @@ def active(replay, layer: int, quantity: str | None = None, threshold: float = T
 def at_least(values: np.ndarray, threshold: float) -> np.ndarray:
     """values >= threshold, fast for float16 (numpy emulates float16 comparisons, ~10x slower).
 
-    For a positive threshold, a float16 is at least it exactly when its sign bit is clear and
-    its bits, read as an integer, are at least the threshold's (rounded up to a float16):
-    IEEE floats of one sign sort like their bit patterns.
+    For a positive threshold, a float16 is at least it exactly when its bits, read as a signed
+    16-bit integer, are at least the threshold's (rounded up to a float16): positive floats
+    sort like their bit patterns, and negative ones read as negative integers (a NaN, which
+    states never hold, would count as on).
     """
     if values.dtype != np.float16 or not threshold > 0 or threshold > 65504:
         return values >= threshold
     limit = np.float16(threshold)
     if float(limit) < threshold:
         limit = np.nextafter(limit, np.float16(np.inf))
-    bits = values.view(np.uint16)
-    return (bits < 0x8000) & (bits >= limit.view(np.uint16))
+    return values.view(np.int16) >= limit.view(np.int16)
 
 
 def select_units(on: np.ndarray, start: int, stop: int, before: int = BEFORE) -> np.ndarray:

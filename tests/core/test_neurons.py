@@ -66,7 +66,12 @@ def test_correlations_match_numpy_and_constant_columns_give_zero():
     values = rng.normal(size=(5000, 6)).astype(np.float16)
     features = np.stack([rng.normal(size=5000), np.ones(5000)], axis=1)
     values[:, 2] = 0.5  # a unit that never moves
+    before = values.copy()
     got = correlations(values, features)
+    np.testing.assert_array_equal(values, before)  # the caller's array is left alone
+    as32 = values.astype(np.float32)
+    np.testing.assert_allclose(correlations(as32, features), got, atol=1e-6)
+    np.testing.assert_array_equal(as32, before.astype(np.float32))
     for unit in (0, 1, 3, 4, 5):
         want = np.corrcoef(values[:, unit].astype(np.float64), features[:, 0])[0, 1]
         assert got[unit, 0] == pytest.approx(want, abs=1e-5)

@@ -254,8 +254,23 @@ def test_unusable_texts_are_refused_in_one_line(vocab, bad, words):
         assert word in message
 
 
-def test_a_set_stop_event_ends_the_replay(text, vocab):
+def test_progress_is_reported_and_a_stop_event_ends_the_replay(text, vocab):
+    model = make_model(vocab, "lstm", 2)
+    seen: list[float] = []
+    replay(model, vocab, text * 2, streams=2, burn_in=64, progress=seen.append)
+    assert len(seen) >= 6 and seen == sorted(seen) and seen[-1] == 1.0
     stop = threading.Event()
     stop.set()
     with pytest.raises(ReplayStopped):
-        replay(make_model(vocab), vocab, text, stop=stop)
+        replay(model, vocab, text, stop=stop)
+    stop.clear()  # set halfway through: stops at the next unit of work
+    seen.clear()
+
+    def halfway(done: float) -> None:
+        seen.append(done)
+        if done >= 0.5:
+            stop.set()
+
+    with pytest.raises(ReplayStopped):
+        replay(model, vocab, text * 2, streams=2, burn_in=64, progress=halfway, stop=stop)
+    assert seen[-1] < 1.0
