@@ -1,6 +1,6 @@
 """Benchmarks: how fast we train and sample, against the obvious alternatives, measured side by side.
 
-    python -m benchmarks.run                    # training, sampling and app figures (~8 min on 2 cores)
+    python -m benchmarks.run                    # training, sampling, app, generate, inspect (~12 min)
     python -m benchmarks.run --quick            # fewer rounds and steps (~2 min)
     python -m benchmarks.run --sections sample  # some sections: train, sample, app, generate, inspect
     python -m benchmarks.run --device cuda      # training on the GPU (sampling stays on the CPU)
