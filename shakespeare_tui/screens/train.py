@@ -17,7 +17,6 @@ import time
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input
@@ -48,6 +47,7 @@ from shakespeare_tui.messages import (
     TrainingUpdate,
 )
 from shakespeare_tui.screens.extend import ExtendScreen, extension_for
+from shakespeare_tui.screens.train_keys import KEYS
 from shakespeare_tui.settings import TrainSettings
 from shakespeare_tui.widgets.loss_chart import LossChart
 from shakespeare_tui.widgets.train_fields import form_config, label_of
@@ -64,52 +64,7 @@ class TrainScreen(Screen):
     AUTO_FOCUS = "#samples"  # not an Input, so single-letter keys work at once
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-normal"), (170, "-wide")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall"), (48, "-very-tall")]
-    BINDINGS = [
-        Binding(
-            "s",
-            "toggle_training",
-            "Start/stop",
-            id="train.toggle",
-            tooltip="Start training, stop it (saving a resumable checkpoint), or resume",
-        ),
-        Binding(
-            "n",
-            "sample_now",
-            "Sample now",
-            id="train.sample",
-            tooltip="Draw a sample from the weights as they are now (training goes on)",
-        ),
-        Binding(
-            "b",
-            "toggle_bits",
-            "Bits/nats",
-            id="train.bits",
-            tooltip="Show every loss in bits or nats per character",
-        ),
-        Binding(
-            "ctrl+o",
-            "pick_corpus",
-            "Corpus file",
-            show=False,  # a crowded footer; the help and the palette list it
-            id="train.pick_corpus",
-            tooltip="Choose the corpus from a folder tree",
-        ),
-        Binding(
-            "f",
-            "toggle_form",
-            "Settings",
-            id="train.form",
-            tooltip="Hide or show the settings, giving the chart the whole width",
-        ),
-        Binding(
-            "escape",
-            "leave_input",
-            "Leave field",
-            show=False,
-            id="train.leave_input",
-            tooltip="Move focus out of the settings field",
-        ),
-    ]
+    BINDINGS = KEYS
 
     def __init__(self, paths: Paths, settings: TrainSettings, trainer, **kwargs) -> None:
         super().__init__(**kwargs)
