@@ -47,9 +47,10 @@ class Pacer:
 
     Call `consumed()` on the consumer's thread as each chunk arrives; the producer reads
     `seconds`. The consumer's CPU time between two chunks, over the time between them, is its
-    share; the interval grows (up to `longest`) while that is above `share`, and shrinks back
-    (down to `shortest`) when it is below. In the app the screen's drawing holds the GIL the
-    sampler needs, so its share of a core is what generation loses to it.
+    share: the interval grows at once (up to `longest`) to bring it down to `share`, and
+    shrinks halfway back (down to `shortest`) each time it is below, so a single slow chunk
+    costs one long interval. In the app the screen's drawing holds the GIL the sampler needs,
+    so its share of a core is what generation loses to it.
     """
 
     def __init__(
@@ -71,8 +72,9 @@ class Pacer:
             wall = now[1] - self._last[1]
             if wall > 0:
                 wanted = self.seconds * (now[0] - self._last[0]) / wall / self.share
-                smoothed = (self.seconds + wanted) / 2  # one slow frame does not halve the rate
-                self.seconds = min(self.longest, max(self.shortest, smoothed))
+                if wanted < self.seconds:
+                    wanted = (self.seconds + wanted) / 2
+                self.seconds = min(self.longest, max(self.shortest, wanted))
         self._last = now
 
 

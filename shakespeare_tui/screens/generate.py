@@ -40,13 +40,13 @@ if TYPE_CHECKING:
     from shakespeare_tui.core.sample_settings import SampleSettings
 
 
-# Each chunk costs the UI thread a redraw of the output (5-15 ms, more when big or coloured),
-# and while the UI holds the GIL the sampler waits: chunks come as often as 10 times a second,
-# less often when drawing them would take more than 6% of the UI thread's time (so the app
-# generates within ~10% of the CLI's speed, benchmarks/generation.py); the CLI's 33 chunks a
-# second cost the app ~40%.
+# Each chunk costs the UI thread a redraw of the output (5 ms at 80×24, 10 at 120×40, 20 at
+# 200×50 in colour), and while the UI holds the GIL the sampler waits: chunks come at most 10
+# times a second, and less often when drawing them would take more than 5% of the UI thread's
+# time, so the app generates within ~10% of the CLI's speed (benchmarks/generation.py). At the
+# CLI's 33 chunks a second the app ran at ~40% of it.
 CHUNK_SECONDS = (0.1, 0.5)  # the shortest and longest interval
-DRAWING_SHARE = 0.06
+DRAWING_SHARE = 0.05
 # Below this width the controls sit above the output instead of beside it (app.tcss).
 NARROW_BELOW = 100
 RESCAN_SECONDS = 10.0  # reading unchanged checkpoints is cached: a rescan costs a listing

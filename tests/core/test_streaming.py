@@ -59,7 +59,7 @@ def test_the_pacer_keeps_the_consumers_share(cost, settles_at):
     assert pacer.seconds == pytest.approx(settles_at, rel=0.02)
 
 
-def test_one_slow_chunk_does_not_set_the_pace():
+def test_one_slow_chunk_slows_the_stream_only_for_a_while():
     cpu, clock = Clock(), Clock()
     pacer = Pacer(0.1, 0.5, share=0.06, cpu=cpu, clock=clock)
     for cost in [0.003] * 5 + [0.1] + [0.003] * 8:
