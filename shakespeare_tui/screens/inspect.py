@@ -30,14 +30,14 @@ from textual.widgets import (
     TabbedContent,
     TabPane,
 )
-from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState, get_current_worker
 from textual_plotext import PlotextPlot
 
 from shakespeare_tui.core import lens
 from shakespeare_tui.core.errors import one_line
-from shakespeare_tui.messages import CheckpointsScanned, InspectReady, SpansMatched, UnitsFound
+from shakespeare_tui.messages import CheckpointsScanned, InspectReady, UnitsFound
 from shakespeare_tui.screens.inspect_keys import KEYS
+from shakespeare_tui.screens.inspect_spans import SPAN_HINT, SpansAndSaturation
 from shakespeare_tui.widgets.checkpoint_picker import CheckpointPicker
 from shakespeare_tui.widgets.inspect_text import InspectText
 from shakespeare_tui.widgets.next_char import NextCharPanel, shown
@@ -71,7 +71,7 @@ PALETTE = LENS_STYLES + RANK_STYLES
 _RANKS_AT = len(LENS_STYLES)  # palette index of "no prediction"; buckets follow
 
 
-class InspectScreen(Screen):
+class InspectScreen(SpansAndSaturation, Screen):
     """The app's "inspect" mode."""
 
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-normal"), (170, "-wide")]
@@ -125,7 +125,7 @@ class InspectScreen(Screen):
                     with TabPane("Finder", id="tab-finder"):
                         yield DataTable(id="finder", cursor_type="row", zebra_stripes=True)
                     with TabPane("Spans", id="tab-spans"):
-                        yield Static("m marks a span's start, m again its end", id="span-info")
+                        yield Static(SPAN_HINT, id="span-info")
                         yield OptionList(id="span-matches")
                     with TabPane("Saturation", id="tab-saturation"):
                         yield PlotextPlot(id="saturation")
@@ -256,14 +256,9 @@ class InspectScreen(Screen):
 
         self.post_message(UnitsFound(request, quantity, find_units(result, quantity, FINDER_TOP)))
 
-    @work(thread=True, exclusive=True, group="inspect-spans", exit_on_error=False)
-    def _match(self, request: int, result, layer: int, quantity: str, span: tuple[int, int]):
-        from shakespeare_tui.core.spans import active, match_spans, select_units
-
-        on = active(result, layer, quantity)
-        units = select_units(on, *span)
-        matches = match_spans(on, units, exclude=span)
-        self.post_message(SpansMatched(request, span, units.tolist(), matches))
+    @on(OptionList.OptionSelected, "#span-matches")
+    def _match_chosen(self, event: OptionList.OptionSelected) -> None:
+        self.show_match(event.option_index)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker
@@ -295,7 +290,7 @@ class InspectScreen(Screen):
         self.found, self.matches = {}, []
         self.query_one("#finder", DataTable).clear()
         self.query_one("#span-matches", OptionList).clear_options()
-        self.query_one("#span-info", Static).update("m marks a span's start, m again its end")
+        self.query_one("#span-info", Static).update(SPAN_HINT)
         view = self.query_one(InspectText)
         view.set_text(result.text)
         view.border_title = (
@@ -330,40 +325,6 @@ class InspectScreen(Screen):
             self._status(
                 f"{score.feature}: layer {score.layer} unit {score.unit}, r {score.r:+.2f}"
             )
-
-    def on_spans_matched(self, message: SpansMatched) -> None:
-        if message.request != self._request or self.replay is None:
-            return
-        self.matches = message.matches
-        text = self.replay.text
-        a, b = message.span
-        units = message.units
-        listed = ", ".join(map(str, units[:12])) + (" …" if len(units) > 12 else "")
-        info = Text(f"{len(units)} units on over ", style="")
-        info.append(_excerpt(text, a, b), style="bold")
-        info.append(f" and off before it: {listed or 'none'}\n" if units else
-                    " and off before it: none (mark another span)\n")  # fmt: skip
-        info.append(f"{len(message.matches)} other passages where they fire", style="dim")
-        self.query_one("#span-info", Static).update(info)
-        options = self.query_one("#span-matches", OptionList)
-        options.clear_options()
-        for match in message.matches:
-            line = Text(f"{match.start:>6} ", style="dim")
-            line.append(_excerpt(text, match.start, match.stop), style="bold")
-            line.append(f" {match.selected_on}/{match.selected}", style="dim")
-            options.add_option(Option(line))
-        if message.matches:
-            options.highlighted = 0
-        self.query_one(TabbedContent).active = "tab-spans"
-
-    @on(OptionList.OptionSelected, "#span-matches")
-    def _match_chosen(self, event: OptionList.OptionSelected) -> None:
-        if 0 <= event.option_index < len(self.matches):
-            match = self.matches[event.option_index]
-            view = self.query_one(InspectText)
-            view.set_mark((match.start, match.stop))
-            view.move_to(match.start)
-            view.focus()
 
     # -- the cursor and the lens -----------------------------------------------------------
 
@@ -457,22 +418,6 @@ class InspectScreen(Screen):
             lambda chosen: chosen is not None and self._set_unit(*chosen),
         )
 
-    def action_mark(self) -> None:
-        if self.replay is None:
-            return
-        view = self.query_one(InspectText)
-        t = view.cursor
-        if self._mark_start is None:
-            self._mark_start = t
-            view.set_mark((t, t + 1))
-            self._status("span start marked: move to its end and press m again")
-            return
-        a, b = sorted((self._mark_start, t))
-        self._mark_start = None
-        view.set_mark((a, b + 1))
-        self._status(f"matching the span {a + 1:,}–{b + 1:,}…")
-        self._match(self._request, self.replay, self.lens_layer, self.quantity, (a, b + 1))
-
     def action_escape(self) -> None:
         view = self.query_one(InspectText)
         if self.focused is not view and not isinstance(self.focused, Input):
@@ -491,39 +436,9 @@ class InspectScreen(Screen):
         if inner:
             self.query_one(inner).focus()
 
-    # -- saturation -------------------------------------------------------------------------
-
-    def _draw_saturation(self) -> None:
-        result = self.replay
-        if result is None:
-            return
-        chart = self.query_one("#saturation", PlotextPlot)
-        plt = chart.plt
-        plt.clear_data()
-        plt.clear_figure()
-        colours = ("red", "green", "blue", "orange")
-        for (gate, sat), colour in zip(
-            result.saturation[self.lens_layer].items(), colours, strict=False
-        ):
-            plt.scatter(sat.left.tolist(), sat.right.tolist(), marker="dot", color=colour,
-                        label=gate)  # fmt: skip
-        plt.xlim(0, 1)
-        plt.ylim(0, 1)
-        plt.xlabel("left-saturated (< 0.1)")
-        plt.ylabel("right (> 0.9)")
-        plt.title(f"layer {self.lens_layer}: gate saturation per unit")
-        chart.refresh()
-
     def _status(self, text: str) -> None:
         self.query_one("#inspect-status", Static).update(Text(text))
 
 
 def _hex(rgb: tuple[int, int, int]) -> str:
     return "#{:02x}{:02x}{:02x}".format(*rgb)
-
-
-def _excerpt(text: str, start: int, stop: int, limit: int = 24) -> str:
-    piece = text[start:stop]
-    if len(piece) > limit:
-        piece = piece[: limit - 1] + "…"
-    return "«" + "".join(shown(c) for c in piece) + "»"
