@@ -71,10 +71,10 @@ class Lens:
             lens_line,
             numbered=not self.forkable(t),
         )
-        self._status(
-            f"{t + 1:,}/{len(result.text):,} {shown(result.text[t])} · {lens_line} · "
-            f"{result.bits_per_char:.3f} bits/char" + (f" · {fork_line}" if fork_line else "")
-        )
+        where = f"{t + 1:,}/{len(result.text):,} {shown(result.text[t])} · "
+        if fork_line:  # before the lens: on a narrow terminal the line's end is cut
+            where += f"{fork_line} · "
+        self._status(f"{where}{lens_line} · {result.bits_per_char:.3f} bits/char")
 
     def _recolour(self) -> None:
         result = self.replay
