@@ -249,3 +249,18 @@ async def test_help_and_keymap_know_the_inspect_keys(paths, until):
         assert "Inspect view" in shown_keys
         for binding_id in ("inspect.next_unit", "inspect.quantity", "inspect.mark"):
             assert binding_id in shown_keys
+
+
+async def test_a_refused_text_keeps_the_one_shown_and_says_so(paths, until):
+    async with InspectApp(paths).run_test(size=SIZE) as pilot:
+        screen = await ready(pilot, until, found=False)
+        await pilot.press("p")
+        await pilot.pause()
+        pilot.app.screen.query_one("TextArea").text = "Naïve €"
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: "cannot inspect" in status(screen), 30, "the refusal")
+        assert status(screen).endswith("; still showing the text before")
+        assert screen.query_one(InspectText).text == TEXT and screen.replay.text == TEXT
+        await pilot.press("p")  # what was typed is still there to fix
+        await pilot.pause()
+        assert pilot.app.screen.query_one("TextArea").text == "Naïve €"
