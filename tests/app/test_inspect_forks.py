@@ -175,10 +175,17 @@ async def test_forks_are_for_generated_text(paths, until):
 
 
 async def test_generate_hands_its_text_and_settings_to_inspect(paths, until, scripted, probe):
+    import shutil
+
+    from shakespeare_tui.core.runs import bundled_checkpoint
     from shakespeare_tui.screens.generate import GenerateScreen
     from shakespeare_tui.widgets.checkpoint_picker import CheckpointPicker
     from shakespeare_tui.widgets.generated_text import GeneratedText
 
+    other = paths.runs / "other"  # a second checkpoint, highlighted after generating
+    other.mkdir()
+    (other / "config.json").write_text('{"train": {}, "created": "2026-01-01T00:00:00+00:00"}')
+    shutil.copy(bundled_checkpoint(), other / "best.pt")
     app = make_app(paths, trainer=scripted, settings=AppSettings(mode="generate"), probe=probe)
     async with app.run_test(size=SIZE) as pilot:
         generate = app.screen
@@ -195,12 +202,18 @@ async def test_generate_hands_its_text_and_settings_to_inspect(paths, until, scr
         await pilot.press("g")
         output = generate.query_one(GeneratedText)
         await until(pilot, lambda: len(output.text) == 305, 30, "the generated text")
+        wrote = picker.selected_entry.path
+        await until(pilot, lambda: picker.option_count == 2, 30, "both checkpoints")
+        picker.highlighted = 1 - picker.highlighted
+        await pilot.pause()
+        assert picker.selected_entry.path != wrote
         await pilot.press("I")
         await until(pilot, lambda: app.current_mode == "inspect", 10, "the Inspect view")
         screen = await ready(pilot, until, found=False)
         assert screen.replay.text == output.text
         assert "the text just generated" in screen.query_one(InspectText).border_title
         tree = screen.tree
+        assert tree.checkpoint == wrote and screen._entry[0] == wrote, "the one that wrote it"
         assert tree.settings.seed == 99 and tree.prompt == "KING:"
         assert tree.branch(0).text == output.text[5:]
         screen.query_one(InspectText).move_to(2)
