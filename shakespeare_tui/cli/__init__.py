@@ -42,6 +42,10 @@ def main(argv: list[str] | None = None) -> int:
             from shakespeare_tui.cli.inspect import inspect_command
 
             return inspect_command(args, paths)
+        if args.command == "queue":
+            from shakespeare_tui.cli.queue import queue_command
+
+            return queue_command(args, paths.ensure())
         if args.command == "runs":
             from shakespeare_tui.cli.runs import runs_command
 

@@ -391,6 +391,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_generate(commands)
     _add_inspect(commands)
     commands.add_parser("runs", parents=[_common()], help="list training runs and checkpoints")
+    from shakespeare_tui.cli.queue import add_queue
+
+    add_queue(commands, _common)
     export = commands.add_parser(
         "export", parents=[_common()], help="write a small weights-only copy of a checkpoint"
     )

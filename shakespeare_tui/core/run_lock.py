@@ -30,8 +30,8 @@ class RunLock:
     lock left by a dead process (a kill) is taken over.
     """
 
-    def __init__(self, run_dir: Path):
-        self.path = Path(run_dir) / ".lock"
+    def __init__(self, run_dir: Path, name: str = ".lock"):
+        self.path = Path(run_dir) / name
         self.held = False
         self._fd: int | None = None
 

@@ -1,0 +1,162 @@
+"""The run queue: queue files read and checked, the queue kept across processes, its order."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from shakespeare_tui.core.errors import UserError
+from shakespeare_tui.core.queue import (
+    CANCELLED,
+    DONE,
+    FAILED,
+    STOPPED,
+    TRAINING,
+    WAITING,
+    RunQueue,
+    read_queue_file,
+    resume_point,
+    state_after,
+)
+
+TOML = """
+[defaults]
+max_minutes = 2
+corpus = "plays"
+
+[[runs]]
+run = "rnn"
+cell = "rnn"
+hidden = 700
+
+[[runs]]
+name = "gru"
+cell = "gru"
+max-minutes = 3
+
+[[runs]]
+preset = "tiny"
+"""
+
+
+def test_a_toml_queue_file_gives_each_run_its_settings(tmp_path):
+    path = tmp_path / "cells.toml"
+    path.write_text(TOML)
+    runs = read_queue_file(path)
+    assert [name for name, _ in runs] == ["rnn", "gru", None]
+    assert runs[0][1] == {"max_minutes": 2, "corpus": "plays", "cell": "rnn", "hidden": 700}
+    assert runs[1][1]["max_minutes"] == 3, "a run's own value wins; dashes read as underscores"
+    assert runs[2][1]["preset"] == "tiny"
+
+
+def test_a_json_list_is_a_queue_file_too(tmp_path):
+    path = tmp_path / "q.json"
+    path.write_text(json.dumps([{"run": "a", "max_steps": 50}, {"cell": "gru"}]))
+    assert read_queue_file(path) == [("a", {"max_steps": 50}), (None, {"cell": "gru"})]
+
+
+@pytest.mark.parametrize(
+    "name, content, why",
+    [
+        ("q.toml", "[[runs]]\ncell = 'transformer'\n", "run 1: cell must be one of"),
+        ("q.toml", "[[runs]]\nhiden = 3\n", "run 1: 'hiden' is not a setting"),
+        ("q.toml", "[[runs]]\nrun='a'\n[[runs]]\nrun='a'\n", "run 2 (a): the name a is used twice"),
+        ("q.toml", "[[runs]]\nrun='no/slash'\n", "run 1 (no/slash): run name"),
+        ("q.toml", "[[runs]]\npreset = 'huge'\n", "preset 'huge' is not one of"),
+        ("q.toml", "[[runs]\n", "is not valid TOML"),
+        ("q.json", "{", "is not valid JSON"),
+        ("q.json", "[]", "lists no runs"),
+        ("q.json", '{"runs": [3]}', "run 1 must be a table"),
+        ("q.toml", "[[runs]]\nmax_minutes = -1\n", "max_minutes must be positive"),
+        ("q.toml", "[[runs]]\nhidden = 'big'\n", "run 1"),
+    ],
+)
+def test_a_bad_queue_file_is_one_line_naming_the_run(tmp_path, name, content, why):
+    path = tmp_path / name
+    path.write_text(content)
+    with pytest.raises(UserError, match=why.replace("(", r"\(").replace(")", r"\)")) as caught:
+        read_queue_file(path)
+    assert "\n" not in str(caught.value) and str(path) in str(caught.value)
+
+
+def test_a_missing_or_binary_file_is_named(tmp_path):
+    with pytest.raises(UserError, match="does not exist"):
+        read_queue_file(tmp_path / "none.toml")
+    (tmp_path / "b.toml").write_bytes(b"\xff\xfe\x00")
+    with pytest.raises(UserError, match="not UTF-8"):
+        read_queue_file(tmp_path / "b.toml")
+
+
+def test_the_queue_survives_a_new_process_and_keeps_its_order(tmp_path):
+    queue = RunQueue.load(tmp_path)
+    assert queue.entries == []
+    a = queue.add({"cell": "rnn", "max_minutes": 1}, "a")
+    b = queue.add({"cell": "gru", "max_minutes": 1}, "b")
+    c = queue.add({"preset": "tiny"})
+    queue.move(c.id, -2)
+    queue.save()
+    again = RunQueue.load(tmp_path)
+    assert [e.run for e in again.entries] == [c.run, "a", "b"]
+    assert again.entries[1].settings == {"cell": "rnn", "max_minutes": 1}
+    assert again.next_open().id == c.id
+    again.cancel(c.id)
+    again.mark(a.id, TRAINING)
+    assert again.next_open().id == a.id, "a run left training goes on first"
+    with pytest.raises(UserError, match="is training"):
+        again.cancel(a.id)
+    again.mark(a.id, DONE, "reached 60 steps")
+    assert again.next_open().id == b.id
+    again.clear_finished()
+    assert [e.run for e in again.entries] == ["b"] and a.budget == "1 min"
+
+
+def test_names_are_unique_among_runs_and_queued_ones(tmp_path):
+    runs = tmp_path / "runs"
+    (runs / "taken").mkdir(parents=True)
+    queue = RunQueue.load(tmp_path)
+    with pytest.raises(UserError, match="already exists or is queued"):
+        queue.add({}, "taken", runs)
+    queue.add({}, "mine", runs)
+    with pytest.raises(UserError, match="already exists or is queued"):
+        queue.add({}, "mine", runs)
+    first, second = (
+        queue.add({"preset": "tiny"}, None, runs),
+        queue.add({"preset": "tiny"}, None, runs),
+    )
+    assert first.run != second.run and first.run.endswith("-tiny")
+
+
+def test_a_bad_setting_never_waits_in_the_queue(tmp_path):
+    queue = RunQueue.load(tmp_path)
+    with pytest.raises(UserError, match="hidden must be"):
+        queue.add({"hidden": 0})
+    assert queue.entries == []
+
+
+def test_an_unreadable_queue_is_reported_and_left_alone(tmp_path):
+    path = tmp_path / "queue.json"
+    path.write_text("{not json")
+    with pytest.raises(UserError, match="not a queue"):
+        RunQueue.load(tmp_path)
+    assert path.read_text() == "{not json"
+    path.write_text(json.dumps({"format": "shakespeare-tui queue", "version": 1,
+                                "entries": [{"id": 1, "run": "a", "settings": {},
+                                             "state": "flying"}]}))  # fmt: skip
+    with pytest.raises(UserError, match="unknown state 'flying'"):
+        RunQueue.load(tmp_path)
+
+
+def test_where_an_entry_goes_on_from(tmp_path):
+    queue = RunQueue.load(tmp_path)
+    entry = queue.add({}, "r")
+    (tmp_path / "runs" / "r").mkdir(parents=True)
+    assert resume_point(entry, tmp_path / "runs") is None  # waiting: a fresh start
+    (tmp_path / "runs" / "r" / "last.pt").write_bytes(b"x")
+    assert resume_point(entry, tmp_path / "runs") is None
+    stopped = queue.mark(entry.id, STOPPED)
+    assert resume_point(stopped, tmp_path / "runs") == tmp_path / "runs" / "r" / "last.pt"
+    assert [state_after(r) for r in ("stopped", "diverged", "max-minutes", "completed")] == [
+        STOPPED, FAILED, DONE, DONE,
+    ]  # fmt: skip
+    assert WAITING != CANCELLED
