@@ -109,7 +109,11 @@ def _add_train(commands) -> None:
         f"notebook on a GPU and cpu otherwise; custom starts from {CUSTOM_BASE})",
     )
     model = train.add_argument_group("model (default: the preset's)")
-    model.add_argument("--cell", choices=CELLS, help=f"recurrent cell ({_by_preset('cell')})")
+    model.add_argument(
+        "--cell",
+        choices=CELLS,
+        help=f"recurrent cell: lstm, gru, or rnn, a basic tanh RNN ({_by_preset('cell')})",
+    )
     model.add_argument(
         "--embed", type=_positive_int, metavar="N", help=f"embedding width ({_by_preset('embed')})"
     )
