@@ -313,9 +313,10 @@ def _unit(text: str) -> tuple[int, int]:
 
 
 def _add_inspect(commands) -> None:
+    from shakespeare_tui.core.cells import QUANTITIES
     from shakespeare_tui.core.neurons import FEATURES, TOP
 
-    quantities = ("tanh_c", "c", "h", "i", "f", "g", "o", "r", "z", "n")
+    quantities = tuple(dict.fromkeys(q for names in QUANTITIES.values() for q in names))
     inspect = commands.add_parser(
         "inspect",
         parents=[_common()],
@@ -355,8 +356,8 @@ def _add_inspect(commands) -> None:
     inspect.add_argument(
         "--quantity",
         choices=quantities,
-        help="what to rank and colour: tanh_c (an LSTM's default), c, h (a GRU's default), "
-        "or a gate (LSTM i f g o, GRU r z n)",
+        help="what to rank and colour: tanh_c (an LSTM's default), c, h (a GRU's and an RNN's "
+        "default, an RNN's only one), or a gate (LSTM i f g o, GRU r z n)",
     )
     inspect.add_argument(
         "--top",

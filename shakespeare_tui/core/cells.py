@@ -43,11 +43,3 @@ QUANTITY_NAMES = {
 def cell_name(cell: str) -> str:
     """The cell with its article, for a sentence: "an LSTM", "a GRU", "an RNN"."""
     return CELL_NAMES.get(cell, f"a {cell.upper()}")
-
-
-def no_gates(cell: str) -> str:
-    """Why a cell without sigmoid gates has no gate saturation to show, or "" if it has some."""
-    if SIGMOID_GATES.get(cell):
-        return ""
-    name = "a basic RNN" if cell == "rnn" else cell_name(cell)
-    return f"{name} has no gates: gate saturation is for an LSTM or a GRU"

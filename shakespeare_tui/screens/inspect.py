@@ -35,7 +35,9 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from textual_plotext import PlotextPlot
 
 from shakespeare_tui.core import lens
+from shakespeare_tui.core.cells import QUANTITIES
 from shakespeare_tui.core.errors import one_line
+from shakespeare_tui.core.saturation import no_gates
 from shakespeare_tui.messages import CheckpointsScanned, InspectReady, SpansMatched, UnitsFound
 from shakespeare_tui.screens.inspect_keys import KEYS
 from shakespeare_tui.widgets.checkpoint_picker import CheckpointPicker
@@ -50,8 +52,6 @@ TOP_K = 10  # next characters listed at the cursor
 TOP_K_SHORT = 5  # on a short terminal (under 36 rows), so the tabs below keep some room
 FIRST_FEATURE = "line_position"  # the lens opens on the unit that tracks it best
 FINDER_TOP = 3  # units per feature in the finder's table
-# Quantities of each cell (core.replay.QUANTITIES, repeated so this module needs no torch).
-QUANTITIES = {"lstm": ("tanh_c", "c", "h", "i", "f", "g", "o"), "gru": ("h", "r", "z", "n")}
 SHORT_NAMES = {"tanh_c": "tanh(c)", "c": "c", "h": "h", "i": "input gate i",
                "f": "forget gate f", "g": "candidate g", "o": "output gate o",
                "r": "reset gate r", "z": "update gate z", "n": "new state n"}  # fmt: skip
@@ -128,6 +128,9 @@ class InspectScreen(Screen):
                         yield Static("m marks a span's start, m again its end", id="span-info")
                         yield OptionList(id="span-matches")
                     with TabPane("Saturation", id="tab-saturation"):
+                        note = Static("", id="saturation-note", classes="form-hint")
+                        note.display = False  # shown for a cell without gates
+                        yield note
                         yield PlotextPlot(id="saturation")
         yield Footer()
 
@@ -483,6 +486,8 @@ class InspectScreen(Screen):
 
     def action_show_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
+        if tab == "tab-saturation" and self.replay is not None and no_gates(self.replay.cell):
+            self._status(no_gates(self.replay.cell))
         inner = {
             "tab-finder": "#finder",
             "tab-checkpoint": "#inspect-picker",
@@ -501,6 +506,12 @@ class InspectScreen(Screen):
         plt = chart.plt
         plt.clear_data()
         plt.clear_figure()
+        reason = no_gates(result.cell)
+        note = self.query_one("#saturation-note", Static)
+        note.update(reason)
+        note.display, chart.display = bool(reason), not reason
+        if reason:
+            return
         colours = ("red", "green", "blue", "orange")
         for (gate, sat), colour in zip(
             result.saturation[self.lens_layer].items(), colours, strict=False
