@@ -356,8 +356,8 @@ def _add_inspect(commands) -> None:
     inspect.add_argument(
         "--quantity",
         choices=quantities,
-        help="what to rank and colour: tanh_c (an LSTM's default), c, h (a GRU's and an RNN's "
-        "default, an RNN's only one), or a gate (LSTM i f g o, GRU r z n)",
+        help="what to rank and colour: tanh_c (an LSTM's default), c, h (a GRU's default, a basic "
+        "RNN's only one), or a gate (LSTM i f g o, GRU r z n)",
     )
     inspect.add_argument(
         "--top",

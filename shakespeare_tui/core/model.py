@@ -1,4 +1,4 @@
-"""The model: Embedding → LSTM/GRU/RNN → Linear, as in the notebook, plus a fast one-character step."""
+"""The model: Embedding → LSTM/GRU/RNN → Linear, as in the notebook, and a fast one-character step."""
 
 from __future__ import annotations
 
