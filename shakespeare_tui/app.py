@@ -116,11 +116,12 @@ class ShakespeareApp(App):
         self._inspect_screen = InspectScreen(self.paths)
         return self._inspect_screen
 
-    def inspect_text(self, path: str, title: str, text: str, source: str) -> None:
-        """Open the Inspect view on `text` with the checkpoint at `path`."""
+    def inspect_text(self, path: str, title: str, text: str, source: str, settings=None) -> None:
+        """Open the Inspect view on `text` with the checkpoint at `path` (and the settings it
+        was generated with, seed set, so its forks can be taken)."""
         self.action_show_view("inspect")
         if self._inspect_screen is not None:
-            self._inspect_screen.inspect(path, title, text, source)
+            self._inspect_screen.inspect(path, title, text, source, settings)
 
     def on_mount(self) -> None:
         self._apply_keymap()

@@ -139,3 +139,33 @@ class SpansMatched(Message, bubble=False):
         self.span = span
         self.units = units  # unit numbers of the lens's layer
         self.matches = matches  # core.spans.SpanMatch, best first
+
+
+class ForkGrew(Message, bubble=False):
+    """Characters a growing branch of a fork tree (`core.forks.ForkTree`) just got."""
+
+    def __init__(self, tree, branch_id: int, chars: str) -> None:
+        super().__init__()
+        self.tree = tree  # the tree it grows in: a tree replaced meanwhile drops it
+        self.branch_id = branch_id
+        self.chars = chars
+
+
+class ForkGrown(Message, bubble=False):
+    """A branch stopped growing: at its length, or `stopped` early (esc)."""
+
+    def __init__(self, tree, branch_id: int, stopped: bool) -> None:
+        super().__init__()
+        self.tree = tree
+        self.branch_id = branch_id
+        self.stopped = stopped
+
+
+class ForkTreeOpened(Message, bubble=False):
+    """A saved fork tree was read (and its checkpoint found), with a warning if it changed."""
+
+    def __init__(self, tree, path: str, warning: str) -> None:
+        super().__init__()
+        self.tree = tree
+        self.path = path
+        self.warning = warning

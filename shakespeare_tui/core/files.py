@@ -67,3 +67,17 @@ def remove_stale_temps(folder: Path) -> None:
             tmp.unlink()
         except OSError:
             pass
+
+
+def file_sha256(path: Path) -> str:
+    """The file's sha256 in hex, read in pieces; "" if it cannot be read."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as f:
+            while piece := f.read(1 << 20):
+                digest.update(piece)
+    except OSError:
+        return ""
+    return digest.hexdigest()

@@ -28,6 +28,11 @@ class Paths:
         return self.data / "samples"
 
     @property
+    def forks(self) -> Path:
+        """Fork trees saved from the Inspect view (ctrl+s)."""
+        return self.data / "forks"
+
+    @property
     def screenshots(self) -> Path:
         """The app's screenshots (the command palette's Screenshot)."""
         return self.data / "screenshots"

@@ -34,7 +34,6 @@ def default_start(vocab: Vocabulary) -> str:
     return "\n" if "\n" in vocab else vocab.chars[0]
 
 
-@torch.inference_mode()
 def generate(
     stepper: CharStepper,
     vocab: Vocabulary,
@@ -45,6 +44,20 @@ def generate(
     settings.check(vocab)
     if settings.seed is None:
         raise SamplingError("seed", "must be set before generating: use with_seed() first")
+    return continue_text(stepper, vocab, settings.prompt or default_start(vocab), settings, stop)
+
+
+@torch.inference_mode()
+def continue_text(
+    stepper: CharStepper,
+    vocab: Vocabulary,
+    primer: str,
+    settings: SampleSettings,
+    stop: threading.Event | None = None,
+) -> Iterator[SampledChar]:
+    """`settings.length` characters after `primer` (read, not yielded), with `settings`'
+    temperature, top-k and (set) seed. `generate` primes with the prompt; a fork with the
+    prompt and the branch's text so far, which may be longer than a prompt may be."""
     # One thread: at batch 1 each product is too small to share, and waking a second (sleeping,
     # OMP_WAIT_POLICY=PASSIVE) thread per character made sampling ~2x slower at H640. It also
     # makes the text independent of the core count (last-bit differences in the products).
@@ -54,7 +67,7 @@ def generate(
         generator = torch.Generator().manual_seed(settings.seed)
         state = stepper.initial_state()
         logits = None
-        for char in settings.prompt or default_start(vocab):
+        for char in primer:
             if stop is not None and stop.is_set():  # a long prompt takes seconds to read
                 return
             logits, state = stepper.step(vocab.code(char), state)

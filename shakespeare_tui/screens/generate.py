@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -95,6 +96,9 @@ class GenerateScreen(Screen):
         self._pacer = Pacer(*CHUNK_SECONDS, share=DRAWING_SHARE)  # the stream's, one per `g`
         self._generate_when_scanned = False  # `g` came before the first scan ended
         self._made_with: str = ""  # what the output was generated with, for its saved header
+        # (path, title, settings) asked for, and those of the output shown (seed set).
+        self._asked: tuple | None = None
+        self._made_from: tuple | None = None
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         return offered(action, generating=self.generating, in_field=isinstance(self.focused, Input))
@@ -234,6 +238,7 @@ class GenerateScreen(Screen):
             return
         self.settings.checkpoint = entry.key  # generated from: remembered from now on
         self._made_with = _header(entry.path, settings)
+        self._asked = (entry.path, entry.title, settings)
         self._generation += 1
         self._length = settings.length
         self._pacer = pacer = Pacer(*CHUNK_SECONDS, share=DRAWING_SHARE)
@@ -295,15 +300,13 @@ class GenerateScreen(Screen):
         self.app.push_screen(FilePickerScreen("A checkpoint", start, (".pt",)), chosen)
 
     def action_inspect_output(self) -> None:
-        entry, text = (
-            self.query_one(CheckpointPicker).selected_entry,
-            self.query_one(GeneratedText).text,
-        )
+        """The output, with the checkpoint and the settings that wrote it, in the Inspect view."""
+        text = self.query_one(GeneratedText).text
         opener = getattr(self.app, "inspect_text", None)  # None in a bare test app
-        if entry is None or not entry.ok or not text or opener is None:
+        if self._made_from is None or not text or opener is None:
             self._tell("Nothing to inspect yet: generate something first.", severity="warning")
             return
-        opener(entry.path, entry.title, text, "the text just generated")
+        opener(*self._made_from[:2], text, "the text just generated", self._made_from[2])
 
     def _stop(self) -> None:
         if self._worker is not None:
@@ -344,6 +347,8 @@ class GenerateScreen(Screen):
         if message.generation != self._generation:
             return
         self._last_seed = message.seed
+        path, title, settings = self._asked
+        self._made_from = (path, title, replace(settings, seed=message.seed))
         self.query_one(GenerateForm).show_last_seed(message.seed)
         output = self.query_one(GeneratedText)
         output.clear()

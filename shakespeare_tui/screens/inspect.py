@@ -13,8 +13,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import numpy as np
-from rich.style import Style
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -30,48 +28,30 @@ from textual.widgets import (
     TabbedContent,
     TabPane,
 )
-from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState, get_current_worker
 from textual_plotext import PlotextPlot
 
-from shakespeare_tui.core import lens
-from shakespeare_tui.core.cells import QUANTITIES
 from shakespeare_tui.core.errors import one_line
 from shakespeare_tui.core.saturation import no_gates
-from shakespeare_tui.messages import CheckpointsScanned, InspectReady, SpansMatched, UnitsFound
+from shakespeare_tui.messages import CheckpointsScanned, InspectReady, UnitsFound
+from shakespeare_tui.screens.inspect_forks import Forks
 from shakespeare_tui.screens.inspect_keys import KEYS
+from shakespeare_tui.screens.inspect_lens import QUANTITIES, Lens
+from shakespeare_tui.screens.inspect_spans import SPAN_HINT, SpansAndSaturation
 from shakespeare_tui.widgets.checkpoint_picker import CheckpointPicker
 from shakespeare_tui.widgets.inspect_text import InspectText
-from shakespeare_tui.widgets.next_char import NextCharPanel, shown
+from shakespeare_tui.widgets.next_char import NextCharPanel
 
 if TYPE_CHECKING:
     from shakespeare_tui.core.paths import Paths
 
 PASSAGE_LENGTH = 10_000  # characters of held-out text inspected by default
-TOP_K = 10  # next characters listed at the cursor
-TOP_K_SHORT = 5  # on a short terminal (under 36 rows), so the tabs below keep some room
 FIRST_FEATURE = "line_position"  # the lens opens on the unit that tracks it best
 FINDER_TOP = 3  # units per feature in the finder's table
-SHORT_NAMES = {"tanh_c": "tanh(c)", "c": "c", "h": "h", "i": "input gate i",
-               "f": "forget gate f", "g": "candidate g", "o": "output gate o",
-               "r": "reset gate r", "z": "update gate z", "n": "new state n"}  # fmt: skip
-
-# One palette for every mode: the lens's 2·LEVELS+1 colours, then GLTR's rank buckets.
-_RGB = "rgb({},{},{})".format
-LENS_STYLES = tuple(
-    Style(color=_RGB(*lens.ink(x)), bgcolor=_RGB(*lens.colour(x)))
-    for x in (level / lens.LEVELS for level in range(-lens.LEVELS, lens.LEVELS + 1))
-)
-# Top 1, top 5, top 20, beyond (GLTR's green, yellow, orange, purple); dark ink on light
-# backgrounds reads the same on a light or a dark theme.
-RANK_COLOURS = ("#b7e4c7", "#fff3b0", "#ffc9a3", "#e0b0ff")
-RANK_NAMES = ("top 1", "top 5", "top 20", "beyond")
-RANK_STYLES = (Style(),) + tuple(Style(color="black", bgcolor=c) for c in RANK_COLOURS)
-PALETTE = LENS_STYLES + RANK_STYLES
-_RANKS_AT = len(LENS_STYLES)  # palette index of "no prediction"; buckets follow
+KEPT_REPLAYS = 4  # replays of a fork tree's branches kept for switching back
 
 
-class InspectScreen(Screen):
+class InspectScreen(Forks, Lens, SpansAndSaturation, Screen):
     """The app's "inspect" mode."""
 
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-normal"), (170, "-wide")]
@@ -102,7 +82,12 @@ class InspectScreen(Screen):
         self._source: tuple[str, str] = ("held_out", "")  # ("held_out", "") or ("text", text)
         self._source_name = ""
         self._entry: tuple[str, str] | None = None  # (path, title) being inspected
-        self._pending: tuple[str, str, str, str] | None = None  # a hand-off before the mount
+        self._pending: tuple | None = None  # a hand-off before the mount
+        self._cursor_after = 0  # where the cursor goes when the replay is ready
+        self._replays: dict = {}  # (checkpoint, text) → Replay: a branch shown again at once
+        self._replays_for = None  # the tree whose branches they are
+        self._analysing_tree = None  # the fork tree the text being replayed belongs to
+        self._models = None  # core.streaming.ModelCache for growing branches, once needed
 
     # -- layout ---------------------------------------------------------------------------
 
@@ -125,13 +110,15 @@ class InspectScreen(Screen):
                     with TabPane("Finder", id="tab-finder"):
                         yield DataTable(id="finder", cursor_type="row", zebra_stripes=True)
                     with TabPane("Spans", id="tab-spans"):
-                        yield Static("m marks a span's start, m again its end", id="span-info")
+                        yield Static(SPAN_HINT, id="span-info")
                         yield OptionList(id="span-matches")
-                    with TabPane("Saturation", id="tab-saturation"):
+                    with TabPane("Gates", id="tab-saturation"):
                         note = Static("", id="saturation-note", classes="form-hint")
                         note.display = False  # shown for a cell without gates
                         yield note
                         yield PlotextPlot(id="saturation")
+                    with TabPane("Forks", id="tab-forks"):
+                        yield OptionList(id="branches")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -145,18 +132,34 @@ class InspectScreen(Screen):
 
     # -- opening a text ---------------------------------------------------------------------
 
-    def inspect(self, path: str, title: str, text: str, source: str) -> None:
-        """Inspect `text` with the checkpoint at `path` (the Generate view's hand-off)."""
+    def inspect(self, path: str, title: str, text: str, source: str, settings=None) -> None:
+        """Inspect `text` with the checkpoint at `path` (the Generate view's hand-off); with
+        the `settings` (seed set) it was generated with, its forks can be taken."""
         if not self.is_mounted:
-            self._pending = (path, title, text, source)
+            self._pending = (path, title, text, source, settings)
+            return
+        self.stop_growing()
+        if settings is not None and self.start_tree(path, title, settings, text):
+            self._entry = (path, title)
+            self._show_branch(0, 0)
             return
         self._source, self._source_name = ("text", text), source
         self._start(path, title)
 
-    def _start(self, path: str, title: str) -> None:
+    def _start(self, path: str, title: str, tree=None) -> None:
+        """Replay the model at `path` over the source text (a branch of `tree`, if given)."""
         self._request += 1
         self._entry = (path, title)
         self._mark_start = None
+        self._analysing_tree = tree
+        if tree is None:
+            self._cursor_after = 0
+        if tree is not self._replays_for:
+            self._replays, self._replays_for = {}, tree
+        kept = self._replays.get((path, self._source[1])) if tree is not None else None
+        if kept is not None:
+            self.on_inspect_ready(InspectReady(self._request, kept, title, self._source_name))
+            return
         what = "held-out text" if self._source[0] == "held_out" else self._source_name
         self._status(f"replaying {title} over the {what}…")
         kind, text = self._source
@@ -195,8 +198,9 @@ class InspectScreen(Screen):
     @on(OptionList.OptionSelected, "#inspect-picker")
     def _checkpoint_chosen(self, event: OptionList.OptionSelected) -> None:
         entry = self._selected()
-        if entry is not None:
-            self._start(*entry)
+        if entry is not None and not self._refuse_while_growing():
+            # A branch stays a branch (its forks still grow with the model that wrote it).
+            self._start(*entry, tree=self._analysing_tree)
             self.query_one(InspectText).focus()
 
     # -- workers ----------------------------------------------------------------------------
@@ -259,14 +263,13 @@ class InspectScreen(Screen):
 
         self.post_message(UnitsFound(request, quantity, find_units(result, quantity, FINDER_TOP)))
 
-    @work(thread=True, exclusive=True, group="inspect-spans", exit_on_error=False)
-    def _match(self, request: int, result, layer: int, quantity: str, span: tuple[int, int]):
-        from shakespeare_tui.core.spans import active, match_spans, select_units
+    @on(OptionList.OptionSelected, "#branches")
+    def _branch_chosen(self, event: OptionList.OptionSelected) -> None:
+        self.show_branch_option(event.option_index)
 
-        on = active(result, layer, quantity)
-        units = select_units(on, *span)
-        matches = match_spans(on, units, exclude=span)
-        self.post_message(SpansMatched(request, span, units.tolist(), matches))
+    @on(OptionList.OptionSelected, "#span-matches")
+    def _match_chosen(self, event: OptionList.OptionSelected) -> None:
+        self.show_match(event.option_index)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker
@@ -280,10 +283,19 @@ class InspectScreen(Screen):
             "inspect-scan": "cannot list checkpoints",
             "inspect-find": "the finder failed",
             "inspect-spans": "cannot match the span",
-        }.get(worker.group, "failed")
-        if worker.group == "inspect" and worker is not self._worker:
-            return
-        self._status(f"{what}: {one_line(worker.error)}")
+            "inspect-fork": "cannot grow the branch",
+            "inspect-open": "cannot open the fork tree",
+        }.get(worker.group)
+        if what is None or (worker.group == "inspect" and worker is not self._worker):
+            return  # (a checkpoint that cannot be hashed is saved with no checksum)
+        line = f"{what}: {one_line(worker.error)}"
+        if worker.group == "inspect-fork" and worker is self._growing:
+            self.growth_failed()
+        if worker.group == "inspect-open":
+            self.notify(line, severity="error", markup=False)
+        if worker.group == "inspect" and self.replay is not None:
+            line += "; still showing the text before"
+        self._status(line)
 
     # -- answers ----------------------------------------------------------------------------
 
@@ -291,6 +303,12 @@ class InspectScreen(Screen):
         if message.request != self._request:
             return
         result = self.replay = message.replay
+        self.tree = self._analysing_tree
+        if self.tree is not None:
+            self._replays[(self._entry[0], result.text)] = result
+            while len(self._replays) > KEPT_REPLAYS:
+                self._replays.pop(next(iter(self._replays)))
+        self._fresh_from = None
         if self.quantity not in QUANTITIES[result.cell]:
             self.quantity = QUANTITIES[result.cell][0]
         self.lens_layer = min(self.lens_layer, result.layers - 1)
@@ -298,14 +316,21 @@ class InspectScreen(Screen):
         self.found, self.matches = {}, []
         self.query_one("#finder", DataTable).clear()
         self.query_one("#span-matches", OptionList).clear_options()
-        self.query_one("#span-info", Static).update("m marks a span's start, m again its end")
+        self.query_one("#span-info", Static).update(SPAN_HINT)
         view = self.query_one(InspectText)
-        view.set_text(result.text)
+        if view.text != result.text:
+            view.set_text(result.text)
         view.border_title = (
             f"{message.title} · {message.source} · {result.bits_per_char:.3f} bits/char"
         )
         self._recolour()
-        self._show_cursor(0)
+        self._show_forks()
+        self._fill_branches()
+        cursor = min(self._cursor_after, max(0, len(result.text) - 1))
+        if view.cursor != cursor:
+            view.move_to(cursor)  # the cursor's message shows it
+        else:
+            self._show_cursor(cursor)
         self._draw_saturation()
         self._find(self._request, result, self.quantity)
 
@@ -334,149 +359,23 @@ class InspectScreen(Screen):
                 f"{score.feature}: layer {score.layer} unit {score.unit}, r {score.r:+.2f}"
             )
 
-    def on_spans_matched(self, message: SpansMatched) -> None:
-        if message.request != self._request or self.replay is None:
-            return
-        self.matches = message.matches
-        text = self.replay.text
-        a, b = message.span
-        units = message.units
-        listed = ", ".join(map(str, units[:12])) + (" …" if len(units) > 12 else "")
-        info = Text(f"{len(units)} units on over ", style="")
-        info.append(_excerpt(text, a, b), style="bold")
-        info.append(f" and off before it: {listed or 'none'}\n" if units else
-                    " and off before it: none (mark another span)\n")  # fmt: skip
-        info.append(f"{len(message.matches)} other passages where they fire", style="dim")
-        self.query_one("#span-info", Static).update(info)
-        options = self.query_one("#span-matches", OptionList)
-        options.clear_options()
-        for match in message.matches:
-            line = Text(f"{match.start:>6} ", style="dim")
-            line.append(_excerpt(text, match.start, match.stop), style="bold")
-            line.append(f" {match.selected_on}/{match.selected}", style="dim")
-            options.add_option(Option(line))
-        if message.matches:
-            options.highlighted = 0
-        self.query_one(TabbedContent).active = "tab-spans"
-
-    @on(OptionList.OptionSelected, "#span-matches")
-    def _match_chosen(self, event: OptionList.OptionSelected) -> None:
-        if 0 <= event.option_index < len(self.matches):
-            match = self.matches[event.option_index]
-            view = self.query_one(InspectText)
-            view.set_mark((match.start, match.stop))
-            view.move_to(match.start)
-            view.focus()
-
     # -- the cursor and the lens -----------------------------------------------------------
 
     @on(InspectText.CursorMoved)
     def _cursor_moved(self, event: InspectText.CursorMoved) -> None:
         self._show_cursor(event.position)
 
-    def _show_cursor(self, t: int) -> None:
-        result = self.replay
-        if result is None or not result.text:
-            return
-        p = result.prediction
-        value = float(result.unit_values(self.lens_layer, self.quantity, self.lens_unit)[t])
-        lens_line = (
-            f"L{self.lens_layer} unit {self.lens_unit} {SHORT_NAMES[self.quantity]} {value:+.3f}"
-        )
-        self.query_one(NextCharPanel).show(
-            result.text[t],
-            p.top(t, TOP_K_SHORT if self.has_class("-short") else TOP_K),
-            float(p.prob[t]),
-            float(p.surprise[t]),
-            float(p.entropy[t]),
-            int(p.rank[t]),
-            lens_line,
-        )
-        self._status(
-            f"{t + 1:,}/{len(result.text):,} {shown(result.text[t])} · {lens_line} · "
-            f"{result.bits_per_char:.3f} bits/char"
-        )
+    def _model_cache(self):
+        """Loaded models for growing branches (made on first use, in a worker)."""
+        if self._models is None:
+            from shakespeare_tui.core.streaming import ModelCache
 
-    def _recolour(self) -> None:
-        result = self.replay
-        if result is None:
-            return
-        view = self.query_one(InspectText)
-        if self.ranks:
-            shades = (result.prediction.rank_buckets().astype(np.int16) + _RANKS_AT + 1).astype(
-                np.int8
-            )
-            legend = " ".join(
-                f"[black on {c}] {n} [/]" for c, n in zip(RANK_COLOURS, RANK_NAMES, strict=True)
-            )
-            view.border_subtitle = f"rank of each character: {legend}"
-        else:
-            values = result.unit_values(self.lens_layer, self.quantity, self.lens_unit)
-            shades = lens.quantise(lens.to_scale(self.quantity, values)) + lens.LEVELS
-            low, high = _hex(lens.colour(-1)), _hex(lens.colour(1))
-            view.border_subtitle = (
-                f"L{self.lens_layer} unit {self.lens_unit} · {SHORT_NAMES[self.quantity]} · "
-                f"[white on {low}] −1 [/][black on white] 0 [/][white on {high}] +1 [/]"
-            )
-        view.set_shades(shades, PALETTE)
-
-    def _set_unit(self, layer: int, unit: int, chosen: bool = True) -> None:
-        if self.replay is None:
-            return
-        self._unit_chosen = self._unit_chosen or chosen
-        self.lens_layer = layer % self.replay.layers
-        self.lens_unit = unit % self.replay.hidden
-        self._recolour()
-        self._show_cursor(self.query_one(InspectText).cursor)
-
-    def action_step_unit(self, delta: int) -> None:
-        self._set_unit(self.lens_layer, self.lens_unit + delta)
-
-    def action_next_layer(self) -> None:
-        if self.replay is not None:
-            self._set_unit(self.lens_layer + 1, self.lens_unit)
-            self._draw_saturation()
-
-    def action_next_quantity(self) -> None:
-        if self.replay is None:
-            return
-        names = QUANTITIES[self.replay.cell]
-        self.quantity = names[(names.index(self.quantity) + 1) % len(names)]
-        self.ranks = False
-        self._set_unit(self.lens_layer, self.lens_unit)
-        self._find(self._request, self.replay, self.quantity)
-
-    def action_toggle_ranks(self) -> None:
-        self.ranks = not self.ranks
-        self._recolour()
-
-    def action_type_unit(self) -> None:
-        from shakespeare_tui.screens.inspect_dialogs import UnitDialog
-
-        if self.replay is None:
-            return
-        self.app.push_screen(
-            UnitDialog(self.replay.layers, self.replay.hidden, self.lens_layer),
-            lambda chosen: chosen is not None and self._set_unit(*chosen),
-        )
-
-    def action_mark(self) -> None:
-        if self.replay is None:
-            return
-        view = self.query_one(InspectText)
-        t = view.cursor
-        if self._mark_start is None:
-            self._mark_start = t
-            view.set_mark((t, t + 1))
-            self._status("span start marked: move to its end and press m again")
-            return
-        a, b = sorted((self._mark_start, t))
-        self._mark_start = None
-        view.set_mark((a, b + 1))
-        self._status(f"matching the span {a + 1:,}–{b + 1:,}…")
-        self._match(self._request, self.replay, self.lens_layer, self.quantity, (a, b + 1))
+            self._models = ModelCache(size=1)
+        return self._models
 
     def action_escape(self) -> None:
+        if self.stop_growing():
+            return
         view = self.query_one(InspectText)
         if self.focused is not view and not isinstance(self.focused, Input):
             view.focus()
@@ -496,45 +395,5 @@ class InspectScreen(Screen):
         if inner:
             self.query_one(inner).focus()
 
-    # -- saturation -------------------------------------------------------------------------
-
-    def _draw_saturation(self) -> None:
-        result = self.replay
-        if result is None:
-            return
-        chart = self.query_one("#saturation", PlotextPlot)
-        plt = chart.plt
-        plt.clear_data()
-        plt.clear_figure()
-        reason = no_gates(result.cell)
-        note = self.query_one("#saturation-note", Static)
-        note.update(reason)
-        note.display, chart.display = bool(reason), not reason
-        if reason:
-            return
-        colours = ("red", "green", "blue", "orange")
-        for (gate, sat), colour in zip(
-            result.saturation[self.lens_layer].items(), colours, strict=False
-        ):
-            plt.scatter(sat.left.tolist(), sat.right.tolist(), marker="dot", color=colour,
-                        label=gate)  # fmt: skip
-        plt.xlim(0, 1)
-        plt.ylim(0, 1)
-        plt.xlabel("left-saturated (< 0.1)")
-        plt.ylabel("right (> 0.9)")
-        plt.title(f"layer {self.lens_layer}: gate saturation per unit")
-        chart.refresh()
-
     def _status(self, text: str) -> None:
         self.query_one("#inspect-status", Static).update(Text(text))
-
-
-def _hex(rgb: tuple[int, int, int]) -> str:
-    return "#{:02x}{:02x}{:02x}".format(*rgb)
-
-
-def _excerpt(text: str, start: int, stop: int, limit: int = 24) -> str:
-    piece = text[start:stop]
-    if len(piece) > limit:
-        piece = piece[: limit - 1] + "…"
-    return "«" + "".join(shown(c) for c in piece) + "»"

@@ -5,9 +5,10 @@ from __future__ import annotations
 from textual.binding import Binding
 
 KEYS = [
-    Binding("right_square_bracket", "step_unit(1)", "Next unit", key_display="]",
-            id="inspect.next_unit", tooltip="Show the next unit in the lens"),
-    Binding("left_square_bracket", "step_unit(-1)", "Prev unit", key_display="[",
+    # One footer entry for each pair: "[ ]" and ", ." (the second key of a pair is hidden).
+    Binding("right_square_bracket", "step_unit(1)", "Unit", key_display="[ ]",
+            id="inspect.next_unit", tooltip="Show the next unit in the lens ([ the previous)"),
+    Binding("left_square_bracket", "step_unit(-1)", "Prev unit", key_display="[", show=False,
             id="inspect.previous_unit", tooltip="Show the previous unit in the lens"),
     Binding("u", "type_unit", "Unit…", id="inspect.unit",
             tooltip="Type a unit number (or layer:unit) to show in the lens"),
@@ -17,6 +18,17 @@ KEYS = [
             tooltip="Cycle what the lens shows: tanh(c), c, h, then each gate"),
     Binding("r", "toggle_ranks", "Ranks", id="inspect.ranks",
             tooltip="Colour characters by their rank in the prediction (GLTR) or by the unit"),
+    Binding("1", "fork(1)", "Fork", key_display="1–9", id="inspect.fork",
+            tooltip="Take that alternative at the cursor (generated text): the model goes on "
+            "from it in a new branch"),
+    *[Binding(str(n % 10), f"fork({n})", f"Fork to alternative {n}", show=False,
+              id=f"inspect.fork_{n}", tooltip=f"Take alternative {n} at the cursor")
+      for n in range(2, 11)],
+    Binding("full_stop", "switch_branch(1)", "Branch", key_display=", .",
+            id="inspect.next_branch", tooltip="At a fork (or the last one before the cursor), "
+            "show the next branch"),
+    Binding("comma", "switch_branch(-1)", "Prev branch", key_display=",", show=False,
+            id="inspect.previous_branch", tooltip="At a fork, show the previous branch"),
     Binding("m", "mark", "Mark span", id="inspect.mark",
             tooltip="Mark a span's start, then its end: the units on over it, and where "
             "else they fire"),
@@ -30,6 +42,13 @@ KEYS = [
             tooltip="Inspect a passage of the checkpoint's held-out text"),
     Binding("p", "type_text", "Type text", id="inspect.type_text",
             tooltip="Type or paste a text to inspect"),
+    Binding("b", "show_forks_tab", "Forks", id="inspect.forks",
+            tooltip="List the branches of the fork tree (enter shows one)"),
+    Binding("ctrl+s", "save_forks", "Save forks", show=False, id="inspect.save_forks",
+            tooltip="Save the fork tree as JSON (in the data folder's forks/)"),
+    Binding("o", "open_forks", "Open forks", show=False, id="inspect.open_forks",
+            tooltip="Open a saved fork tree"),
     Binding("escape", "escape", "Clear", show=False, id="inspect.escape",
-            tooltip="Clear the marked span; in a list, go back to the text"),
+            tooltip="Stop a growing branch; clear the marked span; in a list, go back to the "
+            "text"),
 ]  # fmt: skip

@@ -89,6 +89,8 @@ class InspectText(ScrollView, can_focus=True):
         self.shades: np.ndarray = np.zeros(0, np.int8)
         self.palette: tuple[Style, ...] = (Style(),)
         self.mark: tuple[int, int] | None = None  # a span [start, stop) shown underlined
+        self.forks: frozenset[int] = frozenset()  # where other branches leave this text
+        self.fork_style = Style(reverse=True, bold=True)
         self.cursor_style = Style(color="black", bgcolor="#ffd000", bold=True, underline=True)
         self.mark_style = Style(underline=True, bold=True)
 
@@ -99,10 +101,23 @@ class InspectText(ScrollView, can_focus=True):
         self._display = text.translate(_DISPLAY)
         self.shades = np.zeros(len(text), np.int8)
         self.mark = None
+        self.forks = frozenset()
         self._width = 0
         self._rewrap()
         self.set_reactive(InspectText.cursor, 0)
         self.scroll_home(animate=False, immediate=True)
+        self.refresh()
+
+    def append(self, chars: str) -> None:
+        """Add characters at the end (a branch growing), keeping the cursor and the scroll."""
+        self.text += chars
+        self._display += chars.translate(_DISPLAY)
+        self._width = 0
+        self._rewrap()
+        self.refresh()
+
+    def set_forks(self, positions) -> None:
+        self.forks = frozenset(positions)
         self.refresh()
 
     def set_shades(self, shades: np.ndarray, palette: tuple[Style, ...]) -> None:
@@ -143,6 +158,7 @@ class InspectText(ScrollView, can_focus=True):
         shades = self.shades[start:stop].tolist()
         shades += [0] * (stop - start - len(shades))
         mark = self.mark or (-1, -1)
+        forks = self.forks
         segments: list[Segment] = []
         run_start, run_key = start, None
         # A run is characters of one style; spaces and the newline get runs of their own, so
@@ -151,16 +167,18 @@ class InspectText(ScrollView, can_focus=True):
             if t < stop:
                 char = display[t]
                 key = (shades[t - start], t == self.cursor, mark[0] <= t < mark[1],
-                       char == " " or char == "↵")  # fmt: skip
+                       char == " " or char == "↵", t in forks)  # fmt: skip
                 if key == run_key and char != "↵":
                     continue
             if run_key is not None:
-                shade, at_cursor, marked, blank = run_key
+                shade, at_cursor, marked, blank, fork = run_key
                 style = base + palette[shade] if shade < len(palette) else base
                 if blank and display[run_start] == "↵" and not at_cursor:
                     style += _NEWLINE_STYLE
                 if marked:
                     style += self.mark_style
+                if fork:
+                    style += self.fork_style
                 if at_cursor:
                     style += self.cursor_style
                 segments.append(Segment(display[run_start:t], style))

@@ -42,14 +42,21 @@ class NextCharPanel(Static):
         entropy: float,
         rank: int,
         lens_line: str = "",
+        numbered: bool = False,
     ) -> None:
+        """`numbered`: each alternative to the actual character gets the digit that forks to
+        it (1–9, then 0)."""
         text = Text()
         width = self.content_region.width
-        cells = max(4, min(BAR * 2, width - 11)) if width else BAR
+        cells = max(4, min(BAR * 2, width - 11 - 2 * numbered)) if width else BAR
         if not top:
             text.append("no prediction for the first character\n", style="dim")
+        n = 0
         for char, p in top:
             hit = char == actual
+            n += not hit
+            if numbered:
+                text.append(f"{n % 10} " if not hit else "  ", style="dim")
             text.append(f"{shown(char):>2} ", style="bold reverse" if hit else "bold")
             text.append(bar(p, cells).ljust(cells), style="#e3b341" if hit else "#4a90d9")
             text.append(f" {p * 100:5.1f}%\n", style="bold" if hit else "")

@@ -10,11 +10,12 @@ import pytest
 from textual.app import App
 from textual.widgets import DataTable, OptionList
 
-from shakespeare_tui.app import ShakespeareApp, make_app
+from shakespeare_tui.app import ShakespeareApp
 from shakespeare_tui.core import lens
 from shakespeare_tui.core.paths import Paths
 from shakespeare_tui.core.runs import bundled_checkpoint
-from shakespeare_tui.screens.inspect import PALETTE, InspectScreen
+from shakespeare_tui.screens.inspect import InspectScreen
+from shakespeare_tui.screens.inspect_lens import PALETTE
 from shakespeare_tui.settings import AppSettings
 from shakespeare_tui.widgets.inspect_text import InspectText, wrap_rows
 from shakespeare_tui.widgets.next_char import NextCharPanel
@@ -48,14 +49,17 @@ class InspectApp(App):
 
     CSS_PATH = APP_CSS
 
-    def __init__(self, paths: Paths, text: str | None = TEXT, length: int = 400) -> None:
+    def __init__(
+        self, paths: Paths, text: str | None = TEXT, length: int = 400, settings=None
+    ) -> None:
         super().__init__()
-        self.paths, self.text, self.length = paths, text, length
+        self.paths, self.text, self.length, self.settings = paths, text, length, settings
 
     def on_mount(self) -> None:
         screen = InspectScreen(self.paths, length=self.length)
-        if self.text is not None:
-            screen.inspect(str(bundled_checkpoint()), "bundled", self.text, "a test text")
+        if self.text is not None:  # with `settings`, as if generated with them
+            source = "a test text" if self.settings is None else "generated"
+            screen.inspect(str(bundled_checkpoint()), "bundled", self.text, source, self.settings)
         self.push_screen(screen)
 
 
@@ -223,22 +227,6 @@ async def test_typed_text_is_inspected(paths, until):
         await pilot.press("ctrl+s")
         await until(pilot, lambda: screen.replay.text == "ROMEO:\nBut soft!\n", 30, "new text")
         assert "typed text" in screen.query_one(InspectText).border_title
-
-
-async def test_generate_hands_its_text_to_inspect(paths, until, scripted, probe):
-    app = make_app(paths, trainer=scripted, settings=AppSettings(mode="generate"), probe=probe)
-    async with app.run_test(size=SIZE) as pilot:
-        from shakespeare_tui.widgets.checkpoint_picker import CheckpointPicker
-        from shakespeare_tui.widgets.generated_text import GeneratedText
-
-        picker = app.screen.query_one(CheckpointPicker)
-        await until(pilot, lambda: picker.selected_entry is not None, 30, "the checkpoints")
-        app.screen.query_one(GeneratedText).append("KING:\nWhat say you?\n")
-        await pilot.press("I")
-        await until(pilot, lambda: app.current_mode == "inspect", 10, "the Inspect view")
-        screen = await ready(pilot, until, found=False)
-        assert screen.replay.text == "KING:\nWhat say you?\n"
-        assert "the text just generated" in screen.query_one(InspectText).border_title
 
 
 def test_settings_remember_the_inspect_view(tmp_path):

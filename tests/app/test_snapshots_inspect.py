@@ -31,3 +31,26 @@ def test_inspect_view_120x40(snap_compare, app):
 
 def test_inspect_view_80x24(snap_compare, app):
     assert snap_compare(app, terminal_size=(80, 24), run_before=_inspect)
+
+
+async def _fork(pilot) -> None:
+    """Take the second alternative at "sword", let the branch grow, list the tree."""
+    from tests.app.test_inspect_forks import grown
+
+    screen = pilot.app.screen
+    await wait_for(pilot, lambda: screen.replay is not None, 60, "the replay")
+    from shakespeare_tui.widgets.inspect_text import InspectText
+
+    screen.query_one(InspectText).move_to(TEXT.index("sword"))
+    await pilot.press("2")
+    await grown(pilot, wait_for, screen, 2)
+    await wait_for(pilot, lambda: bool(screen.found), 60, "the finder")
+    await pilot.press("b", "escape")
+    await pilot.pause()
+
+
+def test_inspect_view_with_a_fork_120x40(snap_compare, tmp_path):
+    from tests.app.test_inspect_forks import ForkApp
+
+    app = ForkApp(Paths.resolve(tmp_path).ensure())
+    assert snap_compare(app, terminal_size=(120, 40), run_before=_fork)
