@@ -42,6 +42,7 @@ from benchmarks.common import (
     timed,
 )
 from shakespeare_tui.core import device as devices
+from shakespeare_tui.core.cells import WEIGHT_BLOCKS
 from shakespeare_tui.core.config import ModelConfig, TrainConfig, apply_preset
 from shakespeare_tui.core.corpus import Corpus, checksum_of
 from shakespeare_tui.core.data import TextData
@@ -56,10 +57,10 @@ MODELS = ("notebook", "cpu")  # presets whose models we time
 
 def matmul_params(model: ModelConfig) -> int:
     """Weights that take part in matrix products, per character (biases and the embedding not)."""
-    gates = 4 if model.cell == "lstm" else 3
+    blocks = WEIGHT_BLOCKS[model.cell]
     total, width_in = model.hidden * model.vocab_size, model.embed
     for _ in range(model.layers):
-        total += gates * model.hidden * (width_in + model.hidden)
+        total += blocks * model.hidden * (width_in + model.hidden)
         width_in = model.hidden
     return total
 

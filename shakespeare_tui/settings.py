@@ -19,7 +19,7 @@ from shakespeare_tui.core.files import atomic_write_text
 class TrainSettings:
     corpus: str = "plays"  # "plays", "tinyshakespeare", or a file path
     preset: str = "auto"  # "auto", "notebook", "cpu", "tiny", or "custom" (the fields below)
-    cell: str = "lstm"
+    cell: str = "lstm"  # "lstm", "gru" or "rnn" (a basic tanh RNN)
     embed: int = 128
     hidden: int = 640
     layers: int = 1

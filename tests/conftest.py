@@ -144,6 +144,20 @@ def trained_run(tmp_path_factory, corpus_file):
     return paths, finished, events
 
 
+@pytest.fixture(scope="session")
+def rnn_run(tmp_path_factory, corpus_file):
+    """A tiny basic-RNN run of 40 steps, trained once per session: its TrainingFinished."""
+    from shakespeare_tui.core.engine import train
+    from shakespeare_tui.core.paths import Paths
+
+    paths = Paths.resolve(tmp_path_factory.mktemp("rnn") / "home").ensure()
+    config = tiny_config(corpus_file, max_steps=40, eval_every=20)
+    config = replace(config, model=replace(config.model, cell="rnn"))
+    finished = train(config, paths, run_name="rnn")
+    assert finished.reason == "max-steps", finished.message
+    return finished
+
+
 @pytest.fixture
 def tiny_settings(corpus_file: Path) -> AppSettings:
     """The tiny preset on the small corpus; enough epochs that a run is still going when stopped."""

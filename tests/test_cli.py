@@ -734,6 +734,37 @@ def test_runs_into_a_reader_that_left_exits_0(home):
     assert proc.stderr.read() == b""
 
 
+def test_train_takes_cell_rnn_and_the_run_generates_and_resumes(capsys, corpus_file, tmp_path):
+    code, out, err = cli(
+        capsys, *TRAIN, "--cell", "rnn", "--corpus", corpus_file, "--max-steps", "20",
+        "--run", "basic", "--data-dir", tmp_path,
+    )  # fmt: skip
+    assert code == EXIT_OK, err
+    config = json.loads((tmp_path / "runs" / "basic" / "config.json").read_text())["train"]
+    assert (config["model"]["cell"], config["preset"]) == ("rnn", "custom")
+    code, out, err = cli(capsys, "runs", "--data-dir", tmp_path)
+    assert code == EXIT_OK and "RNN E16/H32" in out, out
+    code, text, err = cli(
+        capsys, "generate", "--checkpoint", "basic", "--seed", "3", "--length", "50",
+        "--data-dir", tmp_path,
+    )  # fmt: skip
+    assert code == EXIT_OK and len(text) == 51, err
+    code, out, err = cli(
+        capsys, "train", "--resume", "basic", "--cell", "lstm", "--data-dir", tmp_path
+    )
+    assert_one_line_error(code, err, "--cell lstm differs from this run's cell rnn")
+    code, out, err = cli(
+        capsys, "train", "--resume", "basic", "--cell", "rnn", "--max-steps", "30", "--quiet",
+        "--data-dir", tmp_path,
+    )  # fmt: skip
+    assert code == EXIT_OK, err
+
+
+def test_the_cell_flag_lists_the_three_cells(capsys):
+    code, out, _ = cli(capsys, "train", "--help")
+    assert code == 0 and "{lstm,gru,rnn}" in out
+
+
 def test_eval_every_and_the_sample_settings_reach_the_run(capsys, corpus_file, tmp_path):
     code, out, err = cli(
         capsys, *TRAIN, "--corpus", corpus_file, "--max-steps", "25", "--run", "e",

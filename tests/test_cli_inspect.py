@@ -103,6 +103,18 @@ def test_a_run_trained_on_a_file_is_inspected_on_that_files_held_out_end(
     assert "sonnets.txt (held out from training)" in document["checkpoint"]
 
 
+def test_a_basic_rnn_is_ranked_by_h_and_refuses_a_gate_in_one_line(capsys, rnn_run):
+    args = ("inspect", "--checkpoint", rnn_run.best_checkpoint, "--unit", "3")
+    code, out, err = cli(capsys, *args, "--json")
+    assert code == EXIT_OK, err
+    document = json.loads(out)
+    assert document["quantity"] == "h" and "RNN E16/H32" in document["checkpoint"]
+    assert len(document["unit"]["values"]) == document["chars"]
+    code, out, err = cli(capsys, *args, "--quantity", "f")
+    assert out == ""
+    assert_one_line_error(code, err, "--quantity f is not a quantity of an RNN: use one of h")
+
+
 def test_a_checkpoint_whose_corpus_is_gone_is_refused_in_one_line(capsys, trained_run, tmp_path):
     from shakespeare_tui.core.checkpoint import load_checkpoint, save_checkpoint
 

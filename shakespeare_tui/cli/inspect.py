@@ -35,6 +35,7 @@ def inspect_command(args, paths) -> int:
             )
         passage = Passage(text=text, context="\n", source=f"{args.text} ({len(text):,} characters)")
 
+    from shakespeare_tui.core.cells import cell_name
     from shakespeare_tui.core.checkpoint import load_checkpoint
     from shakespeare_tui.core.neurons import find_units
     from shakespeare_tui.core.passages import held_out_passage
@@ -46,7 +47,7 @@ def inspect_command(args, paths) -> int:
     quantity = args.quantity or DEFAULT_QUANTITY[config.cell]
     if quantity not in QUANTITIES[config.cell]:
         raise UserError(
-            f"{{quantity}} {quantity} is not a quantity of {_a(config.cell)}: use one of "
+            f"{{quantity}} {quantity} is not a quantity of {cell_name(config.cell)}: use one of "
             f"{', '.join(QUANTITIES[config.cell])}",
             names=["quantity"],
         )
@@ -79,10 +80,6 @@ def inspect_command(args, paths) -> int:
         if args.unit is not None:
             _print_unit(result, quantity, *args.unit)
     return EXIT_OK
-
-
-def _a(cell: str) -> str:
-    return f"an {cell.upper()}" if cell == "lstm" else f"a {cell.upper()}"
 
 
 def _finite(value: float) -> float | None:

@@ -109,7 +109,11 @@ def _add_train(commands) -> None:
         f"notebook on a GPU and cpu otherwise; custom starts from {CUSTOM_BASE})",
     )
     model = train.add_argument_group("model (default: the preset's)")
-    model.add_argument("--cell", choices=CELLS, help=f"recurrent cell ({_by_preset('cell')})")
+    model.add_argument(
+        "--cell",
+        choices=CELLS,
+        help=f"recurrent cell: lstm, gru, or rnn, a basic tanh RNN ({_by_preset('cell')})",
+    )
     model.add_argument(
         "--embed", type=_positive_int, metavar="N", help=f"embedding width ({_by_preset('embed')})"
     )
@@ -309,9 +313,10 @@ def _unit(text: str) -> tuple[int, int]:
 
 
 def _add_inspect(commands) -> None:
+    from shakespeare_tui.core.cells import QUANTITIES
     from shakespeare_tui.core.neurons import FEATURES, TOP
 
-    quantities = ("tanh_c", "c", "h", "i", "f", "g", "o", "r", "z", "n")
+    quantities = tuple(dict.fromkeys(q for names in QUANTITIES.values() for q in names))
     inspect = commands.add_parser(
         "inspect",
         parents=[_common()],
@@ -351,8 +356,8 @@ def _add_inspect(commands) -> None:
     inspect.add_argument(
         "--quantity",
         choices=quantities,
-        help="what to rank and colour: tanh_c (an LSTM's default), c, h (a GRU's default), "
-        "or a gate (LSTM i f g o, GRU r z n)",
+        help="what to rank and colour: tanh_c (an LSTM's default), c, h (a GRU's default, a basic "
+        "RNN's only one), or a gate (LSTM i f g o, GRU r z n)",
     )
     inspect.add_argument(
         "--top",

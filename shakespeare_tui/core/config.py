@@ -10,9 +10,9 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
+from shakespeare_tui.core.cells import CELLS, WEIGHT_BLOCKS
 from shakespeare_tui.core.errors import FieldError, ResumeConflict, UserError
 
-CELLS = ("lstm", "gru")
 SCHEDULES = ("constant", "cosine")
 AUTO, CUSTOM = "auto", "custom"
 
@@ -20,7 +20,7 @@ AUTO, CUSTOM = "auto", "custom"
 @dataclass(frozen=True)
 class ModelConfig:
     vocab_size: int = 0  # set from the corpus' distinct characters
-    cell: str = "lstm"  # "lstm" or "gru"
+    cell: str = "lstm"  # "lstm", "gru" or "rnn" (a basic tanh RNN; see core/cells.py)
     embed: int = 256  # embedding width (the notebook's 256)
     hidden: int = 1024  # recurrent state width (the notebook's 1024)
     layers: int = 1  # stacked recurrent layers
@@ -41,11 +41,11 @@ class ModelConfig:
         return f"{self.cell.upper()} E{self.embed}/H{self.hidden}{layers}"
 
     def parameter_count(self) -> int:
-        gates = 4 if self.cell == "lstm" else 3
+        blocks = WEIGHT_BLOCKS[self.cell]  # 4 for an LSTM, 3 for a GRU, 1 for a basic RNN
         total = self.vocab_size * self.embed + self.hidden * self.vocab_size + self.vocab_size
         width_in = self.embed
         for _ in range(self.layers):
-            total += gates * self.hidden * (width_in + self.hidden + 2)
+            total += blocks * self.hidden * (width_in + self.hidden + 2)
             width_in = self.hidden
         return total
 

@@ -7,6 +7,7 @@ same device by the work per character (about 6 multiply-adds per weight, forward
 
 from __future__ import annotations
 
+from shakespeare_tui.core.cells import WEIGHT_BLOCKS
 from shakespeare_tui.core.config import ModelConfig, TrainConfig
 
 TYPICAL_VOCAB = 80  # the bundled plays have ~80 distinct characters; a file is not read to guess
@@ -23,8 +24,8 @@ def training_bytes(config: TrainConfig, vocab_size: int = TYPICAL_VOCAB) -> int:
     and output of every layer plus the embedding and the logits (kept for backward)."""
     m = config.model
     state = 16 * parameters(m, vocab_size)
-    gates = 4 if m.cell == "lstm" else 3
-    per_char = m.layers * (gates + 2) * m.hidden + m.embed + 3 * (m.vocab_size or vocab_size)
+    blocks = WEIGHT_BLOCKS[m.cell]
+    per_char = m.layers * (blocks + 2) * m.hidden + m.embed + 3 * (m.vocab_size or vocab_size)
     return state + 4 * per_char * config.batch_size * config.seq_len
 
 

@@ -2,17 +2,18 @@
 
 At batch 1 the recurrence is bound by reading its weights once per character (~8,000 chars/s
 at H640 on one core). So the text is cut into `streams` pieces run side by side as one batch
-through the layer's own fused nn.LSTM/nn.GRU (~3x the throughput). Each piece first reads the
-`burn_in` characters before it from a zero state; measured on the bundled model, 512
-characters bring the state to within float noise (~5e-6) of the sequential run's (256 left
-half the boundaries 1e-3 off). That is checked, not assumed: a piece whose burned-in start
+through the layer's own fused nn.LSTM/nn.GRU/nn.RNN (~3x the throughput). Each piece first
+reads the `burn_in` characters before it from a zero state; measured on the bundled model,
+512 characters bring the state to within float noise (~5e-6) of the sequential run's (256
+left half the boundaries 1e-3 off). That is checked, not assumed: a piece whose burned-in start
 differs from where its predecessor ended by more than `TOLERANCE` is run again from that end,
 until every boundary agrees, so the result equals a sequential run to float32 rounding.
 
 nn.LSTM returns h for every step but neither c nor the gates. Those are recomputed for all
 steps at once from h_{t-1} and x_t (matrix products over blocks of steps), and c follows from
 the gates by its elementwise recurrence c_t = f_t c_{t-1} + i_t g_t, stepped across all
-pieces at once (each piece's start c is known from the pass above).
+pieces at once (each piece's start c is known from the pass above). A basic RNN has neither
+gates nor c: its h is all there is, and nothing is recomputed.
 """
 
 from __future__ import annotations
@@ -25,11 +26,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from shakespeare_tui.core.cells import GATES, SIGMOID_GATES
+from shakespeare_tui.core.model import recurrent
 from shakespeare_tui.core.saturation import HIGH, LOW, saturation_counts
-
-# Gate rows in nn.LSTM's / nn.GRU's weight order.
-GATES = {"lstm": ("i", "f", "g", "o"), "gru": ("r", "z", "n")}
-SIGMOID_GATES = {"lstm": ("i", "f", "o"), "gru": ("r", "z")}  # values in [0, 1]
 
 BURN_IN = 512  # characters a piece reads before its own part (see the module docstring)
 MIN_PIECE = 4 * BURN_IN  # so burning in costs at most a quarter more work
@@ -54,10 +53,10 @@ class Ticker:
         self.stop, self.progress = stop, progress
         self.done, self.total = 0, 1
 
-    def plan(self, layout: Layout, layers: int) -> None:
-        """Count the units of work: every segment and block of every layer."""
+    def plan(self, layout: Layout, layers: int, recomputed: bool = True) -> None:
+        """Count the units of work: every segment and (if `recomputed`) block of every layer."""
         rows = max(1, BLOCK_ROWS // layout.streams)
-        per_layer = -(-layout.length // SEGMENT) + -(-layout.length // rows)
+        per_layer = -(-layout.length // SEGMENT) + (-(-layout.length // rows) if recomputed else 0)
         self.total = max(1, layers * per_layer)
 
     def check(self) -> None:
@@ -89,8 +88,7 @@ def layer_weights(model) -> list[Weights]:
     for layer in range(cfg.layers):
         names = [f"rnn.{w}_l{layer}" for w in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
         w_ih, w_hh, b_ih, b_hh = (sd[n] for n in names)
-        cls = nn.LSTM if cfg.cell == "lstm" else nn.GRU
-        module = cls(w_ih.shape[1], cfg.hidden, batch_first=True).eval()
+        module = recurrent(cfg.cell, w_ih.shape[1], cfg.hidden).eval()
         module.load_state_dict(
             {"weight_ih_l0": w_ih, "weight_hh_l0": w_hh, "bias_ih_l0": b_ih, "bias_hh_l0": b_hh}
         )
@@ -198,22 +196,25 @@ class LayerInputs:
         return torch.addmm(self.w.b_ih, self.x[steps], self.w.w_ih.T)
 
 
-def recompute(w, inputs, out, h0, c0, layout, in_text, dtype, keep_gates, ticker: Ticker):
+def recompute(cell, w, inputs, out, h0, c0, layout, in_text, dtype, keep_gates, ticker: Ticker):
     """Every step's gates from h_{t-1} and x_t, in blocks of steps, and c by its recurrence.
 
     Returns ({"c" and, if kept, each gate: (streams, length, hidden) numpy of `dtype`},
     {sigmoid gate: [left counts, right counts]} over the text's steps). Blocks are time-major
-    (all pieces' step j, then j+1, …) so the recurrence walks contiguous rows.
+    (all pieces' step j, then j+1, …) so the recurrence walks contiguous rows. A basic RNN
+    has nothing to recompute: ({}, {}).
     """
+    names = GATES[cell]
+    if not names:
+        return {}, {}
     B, L = layout.streams, layout.length
     hidden = out.shape[-1]
-    lstm = c0 is not None
-    names = GATES["lstm" if lstm else "gru"]
+    lstm = cell == "lstm"
     store_dtype = TORCH_DTYPES[np.dtype(dtype)]
     stored = {name: torch.empty(B, L, hidden, dtype=store_dtype) for name in names if keep_gates}
     if lstm:
         stored["c"] = torch.empty(B, L, hidden, dtype=store_dtype)
-    counts = {g: [0, 0] for g in SIGMOID_GATES["lstm" if lstm else "gru"]}
+    counts = {g: [0, 0] for g in SIGMOID_GATES[cell]}
     out_t = out.transpose(0, 1)  # (length, streams, hidden)
     c = c0.numpy() if lstm else None
     rows = max(1, BLOCK_ROWS // B)

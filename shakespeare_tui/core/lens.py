@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from shakespeare_tui.core.layer_pass import SIGMOID_GATES
+from shakespeare_tui.core.cells import SIGMOID_GATES
 
 # ColorBrewer's RdBu: its blue end, its neutral middle, its red end.
 NEGATIVE = (33, 102, 172)

@@ -1,4 +1,4 @@
-"""The model: Embedding → LSTM/GRU → Linear, as in the notebook, plus a fast one-character step."""
+"""The model: Embedding → LSTM/GRU/RNN → Linear, as in the notebook, and a fast one-character step."""
 
 from __future__ import annotations
 
@@ -7,20 +7,29 @@ from torch import nn
 
 from shakespeare_tui.core.config import ModelConfig
 
+# The torch module of each cell of core/cells.py; the basic RNN is Elman's, with tanh.
+MODULES = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
+
+
+def recurrent(cell: str, input_size: int, hidden: int, **kwargs) -> nn.Module:
+    """The cell's torch module (batch first); `kwargs` go to it (num_layers, dropout)."""
+    if cell == "rnn":
+        kwargs["nonlinearity"] = "tanh"
+    return MODULES[cell](input_size, hidden, batch_first=True, **kwargs)
+
 
 class CharRNN(nn.Module):
     def __init__(self, config: ModelConfig):
         super().__init__()
         config.validate()
         self.config = config
-        rnn = nn.LSTM if config.cell == "lstm" else nn.GRU
         self.embed = nn.Embedding(config.vocab_size, config.embed)
         # Between stacked layers the cell's own dropout; after the last one, ours.
-        self.rnn = rnn(
+        self.rnn = recurrent(
+            config.cell,
             config.embed,
             config.hidden,
             num_layers=config.layers,
-            batch_first=True,
             dropout=config.dropout if config.layers > 1 else 0.0,
         )
         self.drop = nn.Dropout(config.dropout)
@@ -43,6 +52,7 @@ class CharStepper:
 
     def __init__(self, model: CharRNN):
         cfg = model.config
+        self.cell = cfg.cell
         self.lstm = cfg.cell == "lstm"
         self.hidden = cfg.hidden
         with torch.no_grad():
@@ -76,6 +86,9 @@ class CharStepper:
                 c = torch.sigmoid(forget) * c + torch.sigmoid(in_gate) * torch.tanh(cell)
                 x = torch.sigmoid(out) * torch.tanh(c)
                 new_state.append((x, c))
+            elif self.cell == "rnn":  # h = tanh(W_ih x + b_ih + W_hh h + b_hh)
+                x = torch.tanh(gi + torch.addmv(b_hh, w_hh, state[i]))
+                new_state.append(x)
             else:
                 h = state[i]
                 gh = torch.addmv(b_hh, w_hh, h)

@@ -4,12 +4,12 @@
 cell state c after each character, as float16 numpy arrays of shape (chars, hidden) — half the
 memory of float32, and plenty for colouring and correlations (|error| < 5e-4 for values in
 [-1, 1]); `dtype=np.float32` keeps full precision. Gates (LSTM i, f, g, o; GRU r, z, n) are kept
-too when they fit in `KEEP_GATES_BYTES`, else computed on demand from the stored h. Predictions
-are in `Replay.prediction` (see core/prediction.py).
+too when they fit in `KEEP_GATES_BYTES`, else computed on demand from the stored h; a basic RNN
+has none, only h. Predictions are in `Replay.prediction` (see core/prediction.py).
 
 Every array row t is the step that read text[t]. How the layers are run fast and still equal
-nn.LSTM/nn.GRU step for step: core/layer_pass.py. Memory, float16, H640 LSTM: h and c take
-2.6 MB per 1,000 characters per layer, the gates another 5.1 MB when kept (up to ~13,000
+nn.LSTM/nn.GRU/nn.RNN step for step: core/layer_pass.py. Memory, float16, H640 LSTM: h and c
+take 2.6 MB per 1,000 characters per layer, the gates another 5.1 MB when kept (up to ~13,000
 characters), the predictions 0.17 MB (76 characters' probabilities).
 """
 
@@ -22,12 +22,18 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from shakespeare_tui.core.cells import (
+    DEFAULT_QUANTITY,
+    GATES,
+    QUANTITIES,
+    QUANTITY_NAMES,
+    SIGMOID_GATES,
+    cell_name,
+)
 from shakespeare_tui.core.errors import UserError
 from shakespeare_tui.core.layer_pass import (
     BLOCK_ROWS,
     BURN_IN,
-    GATES,
-    SIGMOID_GATES,
     TORCH_DTYPES,
     LayerInputs,
     Layout,
@@ -54,21 +60,6 @@ __all__ = [
     "replay",
 ]
 
-QUANTITIES = {"lstm": ("tanh_c", "c", "h", "i", "f", "g", "o"), "gru": ("h", "r", "z", "n")}
-QUANTITY_NAMES = {
-    "tanh_c": "cell state tanh(c)",
-    "c": "cell state c",
-    "h": "hidden output h",
-    "i": "input gate",
-    "f": "forget gate",
-    "g": "cell candidate",
-    "o": "output gate",
-    "r": "reset gate",
-    "z": "update gate",
-    "n": "new state",
-}
-DEFAULT_QUANTITY = {"lstm": "tanh_c", "gru": "h"}  # Karpathy's and LSTMVis's choice for an LSTM
-
 KEEP_GATES_BYTES = 64 * 2**20  # keep gates when they fit (10,000 chars at H640 need 51 MB)
 UNIT_CACHE = 64  # single-unit series kept for a view switching back and forth
 FEW_UNITS = 8  # gate rows computed in float16 at once (a lens's unit; GRU's n needs two)
@@ -85,11 +76,12 @@ class Replay:
 
     text: str
     vocab: Vocabulary
-    cell: str  # "lstm" or "gru"
+    cell: str  # "lstm", "gru" or "rnn"
     hidden: int
     codes: np.ndarray  # (chars,) the text's character codes
     stored: list[dict[str, np.ndarray]]
-    saturation: list[dict[str, Saturation]]  # per layer, per sigmoid gate (from float32 gates)
+    # Per layer, per sigmoid gate (from float32 gates); a basic RNN's layers have none.
+    saturation: list[dict[str, Saturation]]
     prediction: Prediction
     context: int  # characters read before the text (not kept)
     gates_kept: bool
@@ -132,9 +124,8 @@ class Replay:
         """(stop - start, len(units)) float32 of one quantity over rows start..stop; `units`
         None means every unit. A gate that was not kept is computed from the stored h."""
         if quantity not in self.quantities:
-            article = "an" if self.cell == "lstm" else "a"
             raise UserError(
-                f"{quantity!r} is not a quantity of {article} {self.cell.upper()}: "
+                f"{quantity!r} is not a quantity of {cell_name(self.cell)}: "
                 f"use one of {', '.join(self.quantities)}"
             )
         self.check_unit(layer, 0)
@@ -263,7 +254,7 @@ def replay(
     in_text = ((steps >= skip) & (steps < layout.steps)).numpy()
 
     ticker = Ticker(stop, progress)
-    ticker.plan(layout, len(weights))
+    ticker.plan(layout, len(weights), recomputed=bool(gate_names))
     x = embed[all_codes]
     stored, saturation, h_before, reruns = [], [], [], 0
     for layer, w in enumerate(weights):
@@ -275,7 +266,7 @@ def replay(
         else:
             inputs = LayerInputs(x, w)
         arrays, counts = recompute(
-            w, inputs, out, h0, c0, layout, in_text, dtype, keep_gates, ticker
+            cfg.cell, w, inputs, out, h0, c0, layout, in_text, dtype, keep_gates, ticker
         )
         flat = out.reshape(B * L, hidden)
         arrays["h"] = out.to(TORCH_DTYPES[np.dtype(dtype)]).numpy()

@@ -3,7 +3,8 @@
 Karpathy, Johnson and Fei-Fei ("Visualizing and Understanding Recurrent Networks", 2015) plot,
 for every unit of a layer, the fraction of steps its gate is left-saturated (below 0.1) against
 the fraction it is right-saturated (above 0.9): a forget gate right-saturated most of the time
-belongs to a unit that remembers for long. Only the sigmoid gates (values in [0, 1]) count.
+belongs to a unit that remembers for long. Only the sigmoid gates (values in [0, 1]) count;
+a basic RNN has none, and `no_gates` says so.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+from shakespeare_tui.core.cells import SIGMOID_GATES
 
 LOW, HIGH = 0.1, 0.9  # the paper's thresholds
 
@@ -31,6 +34,13 @@ class Saturation:
             (np.asarray(right) * scale).astype(np.float32),
             steps,
         )
+
+
+def no_gates(cell: str) -> str:
+    """Why a cell has no gate saturation to show (a basic RNN has no gates), or "" if it has."""
+    if SIGMOID_GATES.get(cell):
+        return ""
+    return "a basic RNN has no gates: gate saturation is for an LSTM or a GRU"
 
 
 def saturation_counts(

@@ -32,6 +32,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from textual_plotext import PlotextPlot
 
 from shakespeare_tui.core.errors import one_line
+from shakespeare_tui.core.saturation import no_gates
 from shakespeare_tui.messages import CheckpointsScanned, InspectReady, UnitsFound
 from shakespeare_tui.screens.inspect_forks import Forks
 from shakespeare_tui.screens.inspect_keys import KEYS
@@ -112,6 +113,9 @@ class InspectScreen(Forks, Lens, SpansAndSaturation, Screen):
                         yield Static(SPAN_HINT, id="span-info")
                         yield OptionList(id="span-matches")
                     with TabPane("Gates", id="tab-saturation"):
+                        note = Static("", id="saturation-note", classes="form-hint")
+                        note.display = False  # shown for a cell without gates
+                        yield note
                         yield PlotextPlot(id="saturation")
                     with TabPane("Forks", id="tab-forks"):
                         yield OptionList(id="branches")
@@ -381,6 +385,8 @@ class InspectScreen(Forks, Lens, SpansAndSaturation, Screen):
 
     def action_show_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
+        if tab == "tab-saturation" and self.replay is not None and no_gates(self.replay.cell):
+            self._status(no_gates(self.replay.cell))
         inner = {
             "tab-finder": "#finder",
             "tab-checkpoint": "#inspect-picker",

@@ -12,14 +12,13 @@ import numpy as np
 from rich.style import Style
 
 from shakespeare_tui.core import lens
+from shakespeare_tui.core.cells import QUANTITIES
 from shakespeare_tui.widgets.inspect_text import InspectText
 from shakespeare_tui.widgets.next_char import NextCharPanel, shown
 
 TOP_K = 10  # next characters listed at the cursor
 TOP_K_SHORT = 5  # on a short terminal (under 36 rows), so the tabs below keep some room
 
-# Quantities of each cell (core.replay.QUANTITIES, repeated so this module needs no torch).
-QUANTITIES = {"lstm": ("tanh_c", "c", "h", "i", "f", "g", "o"), "gru": ("h", "r", "z", "n")}
 SHORT_NAMES = {"tanh_c": "tanh(c)", "c": "c", "h": "h", "i": "input gate i",
                "f": "forget gate f", "g": "candidate g", "o": "output gate o",
                "r": "reset gate r", "z": "update gate z", "n": "new state n"}  # fmt: skip

@@ -13,6 +13,7 @@ from textual.widgets import OptionList, Static, TabbedContent
 from textual.widgets.option_list import Option
 from textual_plotext import PlotextPlot
 
+from shakespeare_tui.core.saturation import no_gates
 from shakespeare_tui.messages import SpansMatched
 from shakespeare_tui.widgets.inspect_text import InspectText
 from shakespeare_tui.widgets.next_char import shown
@@ -93,6 +94,12 @@ class SpansAndSaturation:
         plt = chart.plt
         plt.clear_data()
         plt.clear_figure()
+        reason = no_gates(result.cell)  # a basic RNN: a line instead of an empty plot
+        note = self.query_one("#saturation-note", Static)
+        note.update(reason)
+        note.display, chart.display = bool(reason), not reason
+        if reason:
+            return
         for (gate, sat), colour in zip(
             result.saturation[self.lens_layer].items(), GATE_COLOURS, strict=False
         ):

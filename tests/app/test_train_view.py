@@ -271,3 +271,41 @@ async def test_a_failed_start_keeps_the_form_and_the_new_run_selection(
         assert form.selected_run is None  # still "new run", not A
         assert screen.query_one("#corpus", Input).value == str(empty)
         assert "empty" in status.render().plain
+
+
+async def test_the_form_offers_a_basic_rnn_and_a_run_with_it_records_its_cell(
+    paths, tiny_settings, probe, until
+):
+    import json
+
+    from textual.widgets import Select, Static
+
+    seen: list = []
+    app = make_app(paths, settings=tiny_settings, probe=probe)
+    async with app.run_test(size=SIZE, message_hook=_hook(seen)) as pilot:
+        screen = app.screen
+        form = screen.query_one(TrainForm)
+        cell = form.query_one("#cell", Select)
+        assert [value for _, value in cell._options] == ["lstm", "gru", "rnn"]
+        assert cell.value == "lstm"
+        lstm_estimate = str(form.query_one("#estimate", Static).render())
+        cell.focus()
+        await pilot.press("enter", "down", "down", "enter")  # LSTM, GRU, RNN
+        await pilot.pause()
+        assert cell.value == "rnn"
+        assert form.query_one("#preset", Select).value == "custom"  # the presets are LSTMs
+        assert str(form.query_one("#estimate", Static).render()) != lstm_estimate
+        await pilot.press("escape")
+        await pilot.press("s")
+        await until(
+            pilot,
+            lambda: any(isinstance(e, StepLogged) for e in _events(seen)),
+            what="a step of the RNN run",
+        )
+        started = next(e for e in _events(seen) if isinstance(e, TrainingStarted))
+        assert started.model_summary == "RNN E16/H32"
+        await pilot.press("s")
+        await until(pilot, lambda: not screen.training, what="the run to stop")
+    config = json.loads((paths.runs / started.run_name / "config.json").read_text())
+    assert config["train"]["model"]["cell"] == "rnn"
+    assert config["train"]["preset"] == "custom"

@@ -63,8 +63,14 @@ INPUT = torch.tensor([VOCAB.encode("shall i compare thee to a summer's day?\n").
 
 @pytest.mark.parametrize(
     "model",
-    [{}, {"cell": "gru"}, {"layers": 2, "dropout": 0.1}],
-    ids=["lstm", "gru", "lstm-2-layers"],
+    [
+        {},
+        {"cell": "gru"},
+        {"cell": "rnn"},
+        {"layers": 2, "dropout": 0.1},
+        {"cell": "rnn", "layers": 2},
+    ],
+    ids=["lstm", "gru", "rnn", "lstm-2-layers", "rnn-2-layers"],
 )
 def test_save_then_load_gives_identical_logits_and_samples(tmp_path, model):
     original = make_model(**model)
@@ -139,7 +145,14 @@ def test_read_info_of_a_trained_run(trained_run):
 
 @pytest.mark.parametrize(
     "model",
-    [{}, {"cell": "gru"}, {"layers": 3}, {"cell": "gru", "layers": 2, "embed": 5}],
+    [
+        {},
+        {"cell": "gru"},
+        {"cell": "rnn"},
+        {"layers": 3},
+        {"cell": "gru", "layers": 2, "embed": 5},
+        {"cell": "rnn", "layers": 3, "embed": 5},
+    ],
 )
 def test_parameter_count_matches_the_model(model):
     m = make_model(**model)
@@ -217,6 +230,17 @@ def test_mismatched_weights_are_refused(tmp_path):
     payload["vocab"] = VOCAB.chars[:-1]
     save_checkpoint(tmp_path / "vocab.pt", payload)
     assert_refused(tmp_path / "vocab.pt", "vocabulary")
+
+
+@pytest.mark.parametrize("saved, claimed", [("lstm", "rnn"), ("rnn", "gru"), ("gru", "rnn")])
+def test_weights_of_another_cell_are_refused(tmp_path, saved, claimed):
+    """A basic RNN's weight_ih_l0 has `hidden` rows, a GRU's 3x and an LSTM's 4x that."""
+    payload = payload_for(make_model(cell=saved))
+    payload["model_config"]["cell"] = claimed
+    save_checkpoint(tmp_path / "cell.pt", payload)
+    message = assert_refused(tmp_path / "cell.pt", "rnn.weight_ih_l0", info_too=False)
+    rows = {"lstm": 4 * 24, "gru": 3 * 24, "rnn": 24}
+    assert f"({rows[saved]}, 8)" in message and f"needs ({rows[claimed]}, 8)" in message
 
 
 def test_non_finite_weights_are_refused(tmp_path):

@@ -58,7 +58,7 @@ def test_from_dict_ignores_unknown_fields_and_fills_defaults():
         ({"val_fraction": 0.5}, "validation fraction"),
         ({"threads": 0}, "threads"),
         ({"seed": -1}, "seed"),
-        ({"model": ModelConfig(cell="rnn")}, "cell"),
+        ({"model": ModelConfig(cell="transformer")}, "cell"),
         ({"model": ModelConfig(hidden=0)}, "hidden"),
         ({"model": ModelConfig(dropout=1.0)}, "dropout"),
     ],
@@ -71,4 +71,5 @@ def test_invalid_settings_are_refused_in_one_line(changes, words):
 
 def test_summary():
     assert ModelConfig(cell="gru", embed=8, hidden=16).summary == "GRU E8/H16"
+    assert ModelConfig(cell="rnn", embed=8, hidden=16).summary == "RNN E8/H16"
     assert ModelConfig(layers=2).summary == "LSTM E256/H1024×2"

@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from shakespeare_tui.core import engine
+from shakespeare_tui.core.cells import CELLS
 from shakespeare_tui.core.checkpoint import load_checkpoint
 from shakespeare_tui.core.config import TrainConfig
 from shakespeare_tui.core.data import TextData
@@ -123,6 +124,19 @@ def test_a_run_reports_and_records_everything(trained_run):
     ]
 
 
+@pytest.mark.parametrize("cell", CELLS)
+def test_every_cell_trains_samples_and_records_its_cell(make_config, paths, cell):
+    finished, events = run(with_model(make_config(epochs=2), cell=cell), paths, run_name=cell)
+    assert finished.reason == "completed", finished.message
+    assert events[0].model_summary == f"{cell.upper()} E16/H32"
+    epochs = of(events, EpochEnded)
+    assert epochs[-1].val_loss < epochs[0].val_loss - 0.4
+    assert all(e.sample for e in epochs)
+    config = json.loads((Path(finished.run_dir) / "config.json").read_text())
+    assert config["train"]["model"]["cell"] == cell
+    assert load_checkpoint(finished.best_checkpoint).model_config.cell == cell
+
+
 def test_same_seed_same_run(make_config, paths, trained_run):
     _, first, _ = trained_run
     again, _ = run(make_config(), paths)
@@ -142,6 +156,8 @@ RESUME_CASES = {
         "warmup_steps": 10,
         "model": {"layers": 2, "dropout": 0.2},
     },
+    "gru": {"bf16": False, "model": {"cell": "gru"}},
+    "rnn-dropout-2-layers": {"bf16": False, "model": {"cell": "rnn", "layers": 2, "dropout": 0.2}},
 }
 
 

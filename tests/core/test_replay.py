@@ -1,5 +1,5 @@
 """The replay equals the torch modules step for step (h, c, the gates, the predictions), however
-the text is cut into pieces, and refuses texts it cannot read."""
+the text is cut into pieces, for every cell, and refuses texts it cannot read."""
 
 from __future__ import annotations
 
@@ -76,6 +76,9 @@ def reference(model: CharRNN, codes: list[int]) -> list[dict[str, np.ndarray]]:
                 c = f * c + i * g
                 h = o * c.tanh()
                 values = {"i": i, "f": f, "g": g, "o": o, "c": c}
+            elif cfg.cell == "rnn":
+                h = (gi + gh).tanh()
+                values = {}
             else:
                 ir, iz, inn = gi.chunk(3)
                 hr, hz, hn = gh.chunk(3)
@@ -91,7 +94,7 @@ def reference(model: CharRNN, codes: list[int]) -> list[dict[str, np.ndarray]]:
     return layers
 
 
-MODELS = [("lstm", 1), ("gru", 1), ("lstm", 2), ("gru", 2)]
+MODELS = [("lstm", 1), ("gru", 1), ("rnn", 1), ("lstm", 2), ("gru", 2), ("rnn", 2)]
 
 
 @pytest.fixture(scope="module")
@@ -274,3 +277,22 @@ def test_progress_is_reported_and_a_stop_event_ends_the_replay(text, vocab):
     with pytest.raises(ReplayStopped):
         replay(model, vocab, text * 2, streams=2, burn_in=64, progress=halfway, stop=stop)
     assert seen[-1] < 1.0
+
+
+def test_a_basic_rnn_has_only_h_no_gates_and_says_so(text, vocab):
+    from shakespeare_tui.core.neurons import find_units
+    from shakespeare_tui.core.spans import active
+
+    model = make_model(vocab, "rnn", 2)
+    seen: list[float] = []
+    got = replay(model, vocab, text, streams=2, burn_in=64, progress=seen.append)
+    assert seen == sorted(seen) and seen[-1] == 1.0  # no gate blocks counted, none left over
+    assert got.quantities == ("h",) == QUANTITIES["rnn"]
+    assert [set(layer) for layer in got.stored] == [{"h"}, {"h"}]
+    assert got.saturation == [{}, {}]
+    with pytest.raises(UserError) as info:
+        got.values(0, "f")
+    assert str(info.value) == "'f' is not a quantity of an RNN: use one of h"
+    found = find_units(got)  # on h, the cell's only quantity
+    assert found and all(0 <= s.unit < 40 for scores in found.values() for s in scores)
+    np.testing.assert_array_equal(active(got, 1), got.values(1, "h") >= 0.3)  # spans: on h

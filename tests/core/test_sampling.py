@@ -1,5 +1,5 @@
 """Sampling: reproducible from (checkpoint, prompt, temperature, top-k, seed), and the fast
-one-character step gives exactly the text that stepping nn.LSTM/nn.GRU would."""
+one-character step gives exactly the text that stepping nn.LSTM/nn.GRU/nn.RNN would."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import threading
 import pytest
 import torch
 
+from shakespeare_tui.core.cells import CELLS
 from shakespeare_tui.core.checkpoint import load_checkpoint
 from shakespeare_tui.core.config import ModelConfig
 from shakespeare_tui.core.errors import SamplingError, UserError
@@ -38,7 +39,7 @@ def text_of(model, vocab, **settings) -> str:
 
 
 def reference_text(model: CharRNN, vocab: Vocabulary, settings: SampleSettings):
-    """The slow, obvious way: nn.LSTM/nn.GRU one character at a time, the same sampling rule."""
+    """The slow, obvious way: nn.LSTM/nn.GRU/nn.RNN one character at a time, the same sampling rule."""
     generator = torch.Generator().manual_seed(settings.seed)
     state = None
     chars, probabilities = [], []
@@ -139,8 +140,10 @@ def test_the_prompt_primes_the_state(trained):
         {"cell": "gru"},
         {"cell": "lstm", "layers": 2, "dropout": 0.2},
         {"cell": "gru", "layers": 2, "dropout": 0.2},
+        {"cell": "rnn"},
+        {"cell": "rnn", "layers": 2, "dropout": 0.2},
     ],
-    ids=["lstm", "gru", "lstm-2-layers", "gru-2-layers"],
+    ids=["lstm", "gru", "lstm-2-layers", "gru-2-layers", "rnn", "rnn-2-layers"],
 )
 @pytest.mark.parametrize("temperature", [0.0, 1.0])
 def test_fast_stepper_matches_stepping_the_torch_module(trained, model_config, temperature):
@@ -156,6 +159,23 @@ def test_fast_stepper_matches_stepping_the_torch_module(trained, model_config, t
     expected, probabilities = reference_text(model, vocab, settings)
     assert "".join(s.char for s in got) == expected
     assert [s.probability for s in got] == pytest.approx(probabilities, rel=1e-4, abs=1e-6)
+
+
+@pytest.mark.parametrize("cell", CELLS)
+@pytest.mark.parametrize("layers", [1, 2])
+def test_stepper_logits_equal_the_models_forward(trained, cell, layers):
+    _, vocab = trained
+    torch.manual_seed(1)
+    config = ModelConfig(vocab_size=len(vocab), cell=cell, embed=12, hidden=40, layers=layers)
+    model = CharRNN(config).eval()
+    codes = vocab.encode("Shall I compare thee to a summer's day?\n").tolist()
+    with torch.no_grad():
+        expected, _ = model(torch.tensor([codes]))
+    stepper = CharStepper(model)
+    state = stepper.initial_state()
+    for t, code in enumerate(codes):
+        logits, state = stepper.step(code, state)
+        torch.testing.assert_close(logits, expected[0, t], atol=1e-5, rtol=0)
 
 
 def test_stop_event_ends_generation(trained):

@@ -36,3 +36,10 @@ def test_counts_add_up_block_by_block():
     summed = Saturation.from_counts(left, right, 1000)
     np.testing.assert_allclose(summed.left, gate_saturation(gate).left)
     assert Saturation.from_counts(left, right, 0).left.sum() == 0  # no steps, no division
+
+
+def test_a_cell_without_gates_says_so_in_one_line():
+    from shakespeare_tui.core.saturation import no_gates
+
+    assert no_gates("lstm") == no_gates("gru") == ""
+    assert no_gates("rnn") == "a basic RNN has no gates: gate saturation is for an LSTM or a GRU"

@@ -35,9 +35,9 @@ def corpus(tmp_path_factory) -> Path:
     return path
 
 
-def _config(corpus: Path) -> TrainConfig:
+def _config(corpus: Path, cell: str = "lstm") -> TrainConfig:
     config = apply_preset(TrainConfig(corpus=str(corpus), device="cpu"), "tiny")
-    config = replace(config, model=replace(config.model, dropout=0.1))
+    config = replace(config, model=replace(config.model, cell=cell, dropout=0.1))
     return replace(
         config, threads=1, epochs=100, patience=100, log_every=1, max_steps=STEPS, sample_length=20
     )
@@ -100,6 +100,26 @@ def test_stopped_anywhere_and_resumed_ends_bit_for_bit(tmp_path, corpus, referen
     print(
         f"\nresume exactness: {len(plans)} trials, stops at {plans}, all bit-identical (seed {SEED})"
     )
+
+
+@pytest.mark.parametrize("cell", ["gru", "rnn"])
+def test_every_cell_resumes_bit_for_bit(tmp_path, corpus, cell):
+    """The other cells (the LSTM is the tests above): stopped at a random step, resumed."""
+    at = random.Random(f"{SEED}-{cell}").randrange(1, STEPS)
+    threads = torch.get_num_threads()
+    try:
+        whole = train(_config(corpus, cell), Paths.resolve(tmp_path / "whole"), run_name="r")
+        assert whole.reason == "max-steps" and whole.step == STEPS
+        paths = Paths.resolve(tmp_path / "stopped")
+        stop, on_event = _stop_at(at)
+        stopped = train(_config(corpus, cell), paths, run_name="r", stop=stop, on_event=on_event)
+        assert stopped.reason == "stopped" and stopped.step == at
+        finished = train(None, paths, resume=paths.runs / "r" / "last.pt")
+        assert finished.reason == "max-steps", finished.message
+        assert read_info(paths.runs / "r" / "last.pt").model_summary.startswith(cell.upper())
+        assert_same_weights(paths.runs / "r", tmp_path / "whole" / "runs" / "r")
+    finally:
+        torch.set_num_threads(threads)
 
 
 def test_sigint_to_a_process_then_resume_ends_bit_for_bit(tmp_path, corpus, cli):

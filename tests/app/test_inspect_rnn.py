@@ -1,0 +1,61 @@
+"""The Inspect view on a basic RNN's checkpoint: it opens, the lens shows h (its only quantity),
+and the saturation tab says that a basic RNN has no gates instead of plotting nothing."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+from textual.app import App
+
+from shakespeare_tui.app import ShakespeareApp
+from shakespeare_tui.core import lens
+from shakespeare_tui.core.paths import Paths
+from shakespeare_tui.screens.inspect import InspectScreen
+from shakespeare_tui.widgets.inspect_text import InspectText
+
+SIZE = (120, 40)
+APP_CSS = str(Path(sys.modules[ShakespeareApp.__module__].__file__).with_name("app.tcss"))
+NO_GATES = "a basic RNN has no gates: gate saturation is for an LSTM or a GRU"
+
+
+class RnnInspectApp(App):
+    """The Inspect view on one checkpoint and text."""
+
+    CSS_PATH = APP_CSS
+
+    def __init__(self, paths: Paths, checkpoint: Path, text: str) -> None:
+        super().__init__()
+        self.paths, self.checkpoint, self.text = paths, checkpoint, text
+
+    def on_mount(self) -> None:
+        screen = InspectScreen(self.paths)
+        screen.inspect(str(self.checkpoint), "rnn", self.text, "a test text")
+        self.push_screen(screen)
+
+
+async def test_a_basic_rnn_shows_h_and_says_it_has_no_gates(tmp_path, until, rnn_run, corpus_text):
+    paths = Paths.resolve(tmp_path).ensure()
+    text = corpus_text[:600]
+    app = RnnInspectApp(paths, Path(rnn_run.best_checkpoint), text)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = pilot.app.screen
+        await until(pilot, lambda: screen.replay is not None, 60, "the replay")
+        await until(pilot, lambda: bool(screen.found), 30, "the finder")
+        await pilot.pause()
+        result, view = screen.replay, screen.query_one(InspectText)
+        assert result.cell == "rnn" and result.text == text
+        assert screen.quantity == "h"
+        values = result.unit_values(screen.lens_layer, "h", screen.lens_unit)
+        shades = lens.quantise(lens.to_scale("h", values)) + lens.LEVELS
+        assert np.array_equal(view.shades, shades)
+        assert f"unit {screen.lens_unit} · h ·" in view.border_subtitle
+        await pilot.press("v")  # h is the only quantity: it stays
+        assert screen.quantity == "h"
+        await pilot.press("s")
+        await pilot.pause()
+        note = screen.query_one("#saturation-note")
+        assert note.display and not screen.query_one("#saturation").display
+        assert str(note.render()) == NO_GATES
+        assert NO_GATES in str(screen.query_one("#inspect-status").render())
