@@ -169,3 +169,13 @@ class ForkTreeOpened(Message, bubble=False):
         self.tree = tree
         self.path = path
         self.warning = warning
+
+
+class QueueRead(Message, bubble=False):
+    """The run queue as queue.json holds it (`core.queue.RunQueue`), read for `then`."""
+
+    def __init__(self, queue, elsewhere: bool, then: str) -> None:
+        super().__init__()
+        self.queue = queue
+        self.elsewhere = elsewhere  # another process holds the queue's lock
+        self.then = then  # "show", "work" or "offer"

@@ -528,7 +528,9 @@ def test_every_flag_has_a_help_line_that_gives_its_default():
         if "None" in shown:
             problems.append(f"{name}: 'None' in its help")
     assert problems == []
-    assert len(list(every_parser())) == 7  # the program, train, generate, inspect, runs, queue, export
+    assert (
+        len(list(every_parser())) == 7
+    )  # the program, train, generate, inspect, runs, queue, export
 
 
 def test_model_flags_give_each_presets_value(capsys):

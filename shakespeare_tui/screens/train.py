@@ -48,6 +48,7 @@ from shakespeare_tui.messages import (
 )
 from shakespeare_tui.screens.extend import ExtendScreen, extension_for
 from shakespeare_tui.screens.train_keys import KEYS
+from shakespeare_tui.screens.train_queue import TrainQueue
 from shakespeare_tui.settings import TrainSettings
 from shakespeare_tui.widgets.loss_chart import LossChart
 from shakespeare_tui.widgets.train_fields import form_config, label_of
@@ -58,7 +59,7 @@ STOP_WAIT_S = 15.0  # the engine returns within one step; a big model on a slow 
 STATUS_INTERVAL_S = 1.0  # the header's training line changes at most once a second
 
 
-class TrainScreen(Screen):
+class TrainScreen(TrainQueue, Screen):
     """Train a model and watch it learn."""
 
     AUTO_FOCUS = "#samples"  # not an Input, so single-letter keys work at once
@@ -101,6 +102,7 @@ class TrainScreen(Screen):
         self.app.torch_ready.subscribe(self, self._torch_ready)
         self.refresh_runs(self.settings.run or None)
         self._post_header()
+        self._read_queue("offer")  # a queue left with runs to train is offered to continue
 
     # -- state -----------------------------------------------------------------------------
 
@@ -232,6 +234,8 @@ class TrainScreen(Screen):
         worker.cancelled_event.set()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(asyncio.shield(worker.wait()), timeout)
+        if self._queue_entry is not None:  # quitting: the queue goes on from here next time
+            self.queued_run_ended("stopped", "stopped by quitting")
 
     def start_training(self) -> None:
         form = self.query_one(TrainForm)
@@ -279,6 +283,46 @@ class TrainScreen(Screen):
         self._sample_now = threading.Event()
         self._worker = self._train(settings, resume, overrides, self._sample_now)
         self.refresh_bindings()
+
+    def _start_queued(self, entry, resume: str | None) -> None:
+        """Train a queue entry as a run of its own (going on from `resume` if given)."""
+        self._run_name = entry.run
+        self.query_one(TrainForm).set_running(True)
+        self.query_one(TrainProgress).status(f"starting {entry.run} (queued)…")
+        if resume is None:
+            self.query_one(LossChart).clear()
+            self.query_one(SamplesLog).clear()
+        self._sample_now = threading.Event()
+        self._worker = self._train_queued(entry, resume, self._sample_now)
+        self.refresh_bindings()
+
+    @work(thread=True, exclusive=True, group="train", exit_on_error=False)
+    def _train_queued(self, entry, resume: str | None, sample_now):
+        from shakespeare_tui.core.config import RESUMABLE_FIELDS, build_config
+
+        worker = get_current_worker()
+        settings = {k: v for k, v in entry.settings.items() if k != "preset"}
+        config, overrides = None, None
+        if resume is None:
+            device = settings.get("device") or "auto"
+            device_type = self.device_type if device == "auto" and self.device_type else None
+            if device_type is None:
+                from shakespeare_tui.core.device import resolve_device
+
+                device_type = resolve_device(device).type
+            config = build_config(entry.preset, device_type, settings)
+        else:  # it keeps its settings; the queue's budget for it may have grown since
+            overrides = {k: v for k, v in settings.items() if k in RESUMABLE_FIELDS}
+        return self.trainer(
+            config,
+            self.paths,
+            on_event=lambda event: self.post_message(TrainingUpdate(event)),
+            stop=worker.cancelled_event,
+            sample_now=sample_now,
+            run_name=None if resume else entry.run,
+            resume=resume,
+            resume_overrides=overrides,
+        )
 
     @work(thread=True, exclusive=True, group="train", exit_on_error=False)
     def _train(self, settings: TrainSettings | None, resume: str | None, overrides, sample_now):
@@ -389,6 +433,15 @@ class TrainScreen(Screen):
             self.query_one(TrainProgress).status(f"failed: {text}")
             self.notify(text, title="Training failed", severity="error", timeout=10, markup=False)
         if event.state in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
+            if self._queue_entry is not None:
+                result = event.worker.result if event.state == WorkerState.SUCCESS else None
+                reason = getattr(result, "reason", None)
+                why = getattr(result, "message", None) or (
+                    one_line(event.worker.error) if event.state == WorkerState.ERROR else "stopped"
+                )
+                self.queued_run_ended(reason if result is not None else
+                                      (None if event.state == WorkerState.ERROR else "stopped"),
+                                      why)  # fmt: skip
             self._status("", force=True)
             self.query_one(TrainForm).set_running(False)
             self.refresh_bindings()

@@ -49,4 +49,27 @@ KEYS = [
         id="train.leave_input",
         tooltip="Move focus out of the settings field",
     ),
+    Binding(
+        "a",
+        "queue_run",
+        "Queue",
+        id="train.queue_run",
+        tooltip="Add the form's run to the queue instead of starting it",
+    ),  # fmt: skip
+    Binding(
+        "w",
+        "work_queue",
+        "Work queue",
+        show=False,
+        id="train.work_queue",
+        tooltip="Train the queued runs one after another",
+    ),  # fmt: skip
+    Binding(
+        "Q",
+        "show_queue",
+        "Queue…",
+        show=False,
+        id="train.show_queue",
+        tooltip="Show the queue: reorder, cancel, start",
+    ),  # fmt: skip
 ]
