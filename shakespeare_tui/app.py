@@ -116,6 +116,14 @@ class ShakespeareApp(App):
         self._inspect_screen = InspectScreen(self.paths)
         return self._inspect_screen
 
+    def show_queue(self) -> None:
+        """The run queue's dialog, from any view (the Train view works the queue)."""
+        if self._training_view is None or not self._training_view.is_mounted:
+            self.action_show_view("train")  # builds it; it offers a queue with runs left
+            self.call_later(self.show_queue)
+            return
+        self._training_view.action_show_queue()
+
     def inspect_text(self, path: str, title: str, text: str, source: str, settings=None) -> None:
         """Open the Inspect view on `text` with the checkpoint at `path` (and the settings it
         was generated with, seed set, so its forks can be taken)."""
