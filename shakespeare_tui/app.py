@@ -52,6 +52,14 @@ class ShakespeareApp(App):
             tooltip="Show the Inspect view: what the network learned",
         ),
         Binding(
+            "Q",
+            "show_queue",
+            "Queue",
+            show=False,
+            id="app.queue",
+            tooltip="Show the run queue: reorder, cancel, start",
+        ),
+        Binding(
             "question_mark,f1",
             "help",
             "Help",
@@ -115,6 +123,9 @@ class ShakespeareApp(App):
 
         self._inspect_screen = InspectScreen(self.paths)
         return self._inspect_screen
+
+    def action_show_queue(self) -> None:
+        self.show_queue()
 
     def show_queue(self) -> None:
         """The run queue's dialog, from any view (the Train view works the queue)."""
@@ -266,6 +277,7 @@ class ShakespeareApp(App):
                 f"{title} view", f"Show the {title} view", partial(self.action_show_view, view)
             )
         yield SystemCommand("Help", "Show the keys and what they do", self.action_help)
+        yield SystemCommand("Queue", "Show the run queue: reorder, cancel, start", self.show_queue)
         train = self._training_view
         if screen is not train:  # the Train view lists its own keys below
             training = train is not None and train.training

@@ -100,3 +100,15 @@ async def test_a_quit_mid_queue_is_offered_to_go_on(paths, tiny_settings, probe,
     assert last_step(paths.runs / run) == 400
     steps = [r["step"] for r in read_metrics(paths.runs / run) if r.get("kind") == "step"]
     assert steps == sorted(steps) and len(set(steps)) == len(steps), "went on, not restarted"
+
+
+async def test_q_shows_the_queue_from_another_view(paths, tiny_settings, probe, until):
+    from shakespeare_tui.settings import AppSettings
+
+    settings = AppSettings(mode="generate", train=tiny_settings.train)
+    app = make_app(paths, settings=settings, probe=probe)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("Q")
+        await until(pilot, lambda: isinstance(app.screen, QueueScreen), 30, "the queue")
+        assert "0 runs to train" in str(app.screen.query_one("#queue-title").render())
