@@ -47,6 +47,7 @@ from shakespeare_tui.messages import (
     TrainingUpdate,
 )
 from shakespeare_tui.screens.extend import ExtendScreen, extension_for
+from shakespeare_tui.screens.train_follow import TrainFollow
 from shakespeare_tui.screens.train_keys import KEYS
 from shakespeare_tui.screens.train_queue import TrainQueue
 from shakespeare_tui.settings import TrainSettings
@@ -59,7 +60,7 @@ STOP_WAIT_S = 15.0  # the engine returns within one step; a big model on a slow 
 STATUS_INTERVAL_S = 1.0  # the header's training line changes at most once a second
 
 
-class TrainScreen(TrainQueue, Screen):
+class TrainScreen(TrainQueue, TrainFollow, Screen):
     """Train a model and watch it learn."""
 
     AUTO_FOCUS = "#samples"  # not an Input, so single-letter keys work at once
@@ -104,6 +105,11 @@ class TrainScreen(TrainQueue, Screen):
         self._post_header()
         self._read_queue("offer")  # a queue left with runs to train is offered to continue
 
+    def on_screen_resume(self) -> None:
+        """Back in this view: list the runs again (another process may have started one)."""
+        if self.is_mounted and not self.training:
+            self.refresh_runs(self.query_one(TrainForm).selected_run)
+
     # -- state -----------------------------------------------------------------------------
 
     @property
@@ -143,6 +149,8 @@ class TrainScreen(TrainQueue, Screen):
     def _show_run(self, run: str | None) -> None:
         """Show a run's history from its folder (read in a worker), or nothing for a new run."""
         self._shown_run = run
+        if run != self.following:
+            self.stop_following()
         if run is None:
             self._history = None
             self.query_one(LossChart).clear()
@@ -165,6 +173,7 @@ class TrainScreen(TrainQueue, Screen):
         chart.load_history(history.records)
         self.query_one(TrainProgress).show_history(history)
         self.query_one(SamplesLog).show_samples(history.samples)
+        self.follow(history)
 
     def _post_header(self) -> None:
         s = self.settings
@@ -246,6 +255,11 @@ class TrainScreen(TrainQueue, Screen):
             return
         self.settings = self.app.settings.train = form.values(self.settings)
         run = form.selected_run
+        if run is not None and run == self.following:
+            self.notify(f"{run} is being trained by another process: this view follows it, "
+                        "read-only (stop it there to resume it here)",
+                        title="Cannot resume", severity="warning", markup=False)  # fmt: skip
+            return
         if run is None:
             self._start(self.settings, None, None)
             return
@@ -274,6 +288,7 @@ class TrainScreen(TrainQueue, Screen):
 
     def _start(self, settings: TrainSettings | None, resume: str | None, overrides) -> None:
         self._run_name = self.settings.run or None  # a new run is named when it starts
+        self.stop_following()
         self.query_one(TrainForm).set_running(True)
         self.query_one(TrainProgress).status("starting…")
         if resume is None:
@@ -283,46 +298,6 @@ class TrainScreen(TrainQueue, Screen):
         self._sample_now = threading.Event()
         self._worker = self._train(settings, resume, overrides, self._sample_now)
         self.refresh_bindings()
-
-    def _start_queued(self, entry, resume: str | None) -> None:
-        """Train a queue entry as a run of its own (going on from `resume` if given)."""
-        self._run_name = entry.run
-        self.query_one(TrainForm).set_running(True)
-        self.query_one(TrainProgress).status(f"starting {entry.run} (queued)…")
-        if resume is None:
-            self.query_one(LossChart).clear()
-            self.query_one(SamplesLog).clear()
-        self._sample_now = threading.Event()
-        self._worker = self._train_queued(entry, resume, self._sample_now)
-        self.refresh_bindings()
-
-    @work(thread=True, exclusive=True, group="train", exit_on_error=False)
-    def _train_queued(self, entry, resume: str | None, sample_now):
-        from shakespeare_tui.core.config import RESUMABLE_FIELDS, build_config
-
-        worker = get_current_worker()
-        settings = {k: v for k, v in entry.settings.items() if k != "preset"}
-        config, overrides = None, None
-        if resume is None:
-            device = settings.get("device") or "auto"
-            device_type = self.device_type if device == "auto" and self.device_type else None
-            if device_type is None:
-                from shakespeare_tui.core.device import resolve_device
-
-                device_type = resolve_device(device).type
-            config = build_config(entry.preset, device_type, settings)
-        else:  # it keeps its settings; the queue's budget for it may have grown since
-            overrides = {k: v for k, v in settings.items() if k in RESUMABLE_FIELDS}
-        return self.trainer(
-            config,
-            self.paths,
-            on_event=lambda event: self.post_message(TrainingUpdate(event)),
-            stop=worker.cancelled_event,
-            sample_now=sample_now,
-            run_name=None if resume else entry.run,
-            resume=resume,
-            resume_overrides=overrides,
-        )
 
     @work(thread=True, exclusive=True, group="train", exit_on_error=False)
     def _train(self, settings: TrainSettings | None, resume: str | None, overrides, sample_now):

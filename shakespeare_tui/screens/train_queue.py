@@ -10,13 +10,17 @@ app works it, so `shakespeare-tui queue` elsewhere waits its turn.
 
 from __future__ import annotations
 
+import threading
+
 from textual import work
+from textual.worker import get_current_worker
 
 from shakespeare_tui.core.errors import UserError, one_line
-from shakespeare_tui.messages import QueueRead
+from shakespeare_tui.messages import QueueRead, TrainingUpdate
+from shakespeare_tui.widgets.loss_chart import LossChart
 from shakespeare_tui.widgets.train_fields import config_settings
 from shakespeare_tui.widgets.train_form import TrainForm
-from shakespeare_tui.widgets.train_progress import TrainProgress
+from shakespeare_tui.widgets.train_progress import SamplesLog, TrainProgress
 
 
 class TrainQueue:
@@ -123,6 +127,47 @@ class TrainQueue:
         self.notify(f"queue: {entry.run} {'goes on' if resume else 'starts'} ({left} to train)",
                     markup=False)  # fmt: skip
         self._start_queued(entry, str(resume) if resume else None)
+
+    def _start_queued(self, entry, resume: str | None) -> None:
+        """Train a queue entry as a run of its own (going on from `resume` if given)."""
+        self._run_name = entry.run
+        self.stop_following()
+        self.query_one(TrainForm).set_running(True)
+        self.query_one(TrainProgress).status(f"starting {entry.run} (queued)…")
+        if resume is None:
+            self.query_one(LossChart).clear()
+            self.query_one(SamplesLog).clear()
+        self._sample_now = threading.Event()
+        self._worker = self._train_queued(entry, resume, self._sample_now)
+        self.refresh_bindings()
+
+    @work(thread=True, exclusive=True, group="train", exit_on_error=False)
+    def _train_queued(self, entry, resume: str | None, sample_now):
+        from shakespeare_tui.core.config import RESUMABLE_FIELDS, build_config
+
+        worker = get_current_worker()
+        settings = {k: v for k, v in entry.settings.items() if k != "preset"}
+        config, overrides = None, None
+        if resume is None:
+            device = settings.get("device") or "auto"
+            device_type = self.device_type if device == "auto" and self.device_type else None
+            if device_type is None:
+                from shakespeare_tui.core.device import resolve_device
+
+                device_type = resolve_device(device).type
+            config = build_config(entry.preset, device_type, settings)
+        else:  # it keeps its settings; the queue's budget for it may have grown since
+            overrides = {k: v for k, v in settings.items() if k in RESUMABLE_FIELDS}
+        return self.trainer(
+            config,
+            self.paths,
+            on_event=lambda event: self.post_message(TrainingUpdate(event)),
+            stop=worker.cancelled_event,
+            sample_now=sample_now,
+            run_name=None if resume else entry.run,
+            resume=resume,
+            resume_overrides=overrides,
+        )
 
     def queued_run_ended(self, reason: str | None, message: str) -> None:
         """The queued run's worker ended (`reason` None: it failed to start or crashed)."""
