@@ -19,10 +19,10 @@ KEYS = [
     Binding("r", "toggle_ranks", "Ranks", id="inspect.ranks",
             tooltip="Colour characters by their rank in the prediction (GLTR) or by the unit"),
     Binding("1", "fork(1)", "Fork", key_display="1–9", id="inspect.fork",
-            tooltip="Take that alternative at the cursor (generated text): the model goes on "
-            "from it in a new branch"),
-    *[Binding(str(n % 10), f"fork({n})", f"Fork to alternative {n}", show=False,
-              id=f"inspect.fork_{n}", tooltip=f"Take alternative {n} at the cursor")
+            tooltip="Take that alternative at the cursor (1–9, 0 the tenth; in generated "
+            "text): the model goes on from it in a new branch"),
+    # No description: the help and the palette list "1–9" once, above.
+    *[Binding(str(n % 10), f"fork({n})", "", show=False, id=f"inspect.fork_{n}")
       for n in range(2, 11)],
     Binding("full_stop", "switch_branch(1)", "Branch", key_display=", .",
             id="inspect.next_branch", tooltip="At a fork (or the last one before the cursor), "
