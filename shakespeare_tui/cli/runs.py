@@ -11,7 +11,7 @@ def runs_command(paths) -> int:
     from shakespeare_tui.cli import EXIT_OK
     from shakespeare_tui.cli.console import PipeConsole
     from shakespeare_tui.core.catalog import bundled_entry
-    from shakespeare_tui.core.numbers import count
+    from shakespeare_tui.core.numbers import count, local_time
     from shakespeare_tui.core.runs import list_runs
 
     table = Table(box=None, pad_edge=False)
@@ -48,22 +48,12 @@ def runs_command(paths) -> int:
         )
     for name, corpus, model, epochs, val, device, created in rows:
         val_text = f"{val:.4f}" if isinstance(val, (int, float)) else "—"
-        table.add_row(name, corpus, model, count(epochs), val_text, device, _local_time(created))
+        table.add_row(name, corpus, model, count(epochs), val_text, device, local_time(created))
     console = PipeConsole()  # `runs | head`: exit 0 when the reader leaves
     if not console.is_terminal:
         console = PipeConsole(width=200)  # piped: whole rows, no wrapping at 80 columns
     console.print(table)
     return EXIT_OK
-
-
-def _local_time(iso: str) -> str:
-    """An ISO timestamp (stored in UTC) as local "YYYY-MM-DD HH:MM"; as is if unparseable."""
-    import datetime as dt
-
-    try:
-        return dt.datetime.fromisoformat(iso).astimezone().strftime("%Y-%m-%d %H:%M")
-    except ValueError:
-        return iso[:16]
 
 
 def export_command(args, paths) -> int:

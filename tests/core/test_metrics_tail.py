@@ -10,16 +10,7 @@ import pytest
 
 from shakespeare_tui.core.metrics_tail import MetricsTail
 from shakespeare_tui.core.run_history import read_run_history
-
-
-def step(n: int, loss: float = 2.0, speed: float = 1000.0) -> dict:
-    return {"kind": "step", "step": n, "epoch": 1, "train_loss": loss,
-            "chars_per_sec": speed, "elapsed_s": n / 10, "lr": 0.01}  # fmt: skip
-
-
-def evaluation(n: int, val: float, kind: str = "interim", epoch: int = 1) -> dict:
-    return {"kind": "epoch", "epoch": epoch, "step": n, "train_loss": None, "val_loss": val,
-            "elapsed_s": n / 10, "partial": kind != "epoch", "eval": kind}  # fmt: skip
+from tests.core.run_folders import evaluation, step
 
 
 def lines(*records) -> str:
