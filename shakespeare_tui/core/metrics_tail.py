@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,12 +28,11 @@ from pathlib import Path
 from shakespeare_tui.core.progress import RunProgress
 from shakespeare_tui.core.runs import METRICS
 
-# How the engine starts each record (json.dumps' default separators, "kind" first): what lets
-# a read skip step records without parsing them.
+# How the engine starts a step record (json.dumps' default separators, "kind" first): what
+# lets a read skip them without parsing them.
 _STEP = b'{"kind": "step"'
-_EVAL = b'{"kind": "epoch"'
-_FINISH = b'{"kind": "finish"'
 _CHECK_BYTES = 64  # compared before reading on, to notice a file rewritten in place
+_NOT_STEP = re.compile(rb"\n(?!" + re.escape(_STEP) + rb")[^\n]*")  # a line of any other kind
 
 
 def eval_kind(record: dict) -> str:
@@ -45,10 +45,11 @@ def eval_kind(record: dict) -> str:
     return "budget" if record.get("partial") else "epoch"
 
 
+_NUMBER = (int, float)
+
+
 def _number(value) -> float | None:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    return None
+    return float(value) if type(value) in _NUMBER else None
 
 
 class RunTally:
@@ -67,34 +68,49 @@ class RunTally:
 
     def add(self, record: dict) -> tuple[int, bool] | None:
         """Count one record; for a validation, return its epoch label and whether it is the best."""
+        # `type(x) in _NUMBER`, not isinstance: a bool is no number here, and this runs for
+        # every evaluation of 200 long runs on a first load.
         self.records += 1
-        kind = record.get("kind")
-        if isinstance(record.get("step"), int):
-            self.step = max(self.step, record["step"])
-        if kind == "finish":
-            self.finish = record
-        elif kind in ("step", "epoch"):
-            self.finish = None  # trained on after a finish: resumed since
-        elapsed = _number(record.get("elapsed_s"))
-        if elapsed is not None:
-            self.elapsed_s = elapsed
+        kind, step = record.get("kind"), record.get("step")
+        whole = type(step) is int
+        if whole and step > self.step:
+            self.step = step
+        elapsed = record.get("elapsed_s")
+        if type(elapsed) in _NUMBER:
+            self.elapsed_s = float(elapsed)
         counted = None
         if kind == "step":
-            speed = _number(record.get("chars_per_sec"))
-            self.chars_per_sec = speed if speed is not None else self.chars_per_sec
+            self.finish = None  # trained on after a finish: resumed since
+            speed = record.get("chars_per_sec")
+            if type(speed) in _NUMBER:
+                self.chars_per_sec = float(speed)
         elif kind == "epoch":
+            self.finish = None
             evaluated = eval_kind(record)
             if self.first_epoch_step is None and record.get("epoch") == 1 and evaluated == "epoch":
-                self.first_epoch_step = record.get("step")
-            val = _number(record.get("val_loss"))
-            if val is not None:
-                step = record.get("step")
-                whole = isinstance(step, int) and not isinstance(step, bool)
+                self.first_epoch_step = step
+            val = record.get("val_loss")
+            if type(val) in _NUMBER:
                 self.progress.step = step if whole else self.step
-                counted = self.progress.count_validation(val, evaluated)
+                counted = self.progress.count_validation(float(val), evaluated)
+        elif kind == "finish":
+            self.finish = record
         self.progress.step = self.step
         self.progress.elapsed_s = self.elapsed_s or 0.0
         return counted
+
+    _SAVED = ("records", "step", "finish", "elapsed_s", "chars_per_sec", "first_epoch_step")
+
+    def to_dict(self) -> dict:
+        return {**{k: getattr(self, k) for k in self._SAVED}, "progress": self.progress.to_dict()}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> RunTally:
+        tally = cls()
+        for key in cls._SAVED:
+            setattr(tally, key, data[key])
+        tally.progress = RunProgress.from_dict(data["progress"])
+        return tally
 
 
 @dataclass
@@ -156,6 +172,7 @@ class MetricsTail:
         self.error: str | None = None  # why the last read failed, if it did
         self._series_wanted = series
         self.chars_per_step: int | None = None  # passed on to the series
+        self.bytes_read = 0  # parsed so far, all reads together
         self._start_over()
 
     def _start_over(self) -> None:
@@ -168,6 +185,26 @@ class MetricsTail:
         self._file: tuple[int, int] | None = None  # (device, inode) of the file being read
         self._seen: tuple | None = None  # its stat at the last read: unchanged, nothing to do
         self._check = b""  # the bytes just before the offset
+
+    def state(self) -> dict | None:
+        """Where this reader stands, for a later process to read on from (`restore`)."""
+        if self._file is None:
+            return None
+        return {"file": list(self._file), "offset": self._offset, "check": self._check.hex(),
+                "tally": self.tally.to_dict()}  # fmt: skip
+
+    def restore(self, state: dict) -> None:
+        """Stand where `state` says, as if the file had been read up to there: the next read
+        checks that the file is the same and still ends so there (else it starts over)."""
+        self._start_over()
+        if self.series is not None:
+            return  # the series are not saved: read the file
+        try:
+            self.tally = RunTally.from_dict(state["tally"])
+            self._file = tuple(state["file"])
+            self._offset, self._check = int(state["offset"]), bytes.fromhex(state["check"])
+        except (KeyError, TypeError, ValueError, AttributeError):
+            self._start_over()  # a cache from another version: read the file
 
     def want_series(self) -> Series:
         """The run's series, reading the whole file once if they were not kept until now."""
@@ -202,12 +239,12 @@ class MetricsTail:
         except OSError as exc:
             return self._missing(exc)
         self._seen = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
-        end = data.rfind(b"\n") + 1
-        chunk = data[:end]
+        end = data.rfind(b"\n") + 1  # data[:end]: the complete lines (not sliced: megabytes)
         self.torn = len(data) - end
         self._offset += end
-        self._check = (self._check + chunk[-_CHECK_BYTES:])[-_CHECK_BYTES:]
-        records = _all_records(chunk) if self.series is not None else _summary_records(chunk)
+        self.bytes_read += end
+        self._check = (self._check + data[max(0, end - _CHECK_BYTES) : end])[-_CHECK_BYTES:]
+        records = _all_records(data) if self.series is not None else _summary_records(data, end)
         for record in records:
             counted = self.tally.add(record)
             if self.series is not None:
@@ -242,6 +279,7 @@ class MetricsTail:
 
 def _loads(lines: list[bytes]) -> list[dict]:
     """The JSON objects among `lines`, in order; a line that is not one is skipped."""
+    lines = [line for line in lines if line]
     if not lines:
         return []
     try:  # one call for all the lines: about twice as fast as one call per line
@@ -258,32 +296,30 @@ def _loads(lines: list[bytes]) -> list[dict]:
     return [v for v in values if isinstance(v, dict)]
 
 
-def _all_records(chunk: bytes) -> list[dict]:
-    return _loads(chunk.split(b"\n")[:-1])
+def _all_records(data: bytes) -> list[dict]:
+    return _loads(data.split(b"\n")[:-1])  # the last piece: after the last newline
 
 
-def _summary_records(chunk: bytes) -> list[dict]:
-    """The records a summary needs, in order: all but the step records, and the last of those.
+def _summary_records(data: bytes, end: int) -> list[dict]:
+    """The records of data[:end] a summary needs, in order: all but the step records, and the
+    last of those."""
+    if not end:
+        return []
+    first_end = data.index(b"\n")
+    first = data[:first_end]
+    last = data.rfind(b"\n" + _STEP, first_end, end)  # the last step line but the first
+    while last != -1 and not _loads([data[last + 1 : data.index(b"\n", last + 1)]]):
+        last = data.rfind(b"\n" + _STEP, first_end, last)  # torn mid-file: the one before
+    if last == -1:  # the first line is the only step record, or there is none
+        return _loads([first] + _not_steps(data, first_end, end - 1))
+    after = data.index(b"\n", last + 1)
+    head = [] if first.startswith(_STEP) else [first]
+    middle = _not_steps(data, first_end, last) + [data[last + 1 : after]]
+    return _loads(head + middle + _not_steps(data, after, end - 1))
 
-    The engine's other records are found by searching for how they start, without splitting
-    the chunk into lines; a chunk with lines of any other shape is split and looked at whole.
-    """
-    body = b"\n" + chunk  # every line now follows a newline
-    picked: list[tuple[int, bytes]] = []
-    for prefix in (_EVAL, _FINISH):
-        needle = b"\n" + prefix
-        i = body.find(needle)
-        while i != -1:
-            end = body.index(b"\n", i + 1)
-            picked.append((i, body[i + 1 : end]))
-            i = body.find(needle, end)
-    steps = body.count(b"\n" + _STEP)
-    if steps + len(picked) != chunk.count(b"\n"):
-        lines = chunk.split(b"\n")[:-1]
-        last = max((k for k, line in enumerate(lines) if line.startswith(_STEP)), default=-1)
-        return _loads([x for k, x in enumerate(lines) if k == last or not x.startswith(_STEP)])
-    if steps:
-        i = body.rfind(b"\n" + _STEP)
-        picked.append((i, body[i + 1 : body.index(b"\n", i + 1)]))
-        picked.sort()
-    return _loads([line for _, line in picked])
+
+def _not_steps(data: bytes, start: int, end: int) -> list[bytes]:
+    """The lines after the newlines in data[start:end] that are not step records."""
+    # One pass of the regex engine: splitting a long file into lines, or searching it once
+    # per kind of record, costs more than parsing what is found.
+    return [m[1:] for m in _NOT_STEP.findall(data, start, end) if len(m) > 1]

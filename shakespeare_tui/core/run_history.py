@@ -111,10 +111,13 @@ def read_run_history(run_dir: Path) -> RunHistory:
     )
 
 
-def run_state(run_dir: Path, finish: dict | None, any_records: bool, step: int) -> tuple[str, str]:
+def run_state(
+    run_dir: Path, finish: dict | None, any_records: bool, step: int, lock: RunLock | None = None
+) -> tuple[str, str]:
     """(state, one line for a person) of the run in `run_dir`, from its last "finish" record
-    (None if it trained on after one), whether it has any records, and its last step."""
-    if RunLock(run_dir).held_by_other_process():
+    (None if it trained on after one), whether it has any records, and its last step; `lock`:
+    the folder's RunLock, for a caller that asks every second."""
+    if (lock or RunLock(run_dir)).held_by_other_process():
         return TRAINING, f"being trained by another process (step {step:,} so far)"
     if finish is not None and finish.get("reason") in FINISH_REASONS:
         message = finish.get("message")

@@ -1,22 +1,20 @@
 """Every run as a row of one table, for the Runs view and `shakespeare-tui runs` alike.
 
-`RunCatalog` keeps a MetricsTail per run folder, so a refresh costs a few stats per run when
-nothing changed and parses only what was appended when something did; it drops folders that
-went away and shows a folder without a readable config.json as half-written. `COLUMNS` are the
-sortable columns under stable keys (the `--sort` names and the `--json` keys), each with the
-text a table shows; `sort_rows` puts runs without a value last, either way round.
+A row is built from a run's config.json and its MetricsTail (`build_row`; a RunCatalog keeps
+them up to date). `COLUMNS` are the sortable columns under stable keys (the `--sort` names and
+the `--json` keys), each with the text a table shows; `sort_rows` puts runs without a value
+last, either way round; `filter_rows` keeps those matching typed text.
 """
 
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from shakespeare_tui.core.errors import UserError
-from shakespeare_tui.core.metrics_tail import MetricsTail, Series
+from shakespeare_tui.core.metrics_tail import MetricsTail
 from shakespeare_tui.core.numbers import UNKNOWN, compact, count, duration, local_time
 from shakespeare_tui.core.run_history import TRAINING, run_state, state_label
 from shakespeare_tui.core.run_lock import RunLock
@@ -107,11 +105,14 @@ def chars_per_step(config: dict) -> int | None:
     return batch * window if batch and window else None
 
 
-def run_state_of(path: Path, config: dict | None, tally) -> tuple[str, str, bool]:
+def run_state_of(
+    path: Path, config: dict | None, tally, lock: RunLock | None = None
+) -> tuple[str, str, bool]:
     """(state, its line, trained here) of a run: run_history's rule, plus a trainer in this
     process (which run_history leaves to the Train view) and a folder without a config."""
-    state, text = run_state(path, tally.finish, tally.records > 0, tally.step)
-    here = state != TRAINING and RunLock(path).held_in_this_process()
+    lock = lock or RunLock(path)
+    state, text = run_state(path, tally.finish, tally.records > 0, tally.step, lock)
+    here = state != TRAINING and lock.held_in_this_process()
     if here:
         state, text = TRAINING, f"being trained in this program (step {tally.step:,} so far)"
     if config is None and state != TRAINING:
@@ -307,94 +308,3 @@ def filter_rows(rows: Iterable[RunRow], text: str) -> list[RunRow]:
         return "\n".join(x or "" for x in (r.name, r.cell, r.corpus, r.state, r.label)).casefold()
 
     return [r for r in rows if all(w in haystack(r) for w in words)]
-
-
-# ---------------------------------------------------------------- the catalog
-
-
-class _Entry:
-    """One run folder: its config (re-read when it changes) and its metrics reader."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.tail = MetricsTail(path)
-        self.config: dict | None = None
-        self._config_seen: tuple | None = None
-        self.row: RunRow | None = None
-
-    def refresh(self) -> bool:
-        changed = self._read_config()
-        changed = bool(self.tail.read()) or changed
-        state = run_state_of(self.path, self.config, self.tail.tally)
-        row = self.row
-        if not changed and row and state == (row.state, row.state_text, row.training_here):
-            return False  # the usual refresh: a few stats, nothing built
-        self.row = build_row(self.path, self.config, self.tail, state)
-        return True
-
-    def _read_config(self) -> bool:
-        try:
-            st = os.stat(self.path / CONFIG)
-            seen = (st.st_ino, st.st_size, st.st_mtime_ns)
-        except OSError:
-            seen = None
-        if seen == self._config_seen:
-            return False
-        self._config_seen = seen
-        config = read_json(self.path / CONFIG) if seen else None
-        changed = config != self.config
-        self.config = config
-        self.tail.chars_per_step = chars_per_step(config) if config else None
-        return changed
-
-
-class RunCatalog:
-    """Every run under `runs_dir` as rows, newest first; `refresh()` to catch up with the disk.
-
-    Use it from one thread at a time (the view's worker).
-    """
-
-    def __init__(self, runs_dir: Path) -> None:
-        self.runs_dir = Path(runs_dir)
-        self._entries: dict[str, _Entry] = {}
-        self.rows: tuple[RunRow, ...] = ()
-
-    def refresh(self) -> bool:
-        """Re-scan the folder and re-read what changed; whether any row changed."""
-        names = self._scan()
-        changed = False
-        for name in [n for n in self._entries if n not in names]:
-            del self._entries[name]
-            changed = True
-        for name in names:
-            entry = self._entries.get(name)
-            if entry is None:
-                entry = self._entries[name] = _Entry(self.runs_dir / name)
-            changed = entry.refresh() or changed
-            if entry.tail.gone:  # went between the scan and the read
-                del self._entries[name]
-                changed = True
-        if changed:
-            self.rows = tuple(newest_first(e.row for e in self._entries.values() if e.row))
-        return changed
-
-    def _scan(self) -> list[str]:
-        try:
-            with os.scandir(self.runs_dir) as it:
-                # Dot-folders are never runs: a deletion in progress renames a run to one.
-                return [e.name for e in it if not e.name.startswith(".") and e.is_dir()]
-        except OSError:
-            return []
-
-    def row(self, name: str) -> RunRow | None:
-        entry = self._entries.get(name)
-        return entry.row if entry else None
-
-    def tail(self, name: str) -> MetricsTail | None:
-        entry = self._entries.get(name)
-        return entry.tail if entry else None
-
-    def series(self, name: str) -> Series | None:
-        """The run's curves; the first call for a run reads its whole file once."""
-        entry = self._entries.get(name)
-        return entry.tail.want_series() if entry else None

@@ -149,3 +149,45 @@ def test_the_summary_is_the_run_historys(run):
     append(run, lines(step(30)))  # trained on after the finish: a resume since
     tail.read()
     assert tail.tally.finish is None
+
+
+TRIALS = 40
+
+
+def test_read_in_random_pieces_the_summary_is_the_whole_files(run):
+    """However the file is cut into appends, and whatever odd lines it holds, skipping step
+    records counts the same as parsing everything."""
+    import random
+
+    rng = random.Random(3)
+    for trial in range(TRIALS):
+        parts, n = [], 0
+        for _ in range(rng.randint(1, 40)):
+            n += 10
+            pick = rng.random()
+            if pick < 0.5:
+                parts.append(json.dumps(step(n, speed=n)) + "\n")
+            elif pick < 0.7:
+                parts.append(json.dumps(evaluation(n, rng.uniform(1, 3))) + "\n")
+            elif pick < 0.8:  # another writer's spacing: parsed, not skipped
+                parts.append(json.dumps(evaluation(n, 0.5), separators=(",", ":")) + "\n")
+            elif pick < 0.85:
+                parts.append(json.dumps({"kind": "finish", "reason": "stopped", "step": n}) + "\n")
+            else:  # a line torn mid-file (killed) is no step record
+                parts.append(rng.choice(["junk\n", "\n", '{"kind": "step", "st\n']))
+        text = "".join(parts)
+        (run / "metrics.jsonl").write_text("")
+        tail = MetricsTail(run)
+        cut = 0
+        while cut < len(text):
+            nxt = min(len(text), cut + rng.randint(1, 200))
+            append(run, text[cut:nxt])
+            tail.read()
+            cut = nxt
+        whole = MetricsTail(run, series=True)
+        whole.read()
+        a, b = tail.tally, whole.tally
+        assert (a.progress, a.step, a.finish, a.chars_per_sec, a.elapsed_s) == (
+            b.progress, b.step, b.finish, b.chars_per_sec, b.elapsed_s), trial  # fmt: skip
+        assert b.progress == read_run_history(run).progress
+        (run / "metrics.jsonl").unlink()

@@ -10,10 +10,10 @@ import shutil
 import pytest
 
 from shakespeare_tui.core.errors import UserError
+from shakespeare_tui.core.run_catalog import RunCatalog
 from shakespeare_tui.core.run_lock import RunLock
 from shakespeare_tui.core.run_table import (
     COLUMNS,
-    RunCatalog,
     RunRow,
     column_key,
     filter_rows,
@@ -170,3 +170,36 @@ def test_json_has_plain_values():
     data = row.to_json()
     assert data["best_val_loss"] is None and data["best_val_bits"] is None
     assert "config" not in data and json.dumps(data, allow_nan=False)
+
+
+def test_a_cache_lets_the_next_catalog_read_only_what_was_appended(runs, tmp_path):
+    cache = tmp_path / "cache" / "run-table.json"
+    first = RunCatalog(runs, cache)
+    first.SAVE_AFTER_BYTES = 1  # these files are tiny
+    first.refresh()
+    assert cache.is_file()
+    grown = json.dumps(evaluation(20, 1.7)) + "\n"
+    with open(runs / "Killed" / "metrics.jsonl", "a") as f:
+        f.write(grown)
+    rewritten = runs / "done" / "metrics.jsonl"  # a resume trims it: a new file
+    records = rewritten.read_text().splitlines(keepends=True)[:3]
+    rewritten.unlink()
+    rewritten.write_text("".join(records))
+    second = RunCatalog(runs, cache)
+    second.refresh()
+    assert second.tail("Killed").bytes_read == len(grown)  # read on from where the first stood
+    assert second.row("Killed").best_val_loss == 1.7
+    assert second.tail("fresh").bytes_read == 0
+    assert second.row("done").best_val_loss == 2.0 and second.row("done").step == 35
+    assert second.row("done").state == "interrupted"  # its finish record was trimmed
+    fresh_eyes = RunCatalog(runs)
+    fresh_eyes.refresh()
+    assert [r.to_json() for r in second.rows] == [r.to_json() for r in fresh_eyes.rows]
+
+
+def test_a_broken_cache_is_ignored(runs, tmp_path):
+    cache = tmp_path / "run-table.json"
+    cache.write_text('{"version": 1, "runs": {"x": 3, "%s": {"offset": "?"}}}' % (runs / "done"))
+    catalog = RunCatalog(runs, cache)
+    catalog.refresh()
+    assert catalog.row("done").best_val_loss == 2.0
