@@ -48,6 +48,23 @@ def _own_folder(runs_dir: Path, name: str, verb: str) -> Path:
     return folder
 
 
+def deletable(runs_dir: Path, name: str) -> Path:
+    """The folder `delete_run` would delete, or the UserError it would raise: for asking a
+    person first, with the answer known to be worth giving."""
+    folder = _own_folder(runs_dir, name, "delete")
+    lock = RunLock(folder)
+    if lock.held_by_other_process() or lock.held_in_this_process():
+        raise _training(folder, lock.owner(), "delete")
+    return folder
+
+
+def _training(folder: Path, pid: int | None, verb: str) -> RunLockedError:
+    who = f"another process (pid {pid})" if pid and pid != os.getpid() else "this program"
+    return RunLockedError(
+        f"run {folder.name} is being trained by {who}; stop it before you {verb} it"
+    )
+
+
 @contextmanager
 def _exclusive(folder: Path, verb: str) -> Iterator[RunLock]:
     """Hold the run's lock for the action: refused if a trainer holds it, and no trainer can
@@ -57,10 +74,7 @@ def _exclusive(folder: Path, verb: str) -> Iterator[RunLock]:
     try:
         lock.acquire(wait_s=0)
     except RunLockedError:
-        who = f"another process (pid {pid})" if pid and pid != os.getpid() else "this program"
-        raise RunLockedError(
-            f"run {folder.name} is being trained by {who}; stop it before you {verb} it"
-        ) from None
+        raise _training(folder, pid, verb) from None
     except OSError as exc:
         raise ActionFailed(f"cannot {verb} run {folder.name}: {exc.strerror or exc}") from None
     try:
