@@ -284,14 +284,14 @@ def _loads(lines: list[bytes]) -> list[dict]:
         return []
     try:  # one call for all the lines: about twice as fast as one call per line
         values = json.loads(b"[" + b",".join(lines) + b"]")
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: a line of ten thousand "["
         values = None
     if not isinstance(values, list) or len(values) != len(lines):
         values = []
         for line in lines:
             try:
                 values.append(json.loads(line))
-            except ValueError:
+            except (ValueError, RecursionError):
                 continue
     return [v for v in values if isinstance(v, dict)]
 

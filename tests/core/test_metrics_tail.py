@@ -108,7 +108,8 @@ def test_a_missing_file_in_a_live_folder_is_a_run_without_records(run):
 
 
 def test_bad_lines_are_skipped_as_read_metrics_skips_them(run):
-    append(run, lines(step(10)) + "not json\n\n[1, 2]\n" + lines(evaluation(10, 2.0), step(20)))
+    junk = "not json\n\n[1, 2]\n" + "[" * 100_000 + "\n"
+    append(run, lines(step(10)) + junk + lines(evaluation(10, 2.0), step(20)))
     summary, full = MetricsTail(run), MetricsTail(run, series=True)
     assert [r.get("step") for r in summary.read().records] == [10, 20]
     assert [r.get("step") for r in full.read().records] == [10, 10, 20]
