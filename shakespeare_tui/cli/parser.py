@@ -395,7 +395,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_train(commands)
     _add_generate(commands)
     _add_inspect(commands)
-    commands.add_parser("runs", parents=[_common()], help="list training runs and checkpoints")
+    from shakespeare_tui.cli.runs_flags import add_runs
+
+    add_runs(commands, _common, _Parser)
     from shakespeare_tui.cli.queue import add_queue
 
     add_queue(commands, _common)
