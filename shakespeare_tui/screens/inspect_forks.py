@@ -140,6 +140,9 @@ class Forks:
             return
         here = self.query_one(InspectText).text[t]
         others = [c for c, _ in self.replay.prediction.top(t, self.top_k) if c != here]
+        if not others:
+            self._status("no prediction for the first character: fork further on")
+            return
         if not 1 <= nth <= len(others):
             self._status(f"the panel numbers {len(others)} alternatives here: 1–{len(others)}")
             return
