@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-import time
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -23,30 +22,18 @@ from textual.widgets import Footer, Header, Input
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from shakespeare_tui.core.errors import UserError, one_line
-from shakespeare_tui.core.events import (
-    CheckpointFailed,
-    CheckpointSaved,
-    EpochEnded,
-    LogWriteFailed,
-    SampleDrawn,
-    StepLogged,
-    TrainingFinished,
-    TrainingStarted,
-    ValidationStarted,
-)
 from shakespeare_tui.core.paths import Paths
 from shakespeare_tui.core.run_history import RunHistory, read_run_history
 from shakespeare_tui.core.runs import LAST, list_runs, resolve_checkpoint
-from shakespeare_tui.core.units import loss_text
 from shakespeare_tui.messages import (
     HeaderInfo,
     RunHistoryRead,
     RunsListed,
     TorchReady,
-    TrainingStatus,
     TrainingUpdate,
 )
 from shakespeare_tui.screens.extend import ExtendScreen, extension_for
+from shakespeare_tui.screens.train_events import TrainEvents
 from shakespeare_tui.screens.train_follow import TrainFollow
 from shakespeare_tui.screens.train_keys import KEYS
 from shakespeare_tui.screens.train_queue import TrainQueue
@@ -57,10 +44,9 @@ from shakespeare_tui.widgets.train_form import TrainForm
 from shakespeare_tui.widgets.train_progress import SamplesLog, TrainProgress
 
 STOP_WAIT_S = 15.0  # the engine returns within one step; a big model on a slow CPU takes a while
-STATUS_INTERVAL_S = 1.0  # the header's training line changes at most once a second
 
 
-class TrainScreen(TrainQueue, TrainFollow, Screen):
+class TrainScreen(TrainEvents, TrainQueue, TrainFollow, Screen):
     """Train a model and watch it learn."""
 
     AUTO_FOCUS = "#samples"  # not an Input, so single-letter keys work at once
@@ -341,63 +327,6 @@ class TrainScreen(TrainQueue, TrainFollow, Screen):
         self.refresh_bindings()
         if not self.training and form.selected_run != self._shown_run:
             self._show_run(form.selected_run)
-
-    def _status(self, text: str, force: bool = False) -> None:
-        """The training line every view's header shows (at most once a second)."""
-        now = time.monotonic()
-        if force or now - self._status_at >= STATUS_INTERVAL_S:
-            self._status_at = now
-            self.app.post_message(TrainingStatus(text))
-
-    def on_training_update(self, message: TrainingUpdate) -> None:
-        event = message.event
-        chart = self.query_one(LossChart)
-        progress = self.query_one(TrainProgress)
-        samples = self.query_one(SamplesLog)
-        if isinstance(event, TrainingStarted):
-            self._run_name = self._shown_run = event.run_name
-            chart.clear()
-            chart.load_history(event.history)
-            if not event.resumed:
-                samples.clear()
-            progress.started(event)
-            self.app.post_message(HeaderInfo(event.corpus, event.model_summary))
-            self.refresh_runs(event.run_name)  # the selector shows the run being trained
-            self._status(f"training {event.run_name}", force=True)
-            for note in event.notes:
-                self.notify(note, markup=False)
-        elif isinstance(event, StepLogged):
-            chart.add_step(event.step, event.train_loss)
-            progress.step(event)
-            share = event.epoch_step / max(1, event.steps_per_epoch)
-            self._status(f"training {self._run_name} · epoch {event.epoch} {share:.0%}")
-        elif isinstance(event, ValidationStarted):
-            progress.evaluating(event)
-        elif isinstance(event, EpochEnded):
-            chart.add_eval(event.step, event.val_loss, event.epoch, epoch_end=not event.partial)
-            progress.epoch(event)
-            samples.add_sample(event)
-            val = loss_text(event.val_loss, chart.bits, unit=True)
-            self._status(f"training {self._run_name} · val {val}", force=True)
-        elif isinstance(event, SampleDrawn):
-            samples.add_drawn(event)
-        elif isinstance(event, CheckpointSaved):
-            self.app.checkpoints_changed.publish(event.path)
-        elif isinstance(event, (CheckpointFailed, LogWriteFailed)):
-            self.notify(event.message, severity="warning", markup=False)
-        elif isinstance(event, TrainingFinished):
-            progress.finished(event)
-            self._status("", force=True)
-            if event.failed:
-                self.notify(
-                    event.message,
-                    title="Training failed",
-                    severity="error",
-                    timeout=10,
-                    markup=False,
-                )
-            elif event.reason != "stopped":
-                self.notify(event.message, title="Training finished", markup=False)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group != "train" or event.worker is not self._worker:
