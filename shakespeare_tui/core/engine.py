@@ -47,7 +47,7 @@ from shakespeare_tui.core.run_setup import RunInputs, prepare_run
 from shakespeare_tui.core.runs import BEST, LAST, RunFolder
 from shakespeare_tui.core.sample_now import SampleRequests
 from shakespeare_tui.core.sampling import epoch_sample
-from shakespeare_tui.core.schedule import CALIBRATE_FROM, CALIBRATE_TO, fitted_steps, learning_rate
+from shakespeare_tui.core.schedule import ScheduleFitter, learning_rate
 from shakespeare_tui.core.train_state import TrainState
 
 __all__ = ["learning_rate", "train"]
@@ -268,8 +268,7 @@ class _Run:
         pending = torch.zeros((), device=self.device)  # summed on the device: no sync per step
         pending_n = 0
         last_log_t, last_log_step = time.perf_counter(), p.step
-        calib_t = None
-        first_step = p.step
+        fitter = ScheduleFitter(config, p.step, self.steps_per_epoch)
         lr = self.optimizer.param_groups[0]["lr"]
 
         def flush_log() -> bool:
@@ -309,24 +308,9 @@ class _Run:
             pending += loss.detach()
             pending_n += 1
 
-            done = p.step - first_step
-            if config.max_minutes and config.schedule == "cosine" and not p.schedule_fitted:
-                if done == CALIBRATE_FROM:
-                    calib_t = time.perf_counter()
-                elif done == CALIBRATE_TO and calib_t is not None:
-                    # Shrink the cosine schedule to the steps that fit in the time budget.
-                    p.schedule_steps = fitted_steps(
-                        step=p.step,
-                        planned=p.schedule_steps,
-                        remaining_s=config.max_minutes * 60 - self._elapsed(),
-                        seconds_per_step=(time.perf_counter() - calib_t)
-                        / (CALIBRATE_TO - CALIBRATE_FROM),
-                        steps_per_evaluation=min(
-                            self.steps_per_epoch, config.eval_every or self.steps_per_epoch
-                        ),
-                        validation_s=self.val_seconds,
-                    )
-                    p.schedule_fitted = True
+            fitted = fitter.after_step(p, self._elapsed(), self.val_seconds)
+            if fitted is not None:
+                p.schedule_steps, p.schedule_fitted = fitted, True
 
             epoch_done = p.epoch_step >= self.steps_per_epoch
             if (p.step % config.log_every == 0 or epoch_done) and not flush_log():
