@@ -30,7 +30,6 @@ from shakespeare_tui.core.events import (
     BUDGET_REASONS,
     CheckpointFailed,
     CheckpointSaved,
-    EpochEnded,
     FinishReason,
     LogWriteFailed,
     StepLogged,
@@ -160,37 +159,14 @@ class _Run:
             self.model, self.vocab, self.config, epoch, p.step if partial else None
         )
         self.val_seconds = time.perf_counter() - t0
-        record = {
-            "kind": "epoch",
-            "epoch": epoch,
-            "step": p.step,
-            "train_loss": train_loss,
-            "val_loss": val,
-            "elapsed_s": round(self._elapsed(), 3),
-            "partial": partial,
-            "eval": kind,
-        }
+        record, event = p.evaluated(
+            epoch, kind, improved, train_loss, val, sample, self._elapsed(), self.config.patience
+        )
         self.history.append(record)
         self.folder.log(record)
         where = f"step {p.step:,} (epoch {epoch})" if partial else f"epoch {epoch}"
         self.folder.add_sample(f"{where} · val {val:.4f}", sample)
-        patience_left = self.config.patience - p.stale_epochs
-        self.emit(
-            EpochEnded(
-                epoch=epoch,
-                step=p.step,
-                train_loss=train_loss if train_loss is not None else float("nan"),
-                val_loss=val,
-                best_val_loss=p.best_val_loss if p.best_val_loss is not None else val,
-                best_epoch=p.best_epoch or 0,
-                improved=improved,
-                patience_left=patience_left,
-                sample=sample,
-                elapsed_s=self._elapsed(),
-                kind=kind,
-                best_step=p.best_step,
-            )
-        )
+        self.emit(event)
         if kind == "initial":
             return None
         if improved:
@@ -200,7 +176,7 @@ class _Run:
         self._save(LAST, val)
         if kind == "epoch" and epoch >= self.config.epochs:
             return "completed"
-        if patience_left <= 0:
+        if event.patience_left <= 0:
             return "early-stopped"
         return None
 
