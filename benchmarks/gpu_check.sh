@@ -186,7 +186,7 @@ else
     t=$(left_for "$T_TRAIN" $(( T_RESUME + T_OOM )))
     s=$(date +%s)
     timeout -k 5 "$t" "$PY" -m shakespeare_tui --data-dir "$TMP" train --preset notebook \
-        --corpus "$CORPUS" --max-minutes "$MINUTES" --run gpu-check --device "$DEVICE" --quiet \
+        --corpus "$CORPUS" --max-minutes "$MINUTES" --name gpu-check --device "$DEVICE" --quiet \
         > "$WORK/train.log" 2>&1
     rc=$?
     echo "train exit code: $rc$(timed_out "$rc") ($(( $(date +%s) - s )) s wall, timeout ${t} s)"
@@ -229,7 +229,7 @@ else
     t=$(left_for "$T_OOM" 0)
     s=$(date +%s)
     timeout -k 5 "$t" "$PY" -m shakespeare_tui --data-dir "$TMP" train --preset notebook \
-        --corpus "$CORPUS" --batch-size "$OOM_BATCH" --max-steps 2 --run gpu-oom --device "$DEVICE" \
+        --corpus "$CORPUS" --batch-size "$OOM_BATCH" --max-steps 2 --name gpu-oom --device "$DEVICE" \
         --quiet > "$WORK/oom.log" 2> "$WORK/oom.err"
     rc=$?
     echo "exit code: $rc$(timed_out "$rc") ($(( $(date +%s) - s )) s wall, batch $OOM_BATCH, timeout ${t} s); stderr's last lines:"

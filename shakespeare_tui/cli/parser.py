@@ -240,10 +240,15 @@ def _add_train(commands) -> None:
         metavar="STEPS",
         help=f"steps between progress updates (default: {defaults.log_every})",
     )
+    # --name, not --run: torchrun reads any abbreviation of its own options anywhere on its
+    # command line, and --run is one of --run-path's. --run stays, without torchrun.
     run.add_argument(
+        "--name",
         "--run",
+        dest="run",
         metavar="NAME",
-        help="name the run folder (default: date-time-preset, e.g. 20261128-120000-cpu)",
+        help="name the run folder; --run is the same without torchrun, which takes it for its "
+        "--run-path (default: date-time-preset, e.g. 20261128-120000-cpu)",
     )
     run.add_argument(
         "--resume",
