@@ -103,7 +103,9 @@ class Ranks:
 
     def describe(self, device_label: str) -> str:
         """The device line of a job of many processes: "CPU · 1 thread × 2 processes"."""
-        return f"{device_label} × {self.world} processes" if self.launched else device_label
+        if not self.launched:
+            return device_label
+        return f"{device_label} × {self.world} process{'es' if self.world != 1 else ''}"
 
     # -- starting and ending ---------------------------------------------------------------
 
