@@ -110,7 +110,7 @@ def test_nproc_hands_torchrun_every_flag_as_parsed():
 
 def test_each_rank_takes_its_rows_of_one_batch():
     from shakespeare_tui.core.data import TextData
-    from shakespeare_tui.core.distributed import RankBatches
+    from shakespeare_tui.core.rank_views import RankBatches
 
     codes = torch.randint(0, 50, (5000,)).numpy()
 
@@ -205,8 +205,8 @@ def test_two_processes_end_with_the_same_weights_and_write_once(whole):
     assert saved["progress"]["step"] == STEPS and saved["resume"]["processes"] == 2
     prints = {r["weights_sha256"] for r in saved["resume"]["ranks"]}
     from shakespeare_tui.core.config import ModelConfig
-    from shakespeare_tui.core.distributed import weights_sha256
     from shakespeare_tui.core.model import CharRNN
+    from shakespeare_tui.core.rank_views import weights_sha256
 
     model = CharRNN(ModelConfig(**saved["model_config"]))
     model.load_state_dict(saved["weights"])

@@ -8,7 +8,7 @@ method here then costs nothing and does what one process always did.
 
 One rule each, all here:
 - windows: every rank draws the job's whole batch from one generator, seeded alike, and takes
-  rows rank, rank+N, … (`RankBatches`), so N processes × B windows train on exactly the windows
+  rows rank, rank+N, … (`RankBatches`, in rank_views.py), so N processes × B windows train on exactly the windows
   one process × N·B would, and the data generator's state is the same on every rank;
 - weights: DistributedDataParallel averages the gradients; DDP itself broadcasts rank 0's
   weights when it wraps the model;
@@ -27,7 +27,6 @@ and must not load torch (a second) to do so.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import socket
 import time
@@ -35,6 +34,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from shakespeare_tui.core.errors import UserError, flag_name
+from shakespeare_tui.core.rank_views import RankBatches, SilentFolder
 
 # The longest one rank waits for another: rank 0 validating, sampling and saving while the
 # others wait, or a rank that hangs. gloo and NCCL then raise and the job ends (exit 1).
@@ -354,52 +354,3 @@ def _timeout_s() -> float:
         return max(1.0, float(os.environ.get(TIMEOUT_ENV, DEFAULT_TIMEOUT_S)))
     except ValueError:
         return DEFAULT_TIMEOUT_S
-
-
-class RankBatches:
-    """This rank's rows of each step's windows; otherwise the data it wraps (a TextData built
-    for the job's whole batch, world × batch_size, so its epoch counts the job's steps)."""
-
-    def __init__(self, data, rank: int, world: int):
-        self.data, self.rank, self.world = data, rank, world
-
-    def batch(self):
-        inputs, targets = self.data.batch()
-        return inputs[self.rank :: self.world], targets[self.rank :: self.world]
-
-    def __getattr__(self, name: str):
-        return getattr(self.data, name)
-
-
-class SilentFolder:
-    """A rank other than 0's run folder: it reads like the real one and writes nothing."""
-
-    def __init__(self, folder):
-        self._folder = folder
-        self.path = folder.path
-
-    def start_fresh(self, *args) -> None: ...
-
-    def write_config(self, *args) -> None: ...
-
-    def log(self, *args) -> None: ...
-
-    def log_step(self, *args) -> None: ...
-
-    def add_sample(self, *args) -> None: ...
-
-    def trim_metrics(self, step: int) -> list[dict]:
-        return []  # only for the start event, which rank 0 alone sends
-
-    def __getattr__(self, name: str):  # checkpoint(), existing_checkpoint(), file(): reads
-        return getattr(self._folder, name)
-
-
-def weights_sha256(model) -> str:
-    """A fingerprint of the weights: every rank's is saved, and must be the same."""
-    import torch
-
-    digest = hashlib.sha256()
-    for tensor in model.state_dict().values():
-        digest.update(tensor.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy())
-    return digest.hexdigest()

@@ -78,7 +78,7 @@ class TrainState:
 
     def rank_state(self) -> dict:
         """This rank's dropout streams, and its weights' fingerprint (the same on every rank)."""
-        from shakespeare_tui.core.distributed import weights_sha256
+        from shakespeare_tui.core.rank_views import weights_sha256
 
         return {**self._rng(), "weights_sha256": weights_sha256(self.model)}
 
