@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # GPU check: which GPU, the benchmark table on CUDA, the notebook's model trained for 3 minutes on
-# tiny Shakespeare (chars/s and every validation loss), a resume of that run on CUDA, and the
-# one-line out-of-memory message. Finishes within 8 minutes in all: every step has its own
-# timeout, cut to what the whole budget has left, and a failing step never stops the next.
+# tiny Shakespeare (chars/s and every validation loss), a resume of that run on CUDA, a 1-GPU
+# torchrun job (DDP over NCCL) for a few steps, and the one-line out-of-memory message. Finishes
+# within 9 minutes in all: every step has its own timeout, cut to what the whole budget has
+# left, and a failing step never stops the next. ONLY=ddp runs the torchrun job alone (~1 min).
 #
 # Needs only python3 with torch (a CUDA build), numpy and rich: no network, no `pip install .`.
 # The project runs from this checkout as `python3 -m shakespeare_tui` (never the console script);
@@ -29,7 +30,8 @@
 #
 # Settings (environment): PY (python3), DEVICE (cuda), MINUTES (3), RESUME_MINUTES (extra
 # training on resume; 0.4, at most MINUTES/2), BENCH (--sections train,sample --quick),
-# BENCH_TIMEOUT (150), OOM_BATCH (2000000 on a GPU), BUDGET (300 s + MINUTES: 480 s).
+# BENCH_TIMEOUT (150), OOM_BATCH (2000000 on a GPU), DDP_STEPS (100), ONLY (ddp: that step
+# alone), BUDGET (345 s + MINUTES: 525 s).
 set -uo pipefail
 START=$(date +%s)
 
@@ -65,11 +67,14 @@ T_BENCH=$BENCH_TIMEOUT
 T_TRAIN=$(( $(secs "$MINUTES") + 60 ))       # validation, startup and shutdown slack
 T_RESUME=$(( $(secs "$RESUME_MINUTES") + 21 ))
 T_OOM=30
+T_DDP=45                                     # torchrun, NCCL's start, 100 notebook steps
+DDP_STEPS=${DDP_STEPS:-100}
+ONLY=${ONLY:-}
 if [ "$ON_CPU" = 1 ]; then   # a CPU validates the notebook model in ~10 s, a GPU in well under 1 s
-    T_RESUME=$(( T_RESUME + 30 )) T_OOM=60
+    T_RESUME=$(( T_RESUME + 30 )) T_OOM=60 T_DDP=$(( T_DDP + 60 ))
 fi
 T_SLACK=5                                    # summaries, a timeout's kill grace
-BUDGET=${BUDGET:-$(( 300 + $(secs "$MINUTES") ))}   # 480 s for the default 3 minutes
+BUDGET=${BUDGET:-$(( 300 + T_DDP + $(secs "$MINUTES") ))}   # 525 s for the default 3 minutes
 DEADLINE=$(( START + BUDGET ))
 left_for() {  # left_for CAP LATER: the timeout for a step, given the caps of the steps after it
     local left=$(( DEADLINE - $(date +%s) - $2 - T_SLACK ))
@@ -93,7 +98,7 @@ if [ -n "${OUT:-}" ] && [ -d "${OUT:-}" ] && [ -w "${OUT:-}" ]; then
 fi
 
 echo "== gpu check: device $DEVICE, $MINUTES min training + $RESUME_MINUTES min resumed, corpus $CORPUS, python $PY"
-echo "== time budget: $BUDGET s ($(awk -v s="$BUDGET" 'BEGIN { printf "%.1f", s / 60 }') min) in all — setup ≤${T_SETUP} s, benchmark table ≤${T_BENCH} s, training ≤${T_TRAIN} s, resume ≤${T_RESUME} s, out-of-memory ≤${T_OOM} s"
+echo "== time budget: $BUDGET s ($(awk -v s="$BUDGET" 'BEGIN { printf "%.1f", s / 60 }') min) in all — setup ≤${T_SETUP} s, benchmark table ≤${T_BENCH} s, training ≤${T_TRAIN} s, resume ≤${T_RESUME} s, torchrun ≤${T_DDP} s, out-of-memory ≤${T_OOM} s"
 
 echo "== packages"
 have_ours() {
@@ -130,13 +135,15 @@ print('torch', torch.__version__, '· CUDA', torch.version.cuda, '·', torch.cud
 " || echo "device query: failed or timed out (exit $?)"
 
 echo "== benchmark table on $DEVICE (sampling runs on the CPU by design): $BENCH"
+if [ "$ONLY" = ddp ]; then echo "skipped (ONLY=ddp)"; else
 BENCH_CORPUS=()
 [ -f "$CORPUS" ] && BENCH_CORPUS=(--corpus "$CORPUS")
-t=$(left_for "$T_BENCH" $(( T_TRAIN + T_RESUME + T_OOM )))
+t=$(left_for "$T_BENCH" $(( T_TRAIN + T_RESUME + T_DDP + T_OOM )))
 # shellcheck disable=SC2086 # BENCH is a list of flags
 timeout -k 5 "$t" "$PY" -m benchmarks.run --device "$DEVICE" $BENCH ${BENCH_CORPUS[@]+"${BENCH_CORPUS[@]}"} 2>&1 | tee "$WORK/bench.log"
 rc=${PIPESTATUS[0]}
 [ "$rc" -eq 0 ] || echo "benchmark table: failed or timed out after ${t} s (exit $rc)"
+fi
 
 # Steps, chars/s and each validation from a run's metrics.jsonl; `last` prints "STEP ELAPSED_S".
 cat > "$WORK/summary.py" <<'EOF'
@@ -180,13 +187,15 @@ show() {  # show LOG: a run's first lines (device, corpus) and last lines (why i
 
 METRICS=$TMP/runs/gpu-check/metrics.jsonl
 echo "== notebook model, $MINUTES minutes on $DEVICE, $CORPUS"
-if [ ! -f "$CORPUS" ]; then
+if [ "$ONLY" = ddp ]; then
+    echo "skipped (ONLY=ddp)"
+elif [ ! -f "$CORPUS" ]; then
     echo "skipped: $CORPUS not found (pass the corpus path as the first argument)"
 else
-    t=$(left_for "$T_TRAIN" $(( T_RESUME + T_OOM )))
+    t=$(left_for "$T_TRAIN" $(( T_RESUME + T_DDP + T_OOM )))
     s=$(date +%s)
     timeout -k 5 "$t" "$PY" -m shakespeare_tui --data-dir "$TMP" train --preset notebook \
-        --corpus "$CORPUS" --max-minutes "$MINUTES" --run gpu-check --device "$DEVICE" --quiet \
+        --corpus "$CORPUS" --max-minutes "$MINUTES" --name gpu-check --device "$DEVICE" --quiet \
         > "$WORK/train.log" 2>&1
     rc=$?
     echo "train exit code: $rc$(timed_out "$rc") ($(( $(date +%s) - s )) s wall, timeout ${t} s)"
@@ -201,7 +210,7 @@ else
         # "In all" budgets: the run's time so far plus the extra. Epochs and patience are raised
         # too, so a run that completed its 20 epochs or stopped early still continues.
         UNTIL=$(awk -v e="$ELAPSED0" -v r="$RESUME_MINUTES" 'BEGIN { printf "%.3f", e / 60 + r }')
-        t=$(left_for "$T_RESUME" "$T_OOM")
+        t=$(left_for "$T_RESUME" $(( T_DDP + T_OOM )))
         s=$(date +%s)
         timeout -k 5 "$t" "$PY" -m shakespeare_tui --data-dir "$TMP" train --resume gpu-check \
             --max-minutes "$UNTIL" --epochs 1000 --patience 1000 --device "$DEVICE" --quiet \
@@ -219,8 +228,42 @@ else
     fi
 fi
 
+# One process under torchrun: the DDP path on one GPU (NCCL; gloo with DEVICE=cpu) — the
+# process group, cuda:LOCAL_RANK, rank 0's checkpoint with every rank's state.
+DDP_METRICS=$TMP/runs/gpu-ddp/metrics.jsonl
+echo "== torchrun, 1 process on $DEVICE: $DDP_STEPS steps of the notebook model"
+if [ ! -f "$CORPUS" ]; then
+    echo "skipped: $CORPUS not found"
+else
+    t=$(left_for "$T_DDP" "$T_OOM")
+    s=$(date +%s)
+    timeout -k 5 "$t" "$PY" -m torch.distributed.run --standalone --nproc-per-node=1 \
+        -m shakespeare_tui --data-dir "$TMP" train --preset notebook --corpus "$CORPUS" \
+        --max-steps "$DDP_STEPS" --eval-every 50 --name gpu-ddp --device "$DEVICE" --quiet \
+        > "$WORK/ddp.log" 2>&1
+    rc=$?
+    echo "torchrun exit code: $rc$(timed_out "$rc") ($(( $(date +%s) - s )) s wall, timeout ${t} s)"
+    show "$WORK/ddp.log"
+    summary summary "$DDP_METRICS"
+    timeout 30 "$PY" - "$TMP/runs/gpu-ddp/last.pt" "$DDP_STEPS" <<'EOF' || echo "torchrun: the checkpoint is NOT as expected"
+import sys, torch
+try:
+    saved = torch.load(sys.argv[1], weights_only=True, map_location="cpu")
+except Exception as exc:
+    sys.exit(f"no checkpoint: {exc}")
+resume, step = saved["resume"], saved["progress"]["step"]
+print(f"last.pt: step {step}, device {saved['device']}, processes {resume.get('processes')}, "
+      f"weights fingerprints {len(resume.get('ranks') or [])}")
+ok = step == int(sys.argv[2]) and resume.get("processes") == 1 and len(resume.get("ranks") or []) == 1
+print("torchrun: ok" if ok else "torchrun: NOT ok")
+sys.exit(0 if ok else 1)
+EOF
+fi
+
 echo "== out-of-memory message"
-if [ "$ON_CPU" = 1 ] && [ -z "$OOM_BATCH" ]; then
+if [ "$ONLY" = ddp ]; then
+    echo "skipped (ONLY=ddp)"
+elif [ "$ON_CPU" = 1 ] && [ -z "$OOM_BATCH" ]; then
     echo "skipped on cpu (an absurd batch would exhaust the machine's RAM; OOM_BATCH=N runs it with a batch of N)"
 elif [ ! -f "$CORPUS" ]; then
     echo "skipped: $CORPUS not found"
@@ -229,7 +272,7 @@ else
     t=$(left_for "$T_OOM" 0)
     s=$(date +%s)
     timeout -k 5 "$t" "$PY" -m shakespeare_tui --data-dir "$TMP" train --preset notebook \
-        --corpus "$CORPUS" --batch-size "$OOM_BATCH" --max-steps 2 --run gpu-oom --device "$DEVICE" \
+        --corpus "$CORPUS" --batch-size "$OOM_BATCH" --max-steps 2 --name gpu-oom --device "$DEVICE" \
         --quiet > "$WORK/oom.log" 2> "$WORK/oom.err"
     rc=$?
     echo "exit code: $rc$(timed_out "$rc") ($(( $(date +%s) - s )) s wall, batch $OOM_BATCH, timeout ${t} s); stderr's last lines:"

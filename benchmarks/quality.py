@@ -51,7 +51,7 @@ def run_quality(args) -> None:
                 "cpu",
                 "--max-minutes",
                 f"{minutes:g}",
-                "--run",
+                "--name",
                 "quality",
                 "--quiet",
             ]

@@ -1,6 +1,6 @@
 """Screenshots for the README: the Train view on a real run, the Generate view on the bundled model.
 
-    shakespeare-tui --data-dir /tmp/shots train --preset cpu --max-minutes 20 --run cpu-plays
+    shakespeare-tui --data-dir /tmp/shots train --preset cpu --max-minutes 20 --name cpu-plays
     python scripts/screenshot.py --data-dir /tmp/shots --run cpu-plays [--out assets]
 
 The Train view shows the run as training left it, then resumes it (its budget extended the way

@@ -51,7 +51,7 @@ def home(tmp_path_factory, corpus_file) -> Path:
     home = tmp_path_factory.mktemp("cli") / "home"
     code = main(
         TRAIN
-        + ["--corpus", str(corpus_file), "--max-steps", "30", "--run", "r"]
+        + ["--corpus", str(corpus_file), "--max-steps", "30", "--name", "r"]
         + ["--data-dir", str(home)]
     )
     assert code == EXIT_OK
@@ -85,7 +85,7 @@ def test_metrics_have_step_and_epoch_records(home):
 
 def test_a_budget_end_says_how_to_continue_and_the_hint_works(capsys, corpus_file, tmp_path):
     code, out, err = cli(
-        capsys, *TRAIN, "--corpus", corpus_file, "--max-steps", "12", "--run", "x",
+        capsys, *TRAIN, "--corpus", corpus_file, "--max-steps", "12", "--name", "x",
         "--data-dir", tmp_path,
     )  # fmt: skip
     assert code == EXIT_OK, err
@@ -108,7 +108,7 @@ def test_finished_epochs_say_how_to_continue_and_are_not_resumed_as_they_are(
 ):
     home = ["--data-dir", tmp_path]
     code, out, err = cli(
-        capsys, *TRAIN, "--corpus", corpus_file, "--epochs", "1", "--run", "e", *home
+        capsys, *TRAIN, "--corpus", corpus_file, "--epochs", "1", "--name", "e", *home
     )
     assert code == EXIT_OK, err
     assert (
@@ -185,7 +185,7 @@ def test_a_second_ctrl_c_before_any_checkpoint_says_nothing_was_saved(
     run_dir.mkdir(parents=True)
     interrupted_twice(monkeypatch, run_dir)
     code, _, err = cli(
-        capsys, *TRAIN, "--corpus", corpus_file, "--run", "n", "--data-dir", tmp_path
+        capsys, *TRAIN, "--corpus", corpus_file, "--name", "n", "--data-dir", tmp_path
     )
     assert code == 130
     assert err.count("\n") == 1 and "nothing was saved" in err, err
@@ -358,7 +358,7 @@ def bad_files(tmp_path) -> dict[str, Path]:
         ("lr too big", ["--corpus", "{corpus}", "--lr", "50"], ["--lr must be"]),
         ("no cuda", ["--corpus", "{corpus}", "--device", "cuda"], ["CUDA"]),
         ("bad device", ["--corpus", "{corpus}", "--device", "tpu"], ["device"]),
-        ("bad run name", ["--corpus", "{corpus}", "--run", "../up"], ["run name"]),
+        ("bad run name", ["--corpus", "{corpus}", "--name", "../up"], ["run name"]),
     ],
 )
 def test_train_refuses_bad_input_in_one_line(
@@ -393,7 +393,7 @@ def test_a_setting_out_of_range_is_refused_by_its_flag(capsys, corpus_file, tmp_
         (["--corpus", "{tmp}/folder"], ["directory"]),
         (["--corpus", "{corpus}", "--lr", "50"], ["--lr"]),
         (["--corpus", "{corpus}", "--dropout", "1"], ["--dropout"]),
-        (["--corpus", "{corpus}", "--run", "../up"], ["run name"]),
+        (["--corpus", "{corpus}", "--name", "../up"], ["run name"]),
     ],
 )
 def test_bad_input_is_refused_before_the_device_is_probed(
@@ -489,7 +489,7 @@ def test_the_starting_command_repeated_with_resume_continues_the_run(
 ):
     """People rerun their last command with --resume added: the run's own values are fine."""
     monkeypatch.chdir(corpus_file.parent)  # the corpus by a relative path: recorded absolute
-    start = [*TRAIN, "--corpus", corpus_file.name, "--seed", "5", "--run", "split"]
+    start = [*TRAIN, "--corpus", corpus_file.name, "--seed", "5", "--name", "split"]
     home = ["--data-dir", tmp_path / "home"]
     code, _, err = cli(capsys, *start, "--max-steps", "15", *home)
     assert code == EXIT_OK, err
@@ -569,7 +569,7 @@ def run_cli(*args, home: Path) -> subprocess.CompletedProcess:
 def test_end_to_end_train_then_generate(corpus_file, tmp_path):
     home = tmp_path / "home"
     trained = run_cli(
-        *TRAIN, "--corpus", corpus_file, "--max-steps", "15", "--run", "e2e", home=home
+        *TRAIN, "--corpus", corpus_file, "--max-steps", "15", "--name", "e2e", home=home
     )
     assert trained.returncode == 0, trained.stderr
     assert (home / "runs" / "e2e" / "best.pt").is_file()
@@ -708,7 +708,7 @@ def test_train_into_a_reader_that_leaves_trains_on(corpus_file, tmp_path):
     """`train | head`: the reader leaving is no reason to drop the run."""
     env = dict(os.environ, SHAKESPEARE_TUI_HOME=str(tmp_path))
     env.pop("SHAKESPEARE_TUI_DEBUG", None)
-    args = [*TRAIN, "--corpus", corpus_file, "--max-steps", "80", "--run", "p"]
+    args = [*TRAIN, "--corpus", corpus_file, "--max-steps", "80", "--name", "p"]
     proc = subprocess.Popen(
         [sys.executable, "-m", "shakespeare_tui", *map(str, args)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
@@ -741,7 +741,7 @@ def test_runs_into_a_reader_that_left_exits_0(home):
 def test_train_takes_cell_rnn_and_the_run_generates_and_resumes(capsys, corpus_file, tmp_path):
     code, out, err = cli(
         capsys, *TRAIN, "--cell", "rnn", "--corpus", corpus_file, "--max-steps", "20",
-        "--run", "basic", "--data-dir", tmp_path,
+        "--name", "basic", "--data-dir", tmp_path,
     )  # fmt: skip
     assert code == EXIT_OK, err
     config = json.loads((tmp_path / "runs" / "basic" / "config.json").read_text())["train"]
@@ -771,7 +771,7 @@ def test_the_cell_flag_lists_the_three_cells(capsys):
 
 def test_eval_every_and_the_sample_settings_reach_the_run(capsys, corpus_file, tmp_path):
     code, out, err = cli(
-        capsys, *TRAIN, "--corpus", corpus_file, "--max-steps", "25", "--run", "e",
+        capsys, *TRAIN, "--corpus", corpus_file, "--max-steps", "25", "--name", "e",
         "--eval-every", "10", "--sample-length", "17", "--sample-temperature", "0",
         "--data-dir", tmp_path,
     )  # fmt: skip

@@ -30,6 +30,10 @@ def main(argv: list[str] | None = None) -> int:
         from shakespeare_tui.core.paths import Paths
 
         paths = Paths.resolve(getattr(args, "data_dir", None))
+        from shakespeare_tui.core.distributed import launched_by_torchrun
+
+        if args.command != "train" and launched_by_torchrun():  # N copies would collide
+            raise UserError("only `train` runs under torchrun, one process per GPU or core")
         if args.command == "train":
             from shakespeare_tui.cli.train import train_command
 
@@ -69,12 +73,24 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, not a traceback
         if os.environ.get(DEBUG_ENV):
             raise
-        error(f"internal error: {type(exc).__name__}: {exc} (set {DEBUG_ENV}=1 for details)")
+        error(
+            f"internal error: {type(exc).__name__}: {exc} (set {DEBUG_ENV}=1 for details)",
+            every_rank=True,
+        )
         return EXIT_FAILURE
 
 
-def error(message: str) -> None:
-    print(f"shakespeare-tui: {message.splitlines()[0] if message else 'error'}", file=sys.stderr)
+def error(message: str, *, every_rank: bool = False) -> None:
+    """One line on stderr. Under torchrun every process of a job gets here with the same
+    refusal (the ranks agree on one: core/distributed.py), so rank 0 alone says it, unless
+    the line is this process's own (`every_rank`), and then it names the rank."""
+    from shakespeare_tui.core.distributed import env_rank
+
+    rank = env_rank()
+    if rank and not every_rank:
+        return
+    who = f"shakespeare-tui (rank {rank})" if rank else "shakespeare-tui"
+    print(f"{who}: {message.splitlines()[0] if message else 'error'}", file=sys.stderr)
 
 
 @contextmanager

@@ -240,10 +240,15 @@ def _add_train(commands) -> None:
         metavar="STEPS",
         help=f"steps between progress updates (default: {defaults.log_every})",
     )
+    # --name, not --run: torchrun reads any abbreviation of its own options anywhere on its
+    # command line, and --run is one of --run-path's. --run stays, without torchrun.
     run.add_argument(
+        "--name",
         "--run",
+        dest="run",
         metavar="NAME",
-        help="name the run folder (default: date-time-preset, e.g. 20261128-120000-cpu)",
+        help="name the run folder; --run is the same without torchrun, which takes it for its "
+        "--run-path (default: date-time-preset, e.g. 20261128-120000-cpu)",
     )
     run.add_argument(
         "--resume",
@@ -252,6 +257,19 @@ def _add_train(commands) -> None:
         "fine (default: a new run)",
     )
     run.add_argument("--quiet", action="store_true", help="no progress bar, the epoch lines only")
+    many = train.add_argument_group(
+        "many processes",
+        "Under torchrun (torchrun --nproc-per-node N -m shakespeare_tui train …, on one machine "
+        "or several) each process trains on --batch-size windows a step and rank 0 writes the "
+        "run; see the README's 'Bigger corpora and more GPUs'.",
+    )
+    many.add_argument(
+        "--nproc",
+        type=_positive_int,
+        metavar="N",
+        help="train in N processes on this machine, started with torchrun: one per GPU, or N "
+        "CPU processes sharing the cores (default: one process, no torchrun)",
+    )
 
 
 def _add_generate(commands) -> None:
@@ -379,6 +397,13 @@ def _common() -> argparse.ArgumentParser:
         "platform's user folders)",
     )
     return common
+
+
+def train_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
+    """The `train` command's own parser, out of `build_parser()`'s."""
+    parser = parser or build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return commands.choices["train"]
 
 
 def build_parser() -> argparse.ArgumentParser:

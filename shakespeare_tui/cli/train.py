@@ -1,4 +1,8 @@
-"""`shakespeare-tui train`: a run headless, with a progress bar; Ctrl+C saves and exits 130."""
+"""`shakespeare-tui train`: a run headless, with a progress bar; Ctrl+C saves and exits 130.
+
+Under torchrun, one process of a job (core/distributed.py); with --nproc, the torchrun that
+starts them (cli/torchrun.py).
+"""
 
 from __future__ import annotations
 
@@ -6,17 +10,37 @@ import contextlib
 import shlex
 import signal
 import threading
+import time
 from pathlib import Path
 
 from shakespeare_tui.cli.parser import TRAIN_SETTINGS
 
+# torchrun passes a terminal's Ctrl+C on to its processes, which had it from the terminal
+# already: a second signal this soon after the first is that echo, not a second Ctrl+C.
+ECHO_S = 1.0
+
 
 def train_command(args, paths) -> int:
+    from shakespeare_tui.core.distributed import launched_by_torchrun
+    from shakespeare_tui.core.errors import UserError
+
+    under_torchrun = launched_by_torchrun()
+    if args.nproc is not None:
+        if under_torchrun:
+            raise UserError("--nproc starts torchrun; under torchrun, give it --nproc-per-node")
+        from shakespeare_tui.cli.torchrun import launch
+
+        return launch(args)
     stop = threading.Event()
+    first = [0.0]
 
     def request_stop(signum, frame):
-        if stop.is_set():  # a second Ctrl+C: the person means it
-            raise KeyboardInterrupt
+        now = time.monotonic()
+        if stop.is_set():
+            if under_torchrun and now - first[0] < ECHO_S:
+                return
+            raise KeyboardInterrupt  # a second Ctrl+C: the person means it
+        first[0] = now
         stop.set()
 
     previous = (
@@ -38,27 +62,16 @@ def given_settings(args) -> dict:
 def _run(args, paths, stop: threading.Event) -> int:
     from shakespeare_tui.cli import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, error, naming
     from shakespeare_tui.cli.train_report import ConsoleReporter
-    from shakespeare_tui.core.config import build_config
-    from shakespeare_tui.core.runs import LAST, resolve_checkpoint
+    from shakespeare_tui.core.distributed import RankFailed, Ranks
 
+    ranks = Ranks.from_env()  # a job of one without torchrun
     reporter = ConsoleReporter(
         quiet=args.quiet, hint=lambda finished: _next_command(finished, args, paths)
     )
-    settings = given_settings(args)
     try:
-        corpus = None
-        if args.resume:
-            resume = resolve_checkpoint(args.resume, paths, prefer=LAST)
-            overrides = {**settings, "preset": args.preset}
-            with naming(resume):
-                config, plan = None, _resume_plan(resume, overrides)
-        else:
-            corpus, settings = _checked_first(args, paths, settings)  # before torch loads
-            from shakespeare_tui.core.device import resolve_device
-
-            device_type = resolve_device(args.device or "auto").type
-            config = build_config(args.preset or "auto", device_type, settings)
-            resume, overrides, plan = None, None, config
+        ranks.start()
+        # Every rank checks the settings; a refusal on one is every rank's (rank 0 says it).
+        config, resume, overrides, plan, corpus = ranks.agreed(lambda: _setup(args, paths))
         if plan is not None:  # the budgets, for the run's ETA
             reporter.max_steps, reporter.max_minutes = plan.max_steps, plan.max_minutes
         from shakespeare_tui.core.engine import train
@@ -67,22 +80,63 @@ def _run(args, paths, stop: threading.Event) -> int:
             finished = train(
                 config,
                 paths,
-                on_event=reporter,
+                on_event=reporter if ranks.writer else None,  # rank 0 speaks for the job
                 stop=stop,
                 run_name=args.run,
                 resume=resume,
                 resume_overrides=overrides,
                 corpus=corpus,
+                ranks=ranks,
             )
     except KeyboardInterrupt:  # a second Ctrl+C: out at once, saying what is left
         error(_what_remains(reporter, args, paths))
         return EXIT_INTERRUPTED
+    except RankFailed as exc:
+        if exc.reporter:
+            error(_lost_line(exc), every_rank=True)
+        return EXIT_FAILURE
+    finally:
+        ranks.close()
     if finished.reason == "stopped":
         return EXIT_INTERRUPTED
-    if finished.failed:
-        error(finished.message)
+    if finished.failed:  # out of memory is one process's own; a divergence, every rank's
+        error(finished.message, every_rank=finished.reason == "out-of-memory")
         return EXIT_FAILURE
     return EXIT_OK
+
+
+def _setup(args, paths):
+    """(config, resume, overrides, plan, corpus): what `train` is called with."""
+    from shakespeare_tui.cli import naming
+    from shakespeare_tui.core.config import build_config
+    from shakespeare_tui.core.runs import LAST, resolve_checkpoint
+
+    settings = given_settings(args)
+    if args.resume:
+        resume = resolve_checkpoint(args.resume, paths, prefer=LAST)
+        overrides = {**settings, "preset": args.preset}
+        with naming(resume):
+            return None, resume, overrides, _resume_plan(resume, overrides), None
+    corpus, settings = _checked_first(args, paths, settings)  # before torch loads
+    from shakespeare_tui.core.device import resolve_device
+
+    device_type = resolve_device(args.device or "auto").type
+    config = build_config(args.preset or "auto", device_type, settings)
+    return config, None, None, config, corpus
+
+
+def _lost_line(exc) -> str:
+    """A lost rank, and what the run keeps: its last checkpoint, untouched."""
+    from shakespeare_tui.core.checkpoint import read_info
+    from shakespeare_tui.core.numbers import count
+    from shakespeare_tui.core.runs import CHECKPOINT_FILES, LAST
+
+    kept = "nothing was saved yet"
+    if exc.run_dir:
+        info = read_info(Path(exc.run_dir) / CHECKPOINT_FILES[LAST])
+        if info.ok:
+            kept = f"{info.path} (step {count(info.step)}) is intact; --resume continues from it"
+    return f"{exc}, so the whole job stops; {kept}"
 
 
 def _checked_first(args, paths, settings: dict):
@@ -199,4 +253,13 @@ def _command(run_dir: Path, args, paths, budgets: dict) -> str:
         words += _flag(field, value).split()
     if own_run and getattr(args, "data_dir", None):
         words += ["--data-dir", str(paths.data)]
-    return shlex.join(words)
+    return shlex.join(words + _same_processes())
+
+
+def _same_processes() -> list[str]:
+    """`--nproc N` for a job of N processes on this machine: resumed alike, it goes on
+    exactly (a job across machines is resumed with its own torchrun command)."""
+    from shakespeare_tui.core.distributed import Ranks
+
+    ranks = Ranks.from_env()
+    return ["--nproc", str(ranks.world)] if ranks.launched and ranks.single_machine else []

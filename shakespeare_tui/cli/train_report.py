@@ -38,6 +38,7 @@ class ConsoleReporter:
         self.quiet = quiet
         self.max_steps, self.max_minutes = max_steps, max_minutes
         self.eval_every = 0  # from the run, when it starts
+        self.windows = ""  # "4 × 64 windows" in a job of 4 processes: each trains on 64
         self.hint = hint
         # The bar is for a person watching: piped output gets the lines without it.
         self.progress = Progress(
@@ -95,7 +96,7 @@ class ConsoleReporter:
 
     def _numbers(self, elapsed: float, epoch: int, epoch_step: int, step: int) -> str:
         """loss, speed, elapsed, and the ETAs: of the epoch's steps and of the whole run."""
-        parts = []
+        parts = [self.windows] if self.windows else []
         last = self._last
         if last is not None and last.epoch == epoch:
             parts += [f"loss {last.train_loss:.3f}", f"{count(last.chars_per_sec)} chars/s"]
@@ -140,9 +141,12 @@ class ConsoleReporter:
                 f"[bold]{escape(verb)}[/] · {event.model_summary} ({params(event.parameters)}) · "
                 f"{event.device}"
             )
+            if event.processes > 1:  # the batch is each process's
+                self.windows = f"{event.processes} × {count(event.batch_size)} windows"
+            per_step = f"{self.windows} a step · " if self.windows else ""
             print_(
                 f"corpus {escape(event.corpus)} · {count(event.corpus_chars)} chars · "
-                f"{count(event.steps_per_epoch)} steps per epoch"
+                f"{per_step}{count(event.steps_per_epoch)} steps per epoch"
             )
             for note in event.notes:
                 print_(f"[yellow]{escape(note)}[/]")

@@ -15,6 +15,7 @@ import math
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -25,12 +26,12 @@ from shakespeare_tui.core.checkpoint import save_checkpoint
 from shakespeare_tui.core.config import TrainConfig
 from shakespeare_tui.core.corpus import Corpus
 from shakespeare_tui.core.data import TextData
+from shakespeare_tui.core.distributed import RankFailed, Ranks
 from shakespeare_tui.core.errors import UserError
 from shakespeare_tui.core.events import (
     BUDGET_REASONS,
     CheckpointFailed,
     CheckpointSaved,
-    EpochEnded,
     FinishReason,
     LogWriteFailed,
     StepLogged,
@@ -43,11 +44,11 @@ from shakespeare_tui.core.model import CharRNN
 from shakespeare_tui.core.paths import Paths
 from shakespeare_tui.core.progress import EvalKind, RunProgress, finish_message
 from shakespeare_tui.core.run_lock import RunLock
-from shakespeare_tui.core.run_setup import RunInputs, prepare_run
+from shakespeare_tui.core.run_setup import RunInputs, prepare_job
 from shakespeare_tui.core.runs import BEST, LAST, RunFolder
 from shakespeare_tui.core.sample_now import SampleRequests
 from shakespeare_tui.core.sampling import epoch_sample
-from shakespeare_tui.core.schedule import CALIBRATE_FROM, CALIBRATE_TO, fitted_steps, learning_rate
+from shakespeare_tui.core.schedule import ScheduleFitter, learning_rate
 from shakespeare_tui.core.train_state import TrainState
 
 __all__ = ["learning_rate", "train"]
@@ -56,22 +57,25 @@ __all__ = ["learning_rate", "train"]
 class _Run:
     """One training run's state; `train()` below is the whole public interface."""
 
-    def __init__(self, inputs: RunInputs, on_event, stop, sample_now=None):
+    def __init__(self, inputs: RunInputs, on_event, stop, sample_now=None, ranks=None):
         self.emit = on_event or (lambda event: None)
         self.stop = stop or threading.Event()
+        self.ranks = ranks = ranks or Ranks()
         self.config = config = inputs.config
         self.device, self.corpus, self.vocab = inputs.device, inputs.corpus, inputs.vocab
         self.notes = inputs.notes
-        self.device_label = devices.configure(self.device, config.threads)
+        label = devices.configure(self.device, ranks.threads(config.threads))
         self.bf16 = devices.bf16_is_fast(self.device) if config.bf16 is None else config.bf16
-        if self.bf16:
-            self.device_label += " · bf16"
+        self.device_label = ranks.describe(label + (" · bf16" if self.bf16 else ""))
         codes = self.vocab.encode(self.corpus.text)
-        self.data = TextData.for_config(codes, config, self.device, self.corpus.name)
+        # Every rank draws the job's whole batch and trains on its share (distributed.py).
+        job = replace(config, batch_size=config.batch_size * ranks.world)
+        self.data = ranks.shard(TextData.for_config(codes, job, self.device, self.corpus.name))
         self.steps_per_epoch = self.data.steps_per_epoch
 
         torch.manual_seed(config.seed)
         self.model = CharRNN(config.model).to(self.device)
+        ranks.seed_dropout(config.seed)
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.lr)
         self.state = TrainState(self.model, self.optimizer, self.data, self.device)
         self.progress = RunProgress(schedule_steps=self._planned_steps())
@@ -79,11 +83,12 @@ class _Run:
         self.resumed = inputs.checkpoint is not None
         if inputs.checkpoint is not None:
             self._restore(inputs.checkpoint)
-        inputs.run_dir.mkdir(parents=True, exist_ok=True)
-        self.folder = RunFolder(
-            inputs.run_dir, lambda path, why: self.emit(LogWriteFailed(path, why))
+        self.net = ranks.wrap(self.model, self.device)  # what trains; self.model is saved
+        self.folder = ranks.own_folder(
+            RunFolder(inputs.run_dir, lambda path, why: self.emit(LogWriteFailed(path, why)))
         )
         self.lock = RunLock(inputs.run_dir)
+        self.peers = None  # every rank's RNG state and weights, gathered before a save
         self.samples = SampleRequests(sample_now, self.emit, self.folder.add_sample)
 
     # -- setup -----------------------------------------------------------------------------
@@ -93,7 +98,7 @@ class _Run:
         return min(total, self.config.max_steps) if self.config.max_steps else total
 
     def _restore(self, checkpoint) -> None:
-        progress, self.history, notes = self.state.restore(checkpoint, self.config.seed)
+        progress, self.history, notes = self.state.restore(checkpoint, self.config.seed, self.ranks)
         self.notes.extend(notes)
         # A longer budget on resume re-plans the schedule; a fitted one is kept.
         if not progress.schedule_fitted:
@@ -117,6 +122,7 @@ class _Run:
             corpus=self.corpus.meta,
             device_label=self.device_label,
             val_loss=val_loss,
+            peers=self.peers,
         )
         try:
             save_checkpoint(path, payload)
@@ -137,6 +143,14 @@ class _Run:
         return torch.autocast(self.device.type, dtype=torch.bfloat16)
 
     def _evaluate(self, train_loss: float | None, kind: EvalKind) -> FinishReason | None:
+        return self._on_rank0(lambda: self._evaluate_here(train_loss, kind))
+
+    def _on_rank0(self, work):
+        """`work()` (validating, saving) on rank 0 alone, with the unwrapped model."""
+        self.peers = self.ranks.gather(self.state.rank_state)  # what a save keeps of each rank
+        return self.ranks.on_rank0(work, self.progress)
+
+    def _evaluate_here(self, train_loss: float | None, kind: EvalKind) -> FinishReason | None:
         """Validate, sample, save; return a finish reason when patience or epochs run out.
 
         `kind`: "initial" (epoch 0, the untrained model), "epoch" (an epoch's end), "interim"
@@ -160,37 +174,14 @@ class _Run:
             self.model, self.vocab, self.config, epoch, p.step if partial else None
         )
         self.val_seconds = time.perf_counter() - t0
-        record = {
-            "kind": "epoch",
-            "epoch": epoch,
-            "step": p.step,
-            "train_loss": train_loss,
-            "val_loss": val,
-            "elapsed_s": round(self._elapsed(), 3),
-            "partial": partial,
-            "eval": kind,
-        }
+        record, event = p.evaluated(
+            epoch, kind, improved, train_loss, val, sample, self._elapsed(), self.config.patience
+        )
         self.history.append(record)
         self.folder.log(record)
         where = f"step {p.step:,} (epoch {epoch})" if partial else f"epoch {epoch}"
         self.folder.add_sample(f"{where} · val {val:.4f}", sample)
-        patience_left = self.config.patience - p.stale_epochs
-        self.emit(
-            EpochEnded(
-                epoch=epoch,
-                step=p.step,
-                train_loss=train_loss if train_loss is not None else float("nan"),
-                val_loss=val,
-                best_val_loss=p.best_val_loss if p.best_val_loss is not None else val,
-                best_epoch=p.best_epoch or 0,
-                improved=improved,
-                patience_left=patience_left,
-                sample=sample,
-                elapsed_s=self._elapsed(),
-                kind=kind,
-                best_step=p.best_step,
-            )
-        )
+        self.emit(event)
         if kind == "initial":
             return None
         if improved:
@@ -200,7 +191,7 @@ class _Run:
         self._save(LAST, val)
         if kind == "epoch" and epoch >= self.config.epochs:
             return "completed"
-        if patience_left <= 0:
+        if event.patience_left <= 0:
             return "early-stopped"
         return None
 
@@ -208,8 +199,9 @@ class _Run:
         return self.elapsed_before + (time.perf_counter() - self.t_start)
 
     def run(self) -> TrainingFinished:
-        with self.lock:
-            remove_stale_temps(self.run_dir)  # half-written files of a killed process
+        with self.ranks.writer_holds(self.lock):
+            if self.ranks.writer:
+                remove_stale_temps(self.run_dir)  # half-written files of a killed process
             return self._run()
 
     def _run(self) -> TrainingFinished:
@@ -245,6 +237,8 @@ class _Run:
                 max_steps=config.max_steps,
                 max_minutes=config.max_minutes,
                 eval_every=config.eval_every,
+                processes=self.ranks.world,
+                batch_size=config.batch_size,
             )
         )
         self.elapsed_before = p.elapsed_s
@@ -263,19 +257,19 @@ class _Run:
 
     def _loop(self) -> FinishReason:
         config, p, model, data = self.config, self.progress, self.model, self.data
+        ranks = self.ranks
         model.train()
         vocab_size = config.model.vocab_size
         pending = torch.zeros((), device=self.device)  # summed on the device: no sync per step
         pending_n = 0
         last_log_t, last_log_step = time.perf_counter(), p.step
-        calib_t = None
-        first_step = p.step
+        fitter = ScheduleFitter(config, p.step, self.steps_per_epoch)
         lr = self.optimizer.param_groups[0]["lr"]
 
         def flush_log() -> bool:
             """Report the steps since the last log (one host sync); False if the loss blew up."""
             nonlocal pending_n, last_log_t, last_log_step
-            mean = pending.item() / pending_n
+            mean = ranks.mean(pending).item() / pending_n  # every rank judges the same mean
             if not math.isfinite(mean):
                 return False
             p.epoch_loss_sum += mean * pending_n
@@ -287,7 +281,8 @@ class _Run:
             return True
 
         while True:
-            reason = p.end_reason(config, self.stop.is_set(), self._elapsed())
+            # A stop asked of any rank, and rank 0's clock, stop every rank before one step.
+            reason = p.end_reason(config, *ranks.agree(self.stop.is_set(), self._elapsed()))
             if reason:
                 # The steps since the last progress log count too.
                 if pending_n and not flush_log():
@@ -298,10 +293,11 @@ class _Run:
                 group["lr"] = lr
             inputs, targets = data.batch()
             with self._autocast():
-                logits, _ = model(inputs)
+                logits, _ = self.net(inputs)
             loss = F.cross_entropy(logits.float().view(-1, vocab_size), targets.reshape(-1))
             self.optimizer.zero_grad(set_to_none=True)
-            loss.backward()
+            with ranks.collective():  # DDP averages the gradients over the ranks here
+                loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), config.clip)
             self.optimizer.step()
             p.step += 1
@@ -309,24 +305,9 @@ class _Run:
             pending += loss.detach()
             pending_n += 1
 
-            done = p.step - first_step
-            if config.max_minutes and config.schedule == "cosine" and not p.schedule_fitted:
-                if done == CALIBRATE_FROM:
-                    calib_t = time.perf_counter()
-                elif done == CALIBRATE_TO and calib_t is not None:
-                    # Shrink the cosine schedule to the steps that fit in the time budget.
-                    p.schedule_steps = fitted_steps(
-                        step=p.step,
-                        planned=p.schedule_steps,
-                        remaining_s=config.max_minutes * 60 - self._elapsed(),
-                        seconds_per_step=(time.perf_counter() - calib_t)
-                        / (CALIBRATE_TO - CALIBRATE_FROM),
-                        steps_per_evaluation=min(
-                            self.steps_per_epoch, config.eval_every or self.steps_per_epoch
-                        ),
-                        validation_s=self.val_seconds,
-                    )
-                    p.schedule_fitted = True
+            fitted = fitter.after_step(p, self._elapsed(), self.val_seconds)
+            if fitted is not None:  # rank 0's measurement, as rank 0's clock ends the budget
+                p.schedule_steps, p.schedule_fitted = ranks.from_rank0(fitted), True
 
             epoch_done = p.epoch_step >= self.steps_per_epoch
             if (p.step % config.log_every == 0 or epoch_done) and not flush_log():
@@ -352,7 +333,7 @@ class _Run:
             epoch_step=p.epoch_step,
             steps_per_epoch=self.steps_per_epoch,
             train_loss=loss,
-            chars_per_sec=steps_per_sec * config.batch_size * config.seq_len,
+            chars_per_sec=steps_per_sec * config.batch_size * config.seq_len * self.ranks.world,
             elapsed_s=self._elapsed(),
             lr=lr,
             gpu_memory_mb=devices.gpu_memory_mb(self.device),
@@ -366,13 +347,17 @@ class _Run:
         # once, its budget already spent, adds nothing).
         trained = p.step > self.first_step
         evaluated = bool(self.history) and self.history[-1].get("step") == p.step
-        if reason in BUDGET_REASONS and p.epoch_step > 0 and trained and not evaluated:
-            partial_loss = p.epoch_loss_sum / p.epoch_step if p.epoch_loss_sum else None
-            if self._evaluate(partial_loss, "budget") == "diverged":
-                reason = "diverged"  # keep the last good checkpoint
+        # Every rank ends for the same reason; only these two come with collectives.
+        if reason in BUDGET_REASONS and p.epoch_step > 0 and trained:
+            if not self.ranks.from_rank0(evaluated):
+                partial_loss = p.epoch_loss_sum / p.epoch_step if p.epoch_loss_sum else None
+                if self._evaluate(partial_loss, "budget") == "diverged":
+                    reason = "diverged"  # keep the last good checkpoint
         if reason in BUDGET_REASONS or reason == "stopped":
             p.finished = None if reason == "stopped" else reason
-            self._save(LAST, self.history[-1]["val_loss"] if self.history else None)
+            self._on_rank0(
+                lambda: self._save(LAST, self.history[-1]["val_loss"] if self.history else None)
+            )
         if self.device.type == "cuda":
             torch.cuda.empty_cache()
         self.samples.wait()
@@ -413,6 +398,7 @@ def train(
     resume: str | Path | None = None,
     resume_overrides: dict | None = None,
     corpus: Corpus | None = None,
+    ranks: Ranks | None = None,
 ) -> TrainingFinished:
     """Train a new run (`config`) or continue one (`resume`: a checkpoint path).
 
@@ -422,13 +408,18 @@ def train(
 
     Setting `sample_now` asks for a sample from the weights as they are (a SampleDrawn event).
 
-    Raises UserError for unusable input before training starts. Runtime trouble (divergence,
-    out of memory) ends the run with a TrainingFinished whose reason says so; the event
-    stream always ends with that TrainingFinished.
+    `ranks`: this process's place in a torchrun job (distributed.py); alone by default.
+
+    Raises UserError for unusable input before training starts, and RankFailed when another
+    process of a job stops. Runtime trouble (divergence, out of memory) ends the run with a
+    TrainingFinished whose reason says so; the event stream always ends with that
+    TrainingFinished.
     """
     if config is None and resume is None:
         raise UserError("nothing to train: give a config or a checkpoint to resume")
-    inputs = prepare_run(
+    ranks = ranks or Ranks()
+    inputs = prepare_job(
+        ranks,
         config,
         paths.ensure(),
         run_name=run_name,
@@ -436,7 +427,11 @@ def train(
         resume_overrides=resume_overrides,
         corpus=corpus,
     )
-    run = _Run(inputs, on_event, stop, sample_now)
-    finished = run.run()
+    run = _Run(inputs, on_event, stop, sample_now, ranks)
+    try:
+        finished = run.run()
+    except RankFailed as exc:
+        exc.run_dir = str(inputs.run_dir)
+        raise
     run.emit(finished)
     return finished

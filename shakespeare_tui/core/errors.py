@@ -101,9 +101,14 @@ def plain_name(field: str) -> str:
     return _PLAIN.get(field, field.replace("_", " "))
 
 
+# Flags not named after their setting: the run's name is --name (torchrun takes --run for its
+# own --run-path).
+_FLAGS = {"run": "--name"}
+
+
 def flag_name(field: str) -> str:
     """A setting's command-line flag: "max_steps" → "--max-steps"."""
-    return "--" + field.replace("_", "-")
+    return _FLAGS.get(field) or "--" + field.replace("_", "-")
 
 
 def one_line(error: BaseException) -> str:

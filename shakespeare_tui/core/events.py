@@ -40,6 +40,8 @@ class TrainingStarted:
     max_steps: int | None = None  # the run's budgets, for the ETA
     max_minutes: float | None = None
     eval_every: int = 0
+    processes: int = 1  # a torchrun job's; each trains on `batch_size` windows a step
+    batch_size: int = 0
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,7 @@ class StepLogged:
     epoch_step: int  # steps done in this epoch
     steps_per_epoch: int
     train_loss: float  # mean over the steps since the last event, nats/char
-    chars_per_sec: float
+    chars_per_sec: float  # of the whole job, every process's windows
     elapsed_s: float  # training time of the whole run, resumes included
     lr: float
     gpu_memory_mb: float | None = None

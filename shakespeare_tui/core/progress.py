@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import Literal
 
 from shakespeare_tui.core.config import TrainConfig
-from shakespeare_tui.core.events import FinishReason
+from shakespeare_tui.core.events import EpochEnded, FinishReason
 
 EvalKind = Literal["initial", "epoch", "interim", "budget"]
 
@@ -70,6 +70,45 @@ class RunProgress:
         if config.max_minutes and elapsed_s >= config.max_minutes * 60:
             return "max-minutes"
         return None
+
+    def evaluated(
+        self,
+        epoch: int,
+        kind: EvalKind,
+        improved: bool,
+        train_loss: float | None,
+        val: float,
+        sample: str,
+        elapsed_s: float,
+        patience: int,
+    ) -> tuple[dict, EpochEnded]:
+        """The evaluation just counted: its metrics.jsonl record and its event."""
+        partial = kind in ("interim", "budget")
+        record = {
+            "kind": "epoch",
+            "epoch": epoch,
+            "step": self.step,
+            "train_loss": train_loss,
+            "val_loss": val,
+            "elapsed_s": round(elapsed_s, 3),
+            "partial": partial,
+            "eval": kind,
+        }
+        event = EpochEnded(
+            epoch=epoch,
+            step=self.step,
+            train_loss=train_loss if train_loss is not None else float("nan"),
+            val_loss=val,
+            best_val_loss=self.best_val_loss if self.best_val_loss is not None else val,
+            best_epoch=self.best_epoch or 0,
+            improved=improved,
+            patience_left=patience - self.stale_epochs,
+            sample=sample,
+            elapsed_s=elapsed_s,
+            kind=kind,
+            best_step=self.best_step,
+        )
+        return record, event
 
     @property
     def best_text(self) -> str:

@@ -28,7 +28,7 @@ class RunInputs:
     corpus: Corpus
     vocab: Vocabulary
     checkpoint: Checkpoint | None  # the state to resume, if resuming
-    run_dir: Path
+    run_dir: Path | None  # None where `claim` was not asked for (a rank other than 0)
     notes: list[str]  # said to the person when the run starts
 
 
@@ -40,7 +40,9 @@ def prepare_run(
     resume: str | Path | None,
     resume_overrides: dict | None,
     corpus: Corpus | None,
+    claim: bool = True,
 ) -> RunInputs:
+    """`claim`: name the run folder and check that it is free (rank 0 of a job does, for all)."""
     notes: list[str] = []
     checkpoint = None
     if resume:
@@ -78,17 +80,34 @@ def prepare_run(
         )
     config = replace(config, model=replace(config.model, vocab_size=len(vocab)))
 
-    if checkpoint is not None:
+    if not claim:
+        run_dir = None
+    elif checkpoint is not None:
         run_dir = _resume_dir(Path(resume), run_name, paths, config.preset)
     else:
         name = check_run_name(run_name) if run_name else new_run_name(config.preset)
         run_dir = paths.runs / name
         if run_dir.exists() and any(run_dir.iterdir()):
             raise UserError(
-                f"run {name} already exists; choose another {{run}} name or {{resume}} it",
+                f"run {name} already exists; choose another name ({{run}}) or {{resume}} it",
                 names=["run", "resume"],
             )
     return RunInputs(config, device, text, vocab, checkpoint, run_dir, notes)
+
+
+def prepare_job(ranks, config: TrainConfig | None, paths: Paths, **kwargs) -> RunInputs:
+    """`prepare_run` on every rank of a job (distributed.py; alone, just that): a refusal on
+    any rank stops every rank, rank 0 names and claims the run folder for all, and each
+    process takes its own device (cuda:LOCAL_RANK)."""
+
+    def prepare() -> RunInputs:
+        inputs = prepare_run(config, paths, claim=ranks.writer, **kwargs)
+        inputs.device = ranks.place(inputs.device)
+        return inputs
+
+    inputs = ranks.agreed(prepare)
+    inputs.run_dir = ranks.from_rank0(inputs.run_dir)
+    return inputs
 
 
 def _resume_dir(resume: Path, run_name: str | None, paths: Paths, preset: str) -> Path:
@@ -100,5 +119,5 @@ def _resume_dir(resume: Path, run_name: str | None, paths: Paths, preset: str) -
     target = paths.runs / name
     same = target.is_dir() and folder.is_dir() and target.samefile(folder)
     if not same and target.exists() and any(target.iterdir()):
-        raise UserError(f"run {name} already exists; choose another {{run}} name", names=["run"])
+        raise UserError(f"run {name} already exists; choose another name ({{run}})", names=["run"])
     return target

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 
 from shakespeare_tui.core.config import TrainConfig
 
@@ -41,3 +42,32 @@ def fitted_steps(
     remaining_s -= validation_s * math.ceil(evaluations_left)
     fits = step + int(max(0.0, remaining_s) / seconds_per_step * 0.98)
     return max(step + 1, min(planned, fits))
+
+
+class ScheduleFitter:
+    """Fits a cosine schedule to --max-minutes, once per run: the session's steps CALIBRATE_FROM
+    to CALIBRATE_TO are timed, and the schedule shrinks to the steps that fit in the time left."""
+
+    def __init__(self, config: TrainConfig, first_step: int, steps_per_epoch: int):
+        self.config, self.first_step = config, first_step
+        self.steps_per_evaluation = min(steps_per_epoch, config.eval_every or steps_per_epoch)
+        self.t0: float | None = None
+
+    def after_step(self, progress, elapsed_s: float, validation_s: float) -> int | None:
+        """The fitted length of the schedule, at the step that measured it; None otherwise."""
+        config, p = self.config, progress
+        if not (config.max_minutes and config.schedule == "cosine") or p.schedule_fitted:
+            return None
+        done = p.step - self.first_step
+        if done == CALIBRATE_FROM:
+            self.t0 = time.perf_counter()
+        if done != CALIBRATE_TO or self.t0 is None:
+            return None
+        return fitted_steps(
+            step=p.step,
+            planned=p.schedule_steps,
+            remaining_s=config.max_minutes * 60 - elapsed_s,
+            seconds_per_step=(time.perf_counter() - self.t0) / (CALIBRATE_TO - CALIBRATE_FROM),
+            steps_per_evaluation=self.steps_per_evaluation,
+            validation_s=validation_s,
+        )

@@ -21,7 +21,7 @@ STEPS = 1_000_000  # stopped by SIGINT long before
 def headless(paths, corpus_file) -> subprocess.Popen:
     env = dict(os.environ, SHAKESPEARE_TUI_HOME=str(paths.data))
     command = [sys.executable, "-m", "shakespeare_tui", "train", "--preset", "tiny",
-               "--corpus", str(corpus_file), "--run", "elsewhere", "--max-steps", str(STEPS),
+               "--corpus", str(corpus_file), "--name", "elsewhere", "--max-steps", str(STEPS),
                "--eval-every", "50", "--epochs", "10000", "--patience", "10000", "--threads", "1", "--sample-length", "20", "--quiet"]  # fmt: skip
     return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 

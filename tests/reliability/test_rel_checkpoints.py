@@ -168,7 +168,7 @@ def test_resume_refuses_what_it_cannot_continue(tmp_path, small_corpus, cli):
     from rel_support import TINY
 
     home = tmp_path / "home"
-    argv = ["--data-dir", home, "train", "--corpus", small_corpus, *TINY, "--run", "r"]
+    argv = ["--data-dir", home, "train", "--corpus", small_corpus, *TINY, "--name", "r"]
     assert cli(*argv, "--max-steps", "3", "--quiet").code == 0
     run = home / "runs" / "r"
     before = (run / "last.pt").read_bytes()

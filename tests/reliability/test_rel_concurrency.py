@@ -33,7 +33,7 @@ def _wait(predicate, timeout: float, what: str) -> None:
 def test_a_second_trainer_is_refused_while_the_first_carries_on(tmp_path, small_corpus, cli):
     home = tmp_path / "home"
     run = home / "runs" / "r"
-    argv = ["--data-dir", home, "train", "--corpus", small_corpus, *TINY, "--run", "r"]
+    argv = ["--data-dir", home, "train", "--corpus", small_corpus, *TINY, "--name", "r"]
     first = subprocess.Popen(
         [
             sys.executable,
@@ -113,7 +113,7 @@ def test_a_stale_lock_is_taken_over(content, tmp_path, small_corpus, cli):
         "--corpus",
         small_corpus,
         *TINY,
-        "--run",
+        "--name",
         "r",
         "--max-steps",
         "3",
@@ -139,7 +139,7 @@ def _good_run(home: Path, cli, corpus: Path) -> Path:
         "--corpus",
         corpus,
         *TINY,
-        "--run",
+        "--name",
         "good",
         "--epochs",
         "1",

@@ -116,7 +116,7 @@ def test_the_cli_reports_a_failed_save_and_carries_on(tmp_path, corpus, monkeypa
         "--corpus",
         corpus,
         *TINY,
-        "--run",
+        "--name",
         "r",
         "--epochs",
         "2",

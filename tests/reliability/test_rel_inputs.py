@@ -78,7 +78,7 @@ def test_crlf_and_characters_outside_the_bmp_train(tmp_path, cli):
         "--corpus",
         path,
         *TINY,
-        "--run",
+        "--name",
         "r",
         "--max-steps",
         "3",
@@ -231,7 +231,7 @@ TRAIN_BAD = [
     (["--cell", "transformer"], "invalid choice"),
     (["--device", "tpu"], "device"),
     (["--device", "cuda:7"], "CUDA"),
-    (["--run", "../escape"], "run name"),
+    (["--name", "../escape"], "run name"),
     (["--resume", "no-such-run"], "no-such-run"),
     (["--no-such-flag"], "unrecognized"),
 ]

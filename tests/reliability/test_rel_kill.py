@@ -91,7 +91,7 @@ def _run_trial(zygote: Zygote, trial: Trial, corpus: Path) -> Trial:
         "REL_SLOW_WRITE": str(SLOW_WRITE_S if trial.slow else 0),
         "REL_WRITING": str(mark),
     }
-    argv = ["--data-dir", trial.home, "train", "--corpus", corpus, "--run", "r", *TINY]
+    argv = ["--data-dir", trial.home, "train", "--corpus", corpus, "--name", "r", *TINY]
     argv += ["--epochs", "10000", "--patience", "10000", "--quiet"]
     proc = zygote.start(argv, env, out)
     try:

@@ -78,7 +78,7 @@ def test_a_nan_loss_stops_as_diverged_and_keeps_the_checkpoints(
 def test_the_cli_exits_1_with_one_line(tmp_path, corpus, monkeypatch, cli):
     monkeypatch.setattr(engine, "CharRNN", nan_after(STEPS_PER_EPOCH + 9, True))
     home = tmp_path / "home"
-    result = cli("--data-dir", home, "train", "--corpus", corpus, *TINY, "--run", "r", "--quiet")
+    result = cli("--data-dir", home, "train", "--corpus", corpus, *TINY, "--name", "r", "--quiet")
     assert result.code == 1, result
     assert len(result.err_lines) == 1, result.err
     assert "NaN" in result.err and "learning rate" in result.err

@@ -125,7 +125,7 @@ def test_every_cell_resumes_bit_for_bit(tmp_path, corpus, cell):
 def test_sigint_to_a_process_then_resume_ends_bit_for_bit(tmp_path, corpus, cli):
     """The CLI end to end: SIGINT to a training process at random moments, resumed by the CLI."""
     rng = random.Random(SEED)
-    args = ["train", "--corpus", corpus, *TINY, "--run", "r", "--dropout", "0.1"]
+    args = ["train", "--corpus", corpus, *TINY, "--name", "r", "--dropout", "0.1"]
     args += ["--epochs", "100", "--patience", "100", "--max-steps", "300", "--quiet"]
     result = cli("--data-dir", tmp_path / "ref", *args)
     assert result.code == 0, result
