@@ -504,11 +504,14 @@ def every_parser():
 
     from shakespeare_tui.cli import build_parser
 
-    parser = build_parser()
-    yield "shakespeare-tui", parser
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            yield from action.choices.items()
+    def walk(name, parser):  # and the commands' own actions (`runs diff`, `runs rm`…)
+        yield name, parser
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for sub, subparser in action.choices.items():
+                    yield from walk(f"{name} {sub}", subparser)
+
+    yield from walk("shakespeare-tui", build_parser())
 
 
 def test_every_flag_has_a_help_line_that_gives_its_default():
@@ -528,9 +531,8 @@ def test_every_flag_has_a_help_line_that_gives_its_default():
         if "None" in shown:
             problems.append(f"{name}: 'None' in its help")
     assert problems == []
-    assert (
-        len(list(every_parser())) == 7
-    )  # the program, train, generate, inspect, runs, queue, export
+    # the program, train, generate, inspect, runs (and its diff, rm, mv), queue, export
+    assert len(list(every_parser())) == 10
 
 
 def test_model_flags_give_each_presets_value(capsys):

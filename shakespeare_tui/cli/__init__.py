@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     # Idle OpenMP threads must sleep, not spin: read once when torch loads, so set it first.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     args = build_parser().parse_args(argv)
-    from shakespeare_tui.core.errors import UserError, flag_name
+    from shakespeare_tui.core.errors import ActionFailed, UserError, flag_name
 
     try:
         from shakespeare_tui.core.paths import Paths
@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "runs":
             from shakespeare_tui.cli.runs import runs_command
 
-            return runs_command(paths)
+            return runs_command(args, paths)
         if args.command == "export":
             from shakespeare_tui.cli.runs import export_command
 
@@ -58,6 +58,9 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as exc:
         error(exc.worded(flag_name))
         return EXIT_USAGE
+    except ActionFailed as exc:  # the disk said no: a runtime failure, not bad input
+        error(str(exc))
+        return EXIT_FAILURE
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     except BrokenPipeError:  # `runs | head`: the reader left; quietly stop writing

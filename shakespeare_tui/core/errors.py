@@ -80,6 +80,11 @@ class RunLockedError(UserError):
     """Another process is writing this run."""
 
 
+class ActionFailed(Exception):
+    """What was asked could not be done for a reason outside the input, such as the disk (the
+    CLI exits 1). The message is one line."""
+
+
 _PLAIN = {
     "top_k": "top-k",
     "seq_len": "sequence length",

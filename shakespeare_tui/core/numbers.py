@@ -3,12 +3,15 @@
 count(8406)        "8,406"
 params(10_124)     "10,124 parameters"
 params(5_330_000)  "5.3M parameters"
+compact(5_330_000) "5.3M"       (a narrow column's count: "10,124" below a million)
 duration(62)       "1:02"       (and "1:02:03"; "—" while unknown)
 size(4_100_000)    "4.1 MB"     (and "12.3 kB", "512 bytes")
+local_time("2026-11-28T12:00:00+00:00")  "2026-11-28 13:00" in Paris
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 UNKNOWN = "—"
@@ -19,11 +22,14 @@ def count(n: float) -> str:
     return f"{round(n):,}"
 
 
+def compact(n: int) -> str:
+    """A count for a narrow column: written out below a million (10,124), else 1.2M."""
+    return count(n) if n < 1_000_000 else f"{n / 1e6:.1f}M"
+
+
 def params(n: int) -> str:
     """A model's size: written out below a million (10,124 parameters), else 1.2M parameters."""
-    if n < 1_000_000:
-        return f"{count(n)} parameter{'' if n == 1 else 's'}"
-    return f"{n / 1e6:.1f}M parameters"
+    return f"{compact(n)} parameter{'' if n == 1 else 's'}"
 
 
 def duration(seconds: float | None) -> str:
@@ -45,3 +51,11 @@ def size(n_bytes: int) -> str:
     if n_bytes < 999_950_000:
         return f"{n_bytes / 1e6:.1f} MB"
     return f"{n_bytes / 1e9:.1f} GB"
+
+
+def local_time(iso: str) -> str:
+    """An ISO timestamp (stored in UTC) as local "YYYY-MM-DD HH:MM"; as it is if unparseable."""
+    try:
+        return dt.datetime.fromisoformat(iso).astimezone().strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return iso[:16]

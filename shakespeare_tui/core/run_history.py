@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shakespeare_tui.core.events import FINISH_REASONS
+from shakespeare_tui.core.metrics_tail import RunTally
 from shakespeare_tui.core.progress import RunProgress
 from shakespeare_tui.core.run_lock import RunLock
 from shakespeare_tui.core.runs import CONFIG, SAMPLES, read_json, read_metrics
@@ -24,6 +25,13 @@ MAX_SAMPLES = 200  # the newest ones; a long run's samples.txt can hold thousand
 INTERRUPTED = "interrupted"
 TRAINING = "training"
 NEW = "new"
+# The words a table shows for a state: the engine's finish reasons as they are, but "finished".
+_LABELS = {"completed": "finished", "out-of-memory": "out of memory"}
+
+
+def state_label(state: str) -> str:
+    """A state in a word or two: "finished", "early-stopped", "training", "interrupted"…"""
+    return _LABELS.get(state, state)
 
 
 @dataclass(frozen=True)
@@ -51,16 +59,6 @@ class RunHistory:
         if self.progress.best_val_loss is None:
             return None
         return self.patience - self.progress.stale_epochs
-
-
-def eval_kind(record: dict) -> str:
-    """How an "epoch" record was evaluated (records written before the "eval" field say less)."""
-    kind = record.get("eval")
-    if kind in ("initial", "epoch", "interim", "budget"):
-        return kind
-    if record.get("epoch") == 0:
-        return "initial"
-    return "budget" if record.get("partial") else "epoch"
 
 
 def read_samples(run_dir: Path, limit: int = MAX_SAMPLES) -> tuple[Sample, ...]:
@@ -92,32 +90,12 @@ def read_run_history(run_dir: Path) -> RunHistory:
     epochs = _int(train.get("epochs"), 0)
     patience = _int(train.get("patience"), 0)
     records = tuple(read_metrics(run_dir))
-    progress = RunProgress()
-    step = 0
-    finish: dict | None = None
+    tally = RunTally()
     for record in records:
-        if isinstance(record.get("step"), int):
-            step = max(step, record["step"])
-        if record.get("kind") == "finish":
-            finish = record
-        elif record.get("kind") in ("step", "epoch"):
-            finish = None  # trained on after a finish: resumed since
-        val = record.get("val_loss")
-        if record.get("kind") == "epoch" and isinstance(val, (int, float)):
-            progress.step = _int(record.get("step"), step)
-            progress.count_validation(float(val), eval_kind(record))
-    progress.step = step
-    elapsed = [r["elapsed_s"] for r in records if isinstance(r.get("elapsed_s"), (int, float))]
-    progress.elapsed_s = float(elapsed[-1]) if elapsed else 0.0
-    state, text = _state(run_dir, records, finish, step)
-    steps_per_epoch = _int(config.get("steps_per_epoch"), 0) or next(
-        (
-            r["step"]
-            for r in records
-            if r.get("kind") == "epoch" and r.get("epoch") == 1 and eval_kind(r) == "epoch"
-        ),
-        None,
-    )
+        tally.add(record)
+    progress, step = tally.progress, tally.step
+    state, text = run_state(run_dir, tally.finish, bool(records), step)
+    steps_per_epoch = _int(config.get("steps_per_epoch"), 0) or tally.first_epoch_step
     return RunHistory(
         name=run_dir.name,
         records=records,
@@ -133,13 +111,18 @@ def read_run_history(run_dir: Path) -> RunHistory:
     )
 
 
-def _state(run_dir: Path, records, finish: dict | None, step: int) -> tuple[str, str]:
-    if RunLock(run_dir).held_by_other_process():
+def run_state(
+    run_dir: Path, finish: dict | None, any_records: bool, step: int, lock: RunLock | None = None
+) -> tuple[str, str]:
+    """(state, one line for a person) of the run in `run_dir`, from its last "finish" record
+    (None if it trained on after one), whether it has any records, and its last step; `lock`:
+    the folder's RunLock, for a caller that asks every second."""
+    if (lock or RunLock(run_dir)).held_by_other_process():
         return TRAINING, f"being trained by another process (step {step:,} so far)"
     if finish is not None and finish.get("reason") in FINISH_REASONS:
         message = finish.get("message")
         return finish["reason"], message if isinstance(message, str) else finish["reason"]
-    if not records:
+    if not any_records:
         return NEW, "not trained yet"
     return INTERRUPTED, (
         f"ended without a word after step {step:,} (killed?); s resumes from its last checkpoint"

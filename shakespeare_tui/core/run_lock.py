@@ -146,6 +146,11 @@ class RunLock:
         pid = self.owner()
         return pid is not None and pid != os.getpid() and _alive(pid)
 
+    def held_in_this_process(self) -> bool:
+        """Whether a trainer in this process holds the lock (the app training the run)."""
+        with _HELD_CHANGED:
+            return os.path.abspath(self.path) in _HELD
+
     def __enter__(self) -> RunLock:
         return self.acquire()
 

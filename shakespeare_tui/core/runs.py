@@ -207,21 +207,15 @@ def run_info(run_dir: Path) -> RunInfo | None:
     config = read_json(run_dir / "config.json")
     if config is None:
         return None
+    from shakespeare_tui.core.metrics_tail import MetricsTail  # (it imports this module)
+
     train = config.get("train") if isinstance(config.get("train"), dict) else {}
     model = train.get("model") if isinstance(train.get("model"), dict) else {}
-    records = read_metrics(run_dir)
-    speeds = [
-        r["chars_per_sec"]
-        for r in records
-        if r.get("kind") == "step" and isinstance(r.get("chars_per_sec"), (int, float))
-    ]
-    epochs = [
-        r
-        for r in records
-        # A hand-edited or foreign record may hold anything: only whole-number epochs count.
-        if r.get("kind") == "epoch" and isinstance(r.get("epoch"), int) and r["epoch"] >= 1
-    ]
-    vals = [r["val_loss"] for r in epochs if isinstance(r.get("val_loss"), (int, float))]
+    # Counted as the engine counts (RunProgress), reading step records but the last unparsed:
+    # a long run's file is mostly those, and the Generate view lists runs every 10 seconds.
+    tail = MetricsTail(run_dir)
+    tail.read()
+    tally = tail.tally
     return RunInfo(
         name=run_dir.name,
         path=run_dir,
@@ -230,18 +224,16 @@ def run_info(run_dir: Path) -> RunInfo | None:
         else str(train.get("corpus", "?")),
         model=model_summary(model),
         preset=str(train.get("preset", "?")),
-        epochs_done=max(
-            (int(r.get("epoch", 0)) for r in epochs if not r.get("partial")), default=0
-        ),
-        best_val_loss=min(vals) if vals else None,
+        epochs_done=tally.progress.epoch,
+        best_val_loss=tally.progress.best_val_loss,
         device=str(config.get("device", "?")),
         created=str(config.get("created", "")),
         best=_file_or_none(run_dir / CHECKPOINT_FILES[BEST]),
         last=_file_or_none(run_dir / CHECKPOINT_FILES[LAST]),
         training=RunLock(run_dir).held_by_other_process(),
         train=train,
-        chars_per_sec=float(speeds[-1]) if speeds else None,
-        step=max((r["step"] for r in records if isinstance(r.get("step"), int)), default=0),
+        chars_per_sec=tally.chars_per_sec,
+        step=tally.step,
     )
 
 

@@ -67,7 +67,8 @@ def test_a_second_trainer_is_refused_while_the_first_carries_on(tmp_path, small_
         assert code == 2 and len(lines) == 1 and pid in err, (code, err)
 
         listing = cli("--data-dir", home, "runs")
-        assert listing.code == 0 and "(training)" in listing.out
+        row = next(line for line in listing.out.splitlines() if line.startswith("r "))
+        assert listing.code == 0 and "training" in row.split()  # its state column
         assert run_info(run).training
 
         # The first is unharmed: it keeps saving newer checkpoints, then stops cleanly.
