@@ -25,6 +25,7 @@ from shakespeare_tui.core.run_table import (
 from shakespeare_tui.core.runs import CONFIG, read_json
 
 _CACHE_VERSION = 1  # of RunCatalog's cache file; another version is ignored
+CACHE_FILE = "run-table.json"  # under the cache folder, shared by `runs` and the Runs view
 
 
 class _Entry:
