@@ -184,10 +184,11 @@ class QueueRead(Message, bubble=False):
 class RunsRefreshed(Message, bubble=False):
     """The Runs view's worker caught up with the runs folder (`core.run_catalog.RunCatalog`)."""
 
-    def __init__(self, rows: tuple, curves: dict) -> None:
+    def __init__(self, rows: tuple, curves: dict, pending: int = 0) -> None:
         super().__init__()
         self.rows = rows  # core.run_table.RunRow, newest first; the same tuple if none changed
         self.curves = curves  # run name → core.run_curves.RunCurves, for the selected runs
+        self.pending = pending  # runs not read yet (a first look at many: more rows follow)
 
 
 class BundledRowRead(Message, bubble=False):

@@ -20,7 +20,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from shakespeare_tui.core.errors import one_line
 from shakespeare_tui.core.run_catalog import CACHE_FILE, RunCatalog
@@ -41,6 +41,9 @@ if TYPE_CHECKING:
     from shakespeare_tui.settings import RunsSettings
 
 REFRESH_S = 2.0  # between catch-ups with the runs folder
+# A first look at many long runs shows the rows read after FIRST_ROWS_S, then more every
+# MORE_ROWS_S (each showing costs the UI thread, which shares the GIL with the reading).
+FIRST_ROWS_S, MORE_ROWS_S = 0.3, 1.0
 DESCENDING_FIRST = {"created"}  # columns whose first sort is descending (newest first)
 
 
@@ -66,6 +69,8 @@ class RunsScreen(ChartKeys, RunActions, Screen):
         self._curve_cache: dict[str, tuple] = {}  # the worker's: name → (what from, curves)
         self._catalog_rows: tuple[RunRow, ...] | None = None  # None: not read yet
         self._bundled: RunRow | None = None
+        self._bundled_asked = False
+        self._pending = 0  # runs a first look has not read yet
         self.rows: list[RunRow] = []  # every run, the bundled checkpoint first
         self._by_name: dict[str, RunRow] = {}
         self.shown: list[RunRow] = []  # those the filter keeps, sorted
@@ -132,9 +137,13 @@ class RunsScreen(ChartKeys, RunActions, Screen):
 
     @work(thread=True, exclusive=True, group="runs-refresh", exit_on_error=False)
     def _refresh(self, wanted: tuple[str, ...], weight: float) -> None:
+        worker = get_current_worker()
         with self._catalog_lock:
             catalog = self._catalog
-            catalog.refresh()
+            catalog.refresh(budget_s=FIRST_ROWS_S)
+            while catalog.pending and not worker.is_cancelled:  # a first look at many runs
+                self.post_message(RunsRefreshed(catalog.rows, {}, catalog.pending))
+                catalog.refresh(budget_s=MORE_ROWS_S)
             curves = {}
             for name in wanted:
                 series, row = catalog.series(name), catalog.row(name)
@@ -149,8 +158,8 @@ class RunsScreen(ChartKeys, RunActions, Screen):
                 curves[name] = cached[1]
             for name in [n for n in self._curve_cache if n not in wanted]:
                 del self._curve_cache[name]
-            rows = catalog.rows
-        self.post_message(RunsRefreshed(rows, curves))
+            rows, pending = catalog.rows, catalog.pending
+        self.post_message(RunsRefreshed(rows, curves, pending))
 
     @work(thread=True, exclusive=True, group="runs-bundled", exit_on_error=False)
     def _read_bundled(self) -> None:
@@ -162,11 +171,15 @@ class RunsScreen(ChartKeys, RunActions, Screen):
             self.post_message(BundledRowRead(bundled_row(entry.info)))
 
     def on_runs_refreshed(self, message: RunsRefreshed) -> None:
-        if self._catalog_rows is None:
-            self._read_bundled()  # it loads torch: after the first table, not competing with it
+        if not message.pending and not self._bundled_asked:
+            self._bundled_asked = True
+            self._read_bundled()  # it loads torch: after the table, not competing with it
+        pending_before, self._pending = self._pending, message.pending
         if message.rows is not self._catalog_rows:
             self._catalog_rows = message.rows
             self._set_rows()
+        elif pending_before != message.pending:
+            self._show_status()
         fresh = {n: c for n, c in message.curves.items() if n in self.selected}
         if any(self.curves.get(n) is not c for n, c in fresh.items()):
             self.curves.update(fresh)
@@ -245,6 +258,8 @@ class RunsScreen(ChartKeys, RunActions, Screen):
         total, shown = len(self.rows), len(self.shown)
         training = sum(r.training for r in self.rows)
         parts = [f"{total} run{'s' * (total != 1)}" if shown == total else f"{shown} of {total}"]
+        if self._pending:
+            parts.insert(0, f"reading the runs folder: {self._pending} more to come")
         if training:
             parts.append(f"{training} training")
         arrow = "▼" if self.settings.descending else "▲"

@@ -25,9 +25,11 @@ class ChartKeys:
                 self.selected.pop(name, None)
                 self.curves.pop(name, None)
         self._show_rows()
-        self._show_chart()
-        # The worker reads a newly selected run's file whole: after this frame, not sharing
-        # the GIL with it.
+        self._show_controls()
+        # The table's marks answer the key in this frame; the chart (a plot of ten runs is
+        # tens of milliseconds) and the worker (it reads a newly selected run's file whole,
+        # sharing the GIL) come after it.
+        self.call_after_refresh(self._show_chart)
         self.call_after_refresh(self._request_refresh)
 
     def action_toggle_select(self) -> None:

@@ -44,6 +44,7 @@ TABLE_COLUMNS = {
 }
 SHOWN = tuple(TABLE_COLUMNS)
 SORT_KEYS = {"best_at": "best_step"}  # the others sort as the core column of their key
+KEPT_CELLS = 20_000  # renderings of cells kept (a few screens of rows, every column)
 MARK = "mark"  # the first column: ● in the colour of a selected run's curves
 STATE_STYLES = {TRAINING: "bold green", "diverged": "bold red", "out-of-memory": "bold red",
                 "interrupted": "yellow", HALF_WRITTEN: "italic dim", "bundled": "dim",
@@ -80,6 +81,7 @@ class RunsTable(DataTable):
         self._cells: dict[str, tuple[Text, ...]] = {}
         self._made_from: dict[str, tuple[RunRow, int | None]] = {}  # what each row's cells show
         self._sort: tuple[str, bool] | None = None  # the arrow in the headers
+        self._drawn: dict[tuple, tuple] = {}  # a cell's place → (its value, its rendering)
 
     def on_mount(self) -> None:
         self.add_column(Text(" "), key=MARK, width=1)
@@ -159,6 +161,28 @@ class RunsTable(DataTable):
             row = names.index(target) if target in wanted else min(row_before, len(names) - 1)
             if row != self.cursor_row or target != before:
                 self.move_cursor(row=max(0, row), animate=False)
+
+    def _render_cell(self, row_index, column_index, base_style, width, cursor=False, hover=False):
+        """DataTable's, kept per cell: DataTable forgets every rendered cell when any one
+        changes (its cache key holds a count of updates), and a selection or a refresh
+        changes a cell or two of 16 × 11 shown. A cell is drawn again when its value (the
+        object), its place, its style or its width changed. (DataTable's own method, of the
+        pinned Textual: see pyproject.toml.)"""
+        if row_index < 0 or column_index < 0:  # headers, row labels: DataTable's own way
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        row_key = self._row_locations.get_key(row_index)
+        column_key = self._column_locations.get_key(column_index)
+        value = self._data.get(row_key, {}).get(column_key)
+        place = (row_key, column_key, row_index, base_style, width, cursor, hover,
+                 self._show_hover_cursor, self._pseudo_class_state)  # fmt: skip
+        kept = self._drawn.get(place)
+        if kept is not None and kept[0] is value:
+            return kept[1]
+        lines = super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        if len(self._drawn) > KEPT_CELLS:
+            self._drawn.clear()
+        self._drawn[place] = (value, lines)
+        return lines
 
     def _update(self, name: str, old: tuple[Text, ...], new: tuple[Text, ...]) -> None:
         for key, a, b in zip((MARK, *SHOWN), old, new, strict=True):
