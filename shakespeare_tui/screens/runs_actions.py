@@ -169,7 +169,8 @@ class RunActions:
         elif action == "generate":
             self.app.generate_from(result)
         elif action == "inspect":
-            self.app.inspect_checkpoint(result, f"{name} · {Path(result).stem}")
+            title = "bundled (pretrained)" if name == BUNDLED else f"{name} · {Path(result).stem}"
+            self.app.inspect_checkpoint(result, title)  # (the titles the pickers give)
         elif action == "rename":
             new = Path(result).name
             self.renamed(name, new)

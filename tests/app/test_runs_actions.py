@@ -197,3 +197,23 @@ async def test_r_opens_the_view_and_settings_remember_it(paths, probe, until):
         assert again.current_mode == "runs"
         titles = [c.title for c in again.get_system_commands(again.screen)]
         assert "Runs view" in titles and "Select" in titles and "Delete" in titles
+
+
+async def test_a_run_trained_in_this_program_is_shown_so_and_kept(runs_app, until, paths):
+    from shakespeare_tui.core.run_lock import RunLock
+
+    lock = RunLock(paths.runs / "gru-h320").acquire(wait_s=0)  # as the Train view's trainer
+    try:
+        async with runs_app.run_test(size=SIZE) as pilot:
+            screen = await opened(pilot, until)
+            assert table(screen).cells_of("gru-h320")[2] == "training here"
+            assert "1 training" in str(screen.query_one("#runs-status").render())
+            highlight(screen, "gru-h320")
+            await pilot.press("d")
+            await until(pilot, lambda: runs_app.notes, 5, "the refusal")
+            assert "run gru-h320 is being trained by this program; stop it" in runs_app.notes[-1]
+            await pilot.press("T")  # it trains here: the Train view shows it
+            await until(pilot, lambda: isinstance(runs_app.screen, TrainScreen), 10, "Train view")
+        assert (paths.runs / "gru-h320").is_dir()
+    finally:
+        lock.release()
