@@ -2,7 +2,7 @@
 
     python -m benchmarks.run                    # training, sampling, app, generate, inspect (~12 min)
     python -m benchmarks.run --quick            # fewer rounds and steps (~2 min)
-    python -m benchmarks.run --sections sample  # some sections: train, sample, app, generate, inspect, runs
+    python -m benchmarks.run --sections sample  # some sections: train, sample, app, generate, inspect, runs, runs-view
     python -m benchmarks.run --device cuda      # training on the GPU (sampling stays on the CPU)
     python -m benchmarks.run --quality          # + validation loss after 5 and 10 CPU minutes (15 min)
     python benchmarks/run.py ...                # the same
@@ -27,7 +27,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 if __package__ in (None, ""):  # run as a script: import `benchmarks` from the repository root
     sys.path[0] = str(Path(__file__).resolve().parents[1])
 
-SECTIONS = ("train", "sample", "app", "generate", "inspect", "runs")
+SECTIONS = ("train", "sample", "app", "generate", "inspect", "runs", "runs-view")
 DEFAULT_QUALITY_CORPUS = "../shared/data/tinyshakespeare.txt"  # from the repository root
 
 
@@ -49,7 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--sections",
         type=_list(str, SECTIONS),
         default=list(SECTIONS),
-        help="comma-separated: train, sample, app, generate, inspect, runs (default: all six)",
+        help="comma-separated: train, sample, app, generate, inspect, runs, runs-view "
+        "(default: all seven)",
     )
     p.add_argument("--quick", action="store_true", help="fewer rounds and steps")
     p.add_argument("--device", default="auto", help="auto (default), cpu, cuda, cuda:N")
@@ -161,6 +162,10 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks.runs import run_runs
 
         sections.append(("runs", lambda: run_runs(args, targets)))
+    if "runs-view" in args.sections:
+        from benchmarks.runs_view import run_runs_view
+
+        sections.append(("runs-view", lambda: run_runs_view(args, targets)))
     if args.quality:
         from benchmarks.quality import run_quality
 

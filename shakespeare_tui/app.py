@@ -1,4 +1,4 @@
-"""The full-screen app: three views (Train, Generate, Inspect), global keys, commands and remembered settings.
+"""The full-screen app: four views (Train, Generate, Inspect, Runs), global keys, commands and remembered settings.
 
 `make_app` is the one way to build it, shared by the CLI and the tests (which inject a scripted
 trainer and a fixed device label). Nothing here imports torch: a thread worker loads it after
@@ -26,7 +26,7 @@ from shakespeare_tui.launch import default_trainer, probe_device
 from shakespeare_tui.messages import HeaderInfo, TorchReady, TrainingStatus
 from shakespeare_tui.settings import AppSettings
 
-VIEWS = {"train": "Train", "generate": "Generate", "inspect": "Inspect"}
+VIEWS = {"train": "Train", "generate": "Generate", "inspect": "Inspect", "runs": "Runs"}
 
 
 class ShakespeareApp(App):
@@ -58,6 +58,14 @@ class ShakespeareApp(App):
             show=False,
             id="app.queue",
             tooltip="Show the run queue: reorder, cancel, start",
+        ),
+        Binding(
+            "R",
+            "show_view('runs')",
+            "Runs",
+            show=False,
+            id="app.runs",
+            tooltip="Show the Runs view: every run, their curves compared",
         ),
         Binding(
             "question_mark,f1",
@@ -103,6 +111,7 @@ class ShakespeareApp(App):
         self.add_mode("train", self._train_view)
         self.add_mode("generate", self._generate_view)
         self.add_mode("inspect", self._inspect_view)
+        self.add_mode("runs", self._runs_view)
         self._inspect_screen = None  # the Inspect view, once built: the Generate view hands off
         if settings.theme in self.available_themes:
             self.theme = settings.theme
@@ -126,6 +135,36 @@ class ShakespeareApp(App):
 
     def action_show_queue(self) -> None:
         self.show_queue()
+
+    def _runs_view(self) -> Screen:
+        from shakespeare_tui.screens.runs import RunsScreen
+
+        return RunsScreen(self.paths, self.settings.runs)
+
+    def continue_run(self, name: str, trained_here: bool = False) -> str | None:
+        """The Train view with run `name` selected, so `s` resumes it; or why not."""
+        train = self._training_view
+        if train is not None and train.training and not trained_here:
+            return (
+                "the Train view is training another run; stop it (s) before you continue this one"
+            )
+        if not trained_here:
+            self.settings.train.run = name  # what a Train view built now selects
+            if train is not None and train.is_mounted:
+                train.refresh_runs(name)
+        self.action_show_view("train")
+        return None
+
+    def generate_from(self, checkpoint: str) -> None:
+        """The Generate view with `checkpoint` (a path, or "bundled") highlighted."""
+        self.settings.generate.checkpoint = checkpoint  # its next scan highlights it
+        self.action_show_view("generate")
+
+    def inspect_checkpoint(self, path: str, title: str) -> None:
+        """The Inspect view on the checkpoint at `path`, over its corpus's held-out text."""
+        self.action_show_view("inspect")
+        if self._inspect_screen is not None:
+            self._inspect_screen.inspect_checkpoint(path, title)
 
     def show_queue(self) -> None:
         """The run queue's dialog, from any view (the Train view works the queue)."""

@@ -22,10 +22,12 @@ def binding_ids() -> dict[str, Binding]:
     from shakespeare_tui.screens.generate import GenerateScreen
     from shakespeare_tui.screens.help import HelpScreen
     from shakespeare_tui.screens.inspect import InspectScreen
+    from shakespeare_tui.screens.runs import RunsScreen
     from shakespeare_tui.screens.train import TrainScreen
 
     found = {}
-    for owner in (ShakespeareApp, TrainScreen, GenerateScreen, InspectScreen, HelpScreen):
+    screens = (TrainScreen, GenerateScreen, InspectScreen, RunsScreen, HelpScreen)
+    for owner in (ShakespeareApp, *screens):
         for binding in owner.BINDINGS:
             if isinstance(binding, Binding) and binding.id:
                 found[binding.id] = binding

@@ -179,3 +179,32 @@ class QueueRead(Message, bubble=False):
         self.queue = queue
         self.elsewhere = elsewhere  # another process holds the queue's lock
         self.then = then  # "show", "work" or "offer"
+
+
+class RunsRefreshed(Message, bubble=False):
+    """The Runs view's worker caught up with the runs folder (`core.run_catalog.RunCatalog`)."""
+
+    def __init__(self, rows: tuple, curves: dict, pending: int = 0) -> None:
+        super().__init__()
+        self.rows = rows  # core.run_table.RunRow, newest first; the same tuple if none changed
+        self.curves = curves  # run name → core.run_curves.RunCurves, for the selected runs
+        self.pending = pending  # runs not read yet (a first look at many: more rows follow)
+
+
+class BundledRowRead(Message, bubble=False):
+    """The bundled checkpoint's row for the Runs view (reading it loads torch)."""
+
+    def __init__(self, row) -> None:
+        super().__init__()
+        self.row = row  # core.run_table.RunRow
+
+
+class RunActionDone(Message, bubble=False):
+    """A Runs view action's worker finished: `result` on success, else `error` (one line)."""
+
+    def __init__(self, action: str, name: str, result=None, error: str = "") -> None:
+        super().__init__()
+        self.action = action  # "rename", "delete", "ask-delete", "export", "generate", "inspect"
+        self.name = name  # the run acted on
+        self.result = result
+        self.error = error

@@ -1,5 +1,5 @@
 """What the app remembers between launches: last corpus, training settings, chosen checkpoint,
-theme, and the person's own keys.
+the view, how the Runs view sorts and draws, theme, and the person's own keys.
 
 Stored as JSON in the user config dir (or under --data-dir). A missing or damaged file means
 defaults, never a crash; saving is atomic and a failure to save is not fatal. A file that could
@@ -56,11 +56,24 @@ class GenerateSettings:
 
 
 @dataclass
+class RunsSettings:
+    sort: str = "created"  # a column of core.run_table.COLUMNS
+    descending: bool = True  # newest first
+    smoothing: float = 0.6  # the training curves' TensorBoard smoothing weight
+    x_axis: str = "step"  # "step", "chars" (characters seen) or "time" (wall time)
+    log_y: bool = False
+
+
+VIEWS = ("train", "generate", "inspect", "runs")  # the views a launch can open on
+
+
+@dataclass
 class AppSettings:
     theme: str = "textual-dark"
     mode: str = "train"  # the view shown at launch
     train: TrainSettings = field(default_factory=TrainSettings)
     generate: GenerateSettings = field(default_factory=GenerateSettings)
+    runs: RunsSettings = field(default_factory=RunsSettings)
     # Binding id → keys, e.g. {"train.toggle": "space", "app.quit": "ctrl+x"} (see the help).
     keymap: dict = field(default_factory=dict)
     # Why the file could not be read ("" if it could): then it is never overwritten, since
@@ -81,11 +94,10 @@ class AppSettings:
         keymap = data.get("keymap")
         return cls(
             theme=str(data.get("theme", cls.theme)),
-            mode=data.get("mode")
-            if data.get("mode") in ("train", "generate", "inspect")
-            else "train",
+            mode=data.get("mode") if data.get("mode") in VIEWS else "train",
             train=_known(TrainSettings, data.get("train")),
             generate=_known(GenerateSettings, data.get("generate")),
+            runs=_known(RunsSettings, data.get("runs")),
             keymap=dict(keymap) if isinstance(keymap, dict) else {},
         )
 

@@ -14,7 +14,6 @@ TABLE = ("name", "corpus", "model", "epochs_done", "state", "params", "best_val_
 KEEP = ("name", "state", "best_val_loss", "model", "epochs_done", "created", "corpus",
         "chars_per_sec", "elapsed", "best_step", "params", "best_val_bits", "best_epoch",
         "device")  # fmt: skip
-CACHE = "run-table.json"  # under the cache folder: where each run's metrics were read up to
 
 
 def runs_command(args, paths) -> int:
@@ -31,10 +30,10 @@ def runs_command(args, paths) -> int:
 def _list(args, paths) -> int:
     from shakespeare_tui.cli import EXIT_OK
     from shakespeare_tui.core.catalog import bundled_entry
-    from shakespeare_tui.core.run_catalog import RunCatalog
+    from shakespeare_tui.core.run_catalog import CACHE_FILE, RunCatalog
     from shakespeare_tui.core.run_table import COLUMNS, bundled_row, sort_rows
 
-    catalog = RunCatalog(paths.runs, cache=paths.cache / CACHE)
+    catalog = RunCatalog(paths.runs, cache=paths.cache / CACHE_FILE)
     catalog.refresh()
     rows = list(catalog.rows)
     bundled = bundled_entry()

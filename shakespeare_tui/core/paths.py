@@ -33,6 +33,11 @@ class Paths:
         return self.data / "forks"
 
     @property
+    def exports(self) -> Path:
+        """Checkpoints exported from the Runs view (e): weights only, for sharing."""
+        return self.data / "exports"
+
+    @property
     def screenshots(self) -> Path:
         """The app's screenshots (the command palette's Screenshot)."""
         return self.data / "screenshots"

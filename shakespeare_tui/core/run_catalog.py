@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 
 from shakespeare_tui.core.files import atomic_write_text
@@ -25,6 +26,7 @@ from shakespeare_tui.core.run_table import (
 from shakespeare_tui.core.runs import CONFIG, read_json
 
 _CACHE_VERSION = 1  # of RunCatalog's cache file; another version is ignored
+CACHE_FILE = "run-table.json"  # under the cache folder, shared by `runs` and the Runs view
 
 
 class _Entry:
@@ -82,18 +84,32 @@ class RunCatalog:
         self._saved: dict | None = None  # the cache's readers, until each run has its entry
         self._unsaved = 0  # bytes parsed since the last save
         self.rows: tuple[RunRow, ...] = ()
+        self.pending = 0  # run folders the last refresh left unread (its time budget ran out)
 
-    def refresh(self) -> bool:
-        """Re-scan the folder and re-read what changed; whether any row changed."""
+    def refresh(self, budget_s: float | None = None) -> bool:
+        """Re-scan the folder and re-read what changed; whether any row changed.
+
+        With `budget_s`, runs not read before are left for the next refresh once that many
+        seconds have gone (`pending` counts them; one is read at least): a first look at
+        hundreds of long runs shows its first rows at once instead of all of them a second or
+        more later.
+        """
+        deadline = time.monotonic() + budget_s if budget_s is not None else None
         names = self._scan()
         changed = False
+        self.pending = 0
+        first_reads = 0
         for name in [n for n in self._entries if n not in names]:
             del self._entries[name]
             changed = True
         saved = self._load_cache() if self._saved is None else self._saved
         for name in names:
             entry = self._entries.get(name)
+            if entry is None and first_reads and deadline and time.monotonic() > deadline:
+                self.pending += 1
+                continue
             if entry is None:
+                first_reads += 1
                 entry = self._entries[name] = _Entry(self.runs_dir / name)
                 if isinstance(saved.get(str(entry.path)), dict):
                     entry.tail.restore(saved[str(entry.path)])
@@ -103,7 +119,7 @@ class RunCatalog:
             if entry.tail.gone:  # went between the scan and the read
                 del self._entries[name]
                 changed = True
-        self._saved = {}
+        self._saved = saved if self.pending else {}  # kept for the runs not read yet
         if changed:
             self.rows = tuple(newest_first(e.row for e in self._entries.values() if e.row))
         if self._unsaved >= self.SAVE_AFTER_BYTES:
@@ -124,6 +140,7 @@ class RunCatalog:
         if self.cache is None:
             return
         states = {str(e.path): e.tail.state() for e in self._entries.values()}
+        states = {**(self._saved or {}), **states}  # (runs not read yet keep what they had)
         data = {"version": _CACHE_VERSION, "runs": {k: v for k, v in states.items() if v}}
         try:
             self.cache.parent.mkdir(parents=True, exist_ok=True)

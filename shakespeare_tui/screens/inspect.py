@@ -82,7 +82,7 @@ class InspectScreen(Forks, Lens, SpansAndSaturation, Screen):
         self._source: tuple[str, str] = ("held_out", "")  # ("held_out", "") or ("text", text)
         self._source_name = ""
         self._entry: tuple[str, str] | None = None  # (path, title) being inspected
-        self._pending: tuple | None = None  # a hand-off before the mount
+        self._pending = None  # a hand-off before the mount: (method, its arguments)
         self._cursor_after = 0  # where the cursor goes when the replay is ready
         self._replays: dict = {}  # (checkpoint, text) → Replay: a branch shown again at once
         self._replays_for = None  # the tree whose branches they are
@@ -136,7 +136,7 @@ class InspectScreen(Forks, Lens, SpansAndSaturation, Screen):
         """Inspect `text` with the checkpoint at `path` (the Generate view's hand-off); with
         the `settings` (seed set) it was generated with, its forks can be taken."""
         if not self.is_mounted:
-            self._pending = (path, title, text, source, settings)
+            self._pending = (self.inspect, (path, title, text, source, settings))
             return
         self.stop_growing()
         if settings is not None and self.start_tree(path, title, settings, text):
@@ -144,6 +144,15 @@ class InspectScreen(Forks, Lens, SpansAndSaturation, Screen):
             self._show_branch(0, 0)
             return
         self._source, self._source_name = ("text", text), source
+        self._start(path, title)
+
+    def inspect_checkpoint(self, path: str, title: str) -> None:
+        """Inspect the checkpoint at `path` over its held-out text (the Runs view's hand-off)."""
+        if not self.is_mounted:
+            self._pending = (self.inspect_checkpoint, (path, title))
+            return
+        self.stop_growing()
+        self._source, self._source_name = ("held_out", ""), ""
         self._start(path, title)
 
     def _start(self, path: str, title: str, tree=None) -> None:
@@ -231,8 +240,8 @@ class InspectScreen(Forks, Lens, SpansAndSaturation, Screen):
         first = not self._scanned
         self._scanned = True
         if self._pending is not None:
-            pending, self._pending = self._pending, None
-            self.inspect(*pending)
+            (method, arguments), self._pending = self._pending, None
+            method(*arguments)
         elif first and self._entry is None:
             entry = self._selected()
             if entry is not None:

@@ -162,3 +162,25 @@ def probe():
 def until():
     """`await until(pilot, predicate, timeout, what)`: see wait_for."""
     return wait_for
+
+
+@pytest.fixture
+def runs_app(paths, probe, monkeypatch):
+    """The app on the Runs view over the three runs of runs_fixtures; it records notifications."""
+    from shakespeare_tui.app import make_app
+    from shakespeare_tui.screens import runs as runs_screen
+    from shakespeare_tui.settings import AppSettings
+    from tests.app.runs_fixtures import make_three
+
+    monkeypatch.setattr(runs_screen, "REFRESH_S", 0.2)  # live updates show within a test
+    make_three(paths.runs)
+    app = make_app(paths, settings=AppSettings(mode="runs"), probe=probe)
+    app.notes = []
+    real_notify = app.notify
+
+    def notify(message, *, title="", **kwargs):
+        app.notes.append(f"{title}: {message}" if title else str(message))
+        real_notify(message, title=title, **kwargs)
+
+    app.notify = notify
+    return app

@@ -192,3 +192,24 @@ def test_read_in_random_pieces_the_summary_is_the_whole_files(run):
             b.progress, b.step, b.finish, b.chars_per_sec, b.elapsed_s), trial  # fmt: skip
         assert b.progress == read_run_history(run).progress
         (run / "metrics.jsonl").unlink()
+
+
+def test_a_long_file_is_parsed_a_few_thousand_lines_a_call(run, monkeypatch):
+    """One json.loads over a long run's whole file held the GIL for tens of milliseconds (the
+    app could not draw meanwhile): it goes in pieces, and a bad line spoils none of them."""
+    from shakespeare_tui.core import metrics_tail
+
+    records = [step(10 * i) for i in range(1, 4501)]
+    text = lines(*records[:3000]) + "not json\n" + lines(*records[3000:])
+    append(run, text)
+    sizes = []
+    real = metrics_tail.json.loads
+
+    def counting(data):
+        sizes.append(len(data))
+        return real(data)
+
+    monkeypatch.setattr(metrics_tail.json, "loads", counting)
+    series = MetricsTail(run).want_series()
+    assert list(series.steps) == [r["step"] for r in records]
+    assert max(sizes) < len(text) / 2

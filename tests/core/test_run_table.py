@@ -9,6 +9,7 @@ import shutil
 
 import pytest
 
+from shakespeare_tui.core import run_catalog as catalog_module
 from shakespeare_tui.core.errors import UserError
 from shakespeare_tui.core.run_catalog import RunCatalog
 from shakespeare_tui.core.run_lock import RunLock
@@ -203,3 +204,31 @@ def test_a_broken_cache_is_ignored(runs, tmp_path):
     catalog = RunCatalog(runs, cache)
     catalog.refresh()
     assert catalog.row("done").best_val_loss == 2.0
+
+
+def test_a_refresh_with_a_time_budget_leaves_the_rest_for_the_next(runs, monkeypatch, tmp_path):
+    """A first look at many long runs shows what it read within its budget (one run at
+    least), then the rest, each read on from where the cache says; a save meanwhile keeps the
+    cache's word on the runs not read yet."""
+    cache = tmp_path / "cache.json"
+    first_look = RunCatalog(runs, cache)
+    first_look.refresh()
+    first_look.save()
+    catalog = RunCatalog(runs, cache)
+    catalog.refresh(budget_s=0)  # the clock ran out as the first run was read
+    assert len(catalog.rows) == 1 and catalog.pending == 4
+    first = catalog.rows[0].name
+    catalog.save()
+    assert len(json.loads(cache.read_text())["runs"]) == 3  # done, gru-early, Killed: records
+    restored = []
+    real = catalog_module.MetricsTail.restore
+
+    def restore(tail, state):
+        restored.append(tail.run_dir.name)
+        real(tail, state)
+
+    monkeypatch.setattr(catalog_module.MetricsTail, "restore", restore)
+    while catalog.pending:
+        catalog.refresh(budget_s=0)
+    assert set(restored) == {"done", "gru-early", "Killed"} - {first}
+    assert rows_by_name(catalog) == rows_by_name(first_look)
