@@ -94,7 +94,8 @@ class TrainScreen(TrainEvents, TrainQueue, TrainFollow, Screen):
     def on_screen_resume(self) -> None:
         """Back in this view: list the runs again (another process may have started one)."""
         if self.is_mounted and not self.training:
-            self.refresh_runs(self.query_one(TrainForm).selected_run)
+            # The remembered choice: the Runs view may have just set it (continue a run).
+            self.refresh_runs(self.app.settings.train.run or None)
 
     # -- state -----------------------------------------------------------------------------
 
