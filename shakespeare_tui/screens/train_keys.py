@@ -55,7 +55,7 @@ KEYS = [
         "Queue",
         id="train.queue_run",
         tooltip="Add the form's run to the queue instead of starting it",
-    ),  # fmt: skip
+    ),
     Binding(
         "w",
         "work_queue",
@@ -63,13 +63,5 @@ KEYS = [
         show=False,
         id="train.work_queue",
         tooltip="Train the queued runs one after another",
-    ),  # fmt: skip
-    Binding(
-        "Q",
-        "show_queue",
-        "Queue…",
-        show=False,
-        id="train.show_queue",
-        tooltip="Show the queue: reorder, cancel, start",
-    ),  # fmt: skip
+    ),
 ]
