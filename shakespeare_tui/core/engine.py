@@ -67,7 +67,7 @@ class _Run:
         label = devices.configure(self.device, ranks.threads(config.threads))
         self.bf16 = devices.bf16_is_fast(self.device) if config.bf16 is None else config.bf16
         self.device_label = ranks.describe(label + (" · bf16" if self.bf16 else ""))
-        codes = self.vocab.encode(self.corpus.text)
+        codes = self.corpus.codes(self.vocab)  # in memory, or MappedCodes for a large corpus
         # Every rank draws the job's whole batch and trains on its share (distributed.py).
         job = replace(config, batch_size=config.batch_size * ranks.world)
         self.data = ranks.shard(TextData.for_config(codes, job, self.device, self.corpus.name))
@@ -226,7 +226,7 @@ class _Run:
                 model_summary=config.model.summary,
                 parameters=config.model.parameter_count(),
                 corpus=self.corpus.name,
-                corpus_chars=len(self.corpus.text),
+                corpus_chars=self.corpus.length,
                 steps_per_epoch=self.steps_per_epoch,
                 epochs=config.epochs,
                 step=p.step,
@@ -426,6 +426,8 @@ def train(
         resume=resume,
         resume_overrides=resume_overrides,
         corpus=corpus,
+        on_event=on_event,  # a large corpus's encoding progress, and `stop` to end it
+        stop=stop,
     )
     run = _Run(inputs, on_event, stop, sample_now, ranks)
     try:

@@ -68,6 +68,11 @@ class CorpusError(UserError):
     """The corpus cannot be used for training."""
 
 
+class EncodingStopped(CorpusError):
+    """A stop was asked for while a large corpus was being encoded; nothing was cached (the CLI
+    exits 130, as for any interrupted run)."""
+
+
 class CheckpointError(UserError):
     """A checkpoint file cannot be loaded."""
 

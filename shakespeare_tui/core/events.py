@@ -22,6 +22,34 @@ BUDGET_REASONS: frozenset[str] = frozenset({"max-steps", "max-minutes"})
 
 
 @dataclass(frozen=True)
+class CorpusEncoding:
+    """A corpus too large to hold is being encoded into the cache (once per version of the file;
+    core/corpus_map.py): sent a few times a second, and once with done_bytes == total_bytes."""
+
+    done_bytes: int  # of the file, read so far
+    total_bytes: int
+    mb_per_s: float  # decimal megabytes of the file a second, since the encoding began
+    corpus: str = ""  # the corpus as the person named it
+
+    @property
+    def eta_s(self) -> float | None:
+        """Seconds left at the rate so far; None until there is a rate."""
+        if self.mb_per_s <= 0:
+            return None
+        return max(0, self.total_bytes - self.done_bytes) / (self.mb_per_s * 1e6)
+
+    def summary(self) -> str:
+        """ "45% of 2.1 GB · 310 MB/s · ETA 0:04", for the CLI's bar and the app alike."""
+        from shakespeare_tui.core.numbers import duration, size
+
+        share = self.done_bytes / max(1, self.total_bytes)
+        return (
+            f"{share:.0%} of {size(self.total_bytes)} · {self.mb_per_s:,.0f} MB/s · "
+            f"ETA {duration(self.eta_s)}"
+        )
+
+
+@dataclass(frozen=True)
 class TrainingStarted:
     run_name: str
     run_dir: str
@@ -145,7 +173,8 @@ class TrainingFinished:
 
 
 EngineEvent = (
-    TrainingStarted
+    CorpusEncoding
+    | TrainingStarted
     | StepLogged
     | ValidationStarted
     | EpochEnded

@@ -36,7 +36,7 @@ def atomic_write(path: Path, write: Callable[[BinaryIO], object]) -> None:
         except OSError:
             pass
         raise
-    _fsync_folder(path.parent)
+    fsync_folder(path.parent)
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -47,7 +47,8 @@ def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
-def _fsync_folder(folder: Path) -> None:
+def fsync_folder(folder: Path) -> None:
+    """Make a rename in `folder` survive a power cut (where the platform can open folders)."""
     try:
         dir_fd = os.open(folder, os.O_RDONLY)
     except OSError:

@@ -12,7 +12,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from shakespeare_tui.core.corpus import NAMED_CORPORA, checksum_of, load_corpus
+from shakespeare_tui.core.corpus import NAMED_CORPORA, load_corpus
 from shakespeare_tui.core.errors import CorpusError, UserError
 
 CONTEXT_CHARS = 1_000  # read before a held-out passage, for its state (and its first prediction)
@@ -44,18 +44,22 @@ def held_out_passage(payload: dict, cache_dir: Path, length: int) -> Passage:
         corpus = load_corpus(spec, cache_dir)
     except CorpusError as exc:
         raise UserError(f"cannot read the checkpoint's corpus: {exc}") from None
-    whole = corpus.text
+    total = corpus.length
     fraction = float(train.get("val_fraction") or 0.1)
-    held_start = len(whole) - int(len(whole) * fraction)
-    start = max(held_start, len(whole) - length)
-    if start > 0 and whole[start - 1] != "\n":  # begin at a line start, if one is near
-        newline = whole.find("\n", start, len(whole) - 1)
+    held_start = total - int(total * fraction)
+    start = max(held_start, total - length)
+    # Only the passage and its context are read: a mapped corpus reads them from its map.
+    first = max(held_start, start - CONTEXT_CHARS)
+    tail = corpus.read(first, total)
+    at = start - first  # the passage's start within `tail`
+    if start > 0 and (tail[at - 1] if at else corpus.read(start - 1, start)) != "\n":
+        newline = tail.find("\n", at, len(tail) - 1)  # begin at a line start, if one is near
         if newline >= 0:
-            start = newline + 1
-    context = whole[max(held_start, start - CONTEXT_CHARS) : start] or "\n"
-    text = whole[start:]
+            at = newline + 1
+    context = tail[max(0, at - CONTEXT_CHARS) : at] or "\n"
+    text = tail[at:]
     note = ""
-    if meta.get("checksum") and meta["checksum"] != checksum_of(whole):
+    if meta.get("checksum") and meta["checksum"] != corpus.checksum:
         note = f"{spec} changed since the checkpoint was trained; its held-out part may differ"
     source = f"the last {len(text):,} characters of {Path(spec).name} (held out from training)"
     return Passage(text=text, context=context, source=source, note=note)

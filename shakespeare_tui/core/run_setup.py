@@ -41,8 +41,11 @@ def prepare_run(
     resume_overrides: dict | None,
     corpus: Corpus | None,
     claim: bool = True,
+    on_event=None,
+    stop=None,
 ) -> RunInputs:
-    """`claim`: name the run folder and check that it is free (rank 0 of a job does, for all)."""
+    """`claim`: name the run folder and check that it is free (rank 0 of a job does, for all).
+    `on_event` and `stop` reach the corpus's encoding, when a large one is met the first time."""
     notes: list[str] = []
     checkpoint = None
     if resume:
@@ -59,7 +62,7 @@ def prepare_run(
     if checkpoint is None and config.preset_reason:
         notes.append(config.preset_reason)
 
-    text = corpus or load_corpus(config.corpus, paths.cache)
+    text = corpus or load_corpus(config.corpus, paths.cache, on_event=on_event, stop=stop)
     if checkpoint is None and corpus is None and config.corpus not in NAMED_CORPORA:
         # A file is recorded by its absolute path, so a resume finds it from any folder.
         config = replace(config, corpus=text.source)
@@ -72,8 +75,8 @@ def prepare_run(
                 "resume with the same text or start a new run"
             )
     else:
-        vocab = Vocabulary.from_text(text.text)
-    unknown = vocab.unknown(text.text)
+        vocab = text.vocabulary()
+    unknown = text.unknown(vocab)
     if unknown:
         raise UserError(
             f"the corpus has characters the checkpoint's vocabulary lacks: {unknown[:8]}"

@@ -12,7 +12,6 @@ import pytest
 
 from shakespeare_tui.core import corpus
 from shakespeare_tui.core.corpus import (
-    MAX_CORPUS_BYTES,
     NAMED_CORPORA,
     Corpus,
     build_plays_text,
@@ -85,17 +84,6 @@ def test_unreadable(tmp_path, monkeypatch):
         refused(spec, tmp_path, "cannot read", "permission denied")
     finally:
         os.chmod(spec, 0o644)
-
-
-def test_too_large_is_refused_before_reading(tmp_path, monkeypatch):
-    spec = write(tmp_path, b"x" * 2000)
-    monkeypatch.setattr(corpus, "MAX_CORPUS_BYTES", 1000)
-    monkeypatch.setattr(pathlib.Path, "open", lambda *a, **k: pytest.fail("read a huge file"))
-    refused(spec, tmp_path, "2000 bytes", "1000 bytes limit")
-
-
-def test_limit_is_512_mib():
-    assert MAX_CORPUS_BYTES == 512 * 1024 * 1024
 
 
 def test_binary(tmp_path):

@@ -1,7 +1,8 @@
 """Bad corpora and bad controls through the CLI: exit 2, one line on stderr, nothing written.
 
-Also: a 50 MB corpus loads with bounded memory, a file over the size limit is refused before it
-is read, and CRLF line endings or characters outside the BMP train fine.
+Also: a 50 MB corpus loads with bounded memory, a file too large to read whole trains from its
+memory map (and a disk too small for the map is refused in one line), and CRLF line endings or
+characters outside the BMP train fine.
 """
 
 from __future__ import annotations
@@ -57,13 +58,27 @@ def test_bad_corpora_are_refused_in_one_line(tmp_path, cli):
         assert run_dirs(home) == [], f"{name} left a run folder"
 
 
-def test_a_corpus_over_the_limit_is_refused_with_the_limit(tmp_path, cli, monkeypatch):
-    monkeypatch.setattr(corpus_module, "MAX_CORPUS_BYTES", 4096)
+def test_a_corpus_too_large_to_read_whole_trains_from_its_map(tmp_path, cli, monkeypatch):
+    from collections import namedtuple
+
+    from shakespeare_tui.core import corpus_map
+
+    monkeypatch.setattr(corpus_module, "MAP_ABOVE_BYTES", 4096)
     path = tmp_path / "big.txt"
-    path.write_text(make_text(10_000))
-    result = cli("--data-dir", tmp_path / "home", "train", "--corpus", path, *TINY)
-    assert_refused(result, "limit", "4096 bytes")
-    assert run_dirs(tmp_path / "home") == []
+    path.write_text(make_text(12_000))
+    home = tmp_path / "home"
+    args = ("--data-dir", home, "train", "--corpus", path, *TINY, "--max-steps", "2")
+    result = cli(*args, "--run", "r")
+    assert result.code == 0, result
+    assert len(list((home / "cache" / "corpora").glob("*.map"))) == 1
+    # A disk too small for the map: one line, no run folder, nothing half-written.
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(corpus_map.shutil, "disk_usage", lambda p: usage(10**9, 10**9, 100))
+    other = tmp_path / "home2"
+    result = cli("--data-dir", other, *args[2:])
+    assert_refused(result, "not enough disk space", "100 bytes free")
+    assert run_dirs(other) == []
+    assert [p.name for p in (other / "cache" / "corpora").iterdir()] == ["keys"]
 
 
 def test_crlf_and_characters_outside_the_bmp_train(tmp_path, cli):
