@@ -803,3 +803,54 @@ def test_evaluation_and_sample_flags_out_of_range_are_refused_by_flag(
         capsys, *TRAIN, "--corpus", corpus_file, flag, value, "--data-dir", tmp_path
     )
     assert_one_line_error(code, err, *words)
+
+
+def test_a_large_corpus_is_encoded_under_a_bar_with_its_speed_and_eta():
+    from io import StringIO
+
+    from rich.console import Console
+
+    from shakespeare_tui.cli.train_report import ConsoleReporter
+    from shakespeare_tui.core.events import CorpusEncoding
+
+    buffer = StringIO()
+    console = Console(file=buffer, width=160, force_terminal=True, highlight=False)
+    with ConsoleReporter(console=console) as reporter:
+        reporter(CorpusEncoding(500_000_000, 2_000_000_000, 250.0, corpus="big.txt"))
+        bar = reporter.encoding.progress
+        assert bar is not None and bar.live.is_started
+        assert bar.tasks[0].fields["numbers"] == "25% of 2.0 GB · 250 MB/s · ETA 0:06"
+        reporter(CorpusEncoding(2_000_000_000, 2_000_000_000, 250.0, corpus="big.txt"))
+        assert reporter.encoding.progress is None  # the bar goes; one line stays
+    assert "encoded big.txt into the cache: 2.0 GB in 0:08 (250 MB/s)" in buffer.getvalue()
+    # Piped, or quiet: no bar; piped output keeps the one line.
+    _, out = report(
+        CorpusEncoding(1_000, 2_000, 1.0, corpus="big.txt"),
+        CorpusEncoding(2_000, 2_000, 1.0, corpus="big.txt"),
+        quiet=False,
+    )
+    assert out.count("encoded big.txt") == 1 and "%" not in out
+    _, out = report(CorpusEncoding(2_000, 2_000, 1.0, corpus="big.txt"), quiet=True)
+    assert out == ""
+
+
+def test_ctrl_c_while_a_large_corpus_is_encoded_exits_130_and_keeps_nothing(
+    capsys, tmp_path, corpus_file, monkeypatch
+):
+    from shakespeare_tui.core import corpus, corpus_map
+
+    monkeypatch.setattr(corpus, "MAP_ABOVE_BYTES", 0)
+    monkeypatch.setattr(corpus_map, "PIECE", 4099)
+    monkeypatch.setattr(corpus_map, "PROGRESS_EVERY_S", 0.0)
+    real = corpus_map._Encoder._report
+
+    def interrupted(self, seconds):
+        real(self, seconds)
+        os.kill(os.getpid(), signal.SIGINT)  # the person's Ctrl+C, after the first piece
+
+    monkeypatch.setattr(corpus_map._Encoder, "_report", interrupted)
+    code, out, err = cli(capsys, *TRAIN, "--corpus", corpus_file, "--data-dir", tmp_path)
+    assert code == 130, err
+    assert err.count("\n") == 1 and "stopped while encoding" in err and "nothing was kept" in err
+    assert [p.name for p in (tmp_path / "cache" / "corpora").iterdir()] == ["keys"]
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())

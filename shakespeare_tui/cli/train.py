@@ -63,6 +63,7 @@ def _run(args, paths, stop: threading.Event) -> int:
     from shakespeare_tui.cli import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, error, naming
     from shakespeare_tui.cli.train_report import ConsoleReporter
     from shakespeare_tui.core.distributed import RankFailed, Ranks
+    from shakespeare_tui.core.errors import EncodingStopped
 
     ranks = Ranks.from_env()  # a job of one without torchrun
     reporter = ConsoleReporter(
@@ -71,7 +72,11 @@ def _run(args, paths, stop: threading.Event) -> int:
     try:
         ranks.start()
         # Every rank checks the settings; a refusal on one is every rank's (rank 0 says it).
-        config, resume, overrides, plan, corpus = ranks.agreed(lambda: _setup(args, paths))
+        with reporter:  # a large corpus is encoded in _setup the first time: its bar
+            on_event = reporter if ranks.writer else None
+            config, resume, overrides, plan, corpus = ranks.agreed(
+                lambda: _setup(args, paths, on_event, stop)
+            )
         if plan is not None:  # the budgets, for the run's ETA
             reporter.max_steps, reporter.max_minutes = plan.max_steps, plan.max_minutes
         from shakespeare_tui.core.engine import train
@@ -91,6 +96,9 @@ def _run(args, paths, stop: threading.Event) -> int:
     except KeyboardInterrupt:  # a second Ctrl+C: out at once, saying what is left
         error(_what_remains(reporter, args, paths))
         return EXIT_INTERRUPTED
+    except EncodingStopped as exc:  # Ctrl+C while a large corpus was encoded
+        error(str(exc))
+        return EXIT_INTERRUPTED
     except RankFailed as exc:
         if exc.reporter:
             error(_lost_line(exc), every_rank=True)
@@ -105,7 +113,7 @@ def _run(args, paths, stop: threading.Event) -> int:
     return EXIT_OK
 
 
-def _setup(args, paths):
+def _setup(args, paths, on_event=None, stop=None):
     """(config, resume, overrides, plan, corpus): what `train` is called with."""
     from shakespeare_tui.cli import naming
     from shakespeare_tui.core.config import build_config
@@ -117,7 +125,7 @@ def _setup(args, paths):
         overrides = {**settings, "preset": args.preset}
         with naming(resume):
             return None, resume, overrides, _resume_plan(resume, overrides), None
-    corpus, settings = _checked_first(args, paths, settings)  # before torch loads
+    corpus, settings = _checked_first(args, paths, settings, on_event, stop)  # before torch
     from shakespeare_tui.core.device import resolve_device
 
     device_type = resolve_device(args.device or "auto").type
@@ -139,7 +147,7 @@ def _lost_line(exc) -> str:
     return f"{exc}, so the whole job stops; {kept}"
 
 
-def _checked_first(args, paths, settings: dict):
+def _checked_first(args, paths, settings: dict, on_event=None, stop=None):
     """A new run's settings, corpus and name, checked before the device is probed: probing
     CUDA can print (torch warns of a missing driver), and a refusal must come alone. Returns
     the loaded corpus, and the settings with a corpus file by its absolute path."""
@@ -150,7 +158,7 @@ def _checked_first(args, paths, settings: dict):
     # The person's values are the same on any device; only what "auto" means differs.
     draft = build_config(args.preset or "auto", None, settings)
     draft.validate()
-    corpus = load_corpus(draft.corpus, paths.cache)
+    corpus = load_corpus(draft.corpus, paths.cache, on_event=on_event, stop=stop)
     if args.run:
         check_run_name(args.run)
     if draft.corpus not in NAMED_CORPORA:  # as the engine records it, found from any folder

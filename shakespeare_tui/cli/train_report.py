@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn
 
 from shakespeare_tui.cli.console import PipeConsole
+from shakespeare_tui.cli.encoding_bar import EncodingBar
 from shakespeare_tui.core import events
 from shakespeare_tui.core.numbers import count, duration, params
 
@@ -51,6 +52,7 @@ class ConsoleReporter:
             disable=quiet or not self.console.is_terminal,
         )
         self.task = None
+        self.encoding = EncodingBar(self.console, quiet)  # a large corpus's first encoding
         self.epochs = 0
         self.steps_per_epoch = 0
         self.epoch_label = ""  # "2/20": the epoch in progress
@@ -68,6 +70,7 @@ class ConsoleReporter:
         return self  # the bar starts with the run: a refusal before it prints nothing here
 
     def __exit__(self, *exc) -> None:
+        self.encoding.close()
         if self._live:
             self.progress.stop()
             self._live = False
@@ -129,7 +132,9 @@ class ConsoleReporter:
 
     def __call__(self, event) -> None:
         print_ = self.console.print
-        if isinstance(event, events.TrainingStarted):
+        if isinstance(event, events.CorpusEncoding):
+            self.encoding(event)
+        elif isinstance(event, events.TrainingStarted):
             self.epochs, self.steps_per_epoch = event.epochs, event.steps_per_epoch
             self.eval_every = event.eval_every
             self.run_dir, self.last_step = event.run_dir, event.step

@@ -26,7 +26,7 @@ from pathlib import Path
 import tomllib
 
 from shakespeare_tui.core.config import AUTO, CUSTOM, PRESETS, build_config, flat
-from shakespeare_tui.core.errors import FieldError, UserError
+from shakespeare_tui.core.errors import EncodingStopped, FieldError, UserError
 from shakespeare_tui.core.files import atomic_write_text
 from shakespeare_tui.core.run_lock import RunLock
 from shakespeare_tui.core.runs import CHECKPOINT_FILES, LAST, check_run_name, new_run_name
@@ -270,6 +270,11 @@ def work_queue(queue: RunQueue, paths, train_entry, stop, on_change=None) -> str
         changed()
         try:
             finished = train_entry(entry, resume)
+        except EncodingStopped as exc:  # stopped before it began: it waits for the next go
+            queue.mark(entry.id, WAITING if resume is None else STOPPED, str(exc))
+            queue.save()
+            changed()
+            return "stopped"
         except UserError as exc:
             queue.mark(entry.id, FAILED, str(exc))
             queue.save()

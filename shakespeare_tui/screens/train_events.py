@@ -12,6 +12,7 @@ import time
 from shakespeare_tui.core.events import (
     CheckpointFailed,
     CheckpointSaved,
+    CorpusEncoding,
     EpochEnded,
     LogWriteFailed,
     SampleDrawn,
@@ -45,7 +46,9 @@ class TrainEvents:
         chart = self.query_one(LossChart)
         progress = self.query_one(TrainProgress)
         samples = self.query_one(SamplesLog)
-        if isinstance(event, TrainingStarted):
+        if isinstance(event, CorpusEncoding):  # a large corpus, before the run starts
+            progress.encoding(event)
+        elif isinstance(event, TrainingStarted):
             self._run_name = self._shown_run = event.run_name
             chart.clear()
             chart.load_history(event.history)

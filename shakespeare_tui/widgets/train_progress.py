@@ -15,6 +15,7 @@ from textual.reactive import reactive
 from textual.widgets import ProgressBar, RichLog, Static
 
 from shakespeare_tui.core.events import (
+    CorpusEncoding,
     EpochEnded,
     SampleDrawn,
     StepLogged,
@@ -123,6 +124,11 @@ class TrainProgress(Vertical):
         self._show_best()
 
     # -- a live run ------------------------------------------------------------------------
+
+    def encoding(self, event: CorpusEncoding) -> None:
+        """A large corpus being encoded into the cache, before its run starts."""
+        self.status(f"encoding {event.corpus} into the cache… {event.summary()}")
+        self.query_one(ProgressBar).update(total=event.total_bytes, progress=event.done_bytes)
 
     def started(self, event: TrainingStarted) -> None:
         self._epochs = event.epochs

@@ -309,3 +309,28 @@ async def test_the_form_offers_a_basic_rnn_and_a_run_with_it_records_its_cell(
     config = json.loads((paths.runs / started.run_name / "config.json").read_text())
     assert config["train"]["model"]["cell"] == "rnn"
     assert config["train"]["preset"] == "custom"
+
+
+async def test_a_large_corpus_shows_its_encoding_in_the_progress_area(
+    paths, tiny_settings, probe, until
+):
+    from shakespeare_tui.core.errors import EncodingStopped
+    from shakespeare_tui.core.events import CorpusEncoding
+
+    def encoding(config, paths, *, on_event=None, stop=None, **kwargs):
+        on_event(CorpusEncoding(300_000_000, 1_200_000_000, 150.0, corpus="big.txt"))
+        stop.wait(30)
+        raise EncodingStopped("stopped while encoding big.txt (25% done); nothing was kept")
+
+    app = make_app(paths, settings=tiny_settings, probe=probe, trainer=encoding)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        progress = screen.query_one(TrainProgress)
+        await pilot.press("s")
+        await until(pilot, lambda: "encoding big.txt" in progress.status_text, what="encoding")
+        assert "25% of 1.2 GB · 150 MB/s · ETA 0:06" in progress.status_text
+        bar = screen.query_one("#epoch-bar")
+        assert (bar.total, bar.progress) == (1_200_000_000, 300_000_000)
+        await pilot.press("s")
+        await until(pilot, lambda: not screen.training, what="the encoding to stop")
+        assert "stopped while encoding big.txt" in progress.status_text

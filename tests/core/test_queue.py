@@ -160,3 +160,24 @@ def test_where_an_entry_goes_on_from(tmp_path):
         STOPPED, FAILED, DONE, DONE,
     ]  # fmt: skip
     assert WAITING != CANCELLED
+
+
+def test_a_stop_while_its_corpus_is_encoded_leaves_the_run_waiting(tmp_path):
+    import threading
+    from types import SimpleNamespace
+
+    from shakespeare_tui.core.errors import EncodingStopped
+    from shakespeare_tui.core.queue import work_queue
+
+    queue = RunQueue.load(tmp_path)
+    entry = queue.add({"preset": "tiny"}, "big")
+    stop = threading.Event()
+
+    def train_entry(entry, resume):
+        stop.set()  # Ctrl+C came while the large corpus was being encoded
+        raise EncodingStopped("stopped while encoding big.txt (40% done); nothing was kept")
+
+    paths = SimpleNamespace(runs=tmp_path / "runs")
+    assert work_queue(queue, paths, train_entry, stop) == "stopped"
+    again = RunQueue.load(tmp_path).entries[0]
+    assert again.id == entry.id and again.state == WAITING and "encoding" in again.note

@@ -70,6 +70,7 @@ def test_a_corpus_too_large_to_read_whole_trains_from_its_map(tmp_path, cli, mon
     args = ("--data-dir", home, "train", "--corpus", path, *TINY, "--max-steps", "2")
     result = cli(*args, "--run", "r")
     assert result.code == 0, result
+    assert "encoded" in result.out and "MB/s" in result.out  # piped: one line, not the bar
     assert len(list((home / "cache" / "corpora").glob("*.map"))) == 1
     # A disk too small for the map: one line, no run folder, nothing half-written.
     usage = namedtuple("usage", "total used free")
