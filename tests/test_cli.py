@@ -837,18 +837,18 @@ def test_a_large_corpus_is_encoded_under_a_bar_with_its_speed_and_eta():
 def test_ctrl_c_while_a_large_corpus_is_encoded_exits_130_and_keeps_nothing(
     capsys, tmp_path, corpus_file, monkeypatch
 ):
-    from shakespeare_tui.core import corpus, corpus_map
+    from shakespeare_tui.core import corpus, corpus_encode
 
     monkeypatch.setattr(corpus, "MAP_ABOVE_BYTES", 0)
-    monkeypatch.setattr(corpus_map, "PIECE", 4099)
-    monkeypatch.setattr(corpus_map, "PROGRESS_EVERY_S", 0.0)
-    real = corpus_map._Encoder._report
+    monkeypatch.setattr(corpus_encode, "PIECE", 4099)
+    monkeypatch.setattr(corpus_encode, "PROGRESS_EVERY_S", 0.0)
+    real = corpus_encode.Encoder._report
 
     def interrupted(self, seconds):
         real(self, seconds)
         os.kill(os.getpid(), signal.SIGINT)  # the person's Ctrl+C, after the first piece
 
-    monkeypatch.setattr(corpus_map._Encoder, "_report", interrupted)
+    monkeypatch.setattr(corpus_encode.Encoder, "_report", interrupted)
     code, out, err = cli(capsys, *TRAIN, "--corpus", corpus_file, "--data-dir", tmp_path)
     assert code == 130, err
     assert err.count("\n") == 1 and "stopped while encoding" in err and "nothing was kept" in err

@@ -1,40 +1,29 @@
-"""Corpora larger than memory: encoded once, streaming, into a memory-mapped file in the cache.
+"""Corpora larger than memory: their encoded copies in the cache, found, read and kept whole.
 
-A corpus file over MAP_ABOVE_BYTES (corpus.py) is read in pieces of PIECE bytes. Each piece is
-checked as corpus.py checks a whole text (a NUL byte, invalid UTF-8 with its line and byte),
-normalised the same way (the BOM, CRLF and lone CR), hashed, and written as one code per
-character: 1 byte while the vocabulary has at most 256 characters, else 2, else 4. The
-vocabulary is found in the same pass: characters are numbered as they are met, because the
-sorted numbering a Vocabulary uses is only known at the end; `MappedCodes` turns the map's
-numbers into the Vocabulary's with a lookup table as windows are read, so nothing is rewritten
-afterwards.
+A corpus file over MAP_ABOVE_BYTES (corpus.py) is encoded once into `corpora/<sha256>.map`
+(corpus_encode.py makes it) and trained from a memory map of it: one code per character, 1 byte
+while the vocabulary has at most 256 characters, else 2, else 4, numbered as the encoder met
+the characters. `MappedCodes` turns those numbers into a Vocabulary's (sorted) codes with a
+lookup table as windows are read, so the map is never rewritten.
 
-An entry is one file, `corpora/<sha256>.map`: the codes, then a JSON trailer (characters in
-code order, width, length, checksum), then MAGIC and the trailer's length. It is written to a
-temp file beside it, fsynced and renamed, as files.atomic_write does, so an interrupted encode
-leaves no entry; the temp file is flocked while it is written, so a later encode removes only
-the temps of writers that died. The checksum is corpus.checksum_of's (the normalised text's
-sha256), so a run records the same checksum whether its corpus was mapped or read whole.
-
-`keys/<sha256 of the path>.json` remembers the file's (size, mtime, ctime, inode) with the
-checksum it had, so a multi-GB file is not re-hashed at every start; a file that changed in any
-of those is encoded again (and a resume then finds its checksum changed, as for any corpus).
+An entry is one file: the codes, then a JSON trailer (characters in code order, width, length,
+checksum), then MAGIC and the trailer's length, so one rename makes it whole; the checksum is
+corpus.checksum_of's (the normalised text's sha256), so a run records the same checksum whether
+its corpus was mapped or read whole. `keys/<sha256 of the path>.json` remembers the file's
+(size, mtime, ctime, inode) with the checksum it had, so a multi-GB file is not re-hashed at
+every start; a file that changed in any of those is encoded again (and a resume then finds its
+checksum changed, as for any corpus).
 """
 
 from __future__ import annotations
 
-import codecs
 import contextlib
-import errno
 import hashlib
 import json
 import mmap
 import os
-import shutil
-import tempfile
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -47,19 +36,12 @@ except ImportError:  # Windows: no flock; temps are then cleaned by age
     fcntl = None
 
 from shakespeare_tui.core.errors import CorpusError, EncodingStopped
-from shakespeare_tui.core.events import CorpusEncoding
-from shakespeare_tui.core.files import TEMP_SUFFIX, atomic_write_text, fsync_folder
-from shakespeare_tui.core.numbers import size
+from shakespeare_tui.core.files import TEMP_SUFFIX, atomic_write_text
 
 FORMAT = 1
 MAGIC = b"STUIMAP1"
-PIECE = 8 * 2**20  # bytes read at a time: peak memory stays a few times this, whatever the file
-PROGRESS_EVERY_S = 0.25
 STALE_TEMP_S = 24 * 3600  # without flock, a temp this old is taken for a dead writer's
-_DTYPES = {1: np.dtype("<u1"), 2: np.dtype("<u2"), 4: np.dtype("<u4")}
-_NEW = np.uint32(0xFFFFFFFF)  # "not numbered yet" in the code-point table
-_CONTINUATION = bytes(range(0x80, 0xC0))  # the bytes after the first of a UTF-8 character
-_UNKNOWN = b"\xff"  # what a byte table gives an ASCII character not numbered yet
+DTYPES = {1: np.dtype("<u1"), 2: np.dtype("<u2"), 4: np.dtype("<u4")}  # by bytes per code
 
 
 def width_for(chars: int) -> int:
@@ -79,7 +61,7 @@ class CorpusMap:
 
     @cached_property
     def array(self) -> np.memmap:
-        codes = np.memmap(self.path, dtype=_DTYPES[self.width], mode="r", shape=(self.length,))
+        codes = np.memmap(self.path, dtype=DTYPES[self.width], mode="r", shape=(self.length,))
         # Windows are read at random: read ahead of one and the kernel reads 128 kB for 200 bytes.
         with contextlib.suppress(AttributeError, OSError, ValueError):
             codes._mmap.madvise(mmap.MADV_RANDOM)
@@ -147,7 +129,9 @@ def map_corpus(
         if found is not None:
             return found
         remove_dead_temps(folder)
-        entry = _Encoder(path, shown, st.st_size, folder, on_event, stop).run()
+        from shakespeare_tui.core.corpus_encode import Encoder  # (it imports this module)
+
+        entry = Encoder(path, shown, st.st_size, folder, on_event, stop).run()
         stamp = {**_stamp(st), "checksum": entry.checksum}
         with contextlib.suppress(OSError):  # without it the next start re-encodes, no worse
             atomic_write_text(key, json.dumps(stamp))
@@ -201,7 +185,7 @@ def open_entry(path: Path) -> CorpusMap | None:
     except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError):
         return None
     whole = total == length * width + meta_len + 16
-    if meta.get("format") != FORMAT or width not in _DTYPES or not whole:
+    if meta.get("format") != FORMAT or width not in DTYPES or not whole:
         return None
     return entry if width_for(len(chars)) <= width else None
 
@@ -242,327 +226,3 @@ def remove_dead_temps(folder: Path) -> None:
                 except BlockingIOError:
                     continue  # its writer is alive
                 tmp.unlink()
-
-
-# ---------------------------------------------------------------- encoding
-
-
-class _Encoder:
-    """One streaming pass: check, normalise, hash, number the characters, write the codes."""
-
-    def __init__(self, path, shown, total, folder, on_event, stop):
-        self.path, self.shown, self.total, self.folder = path, shown, total, folder
-        self.on_event, self.stop = on_event, stop
-        self.chars: list[str] = []
-        self.table = np.full(0x110000, _NEW, dtype=np.uint32)  # code point → map code
-        # The ASCII characters numbered so far, and every non-ASCII byte: what bytes.translate
-        # deletes to find new characters.
-        self.known_bytes = bytes(range(128, 256))
-        self.byte_table = b"\xff" * 128 + bytes(128)  # ASCII byte → code, while the width is 1
-        self.width = 1
-        self.length = 0  # characters written
-        self.done = 0  # bytes of the file consumed
-        self.out = None
-        self.pending: Future | None = None  # the previous piece, being hashed and written
-
-    def run(self) -> CorpusMap:
-        self._check_space(self.total)  # at most one byte per character while the width is 1
-        fd, tmp = tempfile.mkstemp(prefix=".encode-", suffix=TEMP_SUFFIX, dir=self.folder)
-        try:
-            with os.fdopen(fd, "w+b") as out:
-                if fcntl is not None:
-                    fcntl.flock(out, fcntl.LOCK_EX)  # alive: remove_dead_temps leaves it be
-                self.out = out
-                checksum = self._encode()
-                meta = json.dumps(
-                    {
-                        "format": FORMAT,
-                        "checksum": checksum,
-                        "chars": "".join(self.chars),
-                        "width": self.width,
-                        "length": self.length,
-                        "source": str(self.path.resolve()),
-                        "source_bytes": self.total,
-                    }
-                ).encode("utf-8")
-                self._write(meta + MAGIC + len(meta).to_bytes(8, "little"))
-                out.flush()
-                os.fsync(out.fileno())
-                final = self.folder / (checksum.removeprefix("sha256:") + ".map")
-                os.chmod(tmp, 0o644)
-                os.replace(tmp, final)  # still flocked: no cleaner can take it meanwhile
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-        fsync_folder(self.folder)
-        entry = open_entry(final)
-        if entry is None:  # cannot happen unless the disk lies; say so rather than train on it
-            raise CorpusError(f"the encoded copy of {self.shown} at {final} did not read back")
-        return entry
-
-    def _encode(self) -> str:
-        from shakespeare_tui.core import corpus
-
-        digest = hashlib.sha256()
-        t0 = last_report = time.perf_counter()
-        try:
-            source = open(self.path, "rb")  # noqa: SIM115 - closed by the with below
-        except OSError as exc:
-            raise CorpusError(f"cannot read {self.shown}: {exc.strerror or exc}") from None
-        # sha256 and writes release the GIL: a thread hashes and writes each piece while this
-        # one encodes the next (one piece in flight at most, so memory stays bounded).
-        with ThreadPoolExecutor(1) as worker, source as f:
-            carry = b""
-            offset = 0  # where `carry` starts in the file
-            while True:
-                if self.stop is not None and self.stop.is_set():
-                    share = self.done / max(1, self.total)
-                    raise EncodingStopped(
-                        f"stopped while encoding {self.shown} ({share:.0%} done); nothing was "
-                        "kept, so the next start encodes it from the beginning"
-                    )
-                try:
-                    piece = f.read(PIECE)
-                except OSError as exc:
-                    raise CorpusError(f"cannot read {self.shown}: {exc.strerror or exc}") from None
-                buf = carry + piece if carry else piece
-                if offset == 0 and buf.startswith(codecs.BOM_UTF8):
-                    buf, offset = buf[len(codecs.BOM_UTF8) :], len(codecs.BOM_UTF8)
-                nul = buf.find(b"\x00")
-                if nul >= 0:
-                    raise corpus.binary_error(self.shown, offset + nul)
-                cut = _complete(buf) if piece else len(buf)
-                body, carry = buf[:cut], buf[cut:]
-                if body:
-                    if b"\r" in body:
-                        normal = body.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-                    else:
-                        normal = body
-                    codes = self._codes(normal, body, offset)
-                    self._drain()
-                    self.pending = worker.submit(self._finish_piece, digest, normal, codes)
-                    self.length += len(codes)
-                offset += cut
-                self.done += len(piece)
-                now = time.perf_counter()
-                if not piece or now - last_report >= PROGRESS_EVERY_S:
-                    last_report = now
-                    self._report(now - t0)
-                if not piece:
-                    break
-            self._drain()
-        if not self.chars or "".join(self.chars).isspace():
-            raise corpus.blank_error(self.shown, empty=not self.chars)
-        return "sha256:" + digest.hexdigest()
-
-    def _finish_piece(self, digest, normal: bytes, codes) -> None:
-        digest.update(normal)
-        self._write(codes)
-
-    def _drain(self) -> None:
-        """Wait for the piece in flight (and raise what its hashing or writing raised)."""
-        if self.pending is not None:
-            pending, self.pending = self.pending, None
-            pending.result()
-
-    def _report(self, seconds: float) -> None:
-        if self.on_event is not None:
-            rate = self.done / max(seconds, 1e-9) / 1e6
-            self.on_event(CorpusEncoding(self.done, self.total, rate, corpus=self.shown))
-
-    def _codes(self, normal: bytes, raw: bytes, offset: int):
-        """A piece's map codes (bytes or an array), numbering its new characters first.
-
-        Worked on the UTF-8 bytes, never decoded to a string: a character's code goes where
-        its first byte is and its continuation bytes are deleted, and the bytes are checked as
-        Python's decoder checks them (`_valid_utf8`). On text that is mostly ASCII with a curly
-        quote now and then, this is about twice as fast as decoding (benchmarks/RESULTS.md).
-        """
-        if normal.isascii():
-            return self._byte_codes(normal)
-        data = np.frombuffer(normal, dtype=np.uint8)
-        leads = np.flatnonzero(data >= 0xC0)  # the first bytes of multi-byte characters
-        kept = normal.translate(None, _CONTINUATION)  # one byte per character
-        if not _valid_utf8(data, leads, len(normal) - len(kept)):
-            raise self._utf8_error(raw, offset)
-        points = _code_points(data, leads)
-        fresh = np.unique(points[self.table[points] == _NEW]).tolist()
-        if fresh:
-            self._number(fresh)
-        codes = self._byte_codes(kept)
-        if isinstance(codes, bytes):
-            codes = np.frombuffer(codes, dtype=np.uint8).copy()
-        tails = _lengths(data[leads]) - 1
-        codes[leads - (np.cumsum(tails) - tails)] = self.table[points]  # where each one landed
-        return codes
-
-    def _byte_codes(self, kept: bytes):
-        """A code per byte of `kept`, numbering new ASCII characters first (the first byte of a
-        multi-byte character gets a placeholder, for `_codes` to replace)."""
-        if self.width == 1 and len(self.chars) < 256:
-            codes = kept.translate(self.byte_table)
-            if _UNKNOWN not in codes:  # the usual case: one pass, and every character known
-                return codes
-        fresh = kept.translate(None, self.known_bytes)
-        if fresh:
-            self._number(_present(fresh))
-        if self.width == 1:
-            return kept.translate(self.byte_table)
-        return self.table[:256][np.frombuffer(kept, dtype=np.uint8)].astype(_DTYPES[self.width])
-
-    def _number(self, points: list[int]) -> None:
-        """Give each new code point the next code; widen the codes when they must."""
-        for point in points:
-            self.table[point] = len(self.chars)
-            self.chars.append(chr(point))
-        ascii_ = bytes(p for p in points if p < 128)
-        if ascii_:
-            self.known_bytes += ascii_
-            codes = self.table[:256].copy()
-            # An unknown ASCII character translates to _UNKNOWN, a code no character has
-            # while there are fewer than 256 (_byte_codes checks for it only then).
-            codes[:128][codes[:128] == _NEW] = _UNKNOWN[0]
-            codes[128:] = 0  # first bytes of multi-byte characters: a placeholder
-            self.byte_table = codes.astype(np.uint8).tobytes() if self.width == 1 else b""
-        wanted = width_for(len(self.chars))
-        if wanted > self.width:
-            self._widen(wanted)
-
-    def _widen(self, width: int) -> None:
-        """Rewrite the codes written so far `width` bytes wide, in place, from the end back."""
-        left = self.total - self.done
-        self._check_space((self.length + left) * width - self.length * self.width)
-        old, new = _DTYPES[self.width], _DTYPES[width]
-        self._drain()  # the codes so far, all on disk
-        fd = self.out.fileno()
-        self.out.flush()
-        block = PIECE // 4
-        # Going backwards, each block lands at or after where it was read: nothing unread is
-        # overwritten.
-        for start in range(((self.length - 1) // block) * block, -1, -block):
-            n = min(block, self.length - start)
-            raw = os.pread(fd, n * old.itemsize, start * old.itemsize)
-            data = np.frombuffer(raw, dtype=old).astype(new).tobytes()
-            self._guard(lambda d=data, s=start: os.pwrite(fd, d, s * new.itemsize))
-        self.out.seek(self.length * new.itemsize)
-        self.width = width
-        self.byte_table = b""  # bytes.translate cannot give codes over 255
-
-    def _write(self, data) -> None:
-        self._guard(lambda: self.out.write(data))
-
-    def _guard(self, write):
-        try:
-            return write()
-        except OSError as exc:
-            if exc.errno == errno.ENOSPC:
-                raise self._space_error(self.total) from None
-            raise CorpusError(
-                f"cannot write the encoded corpus in {self.folder}: {exc.strerror or exc}"
-            ) from None
-
-    def _check_space(self, need: int) -> None:
-        try:
-            free = shutil.disk_usage(self.folder).free
-        except OSError:
-            return  # cannot tell: the write itself will say if the disk fills
-        if need > free:
-            raise self._space_error(need, free)
-
-    def _space_error(self, need: int, free: int | None = None) -> CorpusError:
-        has = f", which has {size(free)} free" if free is not None else " and the disk filled up"
-        return CorpusError(
-            f"not enough disk space to encode {self.shown}: it needs {size(need)} in "
-            f"{self.folder}{has}; free some space, or put the data folder on a bigger disk "
-            "(--data-dir or $SHAKESPEARE_TUI_HOME)"
-        )
-
-    def _utf8_error(self, raw: bytes, offset: int) -> CorpusError:
-        from shakespeare_tui.core import corpus
-
-        try:  # the place of the bad byte, as Python's decoder finds it
-            raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            at = offset + exc.start
-            return corpus.utf8_error(self.shown, raw[exc.start], _line_at(self.path, at), at)
-        # (Normalising CRs never makes bytes valid or invalid; tests hold the two checks equal.)
-        raise AssertionError(f"_valid_utf8 disagrees with Python's decoder at byte {offset}")
-
-
-def _present(data: bytes) -> list[int]:
-    """The distinct byte values in `data`, sorted (a count, not a set: 8 MB in milliseconds)."""
-    return np.flatnonzero(np.bincount(np.frombuffer(data, np.uint8), minlength=1)).tolist()
-
-
-def _lengths(b0: np.ndarray) -> np.ndarray:
-    """UTF-8 characters' lengths in bytes, from their first bytes (each ≥ 0xC0)."""
-    return 2 + (b0 >= 0xE0).astype(np.int64) + (b0 >= 0xF0)
-
-
-def _valid_utf8(data: np.ndarray, leads: np.ndarray, continuations: int) -> bool:
-    """Whether bytes with multi-byte characters starting at `leads` (every byte ≥ 0xC0) and
-    `continuations` bytes 0x80–0xBF in all are valid UTF-8, as Python's decoder has it (RFC
-    3629: no overlong forms, no surrogates, nothing beyond U+10FFFF)."""
-    b0 = data[leads]
-    if len(leads) and ((b0 < 0xC2) | (b0 > 0xF4)).any():
-        return False
-    lengths = _lengths(b0)
-    # Each first byte claims the continuation bytes after it; if all it claims are
-    # continuation bytes and they add up to all there are, no stray one is left.
-    if int((lengths - 1).sum()) != continuations:
-        return False
-    if len(leads) and leads[-1] + lengths[-1] > len(data):
-        return False
-    for k in (1, 2, 3):
-        follow = data[leads[lengths > k] + k]
-        if ((follow & 0xC0) != 0x80).any():
-            return False
-    second = np.take(data, leads + 1, mode="clip")
-    bad = (
-        ((b0 == 0xE0) & (second < 0xA0))  # overlong 3-byte form
-        | ((b0 == 0xED) & (second > 0x9F))  # a surrogate
-        | ((b0 == 0xF0) & (second < 0x90))  # overlong 4-byte form
-        | ((b0 == 0xF4) & (second > 0x8F))  # beyond U+10FFFF
-    )
-    return not bad.any()
-
-
-def _code_points(data: np.ndarray, leads: np.ndarray) -> np.ndarray:
-    """The code points of the (valid) UTF-8 characters that start at `leads`."""
-    b0 = data[leads].astype(np.uint32)
-    b1, b2, b3 = (np.take(data, leads + k, mode="clip").astype(np.uint32) & 0x3F for k in (1, 2, 3))
-    two = ((b0 & 0x1F) << 6) | b1
-    three = ((b0 & 0x0F) << 12) | (b1 << 6) | b2
-    four = ((b0 & 0x07) << 18) | (b1 << 12) | (b2 << 6) | b3
-    return np.where(b0 < 0xE0, two, np.where(b0 < 0xF0, three, four))
-
-
-def _complete(buf: bytes) -> int:
-    """Where `buf` can be cut: not inside a UTF-8 character, nor between a CR and its LF."""
-    cut = len(buf)
-    for back in range(1, min(4, len(buf)) + 1):
-        byte = buf[-back]
-        if byte & 0xC0 == 0x80:  # a continuation byte: look further back for its lead
-            continue
-        if byte >= 0xC0:
-            need = 2 if byte < 0xE0 else 3 if byte < 0xF0 else 4
-            if need > back:
-                cut = len(buf) - back
-        break
-    if cut and buf[cut - 1] == 0x0D:
-        cut -= 1
-    return cut
-
-
-def _line_at(path: Path, at: int) -> int:
-    """The line (from 1) that byte `at` of the file is on: the newlines before it, plus one."""
-    lines, done = 1, 0
-    with open(path, "rb") as f:
-        while done < at:
-            piece = f.read(min(PIECE, at - done))
-            if not piece:
-                break
-            lines += piece.count(b"\n")
-            done += len(piece)
-    return lines

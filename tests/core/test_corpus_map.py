@@ -1,7 +1,7 @@
 """Corpora larger than memory: encoded once into a memory map in the cache, trained from it.
 
-Every test forces the map on a small file (MAP_ABOVE_BYTES = 0) and cuts the file into small
-pieces (PIECE), so characters, CRLFs and the BOM fall across the pieces' edges.
+Every test forces the map on a small file (MAP_ABOVE_BYTES = 0) and has the encoder read it in
+small pieces (PIECE), so characters, CRLFs and the BOM fall across the pieces' edges.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import pytest
 import torch
 
 from shakespeare_tui.core import corpus as corpus_module
-from shakespeare_tui.core import corpus_map
+from shakespeare_tui.core import corpus_encode
 from shakespeare_tui.core.corpus import load_corpus
 from shakespeare_tui.core.data import TextData
 from shakespeare_tui.core.errors import CorpusError, EncodingStopped
@@ -45,7 +45,7 @@ def normalised(text: str) -> str:
 def mapped(monkeypatch):
     """Every file goes to the map, read in pieces small enough to cut characters in two."""
     monkeypatch.setattr(corpus_module, "MAP_ABOVE_BYTES", 0)
-    monkeypatch.setattr(corpus_map, "PIECE", 4099)
+    monkeypatch.setattr(corpus_encode, "PIECE", 4099)
 
 
 def in_memory(path: Path, cache: Path, monkeypatch):
@@ -143,7 +143,7 @@ def test_the_utf8_check_agrees_with_pythons_decoder():
             valid = True
         except UnicodeDecodeError:
             valid = False
-        got = corpus_map._valid_utf8(data, np.flatnonzero(data >= 0xC0), continuations)
+        got = corpus_encode._valid_utf8(data, np.flatnonzero(data >= 0xC0), continuations)
         assert got == valid, raw
 
 
@@ -157,8 +157,8 @@ def test_a_second_load_reads_the_entry_without_hashing_and_a_changed_file_is_enc
     path.write_text(mixed_text(20_000), encoding="utf-8")
     first = load_corpus(str(path), tmp_path / "cache")
     runs = []
-    real_run = corpus_map._Encoder.run
-    monkeypatch.setattr(corpus_map._Encoder, "run", lambda self: runs.append(1) or real_run(self))
+    real_run = corpus_encode.Encoder.run
+    monkeypatch.setattr(corpus_encode.Encoder, "run", lambda self: runs.append(1) or real_run(self))
     again = load_corpus(str(path), tmp_path / "cache")
     assert again == first and runs == []  # (size, mtime, ctime, inode) matched: no pass at all
     path.write_text(mixed_text(20_000, seed=1), encoding="utf-8")
@@ -170,14 +170,14 @@ def test_two_loads_at_once_encode_once(tmp_path, monkeypatch):
     path = tmp_path / "c.txt"
     path.write_text(mixed_text(40_000), encoding="utf-8")
     runs = []
-    real_run = corpus_map._Encoder.run
+    real_run = corpus_encode.Encoder.run
 
     def slow_run(self):
         runs.append(1)
         time.sleep(0.3)
         return real_run(self)
 
-    monkeypatch.setattr(corpus_map._Encoder, "run", slow_run)
+    monkeypatch.setattr(corpus_encode.Encoder, "run", slow_run)
     got: list = []
     threads = [
         threading.Thread(target=lambda: got.append(load_corpus(str(path), tmp_path / "cache")))
@@ -194,7 +194,7 @@ def test_two_loads_at_once_encode_once(tmp_path, monkeypatch):
 
 
 def test_an_encode_interrupted_by_its_progress_callback_leaves_no_entry(tmp_path, monkeypatch):
-    monkeypatch.setattr(corpus_map, "PROGRESS_EVERY_S", 0.0)
+    monkeypatch.setattr(corpus_encode, "PROGRESS_EVERY_S", 0.0)
     path = tmp_path / "c.txt"
     path.write_text(mixed_text(40_000), encoding="utf-8")
 
@@ -222,8 +222,8 @@ def test_a_stop_ends_the_encode_with_a_line_and_no_entry(tmp_path):
 KILLED_ENCODER = """
 import sys, time
 from pathlib import Path
-from shakespeare_tui.core import corpus_map
-corpus_map.PIECE, corpus_map.PROGRESS_EVERY_S = 4099, 0.0
+from shakespeare_tui.core import corpus_encode, corpus_map
+corpus_encode.PIECE, corpus_encode.PROGRESS_EVERY_S = 4099, 0.0
 def hang(event):
     print("encoding", flush=True)
     time.sleep(60)
@@ -265,7 +265,7 @@ def test_a_disk_too_small_is_refused_in_one_line_before_writing(tmp_path, monkey
     path = tmp_path / "c.txt"
     path.write_text(mixed_text(40_000), encoding="utf-8")
     usage = namedtuple("usage", "total used free")
-    monkeypatch.setattr(corpus_map.shutil, "disk_usage", lambda p: usage(10**9, 10**9, 500))
+    monkeypatch.setattr(corpus_encode.shutil, "disk_usage", lambda p: usage(10**9, 10**9, 500))
     with pytest.raises(CorpusError) as info:
         load_corpus(str(path), tmp_path / "cache")
     message = str(info.value)
@@ -281,7 +281,7 @@ def test_a_disk_that_fills_up_while_writing_leaves_nothing(tmp_path, monkeypatch
     def full(self, data):
         self._guard(lambda: (_ for _ in ()).throw(OSError(errno.ENOSPC, "No space left")))
 
-    monkeypatch.setattr(corpus_map._Encoder, "_write", full)
+    monkeypatch.setattr(corpus_encode.Encoder, "_write", full)
     with pytest.raises(CorpusError, match="not enough disk space .* the disk filled up"):
         load_corpus(str(path), tmp_path / "cache")
     assert entries(tmp_path / "cache") == []

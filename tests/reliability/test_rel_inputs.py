@@ -61,7 +61,7 @@ def test_bad_corpora_are_refused_in_one_line(tmp_path, cli):
 def test_a_corpus_too_large_to_read_whole_trains_from_its_map(tmp_path, cli, monkeypatch):
     from collections import namedtuple
 
-    from shakespeare_tui.core import corpus_map
+    from shakespeare_tui.core import corpus_encode
 
     monkeypatch.setattr(corpus_module, "MAP_ABOVE_BYTES", 4096)
     path = tmp_path / "big.txt"
@@ -74,7 +74,7 @@ def test_a_corpus_too_large_to_read_whole_trains_from_its_map(tmp_path, cli, mon
     assert len(list((home / "cache" / "corpora").glob("*.map"))) == 1
     # A disk too small for the map: one line, no run folder, nothing half-written.
     usage = namedtuple("usage", "total used free")
-    monkeypatch.setattr(corpus_map.shutil, "disk_usage", lambda p: usage(10**9, 10**9, 100))
+    monkeypatch.setattr(corpus_encode.shutil, "disk_usage", lambda p: usage(10**9, 10**9, 100))
     other = tmp_path / "home2"
     result = cli("--data-dir", other, *args[2:])
     assert_refused(result, "not enough disk space", "100 bytes free")
