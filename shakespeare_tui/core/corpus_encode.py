@@ -177,20 +177,34 @@ class Encoder:
         Worked on the UTF-8 bytes, never decoded to a string: a character's code goes where
         its first byte is and its continuation bytes are deleted, and the bytes are checked as
         Python's decoder checks them (`_valid_utf8`). On text that is mostly ASCII with a curly
-        quote now and then, this is about twice as fast as decoding (benchmarks/RESULTS.md).
+        quote now and then this does 1.8× the MB per CPU-second of decoding to a string and
+        looking each code point up (an A/B in benchmarks/RESULTS.md).
         """
         if normal.isascii():
             return self._byte_codes(normal)
         data = np.frombuffer(normal, dtype=np.uint8)
         leads = np.flatnonzero(data >= 0xC0)  # the first bytes of multi-byte characters
-        kept = normal.translate(None, _CONTINUATION)  # one byte per character
-        if not _valid_utf8(data, leads, len(normal) - len(kept)):
+        # Usually one pass gives a code per character: continuation bytes deleted, the rest
+        # translated (first bytes to a placeholder, unknown ASCII characters to _UNKNOWN).
+        quick = kept = None
+        if self.width == 1 and len(self.chars) < 256:
+            quick = normal.translate(self.byte_table, _CONTINUATION)
+            characters = len(quick)
+        else:
+            kept = normal.translate(None, _CONTINUATION)
+            characters = len(kept)
+        if not _valid_utf8(data, leads, len(normal) - characters):
             raise self._utf8_error(raw, offset)
         points = _code_points(data, leads)
         fresh = np.unique(points[self.table[points] == _NEW]).tolist()
         if fresh:
             self._number(fresh)
-        codes = self._byte_codes(kept)
+        if quick is not None and self.width == 1 and _UNKNOWN not in quick:
+            codes = quick
+        else:
+            if kept is None:
+                kept = normal.translate(None, _CONTINUATION)
+            codes = self._byte_codes(kept)
         if isinstance(codes, bytes):
             codes = np.frombuffer(codes, dtype=np.uint8).copy()
         tails = _lengths(data[leads]) - 1
