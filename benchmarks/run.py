@@ -1,8 +1,8 @@
 """Benchmarks: how fast we train and sample, against the obvious alternatives, measured side by side.
 
-    python -m benchmarks.run                    # training, sampling, app, generate, inspect (~12 min)
+    python -m benchmarks.run                    # every section below but quality (~20 min)
     python -m benchmarks.run --quick            # fewer rounds and steps (~2 min)
-    python -m benchmarks.run --sections sample  # some sections: train, sample, app, generate, inspect, runs, runs-view
+    python -m benchmarks.run --sections sample  # some sections: train, sample, app, generate, inspect, runs, runs-view, corpora
     python -m benchmarks.run --device cuda      # training on the GPU (sampling stays on the CPU)
     python -m benchmarks.run --quality          # + validation loss after 5 and 10 CPU minutes (15 min)
     python benchmarks/run.py ...                # the same
@@ -27,7 +27,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 if __package__ in (None, ""):  # run as a script: import `benchmarks` from the repository root
     sys.path[0] = str(Path(__file__).resolve().parents[1])
 
-SECTIONS = ("train", "sample", "app", "generate", "inspect", "runs", "runs-view")
+SECTIONS = ("train", "sample", "app", "generate", "inspect", "runs", "runs-view", "corpora")
 DEFAULT_QUALITY_CORPUS = "../shared/data/tinyshakespeare.txt"  # from the repository root
 
 
@@ -49,8 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--sections",
         type=_list(str, SECTIONS),
         default=list(SECTIONS),
-        help="comma-separated: train, sample, app, generate, inspect, runs, runs-view "
-        "(default: all seven)",
+        help="comma-separated: train, sample, app, generate, inspect, runs, runs-view, corpora "
+        "(default: all eight)",
     )
     p.add_argument("--quick", action="store_true", help="fewer rounds and steps")
     p.add_argument("--device", default="auto", help="auto (default), cpu, cuda, cuda:N")
@@ -72,6 +72,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="text for the training-speed batches (default: tiny Shakespeare if present)",
     )
     p.add_argument("--app-seconds", type=float, default=20.0, help="training time per app figure")
+    p.add_argument(
+        "--corpora-mb",
+        type=int,
+        help="size of the generated corpus the corpora section encodes (default 2048; quick 512)",
+    )
     q = p.add_argument_group("quality (not part of the default run: it takes 15 minutes)")
     q.add_argument("--quality", action="store_true", help="run the quality section too")
     q.add_argument("--quality-only", action="store_true", help="run only the quality section")
@@ -166,6 +171,10 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks.runs_view import run_runs_view
 
         sections.append(("runs-view", lambda: run_runs_view(args, targets)))
+    if "corpora" in args.sections:
+        from benchmarks.corpora import run_corpora
+
+        sections.append(("corpora", lambda: run_corpora(args, device, targets)))
     if args.quality:
         from benchmarks.quality import run_quality
 

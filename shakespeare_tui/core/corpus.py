@@ -81,10 +81,10 @@ NAMED_CORPORA: dict[str, str] = {
 }
 # A file larger than this is encoded once into the cache and trained from a memory map
 # (core/corpus_map.py); a smaller one is read whole, as a string, and lives whole on the
-# device while it trains. There is no upper limit but the disk. Below this size reading the
-# file whole takes about a second and a few times its size in memory, and training from the
-# whole tensor is as fast as from the map on a CPU (benchmarks/RESULTS.md) and saves a copy
-# per step on a GPU; above it the string's memory grows (4 bytes a character beyond U+FFFF).
+# device while it trains, as it always did. There is no upper limit but the disk. On a CPU
+# the two train at the same speed (benchmarks/RESULTS.md), so the line is drawn by memory:
+# below it the string and its codes cost at most a few hundred MB and a second to build, with
+# no copy in the cache; on a GPU the whole tensor also spares a host-to-device copy a step.
 MAP_ABOVE_BYTES = 64 * 2**20
 
 TINY_URL = (
