@@ -1,10 +1,10 @@
 """Corpora larger than memory: their encoded copies in the cache, found, read and kept whole.
 
 A corpus file over MAP_ABOVE_BYTES (corpus.py) is encoded once into `corpora/<sha256>.map`
-(corpus_encode.py makes it) and trained from a memory map of it: one code per character, 1 byte
-while the vocabulary has at most 256 characters, else 2, else 4, numbered as the encoder met
-the characters. `MappedCodes` turns those numbers into a Vocabulary's (sorted) codes with a
-lookup table as windows are read, so the map is never rewritten.
+(corpus_encode.py makes it) and trained from it: a flat array of codes, one per character, 1
+byte while the vocabulary has at most 256 characters, else 2, else 4, numbered as the encoder
+met the characters. `MappedCodes` reads only the windows asked for, and turns those numbers
+into a Vocabulary's (sorted) codes with a lookup table, so the map is never rewritten.
 
 An entry is one file: the codes, then a JSON trailer (characters in code order, width, length,
 checksum), then MAGIC and the trailer's length, so one rename makes it whole; the checksum is
@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import mmap
 import os
 import time
 from collections.abc import Callable
@@ -60,17 +59,18 @@ class CorpusMap:
     checksum: str  # "sha256:<hex>" of the normalised text, as corpus.checksum_of gives it
 
     @cached_property
-    def array(self) -> np.memmap:
-        codes = np.memmap(self.path, dtype=DTYPES[self.width], mode="r", shape=(self.length,))
-        # Windows are read at random: read ahead of one and the kernel reads 128 kB for 200 bytes.
-        with contextlib.suppress(AttributeError, OSError, ValueError):
-            codes._mmap.madvise(mmap.MADV_RANDOM)
-        return codes
+    def file(self):
+        """The map, open for reading (one descriptor, shared: pread keeps no position)."""
+        f = open(self.path, "rb")  # noqa: SIM115 - lives as long as the corpus
+        with contextlib.suppress(AttributeError, OSError):
+            # Windows are read at random: reading ahead of one would fetch 128 kB for 200 bytes.
+            os.posix_fadvise(f.fileno(), 0, 0, os.POSIX_FADV_RANDOM)
+        return f
 
     def codes(self, vocab) -> MappedCodes:
         """The corpus as `vocab`'s codes (every character must be in it: see `unknown`)."""
         table = np.array([vocab.code(c) for c in self.chars], dtype=np.int64)
-        return MappedCodes(self.array, table)
+        return MappedCodes(self.file, 0, self.length, DTYPES[self.width], table)
 
     def unknown(self, vocab) -> list[str]:
         return [c for c in self.chars if c not in vocab]
@@ -78,24 +78,40 @@ class CorpusMap:
     def read(self, start: int, stop: int) -> str:
         """Characters [start, stop) as text, read from the map (a slice, not the whole)."""
         points = np.array([ord(c) for c in self.chars], dtype="<u4")
-        return points[self.array[start:stop]].tobytes().decode("utf-32-le")
+        codes = MappedCodes(self.file, 0, self.length, DTYPES[self.width], points)
+        return (
+            codes.rows(np.array([start]), stop - start).astype("<u4").tobytes().decode("utf-32-le")
+        )
 
 
 class MappedCodes:
-    """Codes read from a map as a Vocabulary's codes; `take` reads only what it is asked for."""
+    """A map's codes [start, stop) as a Vocabulary's codes, read row by row with pread.
 
-    def __init__(self, array: np.ndarray, table: np.ndarray):
-        self.array, self.table = array, table
+    Not through a memory mapping: random windows through np.memmap map every page-cache folio
+    they touch into the process (2 MB at a time on Linux 6.18's large folios), so 300 steps of
+    the tiny preset put a whole 2 GB map in the process's RSS. Those are page cache pages the
+    kernel may take back, but top and the OOM killer's score count them. pread reads the same
+    cached pages and RSS stays flat: 115 µs for 64 windows of 101 against 63 µs through a
+    mapping (a step takes milliseconds; benchmarks/RESULTS.md).
+    """
+
+    def __init__(self, file, start: int, stop: int, dtype: np.dtype, table: np.ndarray):
+        self.file, self.start, self.stop, self.dtype, self.table = file, start, stop, dtype, table
 
     def __len__(self) -> int:
-        return len(self.array)
+        return self.stop - self.start
 
     def part(self, start: int, stop: int) -> MappedCodes:
-        return MappedCodes(self.array[start:stop], self.table)
+        return MappedCodes(self.file, self.start + start, self.start + stop, self.dtype, self.table)
 
-    def take(self, index: np.ndarray) -> np.ndarray:
-        """The int64 codes at `index` (any shape)."""
-        return self.table[self.array[index]]
+    def rows(self, starts: np.ndarray, length: int) -> np.ndarray:
+        """A (len(starts), length) array of int64 codes: row i is codes [starts[i], + length)."""
+        fd, width, base = self.file.fileno(), self.dtype.itemsize, self.start
+        size = length * width
+        data = b"".join([os.pread(fd, size, (base + s) * width) for s in starts.tolist()])
+        if len(data) != size * len(starts):  # only if the file was cut short under us
+            raise CorpusError(f"{self.file.name} is shorter than it says: delete it to rebuild it")
+        return self.table[np.frombuffer(data, dtype=self.dtype).reshape(len(starts), length)]
 
 
 # ---------------------------------------------------------------- finding or making an entry

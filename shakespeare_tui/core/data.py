@@ -1,9 +1,9 @@
 """Batching: each step draws windows of the encoded text by index arithmetic.
 
 A text read whole (an array) lives whole on the device. A corpus too large for that
-(MappedCodes, core/corpus_map.py) stays in its memory map: each step gathers its windows from
-the map on the host and copies them over (pinned and non-blocking on a GPU), so the text is
-never read into memory; the same seed draws the same windows either way.
+(MappedCodes, core/corpus_map.py) stays in its encoded file: each step reads just its windows
+from the file on the host and copies them over (pinned and non-blocking on a GPU), so the text
+is never read into memory; the same seed draws the same windows either way.
 
 We draw `batch_size` windows at random start positions (nanoGPT's way) rather than walking
 `batch_size` contiguous streams with the hidden state carried between windows (char-rnn's way):
@@ -98,19 +98,20 @@ class TextData:
         starts = torch.randint(
             0, high, (self.batch_size, 1), device=self.offsets.device, generator=self.generator
         )
-        window = self._gather(self.train, starts + self.offsets)
+        if self.mapped:
+            window = self._read(self.train, starts.flatten(), self.seq_len + 1)
+        else:
+            window = self.train[starts + self.offsets].long()
         return window[:, :-1], window[:, 1:]
 
-    def _gather(self, codes, index: torch.Tensor) -> torch.Tensor:
-        """`codes[index]` as int64 on the device."""
-        if not self.mapped:
-            return codes[index].long()
-        window = torch.from_numpy(codes.take(index.numpy()))
+    def _read(self, codes, starts: torch.Tensor, length: int) -> torch.Tensor:
+        """Rows codes[s : s + length] for each start, read from the map, int64 on the device."""
+        rows = torch.from_numpy(codes.rows(starts.numpy(), length))
         if self.device.type == "cuda":
             # From pinned memory the copy is asynchronous: the host draws the next batch
             # while the GPU still works on this step.
-            return window.pin_memory().to(self.device, non_blocking=True)
-        return window.to(self.device)
+            return rows.pin_memory().to(self.device, non_blocking=True)
+        return rows.to(self.device)
 
     def rng_state(self) -> torch.Tensor:
         return self.generator.get_state()
@@ -136,9 +137,13 @@ class TextData:
             length = VAL_LIMIT // streams
             rng = np.random.default_rng(VAL_SUBSET_SEED)
             starts = [i * part + int(rng.integers(0, part - length + 1)) for i in range(streams)]
-        host = self.offsets.device
-        index = torch.tensor(starts, device=host)[:, None] + torch.arange(length, device=host)
-        return self._gather(self.val, index), self._gather(self.val, index + 1)
+        if self.mapped:
+            rows = self._read(self.val, torch.tensor(starts), length + 1)
+            return rows[:, :-1].contiguous(), rows[:, 1:].contiguous()
+        index = torch.tensor(starts, device=self.device)[:, None] + torch.arange(
+            length, device=self.device
+        )
+        return self.val[index].long(), self.val[index + 1].long()
 
     @torch.no_grad()
     def validation_loss(self, model, autocast) -> float:
