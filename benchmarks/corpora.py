@@ -6,8 +6,9 @@ from the map against training from the whole tensor.
   apostrophes (mostly ASCII with a multi-byte character now and then, as Gutenberg texts are).
   Each is encoded by `core.corpus_map.map_corpus` in a fresh child process, which reports its
   MB/s and its peak RSS growth (VmHWM after resetting it, minus VmRSS before), then draws 2,000
-  batches from the map and reports how much of its RSS is the file's pages (reclaimable page
-  cache) and how much its own memory. The files are deleted afterwards.
+  batches from the map and reports how much RSS they added (its own memory, and the file's
+  pages), and the same windows through np.memmap, for comparison. The files are deleted
+  afterwards.
 - Training: the engine's step (benchmarks.training.EngineStep: TextData.batch(), CharRNN, Adam,
   clipping, as `_Run._loop` runs them) on the same windows from a text held whole as a tensor
   and from the same text's map, interleaved round by round; and from the whole multi-GB map
@@ -58,9 +59,22 @@ t1 = time.perf_counter()
 for _ in range(2000):
     data.batch()
 batch_us = (time.perf_counter() - t1) / 2000 * 1e6
+read_anon, read_file = status("RssAnon") - anon, status("RssFile") - file
+# The same windows through a memory mapping (what corpus_map does not do, and why).
+import numpy as np
+mapped = np.memmap(entry.path, dtype=corpus_map.DTYPES[entry.width], mode="r",
+                   shape=(entry.length,))
+offsets = np.arange(101)
+file = status("RssFile")
+t1 = time.perf_counter()
+for _ in range(2000):
+    starts = torch.randint(0, entry.length - 101, (64, 1), generator=data.generator).numpy()
+    mapped[starts + offsets]
+mmap_us = (time.perf_counter() - t1) / 2000 * 1e6
 print(json.dumps({"seconds": seconds, "cpu": cpu, "growth": growth, "width": entry.width,
                   "chars": entry.length, "map": str(entry.path), "batch_us": batch_us,
-                  "anon": status("RssAnon") - anon, "file": status("RssFile") - file}))
+                  "anon": read_anon, "file": read_file, "mmap_us": mmap_us,
+                  "mmap_file": status("RssFile") - file}))
 """
 
 
@@ -115,6 +129,7 @@ def run_corpora(args, device, targets: Targets) -> None:
             "bytes/char",
             "batch() from the map",
             "RSS growth over 2,000 batches: own / the map's pages",
+            "through np.memmap instead: µs / RSS growth",
         )
         big_map = None
         for curly in (False, True):
@@ -136,6 +151,7 @@ def run_corpora(args, device, targets: Targets) -> None:
                 str(r["width"]),
                 f"{r['batch_us']:.0f} µs",
                 f"{r['anon'] / 2**20:.1f} MB / {r['file'] / 2**20:.0f} MB",
+                f"{r['mmap_us']:.0f} µs / {r['mmap_file'] / 2**20:.0f} MB",
             )
             targets.add(f"encoding ≥ 100 MB/s ({name})", f"{rate:.0f} MB/s", rate >= 100)
             targets.add(
@@ -152,9 +168,9 @@ def run_corpora(args, device, targets: Targets) -> None:
             f"the files live in {folder} (deleted afterwards); a child process per encode, so "
             "its CPU time is the encode's (hashing and writing run beside it on a second thread) "
             "and "
-            "its peak RSS the encode's alone. batch() is 64 × 101 windows from the map; the "
-            "map's pages read meanwhile count in RSS as page cache, which the kernel takes back "
-            "when memory is short"
+            "its peak RSS the encode's alone. batch() is 64 × 101 windows read from the map "
+            "(pread); the last column draws the same windows through a memory mapping, whose "
+            "page-cache pages then count in the process's RSS"
         )
         table.print()
         _training(args, device, targets, big_map, folder, rounds)

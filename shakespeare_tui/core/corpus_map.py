@@ -91,8 +91,8 @@ class MappedCodes:
     they touch into the process (2 MB at a time on Linux 6.18's large folios), so 300 steps of
     the tiny preset put a whole 2 GB map in the process's RSS. Those are page cache pages the
     kernel may take back, but top and the OOM killer's score count them. pread reads the same
-    cached pages and RSS stays flat: 115 µs for 64 windows of 101 against 63 µs through a
-    mapping (a step takes milliseconds; benchmarks/RESULTS.md).
+    cached pages and RSS stays flat: ~100–150 µs for 64 windows of 101 against ~40 µs through
+    a mapping, where a step takes milliseconds (benchmarks/RESULTS.md).
     """
 
     def __init__(self, file, start: int, stop: int, dtype: np.dtype, table: np.ndarray):
