@@ -248,18 +248,17 @@ class Encoder:
         left = self.total - self.done
         self._check_space((self.length + left) * width - self.length * self.width)
         old, new = DTYPES[self.width], DTYPES[width]
-        self._drain()  # the codes so far, all on disk
-        fd = self.out.fileno()
-        self.out.flush()
-        block = PIECE // 4
+        self._drain()  # the codes so far, all written; nothing else touches `out` meanwhile
+        out, block = self.out, PIECE // 4
         # Going backwards, each block lands at or after where it was read: nothing unread is
         # overwritten.
         for start in range(((self.length - 1) // block) * block, -1, -block):
             n = min(block, self.length - start)
-            raw = os.pread(fd, n * old.itemsize, start * old.itemsize)
-            data = np.frombuffer(raw, dtype=old).astype(new).tobytes()
-            self._guard(lambda d=data, s=start: os.pwrite(fd, d, s * new.itemsize))
-        self.out.seek(self.length * new.itemsize)
+            out.seek(start * old.itemsize)
+            data = np.frombuffer(out.read(n * old.itemsize), dtype=old).astype(new)
+            out.seek(start * new.itemsize)
+            self._write(data)
+        out.seek(self.length * new.itemsize)
         self.width = width
         self.byte_table = b""  # bytes.translate cannot give codes over 255
 

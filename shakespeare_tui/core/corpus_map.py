@@ -21,6 +21,7 @@ import contextlib
 import hashlib
 import json
 import os
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -106,12 +107,30 @@ class MappedCodes:
 
     def rows(self, starts: np.ndarray, length: int) -> np.ndarray:
         """A (len(starts), length) array of int64 codes: row i is codes [starts[i], + length)."""
-        fd, width, base = self.file.fileno(), self.dtype.itemsize, self.start
+        width, base = self.dtype.itemsize, self.start
         size = length * width
-        data = b"".join([os.pread(fd, size, (base + s) * width) for s in starts.tolist()])
+        read = _reader(self.file)
+        data = b"".join([read(size, (base + s) * width) for s in starts.tolist()])
         if len(data) != size * len(starts):  # only if the file was cut short under us
             raise CorpusError(f"{self.file.name} is shorter than it says: delete it to rebuild it")
         return self.table[np.frombuffer(data, dtype=self.dtype).reshape(len(starts), length)]
+
+
+_SEEKING = threading.Lock()
+
+
+def _reader(file) -> Callable[[int, int], bytes]:
+    """read(size, offset) on `file`: os.pread, which threads may share; else seek and read."""
+    if hasattr(os, "pread"):
+        fd = file.fileno()
+        return lambda size, offset: os.pread(fd, size, offset)
+
+    def read(size: int, offset: int) -> bytes:  # Windows
+        with _SEEKING:
+            file.seek(offset)
+            return file.read(size)
+
+    return read
 
 
 # ---------------------------------------------------------------- finding or making an entry
