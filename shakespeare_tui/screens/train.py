@@ -21,7 +21,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Input
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from shakespeare_tui.core.errors import UserError, one_line
+from shakespeare_tui.core.errors import EncodingStopped, UserError, one_line
 from shakespeare_tui.core.paths import Paths
 from shakespeare_tui.core.run_history import RunHistory, read_run_history
 from shakespeare_tui.core.runs import LAST, list_runs, resolve_checkpoint
@@ -332,7 +332,10 @@ class TrainScreen(TrainEvents, TrainQueue, TrainFollow, Screen):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group != "train" or event.worker is not self._worker:
             return
-        if event.state == WorkerState.ERROR:
+        if event.state == WorkerState.ERROR and isinstance(event.worker.error, EncodingStopped):
+            # Stopped by the person while the corpus was encoded: nothing failed.
+            self.query_one(TrainProgress).status(one_line(event.worker.error) + "; s starts again")
+        elif event.state == WorkerState.ERROR:
             error = event.worker.error
             text = error.worded(label_of) if isinstance(error, UserError) else one_line(error)
             self.query_one(TrainProgress).status(f"failed: {text}")

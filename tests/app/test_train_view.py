@@ -334,3 +334,4 @@ async def test_a_large_corpus_shows_its_encoding_in_the_progress_area(
         await pilot.press("s")
         await until(pilot, lambda: not screen.training, what="the encoding to stop")
         assert "stopped while encoding big.txt" in progress.status_text
+        assert "failed" not in progress.status_text and "s starts again" in progress.status_text
