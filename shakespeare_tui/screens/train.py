@@ -233,12 +233,19 @@ class TrainScreen(TrainEvents, TrainQueue, TrainFollow, Screen):
         if self._queue_entry is not None:  # quitting: the queue goes on from here next time
             self.queued_run_ended("stopped", "stopped by quitting")
 
-    def start_training(self) -> None:
+    def checked_form(self, title: str) -> TrainForm | None:
+        """The form if every field holds a usable value; else None, the first refusal told."""
         form = self.query_one(TrainForm)
         invalid = form.first_invalid()
         if invalid is not None:
             label, why = invalid
-            self.notify(f"{label}: {why}", title="Cannot start", severity="error", markup=False)
+            self.notify(f"{label}: {why}", title=title, severity="error", markup=False)
+            return None
+        return form
+
+    def start_training(self) -> None:
+        form = self.checked_form("Cannot start")
+        if form is None:
             return
         self.settings = self.app.settings.train = form.values(self.settings)
         run = form.selected_run

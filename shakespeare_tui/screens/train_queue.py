@@ -67,11 +67,8 @@ class TrainQueue:
         """Queue the form's settings as a new run."""
         from shakespeare_tui.core.queue import RunQueue
 
-        form = self.query_one(TrainForm)
-        invalid = form.first_invalid()
-        if invalid is not None:
-            label, why = invalid
-            self.notify(f"{label}: {why}", title="Cannot queue", severity="error", markup=False)
+        form = self.checked_form("Cannot queue")
+        if form is None:
             return
         if form.selected_run is not None:
             self.notify("choose “new run” to queue one: a past run goes on with s",
