@@ -319,74 +319,6 @@ def _add_generate(commands) -> None:
     )
 
 
-def _unit(text: str) -> tuple[int, int]:
-    layer, _, unit = text.rpartition(":")
-    try:
-        parsed = (int(layer) if layer else 0, int(unit))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not LAYER:UNIT (e.g. 0:203): {text!r}") from None
-    if min(parsed) < 0:
-        raise argparse.ArgumentTypeError(f"layers and units count from 0, not {text}")
-    return parsed
-
-
-def _add_inspect(commands) -> None:
-    from shakespeare_tui.core.cells import QUANTITIES
-    from shakespeare_tui.core.neurons import FEATURES, TOP
-
-    quantities = tuple(dict.fromkeys(q for names in QUANTITIES.values() for q in names))
-    inspect = commands.add_parser(
-        "inspect",
-        parents=[_common()],
-        help="what a checkpoint's units do over a text: bits per character, the units that "
-        "track line position, speaker lines and more",
-        epilog="features: " + "; ".join(f"{name}, {what}" for name, what in FEATURES.items()),
-    )
-    inspect.add_argument(
-        "--checkpoint",
-        default="bundled",
-        metavar="RUN_OR_PATH",
-        help="a run name, a checkpoint file, or 'bundled' (default)",
-    )
-    source = inspect.add_mutually_exclusive_group()
-    source.add_argument(
-        "--text", metavar="FILE", help="a UTF-8 text file to inspect (default: the held-out text)"
-    )
-    source.add_argument(
-        "--validation",
-        action="store_true",
-        help="the held-out end of the checkpoint's corpus (the default)",
-    )
-    inspect.add_argument(
-        "--length",
-        type=_positive_int,
-        metavar="N",
-        help="characters to inspect: of the held-out text or the file's first N "
-        "(default: 10,000 of the held-out text, the whole file)",
-    )
-    inspect.add_argument(
-        "--unit",
-        type=_unit,
-        metavar="L:N",
-        help="also print the text coloured by layer L's unit N (both from 0; N alone: layer 0; "
-        "default: none)",
-    )
-    inspect.add_argument(
-        "--quantity",
-        choices=quantities,
-        help="what to rank and colour: tanh_c (an LSTM's default), c, h (a GRU's default, a basic "
-        "RNN's only one), or a gate (LSTM i f g o, GRU r z n)",
-    )
-    inspect.add_argument(
-        "--top",
-        type=_positive_int,
-        default=TOP,
-        metavar="N",
-        help=f"units per feature (default: {TOP})",
-    )
-    inspect.add_argument("--json", action="store_true", help="one JSON object on stdout")
-
-
 def _common() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
@@ -419,7 +351,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     _add_train(commands)
     _add_generate(commands)
-    _add_inspect(commands)
+    from shakespeare_tui.cli.inspect_flags import add_inspect
+
+    add_inspect(commands, _common, _positive_int)
     from shakespeare_tui.cli.runs_flags import add_runs
 
     add_runs(commands, _common, _Parser)

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-import time
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,17 +17,15 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, OptionList
-from textual.worker import Worker, WorkerState, get_current_worker
+from textual.worker import Worker, WorkerState
 
 from shakespeare_tui.core.errors import SamplingError, one_line
-from shakespeare_tui.core.streaming import Pacer, chunked
+from shakespeare_tui.core.streaming import Pacer
 from shakespeare_tui.messages import (
     CheckpointsScanned,
-    GenerationChunk,
-    GenerationFinished,
-    GenerationStarted,
 )
 from shakespeare_tui.screens.generate_keys import KEYS, offered
+from shakespeare_tui.screens.generate_stream import GenerationStream
 from shakespeare_tui.settings import GenerateSettings
 from shakespeare_tui.widgets.checkpoint_picker import CheckpointPicker
 from shakespeare_tui.widgets.generate_form import GenerateForm
@@ -68,7 +64,7 @@ def _header(path: str, settings: SampleSettings) -> str:
     )
 
 
-class GenerateScreen(Screen):
+class GenerateScreen(GenerationStream, Screen):
     """Stream text from a checkpoint; the app mounts it as its "generate" mode."""
 
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (NARROW_BELOW, "-wide")]
@@ -311,70 +307,6 @@ class GenerateScreen(Screen):
     def _stop(self) -> None:
         if self._worker is not None:
             self._worker.cancel()
-
-    # -- the generation worker ----------------------------------------------------------------
-
-    def _model_cache(self):
-        with self._models_made:
-            if self._models is None:
-                from shakespeare_tui.core.streaming import ModelCache
-
-                self._models = ModelCache()
-            return self._models
-
-    @work(thread=True, exclusive=True, group="generate", exit_on_error=False)
-    def _generate(
-        self, generation: int, path: str, title: str, settings: SampleSettings, pacer: Pacer
-    ) -> None:
-        from shakespeare_tui.core.sampling import generate
-
-        stop = get_current_worker().cancelled_event
-        vocab, stepper = self._model_cache().load(path, title)
-        settings.check(vocab)  # a SamplingError reaches the person as a notification
-        if stop.is_set():  # stopped while the model loaded: keep the text that is shown
-            self.post_message(GenerationFinished(generation, None, 0, True))
-            return
-        settings = settings.with_seed()
-        self.post_message(GenerationStarted(generation, settings.seed, settings.prompt))
-        count = 0
-        samples = generate(stepper, vocab, settings, stop=stop)
-        for chars, probabilities in chunked(samples, seconds=lambda: pacer.seconds):
-            count += len(chars)
-            self.post_message(GenerationChunk(generation, chars, probabilities))
-        self.post_message(GenerationFinished(generation, settings.seed, count, stop.is_set()))
-
-    def on_generation_started(self, message: GenerationStarted) -> None:
-        if message.generation != self._generation:
-            return
-        self._last_seed = message.seed
-        path, title, settings = self._asked
-        self._made_from = (path, title, replace(settings, seed=message.seed))
-        self.query_one(GenerateForm).show_last_seed(message.seed)
-        output = self.query_one(GeneratedText)
-        output.clear()
-        output.append(message.prompt)
-        self._streamed = 0
-        self._status_at = 0.0
-        self._status.started(message.seed, len(message.prompt))
-
-    def on_generation_chunk(self, message: GenerationChunk) -> None:
-        if message.generation != self._generation:
-            return
-        self._pacer.consumed()
-        self.query_one(GeneratedText).append(message.chars, message.probabilities)
-        self._streamed += len(message.chars)
-        now = time.monotonic()
-        if now - self._status_at >= 0.25:  # a long stream shows how far it is, 4 times a second
-            self._status_at = now
-            self._status.progress(self._streamed, self._length, self._last_seed)
-
-    def on_generation_finished(self, message: GenerationFinished) -> None:
-        if message.generation != self._generation:
-            return
-        if message.seed is None:
-            self._status.stopped_early()
-            return
-        self._status.finished(message.count, message.seed, message.stopped)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker

@@ -33,7 +33,7 @@ from textual_plotext import PlotextPlot
 
 from shakespeare_tui.core.errors import one_line
 from shakespeare_tui.core.saturation import no_gates
-from shakespeare_tui.messages import CheckpointsScanned, InspectReady, UnitsFound
+from shakespeare_tui.messages import CheckpointsScanned, InspectReady
 from shakespeare_tui.screens.inspect_forks import Forks
 from shakespeare_tui.screens.inspect_keys import KEYS
 from shakespeare_tui.screens.inspect_lens import QUANTITIES, Lens
@@ -46,8 +46,6 @@ if TYPE_CHECKING:
     from shakespeare_tui.core.paths import Paths
 
 PASSAGE_LENGTH = 10_000  # characters of held-out text inspected by default
-FIRST_FEATURE = "line_position"  # the lens opens on the unit that tracks it best
-FINDER_TOP = 3  # units per feature in the finder's table
 KEPT_REPLAYS = 4  # replays of a fork tree's branches kept for switching back
 
 
@@ -266,12 +264,6 @@ class InspectScreen(Forks, Lens, SpansAndSaturation, Screen):
         result = replay(checkpoint.model, checkpoint.vocab, text, context=context, stop=stop)
         self.post_message(InspectReady(request, result, title, source))
 
-    @work(thread=True, exclusive=True, group="inspect-find", exit_on_error=False)
-    def _find(self, request: int, result, quantity: str) -> None:
-        from shakespeare_tui.core.neurons import find_units
-
-        self.post_message(UnitsFound(request, quantity, find_units(result, quantity, FINDER_TOP)))
-
     @on(OptionList.OptionSelected, "#branches")
     def _branch_chosen(self, event: OptionList.OptionSelected) -> None:
         self.show_branch_option(event.option_index)
@@ -342,21 +334,6 @@ class InspectScreen(Forks, Lens, SpansAndSaturation, Screen):
             self._show_cursor(cursor)
         self._draw_saturation()
         self._find(self._request, result, self.quantity)
-
-    def on_units_found(self, message: UnitsFound) -> None:
-        if message.request != self._request or message.quantity != self.quantity:
-            return
-        self.found = message.found
-        table = self.query_one("#finder", DataTable)
-        table.clear()
-        self._finder_rows = []
-        for name, scores in message.found.items():
-            for score in scores:
-                table.add_row(name, str(score.layer), str(score.unit), f"{score.r:+.2f}")
-                self._finder_rows.append(score)
-        best = message.found.get(FIRST_FEATURE)
-        if best and not self._unit_chosen:
-            self._set_unit(best[0].layer, best[0].unit, chosen=False)
 
     @on(DataTable.RowSelected, "#finder")
     def _finder_row(self, event: DataTable.RowSelected) -> None:

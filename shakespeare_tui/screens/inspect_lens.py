@@ -10,13 +10,18 @@ from __future__ import annotations
 
 import numpy as np
 from rich.style import Style
+from textual import work
+from textual.widgets import DataTable
 
 from shakespeare_tui.core import lens
 from shakespeare_tui.core.cells import QUANTITIES
+from shakespeare_tui.messages import UnitsFound
 from shakespeare_tui.widgets.inspect_text import InspectText
 from shakespeare_tui.widgets.next_char import NextCharPanel, shown
 
 TOP_K = 10  # next characters listed at the cursor
+FIRST_FEATURE = "line_position"  # the lens opens on the unit that tracks it best
+FINDER_TOP = 3  # units per feature in the finder's table
 TOP_K_SHORT = 5  # on a short terminal (under 36 rows), so the tabs below keep some room
 
 SHORT_NAMES = {"tanh_c": "tanh(c)", "c": "c", "h": "h", "i": "input gate i",
@@ -139,6 +144,29 @@ class Lens:
             UnitDialog(self.replay.layers, self.replay.hidden, self.lens_layer),
             lambda chosen: chosen is not None and self._set_unit(*chosen),
         )
+
+    # -- the neuron finder (it opens the lens on the best line_position unit) ----------
+
+    @work(thread=True, exclusive=True, group="inspect-find", exit_on_error=False)
+    def _find(self, request: int, result, quantity: str) -> None:
+        from shakespeare_tui.core.neurons import find_units
+
+        self.post_message(UnitsFound(request, quantity, find_units(result, quantity, FINDER_TOP)))
+
+    def on_units_found(self, message: UnitsFound) -> None:
+        if message.request != self._request or message.quantity != self.quantity:
+            return
+        self.found = message.found
+        table = self.query_one("#finder", DataTable)
+        table.clear()
+        self._finder_rows = []
+        for name, scores in message.found.items():
+            for score in scores:
+                table.add_row(name, str(score.layer), str(score.unit), f"{score.r:+.2f}")
+                self._finder_rows.append(score)
+        best = message.found.get(FIRST_FEATURE)
+        if best and not self._unit_chosen:
+            self._set_unit(best[0].layer, best[0].unit, chosen=False)
 
 
 def _hex(rgb: tuple[int, int, int]) -> str:

@@ -26,11 +26,8 @@ from textual.worker import Worker, WorkerState
 
 from shakespeare_tui.app import ShakespeareApp
 from shakespeare_tui.core.paths import Paths
-from shakespeare_tui.screens.generate import (
-    GenerateScreen,
-    GenerationChunk,
-    GenerationFinished,
-)
+from shakespeare_tui.messages import GenerationChunk, GenerationFinished
+from shakespeare_tui.screens.generate import GenerateScreen
 from shakespeare_tui.settings import GenerateSettings
 
 CYCLES = int(os.environ.get("CHURN_CYCLES", "100"))
