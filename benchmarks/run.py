@@ -4,7 +4,7 @@
     python -m benchmarks.run --quick            # fewer rounds and steps (~2 min)
     python -m benchmarks.run --sections sample  # some sections: train, sample, app, generate, inspect, runs, runs-view, corpora
     python -m benchmarks.run --device cuda      # training on the GPU (sampling stays on the CPU)
-    python -m benchmarks.run --quality          # + validation loss after 5 and 10 CPU minutes (15 min)
+    python -m benchmarks.run --quality          # + validation loss after 5 and 10 CPU minutes (30 min)
     python benchmarks/run.py ...                # the same
 
 Every figure in a table is measured in the same run, its contenders interleaved round by round,
@@ -77,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         help="size of the generated corpus the corpora section encodes (default 2048; quick 512)",
     )
-    q = p.add_argument_group("quality (not part of the default run: it takes 15 minutes)")
+    q = p.add_argument_group("quality (not part of the default run: it takes 30 minutes)")
     q.add_argument("--quality", action="store_true", help="run the quality section too")
     q.add_argument("--quality-only", action="store_true", help="run only the quality section")
     q.add_argument(
@@ -86,6 +86,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=[5.0, 10.0],
         metavar="M[,M…]",
         help="training budgets, one run each (default 5,10)",
+    )
+    q.add_argument(
+        "--quality-variants",
+        type=_list(str, ("sized", "cpu")),
+        default=["sized", "cpu"],
+        metavar="V[,V…]",
+        help="sized (the default command: sized to the budget) and/or cpu (the preset)",
     )
     q.add_argument(
         "--quality-corpus",

@@ -106,7 +106,8 @@ def _add_train(commands) -> None:
         choices=["auto", *PRESETS, "custom"],
         default=None,
         help="model and optimiser preset; the flags below override it (default: auto, which is "
-        f"notebook on a GPU and cpu otherwise; custom starts from {CUSTOM_BASE})",
+        "notebook on a GPU and cpu otherwise, and with --max-minutes the model sized to it on "
+        f"this machine; custom starts from {CUSTOM_BASE})",
     )
     model = train.add_argument_group("model (default: the preset's)")
     model.add_argument(
@@ -202,7 +203,8 @@ def _add_train(commands) -> None:
         "--max-minutes",
         type=_float,
         metavar="M",
-        help="stop after M minutes of training in all, resumes included (default: no limit)",
+        help="stop after M minutes of training in all, resumes included; with the auto preset "
+        "and no model or optimiser flag, the model is sized to it (default: no limit)",
     )
     run.add_argument(
         "--val-fraction",

@@ -134,6 +134,11 @@ class ConsoleReporter:
         print_ = self.console.print
         if isinstance(event, events.CorpusEncoding):
             self.encoding(event)
+        elif isinstance(event, events.SizingStarted):  # its choice is among the run's notes
+            print_(
+                f"[dim]sizing the model for {event.budget_minutes:g} min: timing "
+                f"up to {event.rungs} sizes on this machine…[/]"
+            )
         elif isinstance(event, events.TrainingStarted):
             self.epochs, self.steps_per_epoch = event.epochs, event.steps_per_epoch
             self.eval_every = event.eval_every

@@ -14,7 +14,8 @@ from shakespeare_tui.core.cells import CELLS, WEIGHT_BLOCKS
 from shakespeare_tui.core.errors import FieldError, ResumeConflict, UserError
 
 SCHEDULES = ("constant", "cosine")
-AUTO, CUSTOM = "auto", "custom"
+# "sized": "auto" with a time budget, the model fitted to it when the run starts (core/sizing.py).
+AUTO, CUSTOM, SIZED = "auto", "custom", "sized"
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,9 @@ class TrainConfig:
     sample_length: int = 200  # characters in each epoch's sample
     sample_temperature: float = 0.8  # temperature of each epoch's sample
     preset_reason: str = ""  # why "auto" chose this preset, shown when the run starts
+    # How a "sized" run chose its model: each rung's measured speed, its characters in the
+    # budget and the loss our measurements predict for them (core/sizing.py); None otherwise.
+    sizing: dict[str, Any] | None = None
 
     def validate(self) -> None:
         """Raise FieldError, naming the setting, for the first unusable one."""
@@ -182,7 +186,8 @@ CUSTOM_BASE = "cpu"
 
 
 def auto_preset(device_type: str | None) -> str:
-    """What "auto" means on a device: the notebook's model on a GPU, the CPU preset elsewhere."""
+    """What "auto" means on a device: the notebook's model on a GPU, the CPU preset elsewhere.
+    (With a time budget, "auto" is sized instead: this preset is then only where it starts.)"""
     return "notebook" if device_type == "cuda" else "cpu"
 
 
@@ -192,17 +197,26 @@ def auto_reason(device_type: str | None) -> str:
     return "auto preset: cpu, as no GPU was found (preset notebook is the original model)"
 
 
+SIZED_REASON = "auto with a time budget: the model is sized to it when the run starts"
+
+
+def _auto(config: TrainConfig, device_type: str | None) -> TrainConfig:
+    """The label and reason of an "auto" run: sized where it has a time budget."""
+    if config.max_minutes:
+        return replace(config, preset=SIZED, preset_reason=SIZED_REASON)
+    return replace(config, preset_reason=auto_reason(device_type))
+
+
 def resolve_auto(config: TrainConfig, device_type: str | None) -> TrainConfig:
     """An "auto" config as the preset it means on this device (other configs as they are)."""
     if config.preset != AUTO:
         return config
-    chosen = apply_preset(config, auto_preset(device_type))
-    return replace(chosen, preset_reason=auto_reason(device_type))
+    return _auto(apply_preset(config, auto_preset(device_type)), device_type)
 
 
 def preset_values(name: str, device_type: str | None = None) -> dict[str, Any]:
     """The model and optimiser settings a preset stands for ("auto" as it resolves on the device)."""
-    if name == AUTO:
+    if name in (AUTO, SIZED):
         name = auto_preset(device_type)
     config = apply_preset(TrainConfig(), CUSTOM_BASE if name == CUSTOM else name)
     return {k: v for k, v in flat(config).items() if k in MODEL_FIELDS + OPTIMISER_FIELDS}
@@ -242,7 +256,7 @@ def build_config(
     if name == CUSTOM or any(flat(config)[k] != flat(base)[k] for k in decided):
         return replace(config, preset=CUSTOM)
     if preset == AUTO:
-        return replace(config, preset_reason=auto_reason(device_type))
+        return _auto(config, device_type)
     return config
 
 

@@ -82,3 +82,16 @@ def gpu_memory_mb(device: torch.device) -> float | None:
     if device.type == "cuda":
         return torch.cuda.max_memory_allocated(device) / 2**20
     return None
+
+
+def free_memory_bytes(device: torch.device) -> int | None:
+    """Memory a run may take on the device: free GPU memory, or available RAM; None if unknown."""
+    import os
+
+    if device.type == "cuda":
+        free, _total = torch.cuda.mem_get_info(device)
+        return int(free)
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):  # not on every platform (macOS, Windows)
+        return None

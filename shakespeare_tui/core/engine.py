@@ -22,50 +22,51 @@ import torch
 import torch.nn.functional as F
 
 from shakespeare_tui.core import device as devices
-from shakespeare_tui.core.checkpoint import save_checkpoint
-from shakespeare_tui.core.config import TrainConfig
+from shakespeare_tui.core.config import SIZED, TrainConfig
 from shakespeare_tui.core.corpus import Corpus
 from shakespeare_tui.core.data import TextData
 from shakespeare_tui.core.distributed import RankFailed, Ranks
+from shakespeare_tui.core.engine_evaluate import Evaluation
 from shakespeare_tui.core.errors import UserError
 from shakespeare_tui.core.events import (
     BUDGET_REASONS,
-    CheckpointFailed,
-    CheckpointSaved,
     FinishReason,
     LogWriteFailed,
     StepLogged,
     TrainingFinished,
     TrainingStarted,
-    ValidationStarted,
 )
 from shakespeare_tui.core.files import remove_stale_temps
 from shakespeare_tui.core.model import CharRNN
 from shakespeare_tui.core.paths import Paths
-from shakespeare_tui.core.progress import EvalKind, RunProgress, finish_message
+from shakespeare_tui.core.progress import RunProgress, finish_message
 from shakespeare_tui.core.run_lock import RunLock
 from shakespeare_tui.core.run_setup import RunInputs, prepare_job
 from shakespeare_tui.core.runs import BEST, LAST, RunFolder
 from shakespeare_tui.core.sample_now import SampleRequests
-from shakespeare_tui.core.sampling import epoch_sample
 from shakespeare_tui.core.schedule import ScheduleFitter, learning_rate
+from shakespeare_tui.core.size_probe import size_run
 from shakespeare_tui.core.train_state import TrainState
 
 __all__ = ["learning_rate", "train"]
 
 
-class _Run:
+class _Run(Evaluation):
     """One training run's state; `train()` below is the whole public interface."""
 
     def __init__(self, inputs: RunInputs, on_event, stop, sample_now=None, ranks=None):
         self.emit = on_event or (lambda event: None)
         self.stop = stop or threading.Event()
         self.ranks = ranks = ranks or Ranks()
-        self.config = config = inputs.config
         self.device, self.corpus, self.vocab = inputs.device, inputs.corpus, inputs.vocab
+        label = devices.configure(self.device, ranks.threads(inputs.config.threads))
+        bf16 = inputs.config.bf16
+        self.bf16 = devices.bf16_is_fast(self.device) if bf16 is None else bf16
+        sizing = None
+        if inputs.config.preset == SIZED and inputs.checkpoint is None:
+            sizing = size_run(inputs, self.device, self.bf16, ranks, self.emit, self.stop)
+        self.config = config = inputs.config
         self.notes = inputs.notes
-        label = devices.configure(self.device, ranks.threads(config.threads))
-        self.bf16 = devices.bf16_is_fast(self.device) if config.bf16 is None else config.bf16
         self.device_label = ranks.describe(label + (" · bf16" if self.bf16 else ""))
         codes = self.corpus.codes(self.vocab)  # in memory, or MappedCodes for a large corpus
         # Every rank draws the job's whole batch and trains on its share (distributed.py).
@@ -79,6 +80,8 @@ class _Run:
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.lr)
         self.state = TrainState(self.model, self.optimizer, self.data, self.device)
         self.progress = RunProgress(schedule_steps=self._planned_steps())
+        if sizing is not None:
+            self.progress.elapsed_s = sizing.probe_s  # timing the sizes counts in the budget
         self.history: list[dict] = []
         self.resumed = inputs.checkpoint is not None
         if inputs.checkpoint is not None:
@@ -109,91 +112,12 @@ class _Run:
     def run_dir(self) -> Path:
         return self.folder.path
 
-    # -- files -----------------------------------------------------------------------------
-
-    def _save(self, kind: str, val_loss: float | None) -> None:
-        path = self.folder.checkpoint(kind)
-        payload = self.state.payload(
-            kind=kind,
-            vocab=self.vocab,
-            config=self.config,
-            progress=self.progress,
-            history=self.history,
-            corpus=self.corpus.meta,
-            device_label=self.device_label,
-            val_loss=val_loss,
-            peers=self.peers,
-        )
-        try:
-            save_checkpoint(path, payload)
-        except OSError as exc:
-            self.emit(
-                CheckpointFailed(str(path), f"could not save {path.name}: {exc.strerror or exc}")
-            )
-            return
-        self.saved[kind] = str(path)
-        p = self.progress
-        self.emit(CheckpointSaved(str(path), kind, p.epoch, p.step, val_loss))
-
     # -- the loop --------------------------------------------------------------------------
 
     def _autocast(self):
         if not self.bf16:
             return contextlib.nullcontext()
         return torch.autocast(self.device.type, dtype=torch.bfloat16)
-
-    def _evaluate(self, train_loss: float | None, kind: EvalKind) -> FinishReason | None:
-        return self._on_rank0(lambda: self._evaluate_here(train_loss, kind))
-
-    def _on_rank0(self, work):
-        """`work()` (validating, saving) on rank 0 alone, with the unwrapped model."""
-        self.peers = self.ranks.gather(self.state.rank_state)  # what a save keeps of each rank
-        return self.ranks.on_rank0(work, self.progress)
-
-    def _evaluate_here(self, train_loss: float | None, kind: EvalKind) -> FinishReason | None:
-        """Validate, sample, save; return a finish reason when patience or epochs run out.
-
-        `kind`: "initial" (epoch 0, the untrained model), "epoch" (an epoch's end), "interim"
-        (every eval_every steps), "budget" (a budget ended the run mid-epoch).
-        """
-        p = self.progress
-        self.emit(
-            ValidationStarted(
-                epoch=0 if kind == "initial" else p.epoch + 1,
-                step=p.step,
-                partial=kind in ("interim", "budget"),
-            )
-        )
-        t0 = time.perf_counter()
-        val = self.data.validation_loss(self.model, self._autocast)
-        if not math.isfinite(val):
-            return "diverged"
-        epoch, improved = p.count_validation(val, kind)
-        partial = kind in ("interim", "budget")
-        sample = epoch_sample(
-            self.model, self.vocab, self.config, epoch, p.step if partial else None
-        )
-        self.val_seconds = time.perf_counter() - t0
-        record, event = p.evaluated(
-            epoch, kind, improved, train_loss, val, sample, self._elapsed(), self.config.patience
-        )
-        self.history.append(record)
-        self.folder.log(record)
-        where = f"step {p.step:,} (epoch {epoch})" if partial else f"epoch {epoch}"
-        self.folder.add_sample(f"{where} · val {val:.4f}", sample)
-        self.emit(event)
-        if kind == "initial":
-            return None
-        if improved:
-            self._save(BEST, val)
-        if kind == "budget":
-            return None
-        self._save(LAST, val)
-        if kind == "epoch" and epoch >= self.config.epochs:
-            return "completed"
-        if event.patience_left <= 0:
-            return "early-stopped"
-        return None
 
     def _elapsed(self) -> float:
         return self.elapsed_before + (time.perf_counter() - self.t_start)
@@ -239,6 +163,7 @@ class _Run:
                 eval_every=config.eval_every,
                 processes=self.ranks.world,
                 batch_size=config.batch_size,
+                sizing_reason=config.preset_reason if config.sizing else "",
             )
         )
         self.elapsed_before = p.elapsed_s

@@ -50,6 +50,23 @@ class CorpusEncoding:
 
 
 @dataclass(frozen=True)
+class SizingStarted:
+    """A run with a time budget and no size of its own is timing the model sizes it may take
+    (core/sizing.py): a few seconds, counted in the budget."""
+
+    budget_minutes: float
+    rungs: int  # sizes it may time
+
+
+@dataclass(frozen=True)
+class ModelSized:
+    """The size a budget chose, and why ("sized for 10 min: LSTM E96/H512 · ~6.8 M characters…")."""
+
+    model_summary: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class TrainingStarted:
     run_name: str
     run_dir: str
@@ -70,6 +87,7 @@ class TrainingStarted:
     eval_every: int = 0
     processes: int = 1  # a torchrun job's; each trains on `batch_size` windows a step
     batch_size: int = 0
+    sizing_reason: str = ""  # how a time budget chose the model (core/sizing.py), if it did
 
 
 @dataclass(frozen=True)

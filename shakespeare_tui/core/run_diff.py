@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from shakespeare_tui.core.run_table import COLUMNS, RunRow
 
 NOT_SET = object()  # a setting one run's config.json does not have (an older version's)
-SKIPPED = frozenset({"preset_reason"})  # why "auto" chose a preset: a note, not a setting
+# Why "auto" chose a preset, and what timing the sizes measured: notes, not settings.
+SKIPPED = frozenset({"preset_reason", "sizing.rungs", "sizing.probe_s"})
 # What None stands for, where it is not "none".
 _NONE_MEANS = {
     "bf16": "auto",

@@ -53,6 +53,7 @@ class RunHistory:
     patience: int
     steps_per_epoch: int | None  # None for a run that has not said (and ended no epoch)
     progress: RunProgress  # best, patience count, as the engine counted them
+    sizing_reason: str = ""  # how a time budget chose the model ("sized for 10 min: …"), or ""
 
     @property
     def patience_left(self) -> int | None:
@@ -108,7 +109,14 @@ def read_run_history(run_dir: Path) -> RunHistory:
         patience=patience,
         steps_per_epoch=steps_per_epoch if isinstance(steps_per_epoch, int) else None,
         progress=progress,
+        sizing_reason=_sizing_reason(train),
     )
+
+
+def _sizing_reason(train: dict) -> str:
+    """A sized run's reason, as it said it when it started (config.json; core/sizing.py)."""
+    reason = train.get("preset_reason")
+    return reason if isinstance(train.get("sizing"), dict) and isinstance(reason, str) else ""
 
 
 def run_state(

@@ -15,7 +15,9 @@ from shakespeare_tui.core.events import (
     CorpusEncoding,
     EpochEnded,
     LogWriteFailed,
+    ModelSized,
     SampleDrawn,
+    SizingStarted,
     StepLogged,
     TrainingFinished,
     TrainingStarted,
@@ -48,6 +50,10 @@ class TrainEvents:
         samples = self.query_one(SamplesLog)
         if isinstance(event, CorpusEncoding):  # a large corpus, before the run starts
             progress.encoding(event)
+        elif isinstance(event, SizingStarted):  # a time budget choosing the model
+            progress.sizing(event)
+        elif isinstance(event, ModelSized):
+            progress.sized(event)
         elif isinstance(event, TrainingStarted):
             self._run_name = self._shown_run = event.run_name
             chart.clear()

@@ -150,6 +150,15 @@ def config_settings(settings: TrainSettings) -> dict:
     return values
 
 
+def preset_hint(preset: str, sized_minutes: float | None = None) -> str:
+    """The line under the preset: what it fixes, or that a budget will size the model."""
+    if sized_minutes:
+        return f"auto with {sized_minutes:g} min: the model is sized to the budget when it starts"
+    if preset == CUSTOM:
+        return "custom: every size below is yours"
+    return f"{preset} fixes the sizes; typing over one makes it custom"
+
+
 def form_config(settings: TrainSettings, device_type: str | None) -> TrainConfig:
     """The TrainConfig a new run trains, from validated form settings.
 

@@ -19,7 +19,7 @@ from textual.suggester import SuggestFromList
 from textual.validation import Function
 from textual.widgets import Collapsible, Input, Select, Static
 
-from shakespeare_tui.core.config import CELLS, CUSTOM, SCHEDULES, preset_values
+from shakespeare_tui.core.config import CELLS, CUSTOM, SCHEDULES, SIZED, preset_values
 from shakespeare_tui.core.corpus import NAMED_CORPORA
 from shakespeare_tui.core.estimate import (
     parameters,
@@ -44,12 +44,11 @@ from shakespeare_tui.widgets.train_fields import (
     NumberField,
     device_check,
     form_config,
+    preset_hint,
     show_value,
 )
 
 NEW_RUN = "new"
-HINT_NAMED = "{preset} fixes the sizes; typing over one makes it custom"
-HINT_CUSTOM = "custom: every size below is yours"
 HINT_RESUME = "s resumes it: only budgets, device and samples can change"
 
 
@@ -267,6 +266,8 @@ class TrainForm(VerticalScroll):
         values.update({k: train[k] for k in names if k in train and k not in values})
         if train.get("preset") in PRESET_NAMES:
             values["preset"] = train["preset"]
+        elif train.get("preset") == SIZED:  # what was chosen: auto, with a time budget
+            values["preset"] = "auto"
         if "bf16" in train:
             values["bf16"] = {None: "auto", True: "on", False: "off"}.get(train["bf16"], "auto")
         known = {w.id for w in self.query("Input, Select")}
@@ -293,16 +294,27 @@ class TrainForm(VerticalScroll):
         run_hint = self.query_one("#run-hint", Static)
         run_hint.update(HINT_RESUME if resuming else "")
         run_hint.display = resuming
-        hint = HINT_CUSTOM if preset == CUSTOM else HINT_NAMED.format(preset=preset)
-        self.query_one("#preset-hint", Static).update(hint)
+        self.query_one("#preset-hint", Static).update(preset_hint(preset))
         self.query_one("#preset-hint", Static).display = not resuming
         self._update_estimate()
 
     def _update_estimate(self) -> None:
         """≈ parameters, memory to train, and a speed scaled from a run on this device."""
         try:
-            config = form_config(self.values(self._initial), self.device_type)
+            values = self.values(self._initial)
+            if self.selected_run is not None:  # the fields hold the run's own sizes
+                values = replace(values, preset=CUSTOM)
+            config = form_config(values, self.device_type)
         except Exception:  # a half-typed field: keep the last estimate
+            return
+        sized = config.preset == SIZED and self.selected_run is None
+        preset = str(self.query_one("#preset", Select).value)
+        minutes = config.max_minutes if sized else None
+        self.query_one("#preset-hint", Static).update(preset_hint(preset, minutes))
+        if sized:
+            from shakespeare_tui.core.sizing import ladder_summary
+
+            self.query_one("#estimate", Static).update(ladder_summary(config))
             return
         count = parameters(config.model)
         parts = [f"≈ {params(count)}", f"{size(training_bytes(config))} to train"]

@@ -17,7 +17,9 @@ from textual.widgets import ProgressBar, RichLog, Static
 from shakespeare_tui.core.events import (
     CorpusEncoding,
     EpochEnded,
+    ModelSized,
     SampleDrawn,
+    SizingStarted,
     StepLogged,
     TrainingFinished,
     TrainingStarted,
@@ -52,6 +54,7 @@ class TrainProgress(Vertical):
     DEFAULT_CSS = """
     TrainProgress { height: auto; }
     TrainProgress > Static { height: auto; }
+    TrainProgress #train-sizing { color: $text-muted; }
     TrainProgress ProgressBar { height: 1; }
     """
 
@@ -73,6 +76,16 @@ class TrainProgress(Vertical):
         yield ProgressBar(total=1, show_eta=False, id="epoch-bar")
         yield Static("", id="train-numbers", markup=False)
         yield Static("", id="train-best", markup=False)
+        yield Static("", id="train-sizing", markup=False)
+
+    def _sizing(self, text: str) -> None:
+        """How a time budget chose the model; the line is hidden for other runs."""
+        line = self.query_one("#train-sizing", Static)
+        line.update(text)
+        line.display = bool(text)
+
+    def on_mount(self) -> None:
+        self._sizing("")
 
     def _set(self, widget_id: str, text: str) -> None:
         self.query_one(f"#{widget_id}", Static).update(text)
@@ -96,6 +109,7 @@ class TrainProgress(Vertical):
         self.status(READY)
         self.query_one(ProgressBar).update(total=1, progress=0)
         self._set("train-numbers", "")
+        self._sizing("")
         self._show_best()
 
     def show_history(self, history: RunHistory) -> None:
@@ -121,6 +135,7 @@ class TrainProgress(Vertical):
         if isinstance(last.get("elapsed_s"), (int, float)):
             parts.append(f"trained {duration(last['elapsed_s'])}")
         self._set("train-numbers", " · ".join(parts))
+        self._sizing(history.sizing_reason)
         self._show_best()
 
     # -- a live run ------------------------------------------------------------------------
@@ -129,6 +144,14 @@ class TrainProgress(Vertical):
         """A large corpus being encoded into the cache, before its run starts."""
         self.status(f"encoding {event.corpus} into the cache… {event.summary()}")
         self.query_one(ProgressBar).update(total=event.total_bytes, progress=event.done_bytes)
+
+    def sizing(self, event: SizingStarted) -> None:
+        """A time budget is choosing the model: a few seconds, counted in the budget."""
+        self.status(f"sizing the model for {event.budget_minutes:g} min…")
+        self._sizing(f"timing up to {event.rungs} model sizes on this machine")
+
+    def sized(self, event: ModelSized) -> None:
+        self._sizing(event.reason)
 
     def started(self, event: TrainingStarted) -> None:
         self._epochs = event.epochs
@@ -147,6 +170,7 @@ class TrainProgress(Vertical):
         bar.update(total=max(1, event.steps_per_epoch), progress=max(0, epoch_step))
         in_epoch = min(event.epoch + 1, event.epochs)
         self._set("train-numbers", f"epoch {in_epoch}/{event.epochs} · step {event.step:,}")
+        self._sizing(event.sizing_reason)
         self._show_best()
 
     def evaluating(self, event: ValidationStarted) -> None:

@@ -62,14 +62,15 @@ def test_train_view_mid_training_at_80x24(snap_compare, snapshot_app):
     assert snap_compare(snapshot_app, terminal_size=(80, 24), run_before=_mid_training)
 
 
-def test_train_view_past_run_at_200x50(snap_compare, paths, probe, scripted):
-    """A wide terminal showing a past run from its folder: chart, progress, samples, its end."""
+def _demo_run(paths, **train_extra) -> None:
+    """A past run "demo" in the data folder: 300 steps, evaluations every 60, its samples."""
     import json
 
     run = paths.ensure().runs / "demo"
     run.mkdir(parents=True)
     train = {"preset": "tiny", "epochs": 5, "patience": 5, "max_steps": 300, "corpus": "plays"}
     train["model"] = {"cell": "lstm", "embed": 16, "hidden": 32, "layers": 1, "dropout": 0.0}
+    train |= train_extra
     config = {"train": train, "corpus": {"name": "plays"}, "device": "CPU · 2 threads"}
     config |= {"created": "2026-01-01T12:00:00+00:00", "steps_per_epoch": 120}
     (run / "config.json").write_text(json.dumps(config))
@@ -100,15 +101,36 @@ def test_train_view_past_run_at_200x50(snap_compare, paths, probe, scripted):
                     "message": "reached 300 steps; best val 1.7055 at step 300 (epoch 3)"})  # fmt: skip
     (run / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
     (run / "samples.txt").write_text("".join(samples))
+
+
+def _demo_app(paths, probe, scripted):
     settings = AppSettings(train=TrainSettings(corpus="plays", preset="tiny", run="demo"))
-    app = make_app(paths, settings=settings, probe=probe, trainer=scripted)
+    return make_app(paths, settings=settings, probe=probe, trainer=scripted)
 
-    async def shown(pilot):
-        await _device_shown(pilot)
-        for _ in range(200):
-            if "reached 300 steps" in str(pilot.app.screen.query_one("#train-status").render()):
-                break
-            await pilot.pause(0.02)
-        await pilot.pause(0.5)
 
-    assert snap_compare(app, terminal_size=(200, 50), run_before=shown)
+async def _demo_shown(pilot):
+    await _device_shown(pilot)
+    for _ in range(200):
+        if "reached 300 steps" in str(pilot.app.screen.query_one("#train-status").render()):
+            break
+        await pilot.pause(0.02)
+    await pilot.pause(0.5)
+
+
+def test_train_view_past_run_at_200x50(snap_compare, paths, probe, scripted):
+    """A wide terminal showing a past run from its folder: chart, progress, samples, its end."""
+    _demo_run(paths)
+    app = _demo_app(paths, probe, scripted)
+    assert snap_compare(app, terminal_size=(200, 50), run_before=_demo_shown)
+
+
+def test_train_view_past_sized_run_at_80x24(snap_compare, paths, probe, scripted):
+    """A run a time budget sized: the progress area says what it chose and why."""
+    reason = (
+        "sized for 10 min: LSTM E96/H512 (dropout 0.1) · ~8.1 M characters at 14,200 chars/s "
+        "on this machine · expected val ≈ 1.50 (measured in 9 s)"
+    )
+    sizing = {"chosen": "s", "model": "LSTM E96/H512", "budget_minutes": 10, "rungs": []}
+    _demo_run(paths, preset="sized", preset_reason=reason, sizing=sizing, max_minutes=10)
+    app = _demo_app(paths, probe, scripted)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_demo_shown)
