@@ -75,7 +75,7 @@ ZYGOTE = r"""
 import io, json, os, select, signal, sys, time
 os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
 import torch
-import shakespeare_tui.core.engine as engine
+import shakespeare_tui.core.engine_evaluate as engine_evaluate
 from shakespeare_tui.core.files import atomic_write
 from shakespeare_tui.cli import main
 
@@ -105,7 +105,7 @@ def save_checkpoint(path, payload):
     with open(os.environ["REL_SAVE_LOG"], "a") as f:
         f.write(f"{payload['kind']} {payload['progress']['step']}\n")
 
-engine.save_checkpoint = save_checkpoint
+engine_evaluate.save_checkpoint = save_checkpoint  # where the engine saves (its evaluation step)
 
 def child(job):
     os.environ.update(job["env"])
