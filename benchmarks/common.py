@@ -153,3 +153,16 @@ class Targets:
 
     def add(self, what: str, measured: str, ok: bool | None) -> None:
         self.table.add(what, measured, verdict(ok))
+
+
+def cpu_name() -> str:
+    """The CPU's model name (/proc/cpuinfo), else what platform says."""
+    import platform
+
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()

@@ -103,16 +103,6 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def _load() -> str:
     try:
         return " ".join(f"{x:.2f}" for x in os.getloadavg())
@@ -137,9 +127,11 @@ def main(argv: list[str] | None = None) -> int:
     described = devices.configure(device, args.threads)
     if device.type != "cpu":  # sampling and the app's threads still use the CPU
         devices.configure(torch.device("cpu"), args.threads)
+    from benchmarks.common import cpu_name
+
     print(
         f"# shakespeare-tui benchmarks — {dt.datetime.now().isoformat(timespec='minutes')}\n\n"
-        f"- device: {described}; CPU: {_cpu_name()} ({os.cpu_count()} cores visible)\n"
+        f"- device: {described}; CPU: {cpu_name()} ({os.cpu_count()} cores visible)\n"
         f"- torch {torch.__version__}, Python {platform.python_version()}, "
         f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}, "
         f"bf16 fast here: {devices.bf16_is_fast(device)}\n"

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import subprocess
 import sys
 import tempfile
@@ -25,23 +24,13 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from benchmarks.common import REPO, TINY_SHAKESPEARE
+from benchmarks.common import REPO, TINY_SHAKESPEARE, cpu_name
 from shakespeare_tui.core.size_ladder import LADDER
 from shakespeare_tui.core.size_ladder import rung as rung_named
 
 OUT = REPO / "benchmarks" / "sizing-runs.jsonl"
 # The order they run in: the points that decide 5 and 10 minutes on a slow CPU first.
 DEFAULT_POINTS = ("xs:5 s:5 xs:10 s:2.5 m:2.5 m:5 xs:2.5 s:10 l:2.5 l:5 m:10 xl:2.5").split()
-
-
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def command(rung, chars: int, data_dir: str, corpus: Path, threads: int) -> list[str]:
