@@ -66,8 +66,21 @@ def configure(device: torch.device, threads: int | None = None) -> str:
     return f"CPU · {n} thread{'s' if n != 1 else ''}"
 
 
+BF16_ENV = "SHAKESPEARE_TUI_BF16"
+
+
 def bf16_is_fast(device: torch.device) -> bool:
-    """Whether bf16 autocast speeds training up here (native bf16 math on this GPU or CPU)."""
+    """Whether bf16 autocast speeds training up here (native bf16 math on this GPU or CPU).
+
+    This is what `--bf16` left unset means. `$SHAKESPEARE_TUI_BF16` (`on`/`off`) overrides the
+    detection, so the test suite can run as it would on a CPU with bf16 and on one without,
+    whichever CPU it is on; an explicit `--bf16`/`--no-bf16` still wins over it.
+    """
+    forced = os.environ.get(BF16_ENV, "").strip().lower()
+    if forced in ("on", "1", "true", "yes"):
+        return device.type in ("cuda", "cpu")
+    if forced in ("off", "0", "false", "no"):
+        return False
     if device.type == "cuda":
         return torch.cuda.is_bf16_supported()
     if device.type == "cpu":

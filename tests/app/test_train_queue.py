@@ -111,4 +111,9 @@ async def test_q_shows_the_queue_from_another_view(paths, tiny_settings, probe, 
         await pilot.pause()
         await pilot.press("Q")
         await until(pilot, lambda: isinstance(app.screen, QueueScreen), 30, "the queue")
-        assert "0 runs to train" in str(app.screen.query_one("#queue-title").render())
+
+        def title() -> str:  # filled when the dialog mounts, a frame after it is pushed
+            return str(app.screen.query_one("#queue-title").render())
+
+        await until(pilot, lambda: "runs to train" in title(), 30, "the queue's title")
+        assert "0 runs to train" in title()

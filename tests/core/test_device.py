@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from shakespeare_tui.core.device import (
+    BF16_ENV,
     bf16_is_fast,
     configure,
     cpu_threads,
@@ -48,3 +49,25 @@ def test_cpu_configuration():
         torch.set_num_threads(before)
     assert isinstance(bf16_is_fast(torch.device("cpu")), bool)
     assert gpu_memory_mb(torch.device("cpu")) is None
+
+
+@pytest.mark.parametrize(("forced", "expected"), [("on", True), ("off", False), ("OFF", False)])
+def test_the_environment_forces_what_bf16_auto_means(monkeypatch, forced, expected):
+    """So the suite can run as on a CPU with bf16 and on one without, whichever CPU it is on."""
+    monkeypatch.setenv(BF16_ENV, forced)
+    assert bf16_is_fast(torch.device("cpu")) is expected
+    assert bf16_is_fast(torch.device("mps")) is False  # no bf16 autocast there
+
+
+def test_an_explicit_bf16_flag_wins_over_the_environment(monkeypatch, tmp_path, corpus_file):
+    from shakespeare_tui.cli import main
+
+    monkeypatch.setenv(BF16_ENV, "on")
+    argv = ["--data-dir", str(tmp_path), "train", "--preset", "tiny", "--threads", "1"]
+    argv += ["--corpus", str(corpus_file), "--max-steps", "2", "--quiet", "--no-bf16"]
+    argv += ["--sample-length", "0", "--name", "n"]
+    assert main(argv) == 0
+    import json
+
+    config = json.loads((tmp_path / "runs" / "n" / "config.json").read_text())
+    assert config["device"] == "CPU · 1 thread", config["device"]
