@@ -89,9 +89,9 @@ class AppBench:
 
         from shakespeare_tui.app import make_app
         from shakespeare_tui.core.events import StepLogged, TrainingFinished
-        from shakespeare_tui.launch import default_trainer
         from shakespeare_tui.messages import TrainingUpdate
         from shakespeare_tui.settings import AppSettings, TrainSettings
+        from shakespeare_tui.torch_loader import default_trainer
 
         self.runs += 1
         run_name = f"app-{self.runs}"
@@ -149,7 +149,7 @@ class AppBench:
     # -- headless ----------------------------------------------------------------------------
 
     def headless(self) -> float:
-        from shakespeare_tui.core.engine import train
+        from shakespeare_tui.core.training.engine import train
 
         if self.config is None:
             return float("nan")

@@ -4,7 +4,7 @@ from the map against training from the whole tensor.
 - Encoding: a generated corpus (`--corpora-mb`, 2,048 MB by default, 512 with --quick) in a
   temp folder under /tmp, twice: plain ASCII (play-like text), and the same with curly
   apostrophes (mostly ASCII with a multi-byte character now and then, as Gutenberg texts are).
-  Each is encoded by `core.corpus_map.map_corpus` in a fresh child process, which reports its
+  Each is encoded by `core.map_cache.map_corpus` in a fresh child process, which reports its
   MB/s and its peak RSS growth (VmHWM after resetting it, minus VmRSS before), then draws 2,000
   batches from the map and reports how much RSS they added (its own memory, and the file's
   pages), and the same windows through np.memmap, for comparison. The files are deleted
@@ -32,9 +32,9 @@ from benchmarks.common import spread as spread_of
 CHILD = """
 import json, resource, sys, time, torch
 from pathlib import Path
-from shakespeare_tui.core import corpus_map
-from shakespeare_tui.core.data import TextData
-from shakespeare_tui.core.vocab import Vocabulary
+from shakespeare_tui.core.text import corpus_map, map_cache
+from shakespeare_tui.core.text.batches import TextData
+from shakespeare_tui.core.text.vocab import Vocabulary
 
 def status(key):
     for line in open("/proc/self/status"):
@@ -46,7 +46,7 @@ with open("/proc/self/clear_refs", "w") as f:  # the peak from here on is the en
 before = status("VmRSS")
 r0 = resource.getrusage(resource.RUSAGE_SELF)
 t0 = time.perf_counter()
-entry = corpus_map.map_corpus(Path(sys.argv[1]), "bench", Path(sys.argv[2]))
+entry = map_cache.map_corpus(Path(sys.argv[1]), "bench", Path(sys.argv[2]))
 seconds = time.perf_counter() - t0
 r1 = resource.getrusage(resource.RUSAGE_SELF)
 cpu = r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime
@@ -180,14 +180,14 @@ def run_corpora(args, device, targets: Targets) -> None:
 
 def _training(args, device, targets, big_map: Path, folder: Path, rounds: int) -> None:
     from benchmarks.training import EngineStep
-    from shakespeare_tui.core import corpus_map
     from shakespeare_tui.core.config import TrainConfig, apply_preset
-    from shakespeare_tui.core.data import TextData
-    from shakespeare_tui.core.vocab import Vocabulary
+    from shakespeare_tui.core.text import corpus_map, map_cache
+    from shakespeare_tui.core.text.batches import TextData
+    from shakespeare_tui.core.text.vocab import Vocabulary
 
     text, source = bench_text(4_000_000)
     (folder / "small.txt").write_text(text, encoding="utf-8")
-    small_map = corpus_map.map_corpus(folder / "small.txt", "small", folder / "cache-small")
+    small_map = map_cache.map_corpus(folder / "small.txt", "small", folder / "cache-small")
     vocab = Vocabulary("".join(sorted(small_map.chars)))
     whole = vocab.encode(text)
     big = next(corpus_map.open_entry(p) for p in (big_map / "corpora").glob("*.map"))

@@ -76,7 +76,7 @@ def collectives(preset: str, calls: int) -> None:
     import torch.distributed as dist
 
     from shakespeare_tui.core.config import TrainConfig, apply_preset
-    from shakespeare_tui.core.distributed import Ranks
+    from shakespeare_tui.core.training.distributed import Ranks
 
     torch.set_num_threads(1)
     ranks = Ranks.from_env()

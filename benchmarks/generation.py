@@ -3,7 +3,7 @@
 - *in the app*: `make_app` driven headless with `run_test()` at a terminal size, the real torch
   probe and the Generate view's worker; `g` pressed once the model is loaded, timed from the
   view's `GenerationStarted` to its `GenerationFinished` (what a person sees stream).
-- *core path, as the CLI*: `cli/generate.py`'s loop in this process's main thread —
+- *core path, as the CLI*: `cli/generate_command.py`'s loop in this process's main thread —
   `ModelCache.load`, `chunked(generate(...))`, each chunk written and flushed to /dev/null —
   timed from the first character to the last.
 - *the CLI itself* (not with `--quick`): `shakespeare-tui generate` in a child process, timed
@@ -28,16 +28,16 @@ SEED = 1
 
 
 def _checkpoint() -> str:
-    from shakespeare_tui.core.runs import bundled_checkpoint
+    from shakespeare_tui.core.runs.folders import bundled_checkpoint
 
     return str(bundled_checkpoint())
 
 
 def core_path(length: int):
     """chars/s of `shakespeare-tui generate`'s loop, run here (the model loaded once)."""
-    from shakespeare_tui.core.sample_settings import SampleSettings
-    from shakespeare_tui.core.sampling import generate
-    from shakespeare_tui.core.streaming import ModelCache, chunked
+    from shakespeare_tui.core.sampling.sampler import generate
+    from shakespeare_tui.core.sampling.settings import SampleSettings
+    from shakespeare_tui.core.sampling.streaming import ModelCache, chunked
 
     vocab, stepper = ModelCache(size=1).load(_checkpoint())
     settings = SampleSettings(length=length, seed=SEED)

@@ -14,11 +14,11 @@ import numpy as np
 import torch
 
 from benchmarks.common import Table, Targets, bench_text, fmt, interleave, median, percentile
-from shakespeare_tui.core.checkpoint import load_checkpoint
-from shakespeare_tui.core.neurons import FEATURES, rank_units, text_features
-from shakespeare_tui.core.replay import replay
-from shakespeare_tui.core.runs import bundled_checkpoint
-from shakespeare_tui.core.spans import active, match_spans, select_units
+from shakespeare_tui.core.inspection.neurons import FEATURES, rank_units, text_features
+from shakespeare_tui.core.inspection.replay import replay
+from shakespeare_tui.core.inspection.spans import active, match_spans, select_units
+from shakespeare_tui.core.model.checkpoint import load_checkpoint
+from shakespeare_tui.core.runs.folders import bundled_checkpoint
 
 TARGET_S = 1.0  # the issue's: 10,000 characters analysed within a second on 2 cores
 SIZES = (10_000, 100_000)

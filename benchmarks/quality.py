@@ -2,7 +2,7 @@
 
 Each budget is its own run in a temporary data folder, one at a time (the machine should be
 otherwise idle): "sized" is the default command (no preset: the model is sized to the budget,
-core/sizing.py), "cpu" the fixed `cpu` preset beside it. The validation set is the last 10% of
+core/sizing/rule.py), "cpu" the fixed `cpu` preset beside it. The validation set is the last 10% of
 the text, scored whole (nanoGPT's split). Beside the minutes, the figures that travel between
 machines: the characters each run trained, its speed, and the recorded validation loss of each
 size after a fixed number of characters (benchmarks/sizing.py's table).

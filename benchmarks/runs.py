@@ -67,10 +67,11 @@ def _make(root: Path, runs: int, lines: int) -> int:
 
 def run_runs(args, targets: Targets) -> None:
     from shakespeare_tui.core.paths import Paths
-    from shakespeare_tui.core.run_catalog import RunCatalog
-    from shakespeare_tui.core.run_table import filter_rows, sort_rows
-    from shakespeare_tui.core.runs import list_runs, read_metrics
-    from shakespeare_tui.core.smoothing import smooth
+    from shakespeare_tui.core.runs.catalog import RunCatalog
+    from shakespeare_tui.core.runs.folders import read_metrics
+    from shakespeare_tui.core.runs.smoothing import smooth
+    from shakespeare_tui.core.runs.summary import list_runs
+    from shakespeare_tui.core.runs.table import filter_rows, sort_rows
 
     rounds = args.rounds or (3 if args.quick else 5)
     home = Path(tempfile.mkdtemp(prefix="bench-runs-"))

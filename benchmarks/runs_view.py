@@ -60,7 +60,7 @@ async def _open(paths, cache: bool) -> tuple[float, float]:
     """Seconds from the app's start until the first frame showing rows, and every run's."""
     from shakespeare_tui.app import make_app
     from shakespeare_tui.settings import AppSettings
-    from shakespeare_tui.widgets.runs_table import RunsTable
+    from shakespeare_tui.views.runs.table import RunsTable
 
     if not cache:
         shutil.rmtree(paths.cache, ignore_errors=True)
@@ -88,8 +88,8 @@ async def _keys(paths, rounds: int) -> dict[str, list[float]]:
 
     from shakespeare_tui.app import make_app
     from shakespeare_tui.settings import AppSettings
-    from shakespeare_tui.widgets.runs_chart import RunsChart
-    from shakespeare_tui.widgets.runs_table import RunsTable
+    from shakespeare_tui.views.runs.chart import RunsChart
+    from shakespeare_tui.views.runs.table import RunsTable
 
     app = make_app(paths, settings=AppSettings(mode="runs"), probe=lambda: ("CPU", "cpu"))
     names = ("select", "drawn", "down", "o", "toggle")
@@ -158,8 +158,8 @@ def _redraws(chart, n: int) -> list[float]:
 
 def _curves_ms(runs: Path) -> float:
     """The worker's part of showing ten runs: their series read whole, and smoothed."""
-    from shakespeare_tui.core.run_catalog import RunCatalog
-    from shakespeare_tui.core.run_curves import run_curves
+    from shakespeare_tui.core.runs.catalog import RunCatalog
+    from shakespeare_tui.core.runs.curves import run_curves
 
     catalog = RunCatalog(runs)
     catalog.refresh()

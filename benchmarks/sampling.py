@@ -2,7 +2,7 @@
 
 Both sample the same way (temperature 0.8, `torch.multinomial` with a seeded generator) from
 the same randomly initialised model; speed does not depend on what the weights learned.
-Generation always runs on the CPU in float32 (core/sampling.py), whatever --device says.
+Generation always runs on the CPU in float32 (core/sampling/sampler.py), whatever --device says.
 Also timed: from the start of generation (building the stepper from the loaded model) to the
 first character, as the app's generate screen and `shakespeare-tui generate` do it.
 """
@@ -30,9 +30,9 @@ from benchmarks.common import (
     spread,
 )
 from shakespeare_tui.core.config import TrainConfig, apply_preset
-from shakespeare_tui.core.model import CharRNN, CharStepper
-from shakespeare_tui.core.sampling import SampleSettings, generate
-from shakespeare_tui.core.vocab import Vocabulary
+from shakespeare_tui.core.model.network import CharRNN, CharStepper
+from shakespeare_tui.core.sampling.sampler import SampleSettings, generate
+from shakespeare_tui.core.text.vocab import Vocabulary
 
 TARGETS = {1024: 1_200, 640: 6_000}  # chars/s the issue asks for, by hidden width
 

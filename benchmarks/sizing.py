@@ -1,4 +1,4 @@
-"""Validation loss per training character for each rung of the size ladder (core/size_ladder.py).
+"""Validation loss per training character for each rung of the size ladder (core/sizing/ladder.py).
 
     python -m benchmarks.sizing                       # the default points, 2 runs at a time
     python -m benchmarks.sizing --points xs:5 s:2.5   # rung:millions of characters
@@ -25,8 +25,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from benchmarks.common import REPO, TINY_SHAKESPEARE, cpu_name
-from shakespeare_tui.core.size_ladder import LADDER
-from shakespeare_tui.core.size_ladder import rung as rung_named
+from shakespeare_tui.core.sizing.ladder import LADDER
+from shakespeare_tui.core.sizing.ladder import rung as rung_named
 
 OUT = REPO / "benchmarks" / "sizing-runs.jsonl"
 # The order they run in: the points that decide 5 and 10 minutes on a slow CPU first.
@@ -147,7 +147,7 @@ def print_table(results: list[dict]) -> None:
 
 
 def print_quality(results: list[dict]) -> None:
-    """The points of each rung's recipe now, as the literal core/size_ladder.py holds."""
+    """The points of each rung's recipe now, as the literal core/sizing/ladder.py holds."""
     print("QUALITY: dict[str, tuple[tuple[float, float], ...]] = {")
     for rung in LADDER:
         points = sorted(
@@ -171,7 +171,7 @@ def main(argv=None) -> None:
     p.add_argument(
         "--quality",
         action="store_true",
-        help="print the recorded points as core/size_ladder.py's QUALITY and stop",
+        help="print the recorded points as core/sizing/ladder.py's QUALITY and stop",
     )
     args = p.parse_args(argv)
     if args.table:

@@ -44,13 +44,13 @@ from benchmarks.common import (
 from shakespeare_tui.core import device as devices
 from shakespeare_tui.core.cells import WEIGHT_BLOCKS
 from shakespeare_tui.core.config import ModelConfig, TrainConfig, apply_preset
-from shakespeare_tui.core.corpus import Corpus, checksum_of
-from shakespeare_tui.core.data import TextData
-from shakespeare_tui.core.engine import learning_rate, train
 from shakespeare_tui.core.events import StepLogged
-from shakespeare_tui.core.model import CharRNN
+from shakespeare_tui.core.model.network import CharRNN
 from shakespeare_tui.core.paths import Paths
-from shakespeare_tui.core.vocab import Vocabulary
+from shakespeare_tui.core.text.batches import TextData
+from shakespeare_tui.core.text.corpus import Corpus, checksum_of
+from shakespeare_tui.core.text.vocab import Vocabulary
+from shakespeare_tui.core.training.engine import learning_rate, train
 
 MODELS = ("notebook", "cpu")  # presets whose models we time
 

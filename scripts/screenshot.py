@@ -19,9 +19,9 @@ from pathlib import Path
 
 from shakespeare_tui.app import make_app
 from shakespeare_tui.core.paths import Paths
-from shakespeare_tui.launch import probe_device
-from shakespeare_tui.screens.extend import ExtendScreen
 from shakespeare_tui.settings import AppSettings, GenerateSettings, TrainSettings
+from shakespeare_tui.torch_loader import probe_device
+from shakespeare_tui.views.train.extend_dialog import ExtendScreen
 
 SIZE = (120, 40)
 LIVE_STEPS = 30  # steps logged after the resume before the picture is taken

@@ -21,12 +21,20 @@ from textual.worker import Worker, WorkerState
 
 from shakespeare_tui.core.errors import one_line
 from shakespeare_tui.core.paths import Paths
-from shakespeare_tui.keymap import check_keymap
-from shakespeare_tui.launch import default_trainer, probe_device
+from shakespeare_tui.keymap import check_keymap, view_bindings
 from shakespeare_tui.messages import HeaderInfo, TorchReady, TrainingStatus
 from shakespeare_tui.settings import AppSettings
+from shakespeare_tui.torch_loader import default_trainer, probe_device
+from shakespeare_tui.views.generate.screen import GenerateScreen
+from shakespeare_tui.views.help import HelpScreen
+from shakespeare_tui.views.inspect.screen import InspectScreen
+from shakespeare_tui.views.runs.screen import RunsScreen
+from shakespeare_tui.views.train.screen import TrainScreen
 
 VIEWS = {"train": "Train", "generate": "Generate", "inspect": "Inspect", "runs": "Runs"}
+# Whose bindings a person may remap (settings.json's keymap): the app's and every view's
+# (with the widgets each view keys: keymap.view_bindings).
+KEYED_SCREENS = (TrainScreen, GenerateScreen, InspectScreen, RunsScreen, HelpScreen)
 
 
 class ShakespeareApp(App):
@@ -117,19 +125,13 @@ class ShakespeareApp(App):
             self.theme = settings.theme
 
     def _train_view(self) -> Screen:
-        from shakespeare_tui.screens.train import TrainScreen
-
         self._training_view = TrainScreen(self.paths, self.settings.train, self.trainer)
         return self._training_view
 
     def _generate_view(self) -> Screen:
-        from shakespeare_tui.screens.generate import GenerateScreen
-
         return GenerateScreen(self.paths, self.settings.generate)
 
     def _inspect_view(self) -> Screen:
-        from shakespeare_tui.screens.inspect import InspectScreen
-
         self._inspect_screen = InspectScreen(self.paths)
         return self._inspect_screen
 
@@ -137,8 +139,6 @@ class ShakespeareApp(App):
         self.show_queue()
 
     def _runs_view(self) -> Screen:
-        from shakespeare_tui.screens.runs import RunsScreen
-
         return RunsScreen(self.paths, self.settings.runs)
 
     def continue_run(self, name: str, trained_here: bool = False) -> str | None:
@@ -195,7 +195,7 @@ class ShakespeareApp(App):
         self._load_torch()
 
     def _apply_keymap(self) -> None:
-        self.keymap, problems = check_keymap(self.settings.keymap)
+        self.keymap, problems = check_keymap(self.settings.keymap, (type(self), *KEYED_SCREENS))
         if self.keymap:
             self.set_keymap(self.keymap)
         if problems:
@@ -264,8 +264,6 @@ class ShakespeareApp(App):
         train.action_toggle_training()
 
     def action_help(self) -> None:
-        from shakespeare_tui.screens.help import HelpScreen
-
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.screen))
 
@@ -327,19 +325,24 @@ class ShakespeareApp(App):
                 else "Start or resume a run with the Train view's settings",
                 self.action_toggle_training,
             )
-        for binding in type(screen).BINDINGS:
+        for owner, binding in view_bindings(type(screen)):
             # Keys kept out of a crowded footer (a tooltip, no show) are still commands; escape
             # only ever leaves a field, which means nothing from the palette.
             shown = binding.show or (binding.tooltip and binding.key != "escape")
-            if isinstance(binding, Binding) and shown and binding.description:
-                _, name, parameters = parse_action(binding.action)
-                if screen.check_action(name, parameters) is False:
-                    continue  # not offered where the focus is (the footer hides it too)
-                yield SystemCommand(
-                    binding.description,
-                    binding.tooltip or binding.description,
-                    partial(screen.run_action, binding.action),
-                )
+            if not (shown and binding.description):
+                continue
+            # A widget's key acts on that widget, wherever the focus is when the palette opens.
+            target = screen if isinstance(screen, owner) else next(iter(screen.query(owner)), None)
+            if target is None:
+                continue
+            _, name, parameters = parse_action(binding.action)
+            if target.check_action(name, parameters) is False:
+                continue  # not offered where the focus is (the footer hides it too)
+            yield SystemCommand(
+                binding.description,
+                binding.tooltip or binding.description,
+                partial(target.run_action, binding.action),
+            )
 
 
 def make_app(

@@ -9,6 +9,7 @@ reported once and ignored. Textual's `App.set_keymap` applies the rest to every 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from textual.binding import Binding
 
@@ -16,27 +17,30 @@ from textual.binding import Binding
 _KEY = re.compile(r"^(\S|[a-z0-9_]+(\+[a-z0-9_]+)*)$")
 
 
-def binding_ids() -> dict[str, Binding]:
-    """Every binding a person can remap, by id: the app's and each view's."""
-    from shakespeare_tui.app import ShakespeareApp
-    from shakespeare_tui.screens.generate import GenerateScreen
-    from shakespeare_tui.screens.help import HelpScreen
-    from shakespeare_tui.screens.inspect import InspectScreen
-    from shakespeare_tui.screens.runs import RunsScreen
-    from shakespeare_tui.screens.train import TrainScreen
-
-    found = {}
-    screens = (TrainScreen, GenerateScreen, InspectScreen, RunsScreen, HelpScreen)
-    for owner in (ShakespeareApp, *screens):
-        for binding in owner.BINDINGS:
-            if isinstance(binding, Binding) and binding.id:
-                found[binding.id] = binding
-    return found
+def view_bindings(view: type) -> list[tuple[type, Binding]]:
+    """A view's keys with the class that owns each: the screen's own, then those of the
+    widgets it lists in `KEYED_WIDGETS` (a binding lives on the widget whose behaviour it
+    drives, and works while the focus is inside that widget). The help, the command palette
+    and the keymap all read a view's keys here."""
+    owners = (view, *getattr(view, "KEYED_WIDGETS", ()))
+    return [
+        (owner, binding)
+        for owner in owners
+        for binding in owner.BINDINGS
+        if isinstance(binding, Binding)
+    ]
 
 
-def check_keymap(raw: dict) -> tuple[dict[str, str], list[str]]:
-    """(the usable entries, one line per unusable one)."""
-    known = binding_ids()
+def binding_ids(views: Iterable[type]) -> dict[str, Binding]:
+    """Every binding a person can remap, by id: those of `views` (the app and its views)."""
+    return {
+        binding.id: binding for view in views for _, binding in view_bindings(view) if binding.id
+    }
+
+
+def check_keymap(raw: dict, views: Iterable[type]) -> tuple[dict[str, str], list[str]]:
+    """(the usable entries, one line per unusable one), for the bindings of `views`."""
+    known = binding_ids(views)
     usable: dict[str, str] = {}
     problems: list[str] = []
     for binding_id, keys in raw.items():

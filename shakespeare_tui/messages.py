@@ -45,7 +45,7 @@ class RunsListed(Message, bubble=False):
 
     def __init__(self, runs: list, selected: str | None) -> None:
         super().__init__()
-        self.runs = runs  # core.runs.RunInfo, newest first
+        self.runs = runs  # core.runs.summary.RunInfo, newest first
         self.selected = selected
 
 

@@ -12,7 +12,7 @@ import json
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
-from shakespeare_tui.core.files import atomic_write_text
+from shakespeare_tui.core.atomic import atomic_write_text
 
 
 @dataclass

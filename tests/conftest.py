@@ -134,8 +134,8 @@ def trained_run(tmp_path_factory, corpus_file):
 
     Read it, copy it, never write into it.
     """
-    from shakespeare_tui.core.engine import train
     from shakespeare_tui.core.paths import Paths
+    from shakespeare_tui.core.training.engine import train
 
     paths = Paths.resolve(tmp_path_factory.mktemp("trained") / "home").ensure()
     events: list = []
@@ -147,8 +147,8 @@ def trained_run(tmp_path_factory, corpus_file):
 @pytest.fixture(scope="session")
 def rnn_run(tmp_path_factory, corpus_file):
     """A tiny basic-RNN run of 40 steps, trained once per session: its TrainingFinished."""
-    from shakespeare_tui.core.engine import train
     from shakespeare_tui.core.paths import Paths
+    from shakespeare_tui.core.training.engine import train
 
     paths = Paths.resolve(tmp_path_factory.mktemp("rnn") / "home").ensure()
     config = tiny_config(corpus_file, max_steps=40, eval_every=20)

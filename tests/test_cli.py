@@ -154,7 +154,7 @@ def test_max_steps_counts_steps_before_a_resume(capsys, home, tmp_path):
 
 def interrupted_twice(monkeypatch, run_dir: Path, **started_changes) -> None:
     """engine.train as a second Ctrl+C leaves it: started, then KeyboardInterrupt mid-run."""
-    import shakespeare_tui.core.engine as engine
+    import shakespeare_tui.core.training.engine as engine
 
     def train(config, paths, *, on_event, **options):
         on_event(started(run_name=run_dir.name, run_dir=str(run_dir), **started_changes))
@@ -263,7 +263,7 @@ def test_generate_starts_with_the_prompt(capsys, home):
 
 
 def test_generate_uses_the_bundled_checkpoint_by_default(capsys, tmp_path):
-    from shakespeare_tui.core.runs import bundled_checkpoint
+    from shakespeare_tui.core.runs.folders import bundled_checkpoint
 
     if not bundled_checkpoint().is_file():
         pytest.skip("no bundled checkpoint in this checkout")
@@ -722,7 +722,7 @@ def test_train_into_a_reader_that_leaves_trains_on(corpus_file, tmp_path):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    from shakespeare_tui.core.checkpoint import read_info
+    from shakespeare_tui.core.model.checkpoint import read_info
 
     assert read_info(tmp_path / "runs" / "p" / "last.pt").step == 80
 
@@ -837,7 +837,8 @@ def test_a_large_corpus_is_encoded_under_a_bar_with_its_speed_and_eta():
 def test_ctrl_c_while_a_large_corpus_is_encoded_exits_130_and_keeps_nothing(
     capsys, tmp_path, corpus_file, monkeypatch
 ):
-    from shakespeare_tui.core import corpus, corpus_encode
+    from shakespeare_tui.core.text import corpus
+    from shakespeare_tui.core.text import encode as corpus_encode
 
     monkeypatch.setattr(corpus, "MAP_ABOVE_BYTES", 0)
     monkeypatch.setattr(corpus_encode, "PIECE", 4099)

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from shakespeare_tui.cli import EXIT_OK, EXIT_USAGE, main
-from shakespeare_tui.cli.inspect import MAX_CHARS
+from shakespeare_tui.cli.inspect_command import MAX_CHARS
 
 LENGTH = "3000"  # characters per inspection: enough for the bundled model's cells to show
 
@@ -116,7 +116,7 @@ def test_a_basic_rnn_is_ranked_by_h_and_refuses_a_gate_in_one_line(capsys, rnn_r
 
 
 def test_a_checkpoint_whose_corpus_is_gone_is_refused_in_one_line(capsys, trained_run, tmp_path):
-    from shakespeare_tui.core.checkpoint import load_checkpoint, save_checkpoint
+    from shakespeare_tui.core.model.checkpoint import load_checkpoint, save_checkpoint
 
     _, finished, _ = trained_run
     payload = dict(load_checkpoint(finished.best_checkpoint).payload)

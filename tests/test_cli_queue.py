@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 
 from shakespeare_tui.cli import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
-from shakespeare_tui.core.queue import DONE, STOPPED, RunQueue
-from shakespeare_tui.core.runs import read_json, read_metrics
+from shakespeare_tui.core.runs.folders import read_json, read_metrics
+from shakespeare_tui.core.runs.run_queue import DONE, STOPPED, RunQueue
 from tests.test_cli import assert_one_line_error, cli, wide_console  # noqa: F401
 
 TINY = {"preset": "tiny", "threads": 1, "bf16": False, "eval_every": 10, "sample_length": 10,
@@ -45,7 +45,7 @@ def test_add_list_and_a_stopped_run_that_goes_on(capsys, paths, tmp_path, corpus
     assert code == EXIT_OK and "waiting" in out and "15 steps" in out
     # Trained to 10 steps, then stopped (as Ctrl+C leaves it): the queue goes on from there.
     from shakespeare_tui.core.config import build_config
-    from shakespeare_tui.core.engine import train
+    from shakespeare_tui.core.training.engine import train
 
     queue = RunQueue.load(paths.data)
     entry = queue.entries[0]

@@ -12,7 +12,7 @@ import os
 import pytest
 
 from shakespeare_tui.cli import EXIT_FAILURE, EXIT_OK
-from shakespeare_tui.core.runs import bundled_checkpoint
+from shakespeare_tui.core.runs.folders import bundled_checkpoint
 from tests.core.run_folders import evaluation, finish, locked_by_another_process, make_run, step
 from tests.test_cli import assert_one_line_error, cli
 
@@ -169,7 +169,7 @@ def test_a_disk_that_refuses_is_a_runtime_failure(capsys, home, monkeypatch):
     def refuse(*_):
         raise OSError(errno.EACCES, "Permission denied")
 
-    monkeypatch.setattr("shakespeare_tui.core.run_actions.os.rename", refuse)
+    monkeypatch.setattr("shakespeare_tui.core.runs.actions.os.rename", refuse)
     code, _, err = runs(capsys, home, "rm", "small", "--yes")
     assert code == EXIT_FAILURE and err.splitlines() == [
         "shakespeare-tui: cannot delete run small: Permission denied"]  # fmt: skip

@@ -7,8 +7,8 @@ import json
 import pytest
 from test_cli import cli
 
-from shakespeare_tui.core import size_ladder
-from shakespeare_tui.core.size_ladder import Rung
+from shakespeare_tui.core.sizing import ladder as size_ladder
+from shakespeare_tui.core.sizing.ladder import Rung
 
 LADDER = (
     Rung("a", 8, 16, 1, 0.0, batch_size=4, seq_len=16, lr=1e-2, warmup_steps=0),

@@ -112,8 +112,8 @@ def test_nproc_hands_torchrun_every_flag_as_parsed():
 
 
 def test_each_rank_takes_its_rows_of_one_batch():
-    from shakespeare_tui.core.data import TextData
-    from shakespeare_tui.core.rank_views import RankBatches
+    from shakespeare_tui.core.text.batches import TextData
+    from shakespeare_tui.core.training.rank_views import RankBatches
 
     codes = torch.randint(0, 50, (5000,)).numpy()
 
@@ -209,8 +209,8 @@ def test_two_processes_end_with_the_same_weights_and_write_once(whole):
     assert saved["progress"]["step"] == STEPS and saved["resume"]["processes"] == 2
     prints = {r["weights_sha256"] for r in saved["resume"]["ranks"]}
     from shakespeare_tui.core.config import ModelConfig
-    from shakespeare_tui.core.model import CharRNN
-    from shakespeare_tui.core.rank_views import weights_sha256
+    from shakespeare_tui.core.model.network import CharRNN
+    from shakespeare_tui.core.training.rank_views import weights_sha256
 
     model = CharRNN(ModelConfig(**saved["model_config"]))
     model.load_state_dict(saved["weights"])
@@ -284,7 +284,7 @@ def rank_pid(root: int, rank: int) -> int | None:
 def test_a_killed_rank_ends_the_job_with_one_line_and_the_checkpoint_intact(
     tmp_path, corpus, capsys
 ):
-    from shakespeare_tui.core.checkpoint import load_checkpoint
+    from shakespeare_tui.core.model.checkpoint import load_checkpoint
 
     proc = launcher(tmp_path, "--nproc", 2, "--corpus", corpus, *JOB, "--name", "k")
     run = tmp_path / "runs" / "k"

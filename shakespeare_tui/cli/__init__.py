@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
 from shakespeare_tui.cli.parser import build_parser
 
@@ -30,32 +27,32 @@ def main(argv: list[str] | None = None) -> int:
         from shakespeare_tui.core.paths import Paths
 
         paths = Paths.resolve(getattr(args, "data_dir", None))
-        from shakespeare_tui.core.distributed import launched_by_torchrun
+        from shakespeare_tui.core.training.distributed import launched_by_torchrun
 
         if args.command != "train" and launched_by_torchrun():  # N copies would collide
             raise UserError("only `train` runs under torchrun, one process per GPU or core")
         if args.command == "train":
-            from shakespeare_tui.cli.train import train_command
+            from shakespeare_tui.cli.train_command import train_command
 
             return train_command(args, paths.ensure())
         if args.command == "generate":
-            from shakespeare_tui.cli.generate import generate_command
+            from shakespeare_tui.cli.generate_command import generate_command
 
             return generate_command(args, paths)
         if args.command == "inspect":
-            from shakespeare_tui.cli.inspect import inspect_command
+            from shakespeare_tui.cli.inspect_command import inspect_command
 
             return inspect_command(args, paths)
         if args.command == "queue":
-            from shakespeare_tui.cli.queue import queue_command
+            from shakespeare_tui.cli.queue_command import queue_command
 
             return queue_command(args, paths.ensure())
         if args.command == "runs":
-            from shakespeare_tui.cli.runs import runs_command
+            from shakespeare_tui.cli.runs_command import runs_command
 
             return runs_command(args, paths)
         if args.command == "export":
-            from shakespeare_tui.cli.runs import export_command
+            from shakespeare_tui.cli.runs_command import export_command
 
             return export_command(args, paths)
         return _app(paths.ensure())
@@ -82,31 +79,15 @@ def main(argv: list[str] | None = None) -> int:
 
 def error(message: str, *, every_rank: bool = False) -> None:
     """One line on stderr. Under torchrun every process of a job gets here with the same
-    refusal (the ranks agree on one: core/distributed.py), so rank 0 alone says it, unless
+    refusal (the ranks agree on one: core/training/distributed.py), so rank 0 alone says it, unless
     the line is this process's own (`every_rank`), and then it names the rank."""
-    from shakespeare_tui.core.distributed import env_rank
+    from shakespeare_tui.core.training.distributed import env_rank
 
     rank = env_rank()
     if rank and not every_rank:
         return
     who = f"shakespeare-tui (rank {rank})" if rank else "shakespeare-tui"
     print(f"{who}: {message.splitlines()[0] if message else 'error'}", file=sys.stderr)
-
-
-@contextmanager
-def naming(checkpoint: Path) -> Iterator[None]:
-    """Errors about a checkpoint file name it by its whole path: "best.pt is corrupt" does not
-    say which run's (the core says the file's name, as a picker that lists the run shows it)."""
-    from shakespeare_tui.core.errors import CheckpointError
-
-    try:
-        yield
-    except CheckpointError as exc:
-        message, path, name = str(exc), str(checkpoint), Path(checkpoint).name
-        if path not in message:
-            rest = message.removeprefix(name)
-            message = f"{path}{rest}" if rest != message else f"{path}: {message}"
-        raise CheckpointError(message) from None
 
 
 def reader_left() -> None:
@@ -123,7 +104,7 @@ def reader_left() -> None:
 
 def _app(paths) -> int:
     from shakespeare_tui.app import make_app
-    from shakespeare_tui.launch import exit_process
+    from shakespeare_tui.torch_loader import exit_process
 
     app = make_app(paths)
     app.run()

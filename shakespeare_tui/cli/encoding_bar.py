@@ -7,7 +7,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn
 
 from shakespeare_tui.core.events import CorpusEncoding
-from shakespeare_tui.core.numbers import duration, size
+from shakespeare_tui.core.figures import duration, size
 
 
 class EncodingBar:

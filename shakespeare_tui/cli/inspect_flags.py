@@ -19,7 +19,7 @@ def _unit(text: str) -> tuple[int, int]:
 def add_inspect(commands, common, positive_int) -> None:
     """The `inspect` command, under `commands` (parser.py's subparsers)."""
     from shakespeare_tui.core.cells import QUANTITIES
-    from shakespeare_tui.core.neurons import FEATURES, TOP
+    from shakespeare_tui.core.inspection.neurons import FEATURES, TOP
 
     quantities = tuple(dict.fromkeys(q for names in QUANTITIES.values() for q in names))
     inspect = commands.add_parser(

@@ -275,7 +275,7 @@ def _add_train(commands) -> None:
 
 
 def _add_generate(commands) -> None:
-    from shakespeare_tui.core.sample_settings import MAX_TEMPERATURE, SampleSettings
+    from shakespeare_tui.core.sampling.settings import MAX_TEMPERATURE, SampleSettings
 
     defaults = SampleSettings()
     gen = commands.add_parser("generate", parents=[_common()], help="stream text from a checkpoint")
@@ -359,7 +359,7 @@ def build_parser() -> argparse.ArgumentParser:
     from shakespeare_tui.cli.runs_flags import add_runs
 
     add_runs(commands, _common, _Parser)
-    from shakespeare_tui.cli.queue import add_queue
+    from shakespeare_tui.cli.queue_command import add_queue
 
     add_queue(commands, _common)
     export = commands.add_parser(

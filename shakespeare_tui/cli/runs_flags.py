@@ -7,7 +7,7 @@ import argparse
 
 def _column(text: str) -> str:
     from shakespeare_tui.core.errors import UserError
-    from shakespeare_tui.core.run_table import column_key
+    from shakespeare_tui.core.runs.table import column_key
 
     try:
         return column_key(text)
@@ -17,7 +17,7 @@ def _column(text: str) -> str:
 
 def add_runs(commands, common, parser_class) -> None:
     """The `runs` command and its actions, under `commands` (parser.py's subparsers)."""
-    from shakespeare_tui.core.run_table import COLUMNS
+    from shakespeare_tui.core.runs.table import COLUMNS
 
     runs = commands.add_parser(
         "runs",

@@ -15,7 +15,7 @@ from rich.progress import BarColumn, Progress, TextColumn
 from shakespeare_tui.cli.console import PipeConsole
 from shakespeare_tui.cli.encoding_bar import EncodingBar
 from shakespeare_tui.core import events
-from shakespeare_tui.core.numbers import count, duration, params
+from shakespeare_tui.core.figures import count, duration, params
 
 
 class ConsoleReporter:

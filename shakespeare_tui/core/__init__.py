@@ -1,5 +1,9 @@
-"""The UI-free engine: corpus, vocabulary, batching, model, training, sampling, checkpoints.
+"""The UI-free engine, grouped by concern; nothing here imports textual, rich or the CLI.
 
-Nothing under `core` imports textual or rich, and nothing here imports torch at module level
-unless the module is about torch itself; the app imports these lazily, in workers.
+The modules at this level are the shared base (settings, cells, errors, paths, events, devices,
+units, numbers as people read them, atomic files). The subpackages import in one direction:
+
+    training, inspection  →  runs, sampling, sizing  →  model  →  text  →  the base
+
+(`lint-imports` checks it: the contracts are in pyproject.toml.)
 """

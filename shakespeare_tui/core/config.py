@@ -11,10 +11,10 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 from shakespeare_tui.core.cells import CELLS, WEIGHT_BLOCKS
-from shakespeare_tui.core.errors import FieldError, ResumeConflict, UserError
+from shakespeare_tui.core.errors import FieldError, UserError
 
 SCHEDULES = ("constant", "cosine")
-# "sized": "auto" with a time budget, the model fitted to it when the run starts (core/sizing.py).
+# "sized": "auto" with a time budget, the model fitted to it when the run starts (core/sizing/rule.py).
 AUTO, CUSTOM, SIZED = "auto", "custom", "sized"
 
 
@@ -79,7 +79,7 @@ class TrainConfig:
     sample_temperature: float = 0.8  # temperature of each epoch's sample
     preset_reason: str = ""  # why "auto" chose this preset, shown when the run starts
     # How a "sized" run chose its model: each rung's measured speed, its characters in the
-    # budget and the loss our measurements predict for them (core/sizing.py); None otherwise.
+    # budget and the loss our measurements predict for them (core/sizing/rule.py); None otherwise.
     sizing: dict[str, Any] | None = None
 
     def validate(self) -> None:
@@ -258,37 +258,3 @@ def build_config(
     if preset == AUTO:
         return _auto(config, device_type)
     return config
-
-
-def resume_config(
-    saved: TrainConfig, requested: Mapping[str, Any], device_type: str | None = None
-) -> TrainConfig:
-    """The saved run's settings with what a resume may change; refuse anything else that differs.
-
-    `requested` holds what the person gave (flat names, None = not given), including "preset":
-    repeating the command that started the run, with the resume added, is accepted as long as
-    every value it implies is the run's own.
-    """
-    from shakespeare_tui.core.corpus import same_corpus
-
-    given = {k: v for k, v in requested.items() if v is not None}
-    preset = given.pop("preset", None)
-    saved_values = flat(saved)
-
-    def differs(name: str, value: Any) -> bool:
-        if name == "corpus":
-            return not same_corpus(value, saved.corpus)
-        return name in saved_values and value != saved_values[name]
-
-    conflicts = []
-    if preset is not None and not (preset == AUTO and saved.preset_reason):
-        # A preset stands for its values: the same values under another label are fine.
-        implied = {k: v for k, v in preset_values(preset, device_type).items() if k not in given}
-        if any(differs(k, v) for k, v in implied.items()):
-            conflicts.append(("preset", preset, saved.preset))
-    for name, value in given.items():
-        if name not in RESUMABLE_FIELDS and differs(name, value):
-            conflicts.append((name, value, saved_values[name]))
-    if conflicts:
-        raise ResumeConflict(conflicts, RESUMABLE_FIELDS)
-    return replace(saved, **{k: v for k, v in given.items() if k in RESUMABLE_FIELDS})

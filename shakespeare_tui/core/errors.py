@@ -7,7 +7,9 @@ any of these is the core's own wording.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
 
 
 class UserError(Exception):
@@ -128,3 +130,17 @@ def _shown(value: object) -> str:
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)
+
+
+@contextmanager
+def named_by_path(checkpoint: Path) -> Iterator[None]:
+    """Errors about a checkpoint file name it by its whole path: "best.pt is corrupt" does not
+    say which run's (the core says the file's name, as a picker that lists the run shows it)."""
+    try:
+        yield
+    except CheckpointError as exc:
+        message, path, name = str(exc), str(checkpoint), Path(checkpoint).name
+        if path not in message:
+            rest = message.removeprefix(name)
+            message = f"{path}{rest}" if rest != message else f"{path}: {message}"
+        raise CheckpointError(message) from None

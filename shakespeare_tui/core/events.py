@@ -24,7 +24,7 @@ BUDGET_REASONS: frozenset[str] = frozenset({"max-steps", "max-minutes"})
 @dataclass(frozen=True)
 class CorpusEncoding:
     """A corpus too large to hold is being encoded into the cache (once per version of the file;
-    core/corpus_map.py): sent a few times a second, and once with done_bytes == total_bytes."""
+    core/text/corpus_map.py): sent a few times a second, and once with done_bytes == total_bytes."""
 
     done_bytes: int  # of the file, read so far
     total_bytes: int
@@ -40,7 +40,7 @@ class CorpusEncoding:
 
     def summary(self) -> str:
         """ "45% of 2.1 GB · 310 MB/s · ETA 0:04", for the CLI's bar and the app alike."""
-        from shakespeare_tui.core.numbers import duration, size
+        from shakespeare_tui.core.figures import duration, size
 
         share = self.done_bytes / max(1, self.total_bytes)
         return (
@@ -52,7 +52,7 @@ class CorpusEncoding:
 @dataclass(frozen=True)
 class SizingStarted:
     """A run with a time budget and no size of its own is timing the model sizes it may take
-    (core/sizing.py): a few seconds, counted in the budget."""
+    (core/sizing/rule.py): a few seconds, counted in the budget."""
 
     budget_minutes: float
     rungs: int  # sizes it may time
@@ -87,7 +87,7 @@ class TrainingStarted:
     eval_every: int = 0
     processes: int = 1  # a torchrun job's; each trains on `batch_size` windows a step
     batch_size: int = 0
-    sizing_reason: str = ""  # how a time budget chose the model (core/sizing.py), if it did
+    sizing_reason: str = ""  # how a time budget chose the model (core/sizing/rule.py), if it did
 
 
 @dataclass(frozen=True)

@@ -1,1 +1,1 @@
-"""Widgets that own their rendering: the loss chart, training progress, the settings form."""
+"""Widgets more than one view uses: the loss chart, form rows, the checkpoint picker."""

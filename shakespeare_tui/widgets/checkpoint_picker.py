@@ -10,7 +10,7 @@ from rich.text import Text
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from shakespeare_tui.core.catalog import CheckpointEntry
+from shakespeare_tui.core.runs.checkpoints import CheckpointEntry
 
 
 class CheckpointPicker(OptionList):

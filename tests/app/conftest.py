@@ -168,8 +168,8 @@ def until():
 def runs_app(paths, probe, monkeypatch):
     """The app on the Runs view over the three runs of runs_fixtures; it records notifications."""
     from shakespeare_tui.app import make_app
-    from shakespeare_tui.screens import runs as runs_screen
     from shakespeare_tui.settings import AppSettings
+    from shakespeare_tui.views.runs import screen as runs_screen
     from tests.app.runs_fixtures import make_three
 
     monkeypatch.setattr(runs_screen, "REFRESH_S", 0.2)  # live updates show within a test

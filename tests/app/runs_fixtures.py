@@ -8,8 +8,8 @@ import json
 import math
 from pathlib import Path
 
-from shakespeare_tui.screens.runs import RunsScreen
-from shakespeare_tui.widgets.runs_table import RunsTable
+from shakespeare_tui.views.runs.screen import RunsScreen
+from shakespeare_tui.views.runs.table import RunsTable
 from tests.core.run_folders import make_run
 
 SIZE = (120, 40)

@@ -11,16 +11,16 @@ from textual.widgets import Input
 
 from shakespeare_tui.app import make_app
 from shakespeare_tui.core.errors import UserError
-from shakespeare_tui.screens.help import HelpScreen
-from shakespeare_tui.screens.train import TrainScreen
 from shakespeare_tui.settings import AppSettings
+from shakespeare_tui.views.help import HelpScreen
+from shakespeare_tui.views.train.screen import TrainScreen
 
 SIZE = (120, 40)
 
 
 def test_the_app_imports_no_torch():
     code = (
-        "import sys; import shakespeare_tui.app, shakespeare_tui.screens.train; "
+        "import sys; import shakespeare_tui.app, shakespeare_tui.views.train.screen; "
         "assert 'torch' not in sys.modules, 'torch imported at start-up'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
@@ -157,8 +157,8 @@ async def test_the_app_starts_with_focus_outside_text_fields(paths, tiny_setting
 
 
 async def test_help_lists_every_key(paths, tiny_settings, probe):
-    from shakespeare_tui.screens.generate import GenerateScreen
-    from shakespeare_tui.screens.help import key_names
+    from shakespeare_tui.views.generate.screen import GenerateScreen
+    from shakespeare_tui.views.help import key_names
 
     app = make_app(paths, settings=tiny_settings, probe=probe)
     async with app.run_test(size=SIZE) as pilot:
@@ -180,7 +180,7 @@ async def test_help_lists_every_key(paths, tiny_settings, probe):
 def test_exit_process_flushes_runs_atexit_and_keeps_the_code():
     code = (
         "import atexit, sys\n"
-        "from shakespeare_tui.launch import exit_process\n"
+        "from shakespeare_tui.torch_loader import exit_process\n"
         "atexit.register(lambda: print('atexit ran'))\n"
         "print('unflushed', end='')\n"
         "exit_process(3)\n"
@@ -194,7 +194,7 @@ def test_exit_process_flushes_runs_atexit_and_keeps_the_code():
 def test_exit_process_waits_normally_for_a_live_thread():
     code = (
         "import threading, time\n"
-        "from shakespeare_tui.launch import exit_process\n"
+        "from shakespeare_tui.torch_loader import exit_process\n"
         "t = threading.Thread(target=lambda: (time.sleep(0.3), print('thread done')))\n"
         "t.start()\n"
         "raise SystemExit(exit_process(4))\n"
@@ -205,7 +205,7 @@ def test_exit_process_waits_normally_for_a_live_thread():
 
 
 async def test_keys_can_be_remapped_in_the_settings_file(paths, tiny_settings, probe, scripted):
-    from shakespeare_tui.screens.help import HelpScreen
+    from shakespeare_tui.views.help import HelpScreen
 
     tiny_settings.keymap = {"train.toggle": "x", "app.help": "f2", "nope.bad": "y", "app.quit": 3}
     notes: list[str] = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.widgets import Input
 
 from shakespeare_tui.app import make_app
-from shakespeare_tui.screens.file_picker import FilePickerScreen
+from shakespeare_tui.views.file_picker import FilePickerScreen
 
 
 async def test_ctrl_o_chooses_the_corpus_from_a_folder_tree(paths, tiny_settings, probe, tmp_path):

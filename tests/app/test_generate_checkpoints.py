@@ -9,10 +9,10 @@ import time
 from test_generate_view import GenerateApp, home, no_bundled, ready, settle  # noqa: F401
 from textual.widgets import Input
 
-from shakespeare_tui.core import catalog
 from shakespeare_tui.core.paths import Paths
-from shakespeare_tui.screens.file_picker import FilePickerScreen
+from shakespeare_tui.core.runs import checkpoints as catalog
 from shakespeare_tui.settings import GenerateSettings
+from shakespeare_tui.views.file_picker import FilePickerScreen
 from shakespeare_tui.widgets.checkpoint_picker import CheckpointPicker
 
 SIZE = (120, 40)

@@ -7,7 +7,7 @@ from textual.widgets import Input
 
 from shakespeare_tui.app import make_app
 from shakespeare_tui.settings import AppSettings
-from shakespeare_tui.widgets.generate_form import BY_SETTING, SettingValidator
+from shakespeare_tui.views.generate.form import BY_SETTING, SettingValidator
 
 BAD = {  # field id → a refused value
     "seed": "-1",

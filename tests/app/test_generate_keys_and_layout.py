@@ -20,7 +20,7 @@ from shakespeare_tui.widgets.checkpoint_picker import CheckpointPicker
 @pytest.fixture
 def home(trained_run, tmp_path, monkeypatch) -> Path:
     """A data dir with a copy of the session's tiny run as "t" (and no bundled checkpoint)."""
-    from shakespeare_tui.core import runs as core_runs
+    from shakespeare_tui.core.runs import folders as core_runs
 
     monkeypatch.setattr(core_runs, "bundled_checkpoint", lambda: tmp_path / "none.pt")
     _, finished, _ = trained_run
@@ -180,7 +180,7 @@ async def test_80x24_keeps_every_key_in_the_footer_while_generating(home, until)
 async def test_the_status_line_shortens_then_wraps():
     from textual.app import App
 
-    from shakespeare_tui.widgets.generate_status import GenerateStatus
+    from shakespeare_tui.views.generate.status import GenerateStatus
 
     class One(App):
         def compose(self):

@@ -15,10 +15,10 @@ from textual.widgets import Input
 from shakespeare_tui.app import ShakespeareApp
 from shakespeare_tui.core.paths import Paths
 from shakespeare_tui.messages import GenerationChunk, GenerationFinished
-from shakespeare_tui.screens.generate import GenerateScreen
 from shakespeare_tui.settings import GenerateSettings
+from shakespeare_tui.views.generate.generated_text import PROMPT, GeneratedText, wrap_starts
+from shakespeare_tui.views.generate.screen import GenerateScreen
 from shakespeare_tui.widgets.checkpoint_picker import CheckpointPicker
-from shakespeare_tui.widgets.generated_text import PROMPT, GeneratedText, wrap_starts
 
 SIZE = (120, 40)
 
@@ -26,7 +26,7 @@ SIZE = (120, 40)
 @pytest.fixture(autouse=True)
 def no_bundled(monkeypatch, tmp_path):
     """Hide the installed bundled checkpoint: the lists below must not depend on it."""
-    from shakespeare_tui.core import runs as core_runs
+    from shakespeare_tui.core.runs import folders as core_runs
 
     monkeypatch.setattr(core_runs, "bundled_checkpoint", lambda: tmp_path / "none.pt")
 
@@ -417,7 +417,7 @@ def test_the_view_imports_without_torch():
     import sys
 
     code = (
-        "import sys, shakespeare_tui.screens.generate\n"
+        "import sys, shakespeare_tui.views.generate.screen\n"
         "assert 'torch' not in sys.modules, 'torch imported at start-up'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
@@ -426,7 +426,7 @@ def test_the_view_imports_without_torch():
 async def test_quitting_mid_stream_ends_the_worker_thread(home, monkeypatch):
     import threading
 
-    from shakespeare_tui.core import sampling
+    from shakespeare_tui.core.sampling import sampler as sampling
 
     ended = threading.Event()
     real = sampling.generate
@@ -453,7 +453,7 @@ async def test_quitting_mid_stream_ends_the_worker_thread(home, monkeypatch):
 
 
 async def test_bundled_checkpoint_is_listed_last_and_remembered(home, monkeypatch):
-    from shakespeare_tui.core import runs as core_runs
+    from shakespeare_tui.core.runs import folders as core_runs
 
     bundled = home / "bundled.pt"
     shutil.copy(home / "runs" / "t" / "best.pt", bundled)
@@ -477,15 +477,15 @@ async def test_bundled_checkpoint_is_listed_last_and_remembered(home, monkeypatc
 
 
 def _entry(key: str, kind: str, ok: bool = True):
-    from shakespeare_tui.core.catalog import CheckpointEntry
-    from shakespeare_tui.core.checkpoint import CheckpointInfo
+    from shakespeare_tui.core.model.checkpoint import CheckpointInfo
+    from shakespeare_tui.core.runs.checkpoints import CheckpointEntry
 
     info = CheckpointInfo(path=key, ok=ok, error=None if ok else "corrupt")
     return CheckpointEntry(key=key, path=key, title=key, info=info, kind=kind)
 
 
 def test_default_key_prefers_remembered_then_best_then_bundled_then_last():
-    from shakespeare_tui.core.catalog import default_key
+    from shakespeare_tui.core.runs.checkpoints import default_key
 
     stopped_last = _entry("new/last.pt", "last")  # newest run: stopped before an epoch ended
     old_best, old_last = _entry("old/best.pt", "best"), _entry("old/last.pt", "last")
@@ -515,7 +515,7 @@ def _add_run(home: Path, name: str, created: str, keep: tuple[str, ...], source:
 
 
 async def test_bundled_beats_a_run_stopped_before_its_first_epoch(home, monkeypatch):
-    from shakespeare_tui.core import runs as core_runs
+    from shakespeare_tui.core.runs import folders as core_runs
 
     bundled = home / "bundled.pt"
     shutil.copy(home / "runs" / "t" / "best.pt", bundled)
@@ -586,7 +586,7 @@ async def test_checkpoint_deleted_after_the_scan_is_explained_and_the_list_refre
 
 
 async def test_an_overlong_prompt_is_refused_beside_the_field(home):
-    from shakespeare_tui.core.sample_settings import MAX_PROMPT
+    from shakespeare_tui.core.sampling.settings import MAX_PROMPT
 
     app = GenerateApp(Paths.resolve(home), GenerateSettings(length=30))
     async with app.run_test(size=SIZE) as pilot:
@@ -606,9 +606,9 @@ def test_stop_interrupts_reading_a_long_prompt(trained_run):
     """A stop during the prompt (thousands of single steps) ends generation at once."""
     import threading
 
-    from shakespeare_tui.core.checkpoint import load_checkpoint
-    from shakespeare_tui.core.model import CharStepper
-    from shakespeare_tui.core.sampling import SampleSettings, generate
+    from shakespeare_tui.core.model.checkpoint import load_checkpoint
+    from shakespeare_tui.core.model.network import CharStepper
+    from shakespeare_tui.core.sampling.sampler import SampleSettings, generate
 
     _, finished, _ = trained_run
     checkpoint = load_checkpoint(Path(finished.best_checkpoint))

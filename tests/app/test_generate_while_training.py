@@ -12,10 +12,10 @@ import time
 from shakespeare_tui.app import make_app
 from shakespeare_tui.core.events import CheckpointSaved, StepLogged, TrainingStarted
 from shakespeare_tui.messages import GenerationFinished, TrainingUpdate
-from shakespeare_tui.screens.generate import GenerateScreen
-from shakespeare_tui.screens.train import TrainScreen
+from shakespeare_tui.views.generate.generated_text import GeneratedText
+from shakespeare_tui.views.generate.screen import GenerateScreen
+from shakespeare_tui.views.train.screen import TrainScreen
 from shakespeare_tui.widgets.checkpoint_picker import CheckpointPicker
-from shakespeare_tui.widgets.generated_text import GeneratedText
 
 SIZE = (120, 40)
 

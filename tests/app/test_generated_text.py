@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from textual.app import App
 
-from shakespeare_tui.widgets.generated_text import GeneratedText
+from shakespeare_tui.views.generate.generated_text import GeneratedText
 
 LINE = "That will to the daughter is not some afall;\n"
 

@@ -8,12 +8,12 @@ import json
 from textual.widgets import Input, OptionList
 
 from shakespeare_tui.app import make_app
-from shakespeare_tui.core.forks import MIN_CONTINUATION, ForkTree
-from shakespeare_tui.core.sampling import SampleSettings
-from shakespeare_tui.screens.file_picker import FilePickerScreen
-from shakespeare_tui.screens.inspect_forks import NOT_GENERATED
+from shakespeare_tui.core.inspection.forks import MIN_CONTINUATION, ForkTree
+from shakespeare_tui.core.sampling.sampler import SampleSettings
 from shakespeare_tui.settings import AppSettings
-from shakespeare_tui.widgets.inspect_text import InspectText
+from shakespeare_tui.views.file_picker import FilePickerScreen
+from shakespeare_tui.views.inspect.forks import NOT_GENERATED
+from shakespeare_tui.views.inspect.text_view import InspectText
 from tests.app.test_inspect_view import SIZE, TEXT, InspectApp, panel_text, ready, status
 
 SETTINGS = SampleSettings(length=len(TEXT), temperature=0.8, seed=11)
@@ -177,10 +177,10 @@ async def test_forks_are_for_generated_text(paths, until):
 async def test_generate_hands_its_text_and_settings_to_inspect(paths, until, scripted, probe):
     import shutil
 
-    from shakespeare_tui.core.runs import bundled_checkpoint
-    from shakespeare_tui.screens.generate import GenerateScreen
+    from shakespeare_tui.core.runs.folders import bundled_checkpoint
+    from shakespeare_tui.views.generate.generated_text import GeneratedText
+    from shakespeare_tui.views.generate.screen import GenerateScreen
     from shakespeare_tui.widgets.checkpoint_picker import CheckpointPicker
-    from shakespeare_tui.widgets.generated_text import GeneratedText
 
     other = paths.runs / "other"  # a second checkpoint, highlighted after generating
     other.mkdir()

@@ -10,10 +10,10 @@ import numpy as np
 from textual.app import App
 
 from shakespeare_tui.app import ShakespeareApp
-from shakespeare_tui.core import lens
+from shakespeare_tui.core.inspection import lens
 from shakespeare_tui.core.paths import Paths
-from shakespeare_tui.screens.inspect import InspectScreen
-from shakespeare_tui.widgets.inspect_text import InspectText
+from shakespeare_tui.views.inspect.screen import InspectScreen
+from shakespeare_tui.views.inspect.text_view import InspectText
 
 SIZE = (120, 40)
 APP_CSS = str(Path(sys.modules[ShakespeareApp.__module__].__file__).with_name("app.tcss"))

@@ -11,14 +11,14 @@ from textual.app import App
 from textual.widgets import DataTable, OptionList
 
 from shakespeare_tui.app import ShakespeareApp
-from shakespeare_tui.core import lens
+from shakespeare_tui.core.inspection import lens
 from shakespeare_tui.core.paths import Paths
-from shakespeare_tui.core.runs import bundled_checkpoint
-from shakespeare_tui.screens.inspect import InspectScreen
-from shakespeare_tui.screens.inspect_lens import PALETTE
+from shakespeare_tui.core.runs.folders import bundled_checkpoint
 from shakespeare_tui.settings import AppSettings
-from shakespeare_tui.widgets.inspect_text import InspectText, wrap_rows
-from shakespeare_tui.widgets.next_char import NextCharPanel
+from shakespeare_tui.views.inspect.lens import PALETTE
+from shakespeare_tui.views.inspect.next_char import NextCharPanel
+from shakespeare_tui.views.inspect.screen import InspectScreen
+from shakespeare_tui.views.inspect.text_view import InspectText, wrap_rows
 
 SIZE = (120, 40)
 TEXT = """Second Senator:
@@ -236,12 +236,14 @@ def test_settings_remember_the_inspect_view(tmp_path):
 
 
 async def test_help_and_keymap_know_the_inspect_keys(paths, until):
+    from shakespeare_tui.app import KEYED_SCREENS, ShakespeareApp
     from shakespeare_tui.keymap import check_keymap
 
-    usable, problems = check_keymap({"inspect.next_unit": "n", "app.inspect": "I"})
+    owners = (ShakespeareApp, *KEYED_SCREENS)
+    usable, problems = check_keymap({"inspect.next_unit": "n", "app.inspect": "I"}, owners)
     assert usable == {"inspect.next_unit": "n", "app.inspect": "I"} and not problems
     async with InspectApp(paths).run_test(size=SIZE) as pilot:
-        from shakespeare_tui.screens.help import HelpScreen
+        from shakespeare_tui.views.help import HelpScreen
 
         pilot.app.push_screen(HelpScreen(pilot.app.screen))
         await pilot.pause()

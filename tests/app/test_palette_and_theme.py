@@ -9,7 +9,7 @@ from textual.color import Color
 
 from shakespeare_tui.app import make_app
 from shakespeare_tui.settings import AppSettings
-from shakespeare_tui.widgets.generated_text import BANDS, GeneratedText, band
+from shakespeare_tui.views.generate.generated_text import BANDS, GeneratedText, band
 
 SIZE = (120, 40)
 READABLE = 4.5  # WCAG AA contrast for body text

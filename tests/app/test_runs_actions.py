@@ -9,16 +9,16 @@ import shutil
 import pytest
 from textual.widgets import Input
 
-from shakespeare_tui.screens.generate import GenerateScreen
-from shakespeare_tui.screens.help import HelpScreen
-from shakespeare_tui.screens.inspect import InspectScreen
-from shakespeare_tui.screens.queue import QueueScreen
-from shakespeare_tui.screens.runs import RunsScreen
-from shakespeare_tui.screens.runs_dialogs import DeleteDialog, RenameDialog
-from shakespeare_tui.screens.train import TrainScreen
 from shakespeare_tui.settings import AppSettings
-from shakespeare_tui.widgets.runs_chart import RunsChart
-from shakespeare_tui.widgets.train_form import TrainForm
+from shakespeare_tui.views.generate.screen import GenerateScreen
+from shakespeare_tui.views.help import HelpScreen
+from shakespeare_tui.views.inspect.screen import InspectScreen
+from shakespeare_tui.views.queue_dialog import QueueScreen
+from shakespeare_tui.views.runs.chart import RunsChart
+from shakespeare_tui.views.runs.dialogs import DeleteDialog, RenameDialog
+from shakespeare_tui.views.runs.screen import RunsScreen
+from shakespeare_tui.views.train.form import TrainForm
+from shakespeare_tui.views.train.screen import TrainScreen
 from tests.app.runs_fixtures import SIZE, opened, select, table
 from tests.core.run_folders import locked_by_another_process
 
@@ -200,7 +200,7 @@ async def test_r_opens_the_view_and_settings_remember_it(paths, probe, until):
 
 
 async def test_a_run_trained_in_this_program_is_shown_so_and_kept(runs_app, until, paths):
-    from shakespeare_tui.core.run_lock import RunLock
+    from shakespeare_tui.core.runs.lock import RunLock
 
     lock = RunLock(paths.runs / "gru-h320").acquire(wait_s=0)  # as the Train view's trainer
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from shakespeare_tui.widgets.runs_chart import PALETTE, _span, free_colour, x_ticks
+from shakespeare_tui.views.runs.chart import PALETTE, _span, free_colour, x_ticks
 
 
 def test_a_new_run_gets_the_first_free_colour():

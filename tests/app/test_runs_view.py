@@ -10,12 +10,12 @@ import pytest
 from textual.widgets import Input
 from textual.widgets.data_table import ColumnKey
 
-from shakespeare_tui.core.run_table import COLUMNS
-from shakespeare_tui.core.smoothing import smooth
+from shakespeare_tui.core.runs.smoothing import smooth
+from shakespeare_tui.core.runs.table import COLUMNS
 from shakespeare_tui.settings import AppSettings
-from shakespeare_tui.widgets.run_panel import RunPanel
-from shakespeare_tui.widgets.runs_chart import RunsChart
-from shakespeare_tui.widgets.runs_table import RunsTable
+from shakespeare_tui.views.runs.chart import RunsChart
+from shakespeare_tui.views.runs.panel import RunPanel
+from shakespeare_tui.views.runs.table import RunsTable
 from tests.app.runs_fixtures import SIZE, append, curve_records, opened, runs_only, select, table
 from tests.core.run_folders import locked_by_another_process, make_run
 

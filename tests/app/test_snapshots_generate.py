@@ -19,8 +19,8 @@ from textual.app import App
 
 from shakespeare_tui.app import ShakespeareApp
 from shakespeare_tui.core.paths import Paths
-from shakespeare_tui.screens.generate import GenerateScreen
 from shakespeare_tui.settings import GenerateSettings
+from shakespeare_tui.views.generate.screen import GenerateScreen
 
 SONNET = """Shall I compare thee to a summer's day?
 Thou art more lovely and more temperate:
@@ -33,10 +33,10 @@ CREATED = "2026-01-01T12:00:00+00:00"
 def build_checkpoint(home: Path) -> Path:
     import torch
 
-    from shakespeare_tui.core.checkpoint import build_payload, save_checkpoint
     from shakespeare_tui.core.config import ModelConfig
-    from shakespeare_tui.core.model import CharRNN
-    from shakespeare_tui.core.vocab import Vocabulary
+    from shakespeare_tui.core.model.checkpoint import build_payload, save_checkpoint
+    from shakespeare_tui.core.model.network import CharRNN
+    from shakespeare_tui.core.text.vocab import Vocabulary
 
     vocab = Vocabulary.from_text(SONNET)
     config = ModelConfig(vocab_size=len(vocab), embed=4, hidden=8)
@@ -84,7 +84,7 @@ class GenerateApp(App):
 
 @pytest.fixture
 def app(tmp_path, monkeypatch) -> GenerateApp:
-    from shakespeare_tui.core import runs as core_runs
+    from shakespeare_tui.core.runs import folders as core_runs
 
     # The installed bundled checkpoint changes when it is retrained: leave it out.
     monkeypatch.setattr(core_runs, "bundled_checkpoint", lambda: tmp_path / "none.pt")

@@ -39,7 +39,7 @@ async def _fork(pilot) -> None:
 
     screen = pilot.app.screen
     await wait_for(pilot, lambda: screen.replay is not None, 60, "the replay")
-    from shakespeare_tui.widgets.inspect_text import InspectText
+    from shakespeare_tui.views.inspect.text_view import InspectText
 
     screen.query_one(InspectText).move_to(TEXT.index("sword"))
     await pilot.press("2")

@@ -8,7 +8,7 @@ import pytest
 
 from shakespeare_tui.app import make_app
 from shakespeare_tui.settings import AppSettings, TrainSettings
-from shakespeare_tui.widgets.train_progress import SamplesLog
+from shakespeare_tui.views.train.progress import SamplesLog
 
 SIZE = (120, 40)
 

@@ -154,7 +154,7 @@ QUIT_LIMIT_S = 2.0  # measured ~0.4–0.7 s on 2 busy cores; the goal is under 1
 def test_quit_while_the_cpu_preset_trains_is_quick_and_saves(tmp_path, corpus_text):
     """`q` mid-run: the engine stops after its step, saves last.pt (~24 MB, weights and Adam
     state, fsynced), and the process is gone within QUIT_LIMIT_S."""
-    from shakespeare_tui.core.checkpoint import load_checkpoint
+    from shakespeare_tui.core.model.checkpoint import load_checkpoint
 
     corpus = tmp_path / "corpus.txt"  # ~300,000 characters: ~42 steps of 64 × 100 an epoch
     corpus.write_text(corpus_text * 15, encoding="utf-8")

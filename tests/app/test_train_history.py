@@ -11,12 +11,12 @@ import pytest
 from textual.widgets import Input, Select
 
 from shakespeare_tui.app import make_app
-from shakespeare_tui.core.engine import train
-from shakespeare_tui.core.run_history import read_run_history
-from shakespeare_tui.screens.extend import ExtendScreen
+from shakespeare_tui.core.runs.history import read_run_history
+from shakespeare_tui.core.training.engine import train
+from shakespeare_tui.views.train.extend_dialog import ExtendScreen
+from shakespeare_tui.views.train.form import TrainForm
+from shakespeare_tui.views.train.progress import SamplesLog, TrainProgress
 from shakespeare_tui.widgets.loss_chart import LossChart
-from shakespeare_tui.widgets.train_form import TrainForm
-from shakespeare_tui.widgets.train_progress import SamplesLog, TrainProgress
 from tests.conftest import tiny_config
 
 SIZE = (120, 40)

@@ -9,10 +9,10 @@ from dataclasses import replace
 from textual.widgets import DataTable
 
 from shakespeare_tui.app import make_app
-from shakespeare_tui.core.queue import CANCELLED, DONE, STOPPED, WAITING, RunQueue
-from shakespeare_tui.core.runs import read_json, read_metrics
-from shakespeare_tui.screens.queue import QueueScreen
-from shakespeare_tui.screens.queue_offer import QueueOfferScreen
+from shakespeare_tui.core.runs.folders import read_json, read_metrics
+from shakespeare_tui.core.runs.run_queue import CANCELLED, DONE, STOPPED, WAITING, RunQueue
+from shakespeare_tui.views.queue_dialog import QueueScreen
+from shakespeare_tui.views.queue_offer import QueueOfferScreen
 
 SIZE = (120, 40)
 

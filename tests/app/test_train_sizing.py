@@ -10,13 +10,13 @@ from dataclasses import replace
 from textual.widgets import Static
 
 from shakespeare_tui.app import make_app
-from shakespeare_tui.core import size_ladder
 from shakespeare_tui.core.events import ModelSized, StepLogged, TrainingStarted
-from shakespeare_tui.core.run_history import read_run_history
-from shakespeare_tui.core.size_ladder import Rung
+from shakespeare_tui.core.runs.history import read_run_history
+from shakespeare_tui.core.sizing import ladder as size_ladder
+from shakespeare_tui.core.sizing.ladder import Rung
 from shakespeare_tui.messages import TrainingUpdate
-from shakespeare_tui.widgets.train_form import TrainForm
-from shakespeare_tui.widgets.train_progress import TrainProgress
+from shakespeare_tui.views.train.form import TrainForm
+from shakespeare_tui.views.train.progress import TrainProgress
 
 LADDER = (
     Rung("a", 8, 16, 1, 0.0, batch_size=4, seq_len=16, lr=1e-2, warmup_steps=0),

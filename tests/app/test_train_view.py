@@ -13,10 +13,10 @@ from textual.widgets import Input
 from shakespeare_tui.app import make_app
 from shakespeare_tui.core.events import StepLogged, TrainingFinished, TrainingStarted
 from shakespeare_tui.messages import TrainingUpdate
-from shakespeare_tui.screens.train import TrainScreen
+from shakespeare_tui.views.train.form import TrainForm, form_config
+from shakespeare_tui.views.train.progress import SamplesLog, TrainProgress
+from shakespeare_tui.views.train.screen import TrainScreen
 from shakespeare_tui.widgets.loss_chart import LossChart, downsample
-from shakespeare_tui.widgets.train_form import TrainForm, form_config
-from shakespeare_tui.widgets.train_progress import SamplesLog, TrainProgress
 
 SIZE = (120, 40)
 
@@ -30,7 +30,7 @@ def _hook(into: list):
 
 
 async def test_start_stop_resume_real_training(paths, tiny_settings, probe, until):
-    from shakespeare_tui.core.checkpoint import load_checkpoint
+    from shakespeare_tui.core.model.checkpoint import load_checkpoint
 
     seen: list = []
     app = make_app(paths, settings=tiny_settings, probe=probe)
@@ -105,7 +105,7 @@ async def test_invalid_field_refuses_to_start(paths, tiny_settings, probe, until
 
 
 async def test_quit_mid_training_leaves_a_checkpoint(paths, tiny_settings, probe, until):
-    from shakespeare_tui.core.checkpoint import load_checkpoint
+    from shakespeare_tui.core.model.checkpoint import load_checkpoint
 
     seen: list = []
     app = make_app(paths, settings=tiny_settings, probe=probe)
@@ -219,7 +219,7 @@ async def test_the_run_list_is_read_off_the_ui_thread(
     """Hundreds of runs with long metrics take a while to read: never on the UI thread."""
     import threading
 
-    from shakespeare_tui.screens import train as train_screen
+    from shakespeare_tui.views.train import screen as train_screen
 
     threads: list[threading.Thread] = []
     real = train_screen.list_runs

@@ -6,9 +6,9 @@ from dataclasses import replace
 
 import pytest
 
-from shakespeare_tui.core.budgets import extended, saved_state, spent
 from shakespeare_tui.core.config import TrainConfig
-from shakespeare_tui.core.progress import RunProgress
+from shakespeare_tui.core.runs.progress import RunProgress
+from shakespeare_tui.core.training.budgets import extended, saved_state, spent
 
 CONFIG = TrainConfig(epochs=20, patience=5)
 
@@ -40,7 +40,7 @@ def test_spent_budgets_are_doubled(progress, config, reason, changes):
 
 
 def test_saved_state_reads_a_checkpoint_without_its_model(trained_run, tmp_path):
-    from shakespeare_tui.core.checkpoint import export_checkpoint
+    from shakespeare_tui.core.model.checkpoint import export_checkpoint
 
     paths, finished, _ = trained_run
     config, progress = saved_state(finished.last_checkpoint)

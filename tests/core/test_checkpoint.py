@@ -11,7 +11,9 @@ import zipfile
 import pytest
 import torch
 
-from shakespeare_tui.core.checkpoint import (
+from shakespeare_tui.core.config import ModelConfig
+from shakespeare_tui.core.errors import CheckpointError, UserError
+from shakespeare_tui.core.model.checkpoint import (
     FORMAT,
     FORMAT_VERSION,
     build_payload,
@@ -19,11 +21,9 @@ from shakespeare_tui.core.checkpoint import (
     read_info,
     save_checkpoint,
 )
-from shakespeare_tui.core.config import ModelConfig
-from shakespeare_tui.core.errors import CheckpointError, UserError
-from shakespeare_tui.core.model import CharRNN, CharStepper
-from shakespeare_tui.core.sampling import SampleSettings, generate
-from shakespeare_tui.core.vocab import Vocabulary
+from shakespeare_tui.core.model.network import CharRNN, CharStepper
+from shakespeare_tui.core.sampling.sampler import SampleSettings, generate
+from shakespeare_tui.core.text.vocab import Vocabulary
 
 VOCAB = Vocabulary.from_text("abcdefghijklmnopqrstuvwxyz ,.;:!?'\nABCDEFGHIJKLMNOPQRSTUVWXYZ")
 

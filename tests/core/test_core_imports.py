@@ -19,14 +19,16 @@ print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in ("textual",
 
 def core_modules() -> list[str]:
     return [
-        f"shakespeare_tui.core.{m.name}"
-        for m in pkgutil.iter_modules(shakespeare_tui.core.__path__)
+        m.name
+        for m in pkgutil.walk_packages(shakespeare_tui.core.__path__, "shakespeare_tui.core.")
     ]
 
 
 def test_core_imports_no_ui_library():
     modules = core_modules()
-    assert {"shakespeare_tui.core.engine", "shakespeare_tui.core.corpus"} <= set(modules)
+    assert {"shakespeare_tui.core.training.engine", "shakespeare_tui.core.text.corpus"} <= set(
+        modules
+    )
     result = subprocess.run(
         [sys.executable, "-c", CHECK.format(modules=modules)],
         capture_output=True,

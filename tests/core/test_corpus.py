@@ -10,14 +10,14 @@ import urllib.error
 
 import pytest
 
-from shakespeare_tui.core import corpus
-from shakespeare_tui.core.corpus import (
+from shakespeare_tui.core.errors import CorpusError, UserError, flag_name
+from shakespeare_tui.core.text import corpus
+from shakespeare_tui.core.text.corpus import (
     NAMED_CORPORA,
     Corpus,
     build_plays_text,
     load_corpus,
 )
-from shakespeare_tui.core.errors import CorpusError, UserError, flag_name
 
 
 @pytest.fixture(scope="module")

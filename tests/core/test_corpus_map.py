@@ -21,12 +21,12 @@ import numpy as np
 import pytest
 import torch
 
-from shakespeare_tui.core import corpus as corpus_module
-from shakespeare_tui.core import corpus_encode
-from shakespeare_tui.core.corpus import load_corpus
-from shakespeare_tui.core.data import TextData
 from shakespeare_tui.core.errors import CorpusError, EncodingStopped
 from shakespeare_tui.core.events import CorpusEncoding
+from shakespeare_tui.core.text import corpus as corpus_module
+from shakespeare_tui.core.text import encode as corpus_encode
+from shakespeare_tui.core.text.batches import TextData
+from shakespeare_tui.core.text.corpus import load_corpus
 
 # Multi-byte characters of every length, CRLF and a lone CR: what real files hold.
 POOL = list("abcde fghij\n\r\n\r,.;:") + list("éüß’—“”") + ["\u4e00", "\u00ff", "🎭", "\U0001f600"]
@@ -222,12 +222,13 @@ def test_a_stop_ends_the_encode_with_a_line_and_no_entry(tmp_path):
 KILLED_ENCODER = """
 import sys, time
 from pathlib import Path
-from shakespeare_tui.core import corpus_encode, corpus_map
+from shakespeare_tui.core.text import encode as corpus_encode
+from shakespeare_tui.core.text import corpus_map, map_cache
 corpus_encode.PIECE, corpus_encode.PROGRESS_EVERY_S = 4099, 0.0
 def hang(event):
     print("encoding", flush=True)
     time.sleep(60)
-corpus_map.map_corpus(Path(sys.argv[1]), "c.txt", Path(sys.argv[2]), on_event=hang)
+map_cache.map_corpus(Path(sys.argv[1]), "c.txt", Path(sys.argv[2]), on_event=hang)
 """
 
 
@@ -325,10 +326,10 @@ def test_the_map_gives_the_same_windows_and_validation_as_the_tensor(tmp_path, m
 def test_training_from_the_map_matches_training_from_the_tensor(
     tmp_path, monkeypatch, make_config, corpus_text
 ):
-    from shakespeare_tui.core.checkpoint import load_checkpoint
-    from shakespeare_tui.core.engine import train
     from shakespeare_tui.core.events import EpochEnded, StepLogged
+    from shakespeare_tui.core.model.checkpoint import load_checkpoint
     from shakespeare_tui.core.paths import Paths
+    from shakespeare_tui.core.training.engine import train
 
     path = tmp_path / "c.txt"
     path.write_text(corpus_text.replace("'", "’"), encoding="utf-8")
@@ -354,9 +355,9 @@ def test_training_from_the_map_matches_training_from_the_tensor(
 
 
 def test_a_resume_checks_the_mapped_corpus_checksum(tmp_path, make_config, corpus_text):
-    from shakespeare_tui.core.engine import train
     from shakespeare_tui.core.errors import UserError
     from shakespeare_tui.core.paths import Paths
+    from shakespeare_tui.core.training.engine import train
 
     path = tmp_path / "c.txt"
     path.write_text(corpus_text, encoding="utf-8")
@@ -381,7 +382,7 @@ def test_a_resume_checks_the_mapped_corpus_checksum(tmp_path, make_config, corpu
 
 
 def test_the_held_out_passage_reads_its_slice_from_the_map(tmp_path, monkeypatch):
-    from shakespeare_tui.core.passages import held_out_passage
+    from shakespeare_tui.core.text.passages import held_out_passage
 
     path = tmp_path / "c.txt"
     path.write_text(mixed_text(30_000), encoding="utf-8")

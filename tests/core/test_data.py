@@ -11,10 +11,10 @@ import pytest
 import torch
 
 from shakespeare_tui.core.config import ModelConfig
-from shakespeare_tui.core.data import TextData
 from shakespeare_tui.core.errors import CorpusError, flag_name
-from shakespeare_tui.core.model import CharRNN
-from shakespeare_tui.core.vocab import Vocabulary
+from shakespeare_tui.core.model.network import CharRNN
+from shakespeare_tui.core.text.batches import TextData
+from shakespeare_tui.core.text.vocab import Vocabulary
 
 
 def make_data(n: int = 5_000, seq_len: int = 20, batch_size: int = 8, seed: int = 0) -> TextData:

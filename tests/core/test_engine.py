@@ -17,12 +17,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from shakespeare_tui.core import engine
 from shakespeare_tui.core.cells import CELLS
-from shakespeare_tui.core.checkpoint import load_checkpoint
 from shakespeare_tui.core.config import TrainConfig
-from shakespeare_tui.core.data import TextData
-from shakespeare_tui.core.engine import learning_rate, train
 from shakespeare_tui.core.errors import ResumeConflict, RunLockedError, UserError
 from shakespeare_tui.core.events import (
     CheckpointSaved,
@@ -30,7 +26,11 @@ from shakespeare_tui.core.events import (
     StepLogged,
     TrainingStarted,
 )
-from shakespeare_tui.core.runs import read_metrics
+from shakespeare_tui.core.model.checkpoint import load_checkpoint
+from shakespeare_tui.core.runs.folders import read_metrics
+from shakespeare_tui.core.text.batches import TextData
+from shakespeare_tui.core.training import engine
+from shakespeare_tui.core.training.engine import learning_rate, train
 
 STEPS_PER_EPOCH = 35  # the shared 20,000-character corpus with the tiny preset
 
@@ -344,7 +344,7 @@ def test_a_corpus_file_is_found_again_from_another_folder(make_config, tmp_path,
 
 def test_resume_of_a_gpu_run_on_the_cpu(make_config, paths, tmp_path):
     """A CUDA run saves a CUDA batch-RNG state (16 bytes), which a CPU generator refuses."""
-    from shakespeare_tui.core.checkpoint import save_checkpoint
+    from shakespeare_tui.core.model.checkpoint import save_checkpoint
 
     stopped, _ = run(make_config(max_steps=40), paths, run_name="r", stop_at=20)
     payload = saved(stopped.last_checkpoint)
@@ -519,7 +519,7 @@ def test_bad_run_names_are_refused(make_config, paths, name):
 
 
 def test_resume_needs_training_state_and_the_same_corpus(make_config, trained_run, tmp_path):
-    from shakespeare_tui.core.checkpoint import save_checkpoint
+    from shakespeare_tui.core.model.checkpoint import save_checkpoint
     from shakespeare_tui.core.paths import Paths
 
     _, finished, _ = trained_run
@@ -594,7 +594,7 @@ def test_a_metrics_file_that_cannot_be_read_stops_the_resume_and_stays(
     """A failed read must never become an empty history written over the real one."""
     import builtins
 
-    from shakespeare_tui.core import runs
+    from shakespeare_tui.core.runs import folders as runs
 
     stopped, _ = run(make_config(max_steps=20), paths, stop_at=10, run_name="r")
     metrics = Path(stopped.run_dir) / "metrics.jsonl"
@@ -615,8 +615,8 @@ def test_a_metrics_file_that_cannot_be_read_stops_the_resume_and_stays(
 def test_log_write_failures_are_reported_once_and_training_goes_on(make_config, paths, monkeypatch):
     import builtins
 
-    from shakespeare_tui.core import runs
     from shakespeare_tui.core.events import LogWriteFailed
+    from shakespeare_tui.core.runs import folders as runs
 
     def full_disk(file, mode="r", *args, **kwargs):
         if "a" in mode:

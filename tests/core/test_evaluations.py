@@ -10,10 +10,7 @@ from pathlib import Path
 import torch
 from test_engine import STEPS_PER_EPOCH, assert_same_weights, run
 
-from shakespeare_tui.core import data as data_module
 from shakespeare_tui.core.config import ModelConfig
-from shakespeare_tui.core.data import TextData
-from shakespeare_tui.core.engine import train
 from shakespeare_tui.core.events import (
     EpochEnded,
     SampleDrawn,
@@ -21,9 +18,12 @@ from shakespeare_tui.core.events import (
     TrainingFinished,
     ValidationStarted,
 )
-from shakespeare_tui.core.model import CharRNN
-from shakespeare_tui.core.runs import read_metrics
-from shakespeare_tui.core.vocab import Vocabulary
+from shakespeare_tui.core.model.network import CharRNN
+from shakespeare_tui.core.runs.folders import read_metrics
+from shakespeare_tui.core.text import batches as data_module
+from shakespeare_tui.core.text.batches import TextData
+from shakespeare_tui.core.text.vocab import Vocabulary
+from shakespeare_tui.core.training.engine import train
 
 
 def evaluations(events) -> list[tuple[int, int, str]]:

@@ -8,11 +8,11 @@ import threading
 
 import pytest
 
-from shakespeare_tui.core.checkpoint import load_checkpoint
 from shakespeare_tui.core.errors import UserError
-from shakespeare_tui.core.forks import MIN_CONTINUATION, ForkTree, divergence, grow
-from shakespeare_tui.core.model import CharStepper
-from shakespeare_tui.core.sampling import SampleSettings, generate
+from shakespeare_tui.core.inspection.forks import MIN_CONTINUATION, ForkTree, divergence, grow
+from shakespeare_tui.core.model.checkpoint import load_checkpoint
+from shakespeare_tui.core.model.network import CharStepper
+from shakespeare_tui.core.sampling.sampler import SampleSettings, generate
 
 
 @pytest.fixture(scope="module")

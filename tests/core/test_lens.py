@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from shakespeare_tui.core import lens
+from shakespeare_tui.core.inspection import lens
 
 
 def test_quantities_are_put_on_minus_one_to_one():

@@ -8,8 +8,8 @@ import shutil
 
 import pytest
 
-from shakespeare_tui.core.metrics_tail import MetricsTail
-from shakespeare_tui.core.run_history import read_run_history
+from shakespeare_tui.core.runs.history import read_run_history
+from shakespeare_tui.core.runs.metrics_tail import MetricsTail
 from tests.core.run_folders import evaluation, step
 
 
@@ -197,7 +197,7 @@ def test_read_in_random_pieces_the_summary_is_the_whole_files(run):
 def test_a_long_file_is_parsed_a_few_thousand_lines_a_call(run, monkeypatch):
     """One json.loads over a long run's whole file held the GIL for tens of milliseconds (the
     app could not draw meanwhile): it goes in pieces, and a bad line spoils none of them."""
-    from shakespeare_tui.core import metrics_tail
+    from shakespeare_tui.core.runs import metrics_tail
 
     records = [step(10 * i) for i in range(1, 4501)]
     text = lines(*records[:3000]) + "not json\n" + lines(*records[3000:])

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from shakespeare_tui.core.neurons import (
+from shakespeare_tui.core.inspection.neurons import (
     FEATURES,
     correlations,
     find_units,
@@ -101,10 +101,10 @@ def bundled_replay():
     """The bundled checkpoint over the last 10,000 characters of its own held-out text."""
     import torch
 
-    from shakespeare_tui.core.checkpoint import load_checkpoint
-    from shakespeare_tui.core.corpus import build_plays_text
-    from shakespeare_tui.core.replay import replay
-    from shakespeare_tui.core.runs import bundled_checkpoint
+    from shakespeare_tui.core.inspection.replay import replay
+    from shakespeare_tui.core.model.checkpoint import load_checkpoint
+    from shakespeare_tui.core.runs.folders import bundled_checkpoint
+    from shakespeare_tui.core.text.corpus import build_plays_text
 
     checkpoint = load_checkpoint(bundled_checkpoint())
     text = build_plays_text()[-10_000:]  # inside the last 10% the model never trained on

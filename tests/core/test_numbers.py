@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shakespeare_tui.core import numbers
+from shakespeare_tui.core import figures as numbers
 
 
 def test_count_has_thousand_separators():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from shakespeare_tui.core.errors import UserError
-from shakespeare_tui.core.passages import CONTEXT_CHARS, held_out_passage, read_text_file
+from shakespeare_tui.core.text.passages import CONTEXT_CHARS, held_out_passage, read_text_file
 
 
 def payload(corpus: str, fraction: float = 0.1, checksum: str | None = None) -> dict:

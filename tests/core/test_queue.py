@@ -7,7 +7,7 @@ import json
 import pytest
 
 from shakespeare_tui.core.errors import UserError
-from shakespeare_tui.core.queue import (
+from shakespeare_tui.core.runs.run_queue import (
     CANCELLED,
     DONE,
     FAILED,
@@ -167,7 +167,7 @@ def test_a_stop_while_its_corpus_is_encoded_leaves_the_run_waiting(tmp_path):
     from types import SimpleNamespace
 
     from shakespeare_tui.core.errors import EncodingStopped
-    from shakespeare_tui.core.queue import work_queue
+    from shakespeare_tui.core.runs.run_queue import work_queue
 
     queue = RunQueue.load(tmp_path)
     entry = queue.add({"preset": "tiny"}, "big")

@@ -12,16 +12,16 @@ import torch
 
 from shakespeare_tui.core.config import ModelConfig
 from shakespeare_tui.core.errors import UserError
-from shakespeare_tui.core.model import CharRNN
-from shakespeare_tui.core.replay import (
+from shakespeare_tui.core.inspection.replay import (
     GATES,
     QUANTITIES,
     SIGMOID_GATES,
     ReplayStopped,
     replay,
 )
-from shakespeare_tui.core.saturation import gate_saturation
-from shakespeare_tui.core.vocab import Vocabulary
+from shakespeare_tui.core.inspection.saturation import gate_saturation
+from shakespeare_tui.core.model.network import CharRNN
+from shakespeare_tui.core.text.vocab import Vocabulary
 
 TEXT_CHARS = 3000
 ATOL = 1e-5
@@ -280,8 +280,8 @@ def test_progress_is_reported_and_a_stop_event_ends_the_replay(text, vocab):
 
 
 def test_a_basic_rnn_has_only_h_no_gates_and_says_so(text, vocab):
-    from shakespeare_tui.core.neurons import find_units
-    from shakespeare_tui.core.spans import active
+    from shakespeare_tui.core.inspection.neurons import find_units
+    from shakespeare_tui.core.inspection.spans import active
 
     model = make_model(vocab, "rnn", 2)
     seen: list[float] = []

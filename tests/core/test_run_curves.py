@@ -8,9 +8,9 @@ from array import array
 
 import pytest
 
-from shakespeare_tui.core.metrics_tail import Series
-from shakespeare_tui.core.run_curves import downsample, run_curves
-from shakespeare_tui.core.smoothing import smooth
+from shakespeare_tui.core.runs.curves import downsample, run_curves
+from shakespeare_tui.core.runs.metrics_tail import Series
+from shakespeare_tui.core.runs.smoothing import smooth
 
 
 def series(losses, evals=(), chars_per_step=512) -> Series:

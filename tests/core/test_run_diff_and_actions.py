@@ -8,10 +8,10 @@ import os
 import pytest
 
 from shakespeare_tui.core.errors import RunLockedError, UserError
-from shakespeare_tui.core.run_actions import delete_run, folder_size, rename_run
-from shakespeare_tui.core.run_diff import NOT_SET, diff_runs, diff_settings, flatten_config
-from shakespeare_tui.core.run_lock import RunLock
-from shakespeare_tui.core.run_table import read_row
+from shakespeare_tui.core.runs.actions import delete_run, folder_size, rename_run
+from shakespeare_tui.core.runs.diff import NOT_SET, diff_runs, diff_settings, flatten_config
+from shakespeare_tui.core.runs.lock import RunLock
+from shakespeare_tui.core.runs.table import read_row
 from tests.core.run_folders import evaluation, finish, locked_by_another_process, make_run, step
 
 

@@ -9,11 +9,11 @@ import shutil
 
 import pytest
 
-from shakespeare_tui.core import run_catalog as catalog_module
 from shakespeare_tui.core.errors import UserError
-from shakespeare_tui.core.run_catalog import RunCatalog
-from shakespeare_tui.core.run_lock import RunLock
-from shakespeare_tui.core.run_table import (
+from shakespeare_tui.core.runs import catalog as catalog_module
+from shakespeare_tui.core.runs.catalog import RunCatalog
+from shakespeare_tui.core.runs.lock import RunLock
+from shakespeare_tui.core.runs.table import (
     COLUMNS,
     RunRow,
     column_key,

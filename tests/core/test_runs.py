@@ -15,16 +15,15 @@ from pathlib import Path
 import pytest
 
 from shakespeare_tui.core.errors import RunLockedError, UserError
-from shakespeare_tui.core.runs import (
+from shakespeare_tui.core.runs.folders import (
     BUNDLED,
     CHECKPOINT_FILES,
     LAST,
-    RunLock,
     bundled_checkpoint,
-    list_runs,
     resolve_checkpoint,
-    run_info,
 )
+from shakespeare_tui.core.runs.lock import RunLock
+from shakespeare_tui.core.runs.summary import list_runs, run_info
 
 
 @pytest.fixture
@@ -65,7 +64,7 @@ def test_unknown_or_empty_runs_are_refused(home, monkeypatch, tmp_path):
 
 
 def test_the_bundled_checkpoint(home):
-    from shakespeare_tui.core.checkpoint import read_info
+    from shakespeare_tui.core.model.checkpoint import read_info
 
     if not bundled_checkpoint().is_file():
         with pytest.raises(UserError, match="reinstall"):
@@ -175,8 +174,8 @@ def test_a_garbled_lock_file_is_taken_over(tmp_path):
 
 def test_a_checkpoint_is_described_by_its_step():
     """The picker said "epoch 0" beside the trainer's "epoch 1" for a run in its first epoch."""
-    from shakespeare_tui.core.catalog import CheckpointEntry
-    from shakespeare_tui.core.checkpoint import CheckpointInfo
+    from shakespeare_tui.core.model.checkpoint import CheckpointInfo
+    from shakespeare_tui.core.runs.checkpoints import CheckpointEntry
 
     def details(epoch, step):
         info = CheckpointInfo("x.pt", True, val_loss=2.5, epoch=epoch, step=step,

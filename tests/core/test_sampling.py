@@ -9,11 +9,11 @@ import pytest
 import torch
 
 from shakespeare_tui.core.cells import CELLS
-from shakespeare_tui.core.checkpoint import load_checkpoint
 from shakespeare_tui.core.config import ModelConfig
 from shakespeare_tui.core.errors import SamplingError, UserError
-from shakespeare_tui.core.model import CharRNN, CharStepper
-from shakespeare_tui.core.sampling import (
+from shakespeare_tui.core.model.checkpoint import load_checkpoint
+from shakespeare_tui.core.model.network import CharRNN, CharStepper
+from shakespeare_tui.core.sampling.sampler import (
     SampleSettings,
     check_settings,
     default_start,
@@ -21,7 +21,7 @@ from shakespeare_tui.core.sampling import (
     resolve_seed,
     sample_text,
 )
-from shakespeare_tui.core.vocab import Vocabulary
+from shakespeare_tui.core.text.vocab import Vocabulary
 
 
 @pytest.fixture(scope="module")

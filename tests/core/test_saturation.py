@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from shakespeare_tui.core.saturation import Saturation, gate_saturation, saturation_counts
+from shakespeare_tui.core.inspection.saturation import (
+    Saturation,
+    gate_saturation,
+    saturation_counts,
+)
 
 
 def test_fractions_are_exact_on_a_known_array():
@@ -39,7 +43,7 @@ def test_counts_add_up_block_by_block():
 
 
 def test_a_cell_without_gates_says_so_in_one_line():
-    from shakespeare_tui.core.saturation import no_gates
+    from shakespeare_tui.core.inspection.saturation import no_gates
 
     assert no_gates("lstm") == no_gates("gru") == ""
     assert no_gates("rnn") == "a basic RNN has no gates: gate saturation is for an LSTM or a GRU"

@@ -10,13 +10,14 @@ from dataclasses import replace
 import pytest
 import torch
 
-from shakespeare_tui.core import size_ladder, size_probe
 from shakespeare_tui.core.config import SIZED, TrainConfig, build_config, resolve_auto
-from shakespeare_tui.core.engine import train
-from shakespeare_tui.core.estimate import training_bytes, work_per_char
 from shakespeare_tui.core.events import ModelSized, SizingStarted, StepLogged, TrainingStarted
-from shakespeare_tui.core.size_ladder import Rung
-from shakespeare_tui.core.sizing import choose, predicted_loss, rung_config
+from shakespeare_tui.core.model.estimate import training_bytes, work_per_char
+from shakespeare_tui.core.sizing import ladder as size_ladder
+from shakespeare_tui.core.sizing import probe as size_probe
+from shakespeare_tui.core.sizing.ladder import Rung
+from shakespeare_tui.core.sizing.rule import choose, predicted_loss, rung_config
+from shakespeare_tui.core.training.engine import train
 
 # Three sizes small enough to train in a test, and a made-up table for them.
 TINY_LADDER = (
@@ -264,7 +265,7 @@ def test_a_short_budget_fits_its_schedule_to_the_steps_it_will_take():
     """5 minutes of 0.21 s steps, a 3.7 s evaluation every 200: ~1,260 steps fit. Charging
     the evaluations of the whole planned run (12,540 steps, 62 evaluations) instead once
     fitted the decay into ~330 steps, and the run crawled at a tenth of its rate after."""
-    from shakespeare_tui.core.schedule import fitted_steps
+    from shakespeare_tui.core.training.schedule import fitted_steps
 
     fits = fitted_steps(
         step=25,

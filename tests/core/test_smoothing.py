@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from shakespeare_tui.core.smoothing import smooth
+from shakespeare_tui.core.runs.smoothing import smooth
 
 
 def test_known_numbers():

@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from shakespeare_tui.core.spans import THRESHOLD, active, at_least, match_spans, select_units
+from shakespeare_tui.core.inspection.spans import (
+    THRESHOLD,
+    active,
+    at_least,
+    match_spans,
+    select_units,
+)
 
 STEPS, UNITS = 400, 30
 PATTERN = [3, 5, 9]  # the units a planted passage lights up

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from shakespeare_tui.core import streaming
-from shakespeare_tui.core.streaming import Pacer, chunked
+from shakespeare_tui.core.sampling import streaming
+from shakespeare_tui.core.sampling.streaming import Pacer, chunked
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from shakespeare_tui.core.vocab import Vocabulary
+from shakespeare_tui.core.text.vocab import Vocabulary
 
 TEXTS = {
     "ascii": "Shall I compare thee to a summer's day?\n",

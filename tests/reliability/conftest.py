@@ -53,8 +53,8 @@ def trained_checkpoint(tmp_path_factory) -> Path:
     import torch
 
     from shakespeare_tui.core.config import TrainConfig, apply_preset
-    from shakespeare_tui.core.engine import train
     from shakespeare_tui.core.paths import Paths
+    from shakespeare_tui.core.training.engine import train
 
     home = tmp_path_factory.mktemp("trained")
     corpus = home / "corpus.txt"

@@ -75,8 +75,8 @@ ZYGOTE = r"""
 import io, json, os, select, signal, sys, time
 os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
 import torch
-import shakespeare_tui.core.engine_evaluate as engine_evaluate
-from shakespeare_tui.core.files import atomic_write
+import shakespeare_tui.core.training.evaluation as engine_evaluate
+from shakespeare_tui.core.atomic import atomic_write
 from shakespeare_tui.cli import main
 
 # The first Adam costs a second of lazy imports: pay it here, once, not in every child.

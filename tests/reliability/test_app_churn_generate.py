@@ -27,8 +27,8 @@ from textual.worker import Worker, WorkerState
 from shakespeare_tui.app import ShakespeareApp
 from shakespeare_tui.core.paths import Paths
 from shakespeare_tui.messages import GenerationChunk, GenerationFinished
-from shakespeare_tui.screens.generate import GenerateScreen
 from shakespeare_tui.settings import GenerateSettings
+from shakespeare_tui.views.generate.screen import GenerateScreen
 
 CYCLES = int(os.environ.get("CHURN_CYCLES", "100"))
 PILOT_CYCLES = 4  # through pilot.press: two stopped with `g`, two with `escape`
@@ -64,7 +64,7 @@ class GenerateApp(App):
 @pytest.fixture
 def home(trained_checkpoint, tmp_path, monkeypatch) -> Path:
     """A data dir with one tiny trained run; the bundled checkpoint hidden."""
-    from shakespeare_tui.core import runs as core_runs
+    from shakespeare_tui.core.runs import folders as core_runs
 
     monkeypatch.setattr(core_runs, "bundled_checkpoint", lambda: tmp_path / "none.pt")
     home = tmp_path / "home"

@@ -72,7 +72,7 @@ async def test_start_stop_churn_in_the_app(paths, tiny_settings):
 
     import torch  # noqa: F401 - loaded before the "before" counts: its own files are not a leak
 
-    from shakespeare_tui.core.checkpoint import load_checkpoint
+    from shakespeare_tui.core.model.checkpoint import load_checkpoint
 
     # Enough epochs that the run never ends by itself during the cycles.
     settings = replace(

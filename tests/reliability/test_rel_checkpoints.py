@@ -17,8 +17,8 @@ import pytest
 import torch
 from rel_support import child_env, run_cli_process
 
-from shakespeare_tui.core.checkpoint import FORMAT, FORMAT_VERSION, load_checkpoint, read_info
 from shakespeare_tui.core.errors import CheckpointError
+from shakespeare_tui.core.model.checkpoint import FORMAT, FORMAT_VERSION, load_checkpoint, read_info
 
 
 class Payload:

@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 from rel_support import TINY, child_env, run_cli_process
 
-from shakespeare_tui.core.checkpoint import read_info
+from shakespeare_tui.core.model.checkpoint import read_info
 from shakespeare_tui.core.paths import Paths
-from shakespeare_tui.core.runs import list_runs, run_info
+from shakespeare_tui.core.runs.summary import list_runs, run_info
 
 
 def _wait(predicate, timeout: float, what: str) -> None:
@@ -205,7 +205,7 @@ def test_listing_survives_half_written_run_folders(tmp_path, small_corpus, cli):
 RACER = """
 import os, sys, time
 from shakespeare_tui.core.errors import RunLockedError
-from shakespeare_tui.core.runs import RunLock
+from shakespeare_tui.core.runs.lock import RunLock
 
 folder, start = sys.argv[1], float(sys.argv[2])
 while time.time() < start:

@@ -15,11 +15,11 @@ import pytest
 import torch
 from rel_support import TINY, make_text
 
-from shakespeare_tui.core.checkpoint import load_checkpoint
 from shakespeare_tui.core.config import TrainConfig, apply_preset
-from shakespeare_tui.core.engine import train
 from shakespeare_tui.core.events import CheckpointFailed, CheckpointSaved
+from shakespeare_tui.core.model.checkpoint import load_checkpoint
 from shakespeare_tui.core.paths import Paths
+from shakespeare_tui.core.training.engine import train
 
 
 def tiny(corpus: Path, **overrides) -> TrainConfig:

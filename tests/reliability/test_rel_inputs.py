@@ -16,8 +16,8 @@ import pytest
 from rel_support import TINY, make_text, run_dirs
 
 from shakespeare_tui.cli import build_parser
-from shakespeare_tui.core import corpus as corpus_module
-from shakespeare_tui.core.checkpoint import load_checkpoint
+from shakespeare_tui.core.model.checkpoint import load_checkpoint
+from shakespeare_tui.core.text import corpus as corpus_module
 
 
 def assert_refused(result, *words: str) -> None:
@@ -61,7 +61,7 @@ def test_bad_corpora_are_refused_in_one_line(tmp_path, cli):
 def test_a_corpus_too_large_to_read_whole_trains_from_its_map(tmp_path, cli, monkeypatch):
     from collections import namedtuple
 
-    from shakespeare_tui.core import corpus_encode
+    from shakespeare_tui.core.text import encode as corpus_encode
 
     monkeypatch.setattr(corpus_module, "MAP_ABOVE_BYTES", 4096)
     path = tmp_path / "big.txt"
@@ -125,9 +125,9 @@ MEMORY_PROBE = textwrap.dedent(
     """
     import json, resource, sys, time
     import torch
-    from shakespeare_tui.core.corpus import load_corpus
-    from shakespeare_tui.core.data import TextData
-    from shakespeare_tui.core.vocab import Vocabulary
+    from shakespeare_tui.core.text.corpus import load_corpus
+    from shakespeare_tui.core.text.batches import TextData
+    from shakespeare_tui.core.text.vocab import Vocabulary
 
     def status(key):
         for line in open("/proc/self/status"):

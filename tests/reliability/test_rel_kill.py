@@ -25,8 +25,9 @@ from pathlib import Path
 
 from rel_support import TINY, Zygote
 
-from shakespeare_tui.core.checkpoint import load_checkpoint
-from shakespeare_tui.core.runs import RunLock, read_metrics
+from shakespeare_tui.core.model.checkpoint import load_checkpoint
+from shakespeare_tui.core.runs.folders import read_metrics
+from shakespeare_tui.core.runs.lock import RunLock
 
 KILL_TRIALS = 20  # SIGKILL: half at a random moment, half halfway through a write
 GRACEFUL_TRIALS = 3  # each of SIGTERM and SIGINT

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from rel_support import TINY, make_text
 
-from shakespeare_tui.core import engine
 from shakespeare_tui.core.config import TrainConfig, apply_preset
 from shakespeare_tui.core.events import CheckpointSaved
-from shakespeare_tui.core.model import CharRNN
+from shakespeare_tui.core.model.network import CharRNN
 from shakespeare_tui.core.paths import Paths
+from shakespeare_tui.core.training import engine
 
 STEPS_PER_EPOCH = 21  # 12,000 characters, tiny preset
 

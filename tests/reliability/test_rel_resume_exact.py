@@ -18,11 +18,11 @@ import pytest
 import torch
 from rel_support import TINY, Zygote, make_text
 
-from shakespeare_tui.core.checkpoint import read_info
 from shakespeare_tui.core.config import TrainConfig, apply_preset
-from shakespeare_tui.core.engine import train
 from shakespeare_tui.core.events import StepLogged
+from shakespeare_tui.core.model.checkpoint import read_info
 from shakespeare_tui.core.paths import Paths
+from shakespeare_tui.core.training.engine import train
 
 STEPS = 70  # 21 steps per epoch: three epoch ends and a partial fourth
 SEED = int(os.environ.get("REL_SEED", time.time_ns() % 1_000_000))

@@ -1,0 +1,1 @@
+"""The network (Embedding → LSTM/GRU/RNN → Linear), its checkpoints, and what it will cost."""

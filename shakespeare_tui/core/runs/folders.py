@@ -1,0 +1,216 @@
+"""Run folders: one per training run, with its config, metrics, samples and checkpoints.
+
+runs/<name>/config.json     the TrainConfig and where it ran
+runs/<name>/metrics.jsonl   one JSON object per logged step, and one per epoch (with val_loss)
+runs/<name>/samples.txt     each epoch's sample
+runs/<name>/best.pt         best validation loss so far
+runs/<name>/last.pt         the latest state, resumable
+runs/<name>/.lock           held by the process training this run
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import threading
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+
+from shakespeare_tui.core.atomic import atomic_write_text
+from shakespeare_tui.core.config import MODEL_FIELDS, ModelConfig
+from shakespeare_tui.core.errors import UserError
+from shakespeare_tui.core.paths import Paths
+
+BUNDLED = "bundled"
+# A run's two checkpoints: their kinds, as events, pickers and `--checkpoint RUN:KIND` name them,
+# and their files.
+BEST, LAST = "best", "last"
+CHECKPOINT_FILES = {BEST: "best.pt", LAST: "last.pt"}
+CONFIG, METRICS, SAMPLES = "config.json", "metrics.jsonl", "samples.txt"
+_NAME_OK = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
+
+
+def bundled_checkpoint() -> Path:
+    """The small pretrained checkpoint shipped inside the package."""
+    return Path(str(resources.files("shakespeare_tui") / "assets" / "bundled.pt"))
+
+
+def _now_utc() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def new_run_name(preset: str) -> str:
+    return dt.datetime.now().strftime("%Y%m%d-%H%M%S") + f"-{preset}"
+
+
+def check_run_name(name: str) -> str:
+    if not _NAME_OK.match(name):
+        raise UserError(
+            f"run name {name!r} must be 1–80 letters, digits, '.', '_' or '-', starting with a letter or digit"
+        )
+    return name
+
+
+def read_json(path: Path) -> dict | None:
+    """A JSON object from `path`, or None if missing, half-written or not an object."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def read_metrics(run_dir: Path, *, strict: bool = False) -> list[dict]:
+    """metrics.jsonl's records; a torn last line (a kill mid-write) is skipped.
+
+    A missing file has no records. Any other failure to read is "no records" for a listing, but
+    raises UserError with `strict`: a resume rewrites the file from what it read, so it must
+    never mistake an unreadable file for an empty one.
+    """
+    path = Path(run_dir) / METRICS
+    records = []
+    try:
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                try:
+                    record = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(record, dict):
+                    records.append(record)
+    except FileNotFoundError:
+        return []
+    except (OSError, UnicodeDecodeError) as exc:
+        if strict:
+            reason = getattr(exc, "strerror", None) or str(exc)
+            raise UserError(
+                f"cannot read {path}: {reason}; nothing was changed (fix or move the file, then resume)"
+            ) from None
+        return []
+    return records
+
+
+class RunFolder:
+    """Writes one run's config, metrics and samples (the checkpoints go through `checkpoint`).
+
+    Appends that fail are reported once per file through `on_failure(path, message)` and
+    otherwise ignored: metrics and samples are a record for people; the checkpoints carry the
+    history a resume needs.
+    """
+
+    def __init__(self, path: Path, on_failure: Callable[[str, str], None]):
+        self.path = Path(path)
+        self._on_failure = on_failure
+        self._failed: set[str] = set()
+        self._append_lock = threading.Lock()  # samples asked for mid-run come from a thread
+
+    def file(self, name: str) -> Path:
+        return self.path / name
+
+    def checkpoint(self, kind: str) -> Path:
+        return self.path / CHECKPOINT_FILES[kind]
+
+    def existing_checkpoint(self, kind: str) -> str | None:
+        path = self.checkpoint(kind)
+        return str(path) if path.is_file() else None
+
+    def start_fresh(self) -> None:
+        """Empty metrics and samples for a new run."""
+        for name in (METRICS, SAMPLES):
+            atomic_write_text(self.path / name, "")
+
+    def write_config(
+        self, train: dict, corpus: dict, device: str, parameters: int, steps_per_epoch: int
+    ) -> None:
+        """config.json: the run's settings and where it runs, keeping the date it was created."""
+        existing = read_json(self.path / CONFIG) or {}
+        created = existing.get("created")
+        config = {
+            "train": train,
+            "corpus": corpus,
+            "device": device,
+            "created": created if isinstance(created, str) else _now_utc(),
+            "vocab_size": train.get("model", {}).get("vocab_size"),
+            "parameters": parameters,
+            "steps_per_epoch": steps_per_epoch,
+        }
+        atomic_write_text(self.path / CONFIG, json.dumps(config, indent=2))
+
+    def trim_metrics(self, step: int) -> list[dict]:
+        """Keep the records up to `step` (a killed process logs past its last checkpoint).
+
+        Reads strictly: a file that cannot be read stops the resume and stays as it was.
+        """
+        records = [r for r in read_metrics(self.path, strict=True) if r.get("step", 0) <= step]
+        atomic_write_text(self.path / METRICS, "".join(json.dumps(r) + "\n" for r in records))
+        return records
+
+    def log(self, record: dict) -> None:
+        self._append(METRICS, json.dumps(record) + "\n")
+
+    def log_step(self, event) -> None:
+        """One StepLogged as a "step" record."""
+        record = {
+            "kind": "step",
+            "step": event.step,
+            "epoch": event.epoch,
+            "train_loss": round(event.train_loss, 5),
+            "chars_per_sec": round(event.chars_per_sec, 1),
+            "elapsed_s": round(event.elapsed_s, 3),
+            "lr": event.lr,
+        }
+        self.log(record)
+
+    def add_sample(self, heading: str, sample: str) -> None:
+        self._append(SAMPLES, f"=== {heading} ===\n{sample}\n\n")
+
+    def _append(self, name: str, text: str) -> None:
+        try:
+            with self._append_lock, open(self.path / name, "a", encoding="utf-8") as f:
+                f.write(text)
+        except OSError as exc:
+            if name not in self._failed:
+                self._failed.add(name)
+                self._on_failure(
+                    str(self.path / name),
+                    f"cannot write {name}: {exc.strerror or exc}; training goes on, "
+                    "the checkpoints keep the history",
+                )
+
+
+def model_summary(model: dict) -> str:
+    """ModelConfig.summary of a config.json's model, or "?" if it is not a valid model."""
+    if not all(k in model for k in ("cell", "embed", "hidden")):
+        return "?"
+    try:
+        config = ModelConfig(**{k: v for k, v in model.items() if k in MODEL_FIELDS})
+        config.validate()
+    except (TypeError, UserError):
+        return "?"
+    return config.summary
+
+
+def resolve_checkpoint(spec: str, paths: Paths, prefer: str = BEST) -> Path:
+    """A checkpoint file from "bundled", a file path, a run folder, or a run name."""
+    if spec == BUNDLED:
+        path = bundled_checkpoint()
+        if not path.is_file():
+            raise UserError(
+                "the bundled checkpoint is missing from this installation; reinstall shakespeare-tui"
+            )
+        return path
+    candidates = [Path(spec).expanduser()]
+    if _NAME_OK.match(spec):
+        candidates.append(paths.runs / spec)
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+        if candidate.is_dir():
+            order = (BEST, LAST) if prefer == BEST else (LAST, BEST)
+            for kind in order:
+                if (candidate / CHECKPOINT_FILES[kind]).is_file():
+                    return candidate / CHECKPOINT_FILES[kind]
+            raise UserError(f"run {candidate.name} has no checkpoint yet")
+    raise UserError(f"no checkpoint or run named {spec!r}; see `shakespeare-tui runs`")

@@ -1,0 +1,143 @@
+"""Corpora larger than memory: their encoded copies in the cache, found, read and kept whole.
+
+A corpus file over MAP_ABOVE_BYTES (corpus.py) is encoded once into `corpora/<sha256>.map`
+(encode.py makes it, map_cache.py finds it) and trained from it: a flat array of codes, one per character, 1
+byte while the vocabulary has at most 256 characters, else 2, else 4, numbered as the encoder
+met the characters. `MappedCodes` reads only the windows asked for, and turns those numbers
+into a Vocabulary's (sorted) codes with a lookup table, so the map is never rewritten.
+
+An entry is one file: the codes, then a JSON trailer (characters in code order, width, length,
+checksum), then MAGIC and the trailer's length, so one rename makes it whole; the checksum is
+corpus.checksum_of's (the normalised text's sha256), so a run records the same checksum whether
+its corpus was mapped or read whole.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from shakespeare_tui.core.errors import CorpusError
+
+FORMAT = 1
+MAGIC = b"STUIMAP1"
+DTYPES = {1: np.dtype("<u1"), 2: np.dtype("<u2"), 4: np.dtype("<u4")}  # by bytes per code
+
+
+def width_for(chars: int) -> int:
+    """Bytes per code for a vocabulary of `chars` characters."""
+    return 1 if chars <= 256 else 2 if chars <= 65536 else 4
+
+
+@dataclass(frozen=True)
+class CorpusMap:
+    """An encoded corpus in the cache: `length` codes of `width` bytes, numbered as `chars`."""
+
+    path: Path
+    chars: str = field(repr=False)  # the numbering: code i is chars[i] (first seen first)
+    length: int
+    width: int
+    checksum: str  # "sha256:<hex>" of the normalised text, as corpus.checksum_of gives it
+
+    @cached_property
+    def file(self):
+        """The map, open for reading (one descriptor, shared: pread keeps no position)."""
+        f = open(self.path, "rb")  # noqa: SIM115 - lives as long as the corpus
+        with contextlib.suppress(AttributeError, OSError):
+            # Windows are read at random: reading ahead of one would fetch 128 kB for 200 bytes.
+            os.posix_fadvise(f.fileno(), 0, 0, os.POSIX_FADV_RANDOM)
+        return f
+
+    def codes(self, vocab) -> MappedCodes:
+        """The corpus as `vocab`'s codes (every character must be in it: see `unknown`)."""
+        table = np.array([vocab.code(c) for c in self.chars], dtype=np.int64)
+        return MappedCodes(self.file, 0, self.length, DTYPES[self.width], table)
+
+    def unknown(self, vocab) -> list[str]:
+        return [c for c in self.chars if c not in vocab]
+
+    def read(self, start: int, stop: int) -> str:
+        """Characters [start, stop) as text, read from the map (a slice, not the whole)."""
+        points = np.array([ord(c) for c in self.chars], dtype="<u4")
+        codes = MappedCodes(self.file, 0, self.length, DTYPES[self.width], points)
+        return (
+            codes.rows(np.array([start]), stop - start).astype("<u4").tobytes().decode("utf-32-le")
+        )
+
+
+class MappedCodes:
+    """A map's codes [start, stop) as a Vocabulary's codes, read row by row with pread.
+
+    Not through a memory mapping: random windows through np.memmap map every page-cache folio
+    they touch into the process (2 MB at a time on Linux 6.18's large folios), so 300 steps of
+    the tiny preset put a whole 2 GB map in the process's RSS. Those are page cache pages the
+    kernel may take back, but top and the OOM killer's score count them. pread reads the same
+    cached pages and RSS stays flat: ~100–150 µs for 64 windows of 101 against ~40 µs through
+    a mapping, where a step takes milliseconds (benchmarks/RESULTS.md).
+    """
+
+    def __init__(self, file, start: int, stop: int, dtype: np.dtype, table: np.ndarray):
+        self.file, self.start, self.stop, self.dtype, self.table = file, start, stop, dtype, table
+
+    def __len__(self) -> int:
+        return self.stop - self.start
+
+    def part(self, start: int, stop: int) -> MappedCodes:
+        return MappedCodes(self.file, self.start + start, self.start + stop, self.dtype, self.table)
+
+    def rows(self, starts: np.ndarray, length: int) -> np.ndarray:
+        """A (len(starts), length) array of int64 codes: row i is codes [starts[i], + length)."""
+        width, base = self.dtype.itemsize, self.start
+        size = length * width
+        read = _reader(self.file)
+        data = b"".join([read(size, (base + s) * width) for s in starts.tolist()])
+        if len(data) != size * len(starts):  # only if the file was cut short under us
+            raise CorpusError(f"{self.file.name} is shorter than it says: delete it to rebuild it")
+        return self.table[np.frombuffer(data, dtype=self.dtype).reshape(len(starts), length)]
+
+
+_SEEKING = threading.Lock()
+
+
+def _reader(file) -> Callable[[int, int], bytes]:
+    """read(size, offset) on `file`: os.pread, which threads may share; else seek and read."""
+    if hasattr(os, "pread"):
+        fd = file.fileno()
+        return lambda size, offset: os.pread(fd, size, offset)
+
+    def read(size: int, offset: int) -> bytes:  # Windows
+        with _SEEKING:
+            file.seek(offset)
+            return file.read(size)
+
+    return read
+
+
+def open_entry(path: Path) -> CorpusMap | None:
+    """A map file read back from its trailer; None unless it is complete and consistent."""
+    try:
+        with open(path, "rb") as f:
+            total = f.seek(0, os.SEEK_END)
+            f.seek(total - 16)
+            tail = f.read(16)
+            if tail[:8] != MAGIC:
+                return None
+            meta_len = int.from_bytes(tail[8:], "little")
+            f.seek(total - 16 - meta_len)
+            meta = json.loads(f.read(meta_len).decode("utf-8"))
+        width, length, chars = int(meta["width"]), int(meta["length"]), str(meta["chars"])
+        entry = CorpusMap(path, chars, length, width, str(meta["checksum"]))
+    except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError):
+        return None
+    whole = total == length * width + meta_len + 16
+    if meta.get("format") != FORMAT or width not in DTYPES or not whole:
+        return None
+    return entry if width_for(len(chars)) <= width else None

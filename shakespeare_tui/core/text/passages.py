@@ -1,0 +1,93 @@
+"""Texts to inspect a model on: a passage of its corpus's held-out end, or a text file.
+
+The held-out end is the last `val_fraction` of the corpus the checkpoint was trained on (as
+core/text/batches.py splits it), so the model never trained on the passage. A passage starts at a line
+start, and the characters before it are read first as context, so its first characters are
+predicted with the state the model would have there.
+"""
+
+from __future__ import annotations
+
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from shakespeare_tui.core.errors import CorpusError, UserError
+from shakespeare_tui.core.text.corpus import NAMED_CORPORA, load_corpus
+
+CONTEXT_CHARS = 1_000  # read before a held-out passage, for its state (and its first prediction)
+MAX_FILE_BYTES = 64 * 2**20  # a text file to inspect is read whole
+
+
+@dataclass(frozen=True)
+class Passage:
+    text: str
+    context: str  # read before `text`, not inspected
+    source: str  # one line for people, e.g. "the last 10,000 characters of plays (held out)"
+    note: str = ""  # something a person should know (the corpus changed since training)
+
+
+def held_out_passage(payload: dict, cache_dir: Path, length: int) -> Passage:
+    """Up to `length` characters from the end of the held-out part of a checkpoint's corpus.
+
+    `payload` is the checkpoint's (it records the corpus and the validation fraction). The
+    bundled plays are rebuilt offline; a file must still exist. Raises UserError otherwise.
+    """
+    train = payload.get("train_config") or {}
+    meta = payload.get("corpus") or {}
+    spec = str(train.get("corpus") or meta.get("name") or "")
+    if not spec:
+        raise UserError("the checkpoint does not record its corpus; give a text to inspect")
+    if spec not in NAMED_CORPORA and not Path(spec).is_file():
+        raise UserError(f"the checkpoint's corpus {spec} no longer exists; give a text to inspect")
+    try:
+        corpus = load_corpus(spec, cache_dir)
+    except CorpusError as exc:
+        raise UserError(f"cannot read the checkpoint's corpus: {exc}") from None
+    total = corpus.length
+    fraction = float(train.get("val_fraction") or 0.1)
+    held_start = total - int(total * fraction)
+    start = max(held_start, total - length)
+    # Only the passage and its context are read: a mapped corpus reads them from its map.
+    first = max(held_start, start - CONTEXT_CHARS)
+    tail = corpus.read(first, total)
+    at = start - first  # the passage's start within `tail`
+    if start > 0 and (tail[at - 1] if at else corpus.read(start - 1, start)) != "\n":
+        newline = tail.find("\n", at, len(tail) - 1)  # begin at a line start, if one is near
+        if newline >= 0:
+            at = newline + 1
+    context = tail[max(0, at - CONTEXT_CHARS) : at] or "\n"
+    text = tail[at:]
+    note = ""
+    if meta.get("checksum") and meta["checksum"] != corpus.checksum:
+        note = f"{spec} changed since the checkpoint was trained; its held-out part may differ"
+    source = f"the last {len(text):,} characters of {Path(spec).name} (held out from training)"
+    return Passage(text=text, context=context, source=source, note=note)
+
+
+def read_text_file(path: str | Path, shown: str | None = None) -> str:
+    """A UTF-8 text file, newlines normalised; UserError in one line if it cannot be used."""
+    path = Path(path).expanduser()
+    shown = shown or str(path)
+    try:
+        info = path.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise UserError(f"{shown} is a directory; give a text file")
+        if info.st_size > MAX_FILE_BYTES:
+            raise UserError(f"{shown} is over {MAX_FILE_BYTES // 2**20} MiB; give a smaller file")
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise UserError(f"no such file: {shown}") from None
+    except OSError as exc:
+        raise UserError(f"cannot read {shown}: {exc.strerror or exc}") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UserError(
+            f"{shown} is not UTF-8 text (invalid byte 0x{data[exc.start]:02x} at byte "
+            f"{exc.start}); convert it with iconv -t UTF-8"
+        ) from None
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not text:
+        raise UserError(f"{shown} is empty; give a file with some text in it")
+    return text

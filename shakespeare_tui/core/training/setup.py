@@ -1,0 +1,167 @@
+"""Everything a run needs before its first step: settings, device, corpus, vocabulary, folder.
+
+All of it is checked here, so a run that cannot start fails with one UserError before anything
+is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from shakespeare_tui.core import device as devices
+from shakespeare_tui.core.config import (
+    AUTO,
+    RESUMABLE_FIELDS,
+    TrainConfig,
+    flat,
+    preset_values,
+    resolve_auto,
+)
+from shakespeare_tui.core.errors import ResumeConflict, UserError
+from shakespeare_tui.core.model.checkpoint import Checkpoint, load_checkpoint
+from shakespeare_tui.core.paths import Paths
+from shakespeare_tui.core.runs.folders import CONFIG, check_run_name, new_run_name
+from shakespeare_tui.core.text.corpus import NAMED_CORPORA, Corpus, load_corpus, same_corpus
+from shakespeare_tui.core.text.vocab import Vocabulary
+
+
+@dataclass
+class RunInputs:
+    config: TrainConfig  # resolved: no "auto", the vocabulary's size in the model
+    device: torch.device
+    corpus: Corpus
+    vocab: Vocabulary
+    checkpoint: Checkpoint | None  # the state to resume, if resuming
+    run_dir: Path | None  # None where `claim` was not asked for (a rank other than 0)
+    notes: list[str]  # said to the person when the run starts
+
+
+def prepare_run(
+    config: TrainConfig | None,
+    paths: Paths,
+    *,
+    run_name: str | None,
+    resume: str | Path | None,
+    resume_overrides: dict | None,
+    corpus: Corpus | None,
+    claim: bool = True,
+    on_event=None,
+    stop=None,
+) -> RunInputs:
+    """`claim`: name the run folder and check that it is free (rank 0 of a job does, for all).
+    `on_event` and `stop` reach the corpus's encoding, when a large one is met the first time."""
+    notes: list[str] = []
+    checkpoint = None
+    if resume:
+        checkpoint = load_checkpoint(Path(resume))
+        if not checkpoint.resumable:
+            raise UserError(f"{resume} holds no training state to resume (only weights)")
+        saved = TrainConfig.from_dict(checkpoint.payload.get("train_config") or {})
+        requested = dict(resume_overrides or {})
+        device = requested.get("device") or saved.device
+        config = resume_config(saved, requested, devices.resolve_device(device).type)
+    config.validate()
+    device = devices.resolve_device(config.device)
+    config = resolve_auto(config, device.type)
+    if checkpoint is None and config.preset_reason:
+        notes.append(config.preset_reason)
+
+    text = corpus or load_corpus(config.corpus, paths.cache, on_event=on_event, stop=stop)
+    if checkpoint is None and corpus is None and config.corpus not in NAMED_CORPORA:
+        # A file is recorded by its absolute path, so a resume finds it from any folder.
+        config = replace(config, corpus=text.source)
+    if checkpoint is not None:
+        vocab = checkpoint.vocab
+        expected = (checkpoint.payload.get("corpus") or {}).get("checksum")
+        if expected and expected != text.checksum:
+            raise UserError(
+                f"the corpus {text.name} changed since this run started; "
+                "resume with the same text or start a new run"
+            )
+    else:
+        vocab = text.vocabulary()
+    unknown = text.unknown(vocab)
+    if unknown:
+        raise UserError(
+            f"the corpus has characters the checkpoint's vocabulary lacks: {unknown[:8]}"
+        )
+    config = replace(config, model=replace(config.model, vocab_size=len(vocab)))
+
+    if not claim:
+        run_dir = None
+    elif checkpoint is not None:
+        run_dir = _resume_dir(Path(resume), run_name, paths, config.preset)
+    else:
+        name = check_run_name(run_name) if run_name else new_run_name(config.preset)
+        run_dir = paths.runs / name
+        if run_dir.exists() and any(run_dir.iterdir()):
+            raise UserError(
+                f"run {name} already exists; choose another name ({{run}}) or {{resume}} it",
+                names=["run", "resume"],
+            )
+    return RunInputs(config, device, text, vocab, checkpoint, run_dir, notes)
+
+
+def prepare_job(ranks, config: TrainConfig | None, paths: Paths, **kwargs) -> RunInputs:
+    """`prepare_run` on every rank of a job (distributed.py; alone, just that): a refusal on
+    any rank stops every rank, rank 0 names and claims the run folder for all, and each
+    process takes its own device (cuda:LOCAL_RANK)."""
+
+    def prepare() -> RunInputs:
+        inputs = prepare_run(config, paths, claim=ranks.writer, **kwargs)
+        inputs.device = ranks.place(inputs.device)
+        return inputs
+
+    inputs = ranks.agreed(prepare)
+    inputs.run_dir = ranks.from_rank0(inputs.run_dir)
+    return inputs
+
+
+def _resume_dir(resume: Path, run_name: str | None, paths: Paths, preset: str) -> Path:
+    """Continue in the checkpoint's own run folder; a loose file starts a new folder."""
+    folder = resume.parent if resume.is_file() else resume
+    if (folder / CONFIG).is_file() and not run_name:
+        return folder
+    name = check_run_name(run_name) if run_name else new_run_name(preset)
+    target = paths.runs / name
+    same = target.is_dir() and folder.is_dir() and target.samefile(folder)
+    if not same and target.exists() and any(target.iterdir()):
+        raise UserError(f"run {name} already exists; choose another name ({{run}})", names=["run"])
+    return target
+
+
+def resume_config(
+    saved: TrainConfig, requested: Mapping[str, Any], device_type: str | None = None
+) -> TrainConfig:
+    """The saved run's settings with what a resume may change; refuse anything else that differs.
+
+    `requested` holds what the person gave (flat names, None = not given), including "preset":
+    repeating the command that started the run, with the resume added, is accepted as long as
+    every value it implies is the run's own.
+    """
+    given = {k: v for k, v in requested.items() if v is not None}
+    preset = given.pop("preset", None)
+    saved_values = flat(saved)
+
+    def differs(name: str, value: Any) -> bool:
+        if name == "corpus":
+            return not same_corpus(value, saved.corpus)
+        return name in saved_values and value != saved_values[name]
+
+    conflicts = []
+    if preset is not None and not (preset == AUTO and saved.preset_reason):
+        # A preset stands for its values: the same values under another label are fine.
+        implied = {k: v for k, v in preset_values(preset, device_type).items() if k not in given}
+        if any(differs(k, v) for k, v in implied.items()):
+            conflicts.append(("preset", preset, saved.preset))
+    for name, value in given.items():
+        if name not in RESUMABLE_FIELDS and differs(name, value):
+            conflicts.append((name, value, saved_values[name]))
+    if conflicts:
+        raise ResumeConflict(conflicts, RESUMABLE_FIELDS)
+    return replace(saved, **{k: v for k, v in given.items() if k in RESUMABLE_FIELDS})

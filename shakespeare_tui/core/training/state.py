@@ -1,0 +1,118 @@
+"""A training run's state in a checkpoint: what `last.pt` and `best.pt` hold, and how it comes back.
+
+Weights, optimiser, progress, history, and the three random streams (batches, dropout on the
+CPU, dropout on the GPU), so that a resumed CPU run continues bit for bit. A job of many
+processes (distributed.py) saves every rank's dropout streams too ("ranks"): the batch stream
+is the same on all of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from shakespeare_tui.core.model.checkpoint import Checkpoint, build_payload
+from shakespeare_tui.core.runs.progress import RunProgress
+
+CROSSED_DEVICES = "resumed on another kind of device: training continues, but not bit for bit"
+
+
+def other_processes(saved: int, now: int) -> str:
+    return (
+        f"saved by {saved} process{'es' if saved != 1 else ''}, resumed by {now}: each step "
+        "draws another set of windows, so the data order changes from here on"
+    )
+
+
+@dataclass
+class TrainState:
+    """The live objects of a run that a checkpoint captures."""
+
+    model: torch.nn.Module
+    optimizer: torch.optim.Optimizer
+    data: object  # TextData: its batch generator's state
+    device: torch.device
+
+    def payload(
+        self,
+        *,
+        kind: str,
+        vocab,
+        config,
+        progress: RunProgress,
+        history,
+        corpus: dict,
+        device_label: str,
+        val_loss: float | None,
+        peers: list[dict] | None = None,
+    ) -> dict:
+        """`peers`: every rank's `rank_state()`, in a job of many processes."""
+        resume = {
+            "optimizer": self.optimizer.state_dict(),
+            "data_rng": self.data.rng_state(),
+            **self._rng(),
+            "processes": len(peers) if peers else 1,
+        }
+        if peers:
+            resume["ranks"] = peers
+        return build_payload(
+            kind=kind,
+            model=self.model,
+            vocab=vocab,
+            train_config=config.to_dict(),
+            progress=progress.to_dict(),
+            history=list(history),
+            corpus=corpus,
+            val_loss=val_loss,
+            device=device_label,
+            resume=resume,
+        )
+
+    def _rng(self) -> dict:
+        cuda = self.device.type == "cuda"
+        return {
+            "torch_rng": torch.get_rng_state(),
+            "cuda_rng": torch.cuda.get_rng_state(self.device) if cuda else None,
+        }
+
+    def rank_state(self) -> dict:
+        """This rank's dropout streams, and its weights' fingerprint (the same on every rank)."""
+        from shakespeare_tui.core.training.rank_views import weights_sha256
+
+        return {**self._rng(), "weights_sha256": weights_sha256(self.model)}
+
+    def restore(
+        self, checkpoint: Checkpoint, seed: int, ranks=None
+    ) -> tuple[RunProgress, list, list[str]]:
+        """Load the checkpoint's state into the live objects; (progress, history, notes).
+
+        `ranks`: this process's place in a job; a rank other than 0 takes its own dropout
+        streams when the job has as many processes as the one that saved, else fresh ones.
+        """
+        notes = []
+        self.model.load_state_dict(checkpoint.model.state_dict())
+        resume = checkpoint.payload["resume"]
+        self.optimizer.load_state_dict(resume["optimizer"])
+        progress = RunProgress.from_dict(checkpoint.payload["progress"])
+        try:
+            self.data.set_rng_state(resume["data_rng"])
+        except (RuntimeError, TypeError):
+            # Saved on another kind of device (a GPU run resumed on the CPU): its batch stream
+            # cannot continue here, so a fresh one starts, still seeded.
+            self.data.generator.manual_seed(seed + progress.step)
+            notes.append(CROSSED_DEVICES)
+        rank, world = (ranks.rank, ranks.world) if ranks is not None else (0, 1)
+        saved = resume.get("processes", 1)
+        if saved != world:
+            notes.append(other_processes(saved, world))
+        streams = resume
+        if rank:  # rank 0's are the checkpoint's own, taken as it was written
+            peers = resume.get("ranks") or []
+            streams = peers[rank] if saved == world and rank < len(peers) else None
+        if streams is not None:
+            torch.set_rng_state(streams["torch_rng"])
+            if self.device.type == "cuda" and streams.get("cuda_rng") is not None:
+                torch.cuda.set_rng_state(streams["cuda_rng"], self.device)
+        progress.finished = None
+        return progress, list(checkpoint.payload.get("history") or []), notes

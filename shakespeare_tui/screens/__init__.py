@@ -1,1 +1,0 @@
-"""The app's views: Train, Generate, and the help screen."""

@@ -1,0 +1,1 @@
+"""The Generate view: pick a checkpoint, set the sampling controls, stream text."""

@@ -1,0 +1,95 @@
+"""The help screen: what the keys do, in the view it was opened from."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Static
+
+from shakespeare_tui.keymap import keys_of, view_bindings
+
+ABOUT = (
+    "Train a character-level LSTM on Shakespeare and watch it learn; then make it write.\n"
+    "Every action is also in the command palette (ctrl+p)."
+)
+
+
+def key_names(app, binding: Binding) -> list[str]:
+    """Each key of a binding as the footer shows it, the person's keymap applied; a
+    `key_display` names the first default key only (`[` for "left_square_bracket,minus"), the
+    others, and remapped keys, show as themselves."""
+    keys = keys_of(app, binding)
+    display = binding.key_display if keys == binding.key else None
+    names = []
+    for i, key in enumerate(k.strip() for k in keys.split(",")):
+        shown = replace(binding, key=key, key_display=display if i == 0 else None)
+        names.append(app.get_key_display(shown))
+    return list(dict.fromkeys(names))
+
+
+def _rows(app, bindings) -> list[tuple[str, str, str]]:
+    """(keys as the footer shows them, what they do, binding id) for each described binding."""
+    rows = []
+    for binding in bindings:
+        if not isinstance(binding, Binding) or not binding.description:
+            continue
+        what = binding.tooltip or binding.description
+        rows.append((", ".join(key_names(app, binding)), what, binding.id or ""))
+    return rows
+
+
+def _builtin_rows(app) -> list[tuple[str, str]]:
+    """Textual's own keys that work in every view."""
+    palette = app.get_key_display(Binding(app.COMMAND_PALETTE_BINDING, "command_palette"))
+    tab = ", ".join(app.get_key_display(Binding(k, "")) for k in ("tab", "shift+tab"))
+    return [
+        (palette, "Open the command palette: every action, by name", ""),
+        (tab, "Move to the next or previous field", ""),
+    ]
+
+
+class HelpScreen(ModalScreen):
+    """Keys of the app and of the view underneath; escape, ? or f1 closes it."""
+
+    BINDINGS = [
+        Binding(
+            "escape,question_mark,f1", "dismiss", "Close", id="help.close", tooltip="Close the help"
+        ),
+    ]
+
+    def __init__(self, view: Screen | None = None, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._view = view
+
+    def compose(self) -> ComposeResult:
+        app = self.app
+        sections = [("Everywhere", _rows(app, type(app).BINDINGS) + _builtin_rows(app))]
+        if self._view is not None:
+            name = type(self._view).__name__.removesuffix("Screen")
+            bindings = [binding for _, binding in view_bindings(type(self._view))]
+            sections.append((f"{name} view", _rows(app, bindings)))
+        sections.append(("This help", _rows(app, type(self).BINDINGS)))
+        width = max((len(keys) for _, rows in sections for keys, _, _ in rows), default=8) + 3
+        text = Text()
+        for title, rows in sections:
+            text.append(f"{title}\n", style="bold underline")
+            for keys, what, binding_id in rows:
+                text.append(keys.ljust(width), style="bold")
+                text.append(what)
+                text.append(f"  [{binding_id}]\n" if binding_id else "\n", style="dim")
+            text.append("\n")
+        text.rstrip()
+        remap = (
+            "\nRemap a key in the app's settings.json (the README says where it is): "
+            '"keymap": {"<binding id, [dimmed] below>": "<keys>"}.'
+        )
+        with VerticalScroll(id="help-box"):
+            yield Static(
+                Text.assemble(("shakespeare-tui\n", "bold"), ABOUT, remap, "\n"), id="help-about"
+            )
+            yield Static(text, id="help-keys")

@@ -1,0 +1,1 @@
+"""The Inspect view: what a checkpoint's network does over a text."""

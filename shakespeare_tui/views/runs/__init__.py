@@ -1,0 +1,1 @@
+"""The Runs view: every run in a table, selected runs overlaid on one chart, actions on a run."""
