@@ -15,6 +15,7 @@ from shakespeare_tui.views.file_picker import FilePickerScreen
 from shakespeare_tui.views.inspect.forks import NOT_GENERATED
 from shakespeare_tui.views.inspect.text_view import InspectText
 from tests.app.inspect_fixtures import (
+    SETTINGS,
     SIZE,
     TEXT,
     ForkApp,
@@ -100,6 +101,32 @@ async def test_esc_stops_a_growing_branch_and_keeps_what_grew(paths, until):
         branch = screen.forks.fork_tree.branch(1)
         assert branch.stopped and 30 < len(branch.text) < len(long)
         assert screen.query_one(InspectText).text == branch.text
+
+
+async def test_a_text_handed_over_while_a_branch_grows_is_inspected_when_it_stops(paths, until):
+    from shakespeare_tui.core.runs.folders import bundled_checkpoint
+
+    long = TEXT * 40
+    async with ForkApp(paths, SampleSettings(length=len(long), seed=3), long).run_test(
+        size=SIZE
+    ) as pilot:
+        screen = await ready(pilot, until, found=False)
+        screen.query_one(InspectText).move_to(10)
+        await pilot.pause()
+        await pilot.press("9")
+        await until(
+            pilot, lambda: len(screen.forks.fork_tree.branch(1).text) > 30, 30, "some growth"
+        )
+        # The Generate view hands over another text: the growing branch stops, the new tree
+        # replaces the old one, and its text is replayed once nothing grows.
+        screen.inspect(str(bundled_checkpoint()), "bundled", TEXT, "generated", SETTINGS)
+        await grown(pilot, until, screen, 1)
+        assert screen.forks.fork_tree.settings.seed == 11 and screen.replay.text == TEXT
+        assert "the text just generated" in screen.query_one(InspectText).border_title
+        screen.query_one(InspectText).move_to(TEXT.index("sword"))
+        await pilot.pause()
+        await pilot.press("2")  # and it forks
+        await grown(pilot, until, screen, 2)
 
 
 async def test_the_tree_saves_and_opens_again(paths, until):

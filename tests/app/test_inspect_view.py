@@ -201,3 +201,121 @@ async def test_a_refused_text_keeps_the_one_shown_and_says_so(paths, until):
         await pilot.press("p")  # what was typed is still there to fix
         await pilot.pause()
         assert pilot.app.screen.query_one("TextArea").text == "Naïve €"
+
+
+def _palette_keys():
+    """The Inspect view's keys that the command palette offers (app.py's rule)."""
+    from shakespeare_tui.keymap import view_bindings
+    from shakespeare_tui.views.inspect.screen import InspectScreen
+
+    return [
+        binding
+        for _, binding in view_bindings(InspectScreen)
+        if binding.description and (binding.show or binding.tooltip) and binding.key != "escape"
+    ]
+
+
+async def test_every_inspect_key_is_a_palette_command_that_acts(paths, until, scripted, probe):
+    from textual.widgets import TabbedContent
+
+    from shakespeare_tui.app import make_app
+    from shakespeare_tui.core.runs.folders import bundled_checkpoint
+    from shakespeare_tui.views.inspect.forks import NOT_GENERATED
+
+    app = make_app(paths, trainer=scripted, settings=AppSettings(mode="inspect"), probe=probe)
+    async with app.run_test(size=SIZE) as pilot:
+        app.inspect_text(str(bundled_checkpoint()), "bundled", TEXT, "a test text")
+        screen = await ready(pilot, until)
+        commands = {command.title: command for command in app.get_system_commands(screen)}
+        keys = _palette_keys()
+        assert len(keys) == 18 and {b.description for b in keys} <= set(commands)
+
+        async def run(title: str) -> None:
+            await commands[title].callback()  # (a binding's command runs an action: awaited)
+            await pilot.pause()
+
+        tabs = screen.query_one(TabbedContent)
+        unit = screen.lens.unit
+        await run("Unit")
+        assert screen.lens.unit == unit + 1
+        await run("Prev unit")
+        assert screen.lens.unit == unit
+        await run("Quantity")
+        assert screen.lens.quantity == "c"
+        await run("Ranks")
+        assert screen.lens.ranks and "top 20" in screen.query_one(InspectText).border_subtitle
+        await run("Ranks")
+        assert not screen.lens.ranks
+        await run("Layer")  # the bundled model has one layer: the lens stays on it
+        assert screen.lens.layer == 0
+        assert f"L0 unit {unit} · c" in screen.query_one(InspectText).border_subtitle
+        for title, tab in (("Finder", "tab-finder"), ("Saturation", "tab-saturation"),
+                           ("Checkpoint", "tab-checkpoint")):  # fmt: skip
+            await run(title)
+            assert tabs.active == tab
+        await run("Forks")
+        assert tabs.active == "tab-forks" and status(screen) == NOT_GENERATED
+        await run("Mark span")
+        assert screen.query_one(InspectText).mark == (0, 1)
+        await run("Fork")
+        assert status(screen) == NOT_GENERATED
+        await run("Unit…")
+        assert pilot.app.screen.query_one("#unit-input")
+        await pilot.press("escape")
+        await run("Type text")
+        assert pilot.app.screen.query_one("TextArea")
+
+
+async def test_the_help_lists_every_inspect_key_with_its_id(paths, until):
+    from shakespeare_tui.keymap import view_bindings
+    from shakespeare_tui.views.help import HelpScreen
+    from shakespeare_tui.views.inspect.screen import InspectScreen
+
+    async with InspectApp(paths).run_test(size=SIZE) as pilot:
+        pilot.app.push_screen(HelpScreen(pilot.app.screen))
+        await pilot.pause()
+        shown_keys = str(pilot.app.screen.query_one("#help-keys").render())
+        described = [b for _, b in view_bindings(InspectScreen) if b.description]
+        assert len(described) == 19  # the fork digits 2–0 share "1–9"'s line
+        for binding in described:
+            assert f"[{binding.id}]" in shown_keys
+
+
+@pytest.mark.parametrize(
+    ("typed", "refusal"),
+    [
+        ("1:3", "layer 1 does not exist: this model's only layer is 0"),
+        ("640", "unit 640 does not exist: each layer's units are 0–639"),
+        ("x[b]", "not UNIT or LAYER:UNIT (e.g. 0:203): 'x[b]'"),
+        ("-4", "layers and units count from 0, not -4"),
+    ],
+)
+async def test_the_unit_dialog_refuses_a_unit_the_model_lacks(paths, until, typed, refusal):
+    async with InspectApp(paths).run_test(size=SIZE) as pilot:
+        screen = await ready(pilot, until)
+        unit = screen.lens.unit
+        await pilot.press("u", *typed, "enter")
+        assert str(pilot.app.screen.query_one("#unit-error").render()) == refusal
+        await pilot.press("escape")
+        assert screen.lens.unit == unit
+        await pilot.press("u", *" 0 : 12 ", "enter")
+        assert (screen.lens.layer, screen.lens.unit) == (0, 12)
+
+
+async def test_a_failed_finder_or_span_match_says_so_on_the_status_line(paths, until, monkeypatch):
+    from shakespeare_tui.views.inspect import finder, spans
+
+    def broken(*args, **kwargs):
+        raise MemoryError("out of memory")
+
+    monkeypatch.setattr(finder, "find_units", broken)
+    monkeypatch.setattr(spans, "match_spans", broken)
+    async with InspectApp(paths).run_test(size=SIZE) as pilot:
+        screen = await ready(pilot, until, found=False)
+        await until(pilot, lambda: "the finder failed" in status(screen), 30, "the failure")
+        assert status(screen) == "the finder failed: MemoryError: out of memory"
+        assert not screen.finder.found and screen.finder.row_count == 0
+        await pilot.press("m", "right", "m")
+        await until(pilot, lambda: "cannot match" in status(screen), 30, "the failure")
+        assert status(screen) == "cannot match the span: MemoryError: out of memory"
+        assert screen.query_one(SpanTab).matches == []

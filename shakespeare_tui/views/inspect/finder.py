@@ -13,6 +13,7 @@ from textual.widgets import DataTable
 from textual.worker import Worker, WorkerState
 
 from shakespeare_tui.core.errors import one_line
+from shakespeare_tui.core.inspection.neurons import find_units
 from shakespeare_tui.messages import UnitsFound
 from shakespeare_tui.views.inspect.status_line import StatusLine
 
@@ -62,8 +63,6 @@ class Finder(DataTable):
 
     @work(thread=True, exclusive=True, group="inspect-find", exit_on_error=False)
     def _rank(self, asked: int, replay, quantity: str) -> None:
-        from shakespeare_tui.core.inspection.neurons import find_units
-
         self.post_message(UnitsFound(asked, quantity, find_units(replay, quantity, FINDER_TOP)))
 
     def on_units_found(self, message: UnitsFound) -> None:

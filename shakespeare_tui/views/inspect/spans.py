@@ -17,6 +17,7 @@ from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
 from shakespeare_tui.core.errors import one_line
+from shakespeare_tui.core.inspection.spans import active, match_spans, select_units
 from shakespeare_tui.messages import SpansMatched
 from shakespeare_tui.views.inspect.next_char import shown
 from shakespeare_tui.views.inspect.status_line import StatusLine
@@ -66,11 +67,9 @@ class SpanTab(TabPane):
 
     @work(thread=True, exclusive=True, group="inspect-spans", exit_on_error=False)
     def _select(self, asked: int, replay, layer: int, quantity: str, span: tuple[int, int]):
-        from shakespeare_tui.core.inspection.spans import active, match_spans, select_units
-
-        on = active(replay, layer, quantity)
-        units = select_units(on, *span)
-        matches = match_spans(on, units, exclude=span)
+        firing = active(replay, layer, quantity)
+        units = select_units(firing, *span)
+        matches = match_spans(firing, units, exclude=span)
         self.post_message(SpansMatched(asked, span, units.tolist(), matches))
 
     def on_spans_matched(self, message: SpansMatched) -> None:
