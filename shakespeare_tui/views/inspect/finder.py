@@ -84,5 +84,6 @@ class Finder(DataTable):
             self.post_message(self.UnitPicked(self.scores[event.cursor_row]))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state == WorkerState.ERROR:
-            self.post_message(StatusLine.Say(f"the finder failed: {one_line(event.worker.error)}"))
+        error = event.worker.error
+        if event.state == WorkerState.ERROR and error is not None:
+            self.post_message(StatusLine.Say(f"the finder failed: {one_line(error)}"))

@@ -103,7 +103,14 @@ class ForksTab(TabPane):
     @property
     def text(self) -> str:
         """The branch shown, its prompt first."""
-        return self.fork_tree.prompt + self.fork_tree.branch(self.branch_id).text
+        tree = self._tree()
+        return tree.prompt + tree.branch(self.branch_id).text
+
+    def _tree(self) -> ForkTree:
+        """The tree, for what only makes sense with one (the screen asks only then)."""
+        if self.fork_tree is None:
+            raise RuntimeError("no fork tree")
+        return self.fork_tree
 
     @property
     def growing(self) -> bool:
@@ -144,10 +151,11 @@ class ForksTab(TabPane):
         if self.refuse_while_growing():
             return
         folder = self.forks_folder if self.forks_folder.is_dir() else Path.cwd()
-        self.app.push_screen(
-            FilePickerScreen("A fork tree", folder, (".json",)),
-            lambda path: path and self._open_tree(path),
-        )
+        self.app.push_screen(FilePickerScreen("A fork tree", folder, (".json",)), self._picked)
+
+    def _picked(self, path: str | None) -> None:
+        if path:
+            self._open_tree(path)
 
     @work(thread=True, exclusive=True, group="inspect-open", exit_on_error=False)
     def _open_tree(self, path: str) -> None:
@@ -192,9 +200,10 @@ class ForksTab(TabPane):
     def fork(self, t: int, char: str) -> tuple[int, bool]:
         """The branch taking `char` at position `t` of the text shown, and whether it is new
         (then it starts growing); UserError if the tree refuses."""
-        branch, new = self.fork_tree.fork(self.branch_id, t - self.prompt_length, char)
+        tree = self._tree()
+        branch, new = tree.fork(self.branch_id, t - self.prompt_length, char)
         if new:  # (its characters arrive as messages, after the screen showed the branch)
-            self._growing = (self._grow(self.fork_tree, branch.id), self.fork_tree, branch.id)
+            self._growing = (self._grow(tree, branch.id), tree, branch.id)
         return branch.id, new
 
     @work(thread=True, exclusive=True, group="inspect-fork", exit_on_error=False)
@@ -236,17 +245,17 @@ class ForksTab(TabPane):
         return self._growing is not None
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state != WorkerState.ERROR:
+        worker, error = event.worker, event.worker.error
+        if event.state != WorkerState.ERROR or error is None:
             return
-        worker = event.worker
         if self._growing is not None and worker is self._growing[0]:
             _, tree, branch_id = self._growing
             self._growing = None
             tree.extend(branch_id, "", stopped=True)  # it keeps what grew, shown next
             self.post_message(self.GrowthEnded())
-            line = f"cannot grow the branch: {one_line(worker.error)}"
+            line = f"cannot grow the branch: {one_line(error)}"
         elif worker.group == "inspect-open":
-            line = f"cannot open the fork tree: {one_line(worker.error)}"
+            line = f"cannot open the fork tree: {one_line(error)}"
             self.notify(line, severity="error", markup=False)
         else:
             return
@@ -262,12 +271,12 @@ class ForksTab(TabPane):
     def sibling(self, cursor: int, step: int) -> tuple[int, int] | None:
         """At the fork at or last before position `cursor`: the `step`th branch from the one
         shown, and the fork's position (None if there is no fork there)."""
-        at = cursor - self.prompt_length
-        points = [p for p in self.fork_tree.forks_on(self.branch_id) if p <= at]
+        tree, at = self._tree(), cursor - self.prompt_length
+        points = [p for p in tree.forks_on(self.branch_id) if p <= at]
         if not points:
             return None
         at = max(points)
-        siblings = self.fork_tree.alternatives(self.branch_id, at)
+        siblings = tree.alternatives(self.branch_id, at)
         chosen = siblings[(siblings.index(self.branch_id) + step) % len(siblings)]
         return chosen, at + self.prompt_length
 

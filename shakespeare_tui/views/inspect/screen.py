@@ -19,7 +19,9 @@ fork tree (forks.py). The parts' workers report their failures on the status lin
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -32,6 +34,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from shakespeare_tui.core.errors import UserError, one_line
 from shakespeare_tui.core.inspection.forks import divergence
 from shakespeare_tui.core.inspection.saturation import no_gates
+from shakespeare_tui.core.inspection.unit_address import UnitAddress
 from shakespeare_tui.core.runs.checkpoints import InfoCache, default_key, scan_checkpoints
 from shakespeare_tui.core.text.passages import held_out_passage
 from shakespeare_tui.messages import CheckpointsScanned, InspectReady
@@ -47,6 +50,7 @@ from shakespeare_tui.views.inspect.text_view import InspectText
 from shakespeare_tui.widgets.checkpoint_picker import CheckpointPicker
 
 if TYPE_CHECKING:
+    from shakespeare_tui.core.inspection.replay import Replay
     from shakespeare_tui.core.paths import Paths
 
 PASSAGE_LENGTH = 10_000  # characters of held-out text inspected by default
@@ -116,7 +120,7 @@ class InspectScreen(Screen):
         self.paths = paths
         self.length = length or PASSAGE_LENGTH
         self.lens = Lens()
-        self.replay = None  # core.inspection.replay.Replay of the text shown, once there is one
+        self.replay: Replay | None = None  # of the text shown, once a worker made one
         self.fresh_from: int | None = None  # where the text shown stops matching `replay`
         self._infos: InfoCache = {}
         self._scan_id = 0
@@ -127,7 +131,8 @@ class InspectScreen(Screen):
         self._source: tuple[str, str] = ("held_out", "")  # ("held_out", "") or ("text", text)
         self._source_name = ""
         self._entry: tuple[str, str] | None = None  # (path, title) being inspected
-        self._pending = None  # a hand-off before the mount: (method, its arguments)
+        # A hand-off before the mount: (method, its arguments), called after the first scan.
+        self._pending: tuple[Callable[..., None], tuple[Any, ...]] | None = None
         self._cursor_after = 0  # where the cursor goes when the replay is ready
         self._showing_branch = False  # the text is a branch of the fork tree (forks.py)
 
@@ -208,7 +213,7 @@ class InspectScreen(Screen):
         self.forks.stop_growing()
         self._show_text(("held_out", ""), "", (path, title))
 
-    def _show_text(self, source: tuple[str, str], name: str, entry) -> None:
+    def _show_text(self, source: tuple[str, str], name: str, entry: tuple[str, str] | None) -> None:
         """Replay the model at `entry` (or the one chosen) over a text of no fork tree."""
         self._source, self._source_name = source, name
         self._showing_branch = False
@@ -301,7 +306,7 @@ class InspectScreen(Screen):
         from shakespeare_tui.core.model.checkpoint import load_checkpoint
 
         stop = get_current_worker().cancelled_event
-        checkpoint = load_checkpoint(path)
+        checkpoint = load_checkpoint(Path(path))
         if kind == "held_out":
             passage = held_out_passage(checkpoint.payload, self.paths.cache, self.length)
             text, context, source = passage.text, passage.context, passage.source
@@ -315,14 +320,14 @@ class InspectScreen(Screen):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The screen's own workers (each part reports its own on the status line)."""
-        worker = event.worker
+        worker, error = event.worker, event.worker.error
         event.stop()
-        if event.state != WorkerState.ERROR:
+        if event.state != WorkerState.ERROR or error is None:
             return
         if worker.group == "inspect-scan":
-            self._status(f"cannot list checkpoints: {one_line(worker.error)}")
+            self._status(f"cannot list checkpoints: {one_line(error)}")
         elif worker.group == "inspect" and worker is self._worker:
-            line = f"cannot inspect: {one_line(worker.error)}"
+            line = f"cannot inspect: {one_line(error)}"
             if self.replay is not None:
                 line += "; still showing the text before"
             self._status(line)
@@ -334,7 +339,7 @@ class InspectScreen(Screen):
             return
         result = self.replay = message.replay
         forks = self.forks
-        if self._showing_branch:
+        if self._showing_branch and self._entry is not None:
             forks.keep_replay(self._entry[0], result)
             forks.list_branches()
         else:
@@ -417,10 +422,12 @@ class InspectScreen(Screen):
     def action_type_unit(self) -> None:
         if self.replay is None:
             return
-        self.app.push_screen(
-            UnitDialog(self.replay.layers, self.replay.hidden, self.lens.layer),
-            lambda chosen: chosen is not None and self._point_lens(*chosen),
-        )
+        dialog = UnitDialog(self.replay.layers, self.replay.hidden, self.lens.layer)
+        self.app.push_screen(dialog, self._unit_typed)
+
+    def _unit_typed(self, chosen: UnitAddress | None) -> None:
+        if chosen is not None:
+            self._point_lens(chosen.layer, chosen.unit)
 
     def action_next_layer(self) -> None:
         if self.replay is not None:
@@ -483,16 +490,16 @@ class InspectScreen(Screen):
         return self.forks.forkable(t, self.checkpoint_path)
 
     def action_fork(self, nth: int) -> None:
-        view = self.view
+        view, result = self.view, self.replay
         t = view.cursor
         why = self.forkable(t) or (
-            "no prediction there" if self.replay is None or self.fresh_from is not None else ""
+            "no prediction there" if result is None or self.fresh_from is not None else ""
         )
-        if why:
+        if why or result is None:
             self._status(why)
             return
         here = view.text[t]
-        others = [c for c, _ in self.replay.prediction.top(t, self.top_k) if c != here]
+        others = [c for c, _ in result.prediction.top(t, self.top_k) if c != here]
         if not others:
             self._status("no prediction for the first character: fork further on")
             return
@@ -538,6 +545,9 @@ class InspectScreen(Screen):
         """Show a branch of the fork tree at once (coloured where it matches the text shown),
         and replay the model over it (or take its kept replay) unless a branch is growing."""
         forks = self.forks
+        tree = forks.fork_tree
+        if tree is None:
+            return
         forks.show(branch_id)
         text = forks.text
         view = self.view
@@ -555,7 +565,7 @@ class InspectScreen(Screen):
         if forks.growing:
             self._request += 1  # a replay on its way is of a text no longer shown
         else:
-            self._start(forks.fork_tree.checkpoint, forks.fork_tree.title)
+            self._start(tree.checkpoint, tree.title)
 
     def on_forks_tab_branch_chosen(self, message: ForksTab.BranchChosen) -> None:
         self._show_branch(message.branch_id, message.cursor)

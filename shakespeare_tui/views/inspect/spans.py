@@ -104,9 +104,9 @@ class SpanTab(TabPane):
             self.post_message(self.MatchChosen(self.matches[event.option_index]))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state == WorkerState.ERROR:
-            line = f"cannot match the span: {one_line(event.worker.error)}"
-            self.post_message(StatusLine.Say(line))
+        error = event.worker.error
+        if event.state == WorkerState.ERROR and error is not None:
+            self.post_message(StatusLine.Say(f"cannot match the span: {one_line(error)}"))
 
 
 def excerpt(text: str, start: int, stop: int, limit: int = 24) -> str:
