@@ -14,31 +14,17 @@ from shakespeare_tui.settings import AppSettings
 from shakespeare_tui.views.file_picker import FilePickerScreen
 from shakespeare_tui.views.inspect.forks import NOT_GENERATED
 from shakespeare_tui.views.inspect.text_view import InspectText
-from tests.app.test_inspect_view import SIZE, TEXT, InspectApp, panel_text, ready, status
-
-SETTINGS = SampleSettings(length=len(TEXT), temperature=0.8, seed=11)
-
-
-def ForkApp(paths, settings=SETTINGS, text=TEXT) -> InspectApp:
-    """The Inspect view on `text`, handed over as if generated with `settings`."""
-    return InspectApp(paths, text=text, settings=settings)
-
-
-async def grown(pilot, until, screen, branches: int) -> None:
-    """Wait until the tree has `branches` branches, none growing, the shown one replayed."""
-    await until(
-        pilot,
-        lambda: (
-            screen.tree is not None
-            and len(screen.tree.branches) == branches
-            and screen._growing is None
-            and screen.replay.text == screen.query_one(InspectText).text
-            and screen._fresh_from is None
-        ),
-        60,
-        f"{branches} branches",
-    )
-    await pilot.pause()
+from tests.app.inspect_fixtures import (
+    SETTINGS,
+    SIZE,
+    TEXT,
+    ForkApp,
+    InspectApp,
+    grown,
+    panel_text,
+    ready,
+    status,
+)
 
 
 async def test_a_digit_forks_at_the_cursor_and_the_branch_grows(paths, until):
@@ -55,25 +41,25 @@ async def test_a_digit_forks_at_the_cursor_and_the_branch_grows(paths, until):
         await pilot.press("2")
         await grown(pilot, until, screen, 2)
 
-        branch = screen.tree.branch(1)
+        branch = screen.forks.fork_tree.branch(1)
         shown = view.text
         assert shown[:at] == TEXT[:at] and shown[at] == alternatives[1]
         assert len(shown) == max(len(TEXT), at + 1 + MIN_CONTINUATION)
-        assert shown == branch.text and screen.branch_id == 1
+        assert shown == branch.text and screen.forks.branch_id == 1
         assert view.cursor == at and at in view.forks, "the fork is marked, the cursor on it"
         assert "branch 1 of 2" in status(screen) and "fork: 2/2" in status(screen)
         # The old continuation is a sibling: `.` at the fork shows it again, then the branch.
         await pilot.press("full_stop")
         await pilot.pause()
-        assert view.text == TEXT and screen.branch_id == 0 and view.cursor == at
+        assert view.text == TEXT and screen.forks.branch_id == 0 and view.cursor == at
         await pilot.press("full_stop")
         await pilot.pause()
         assert view.text == shown, "switching back is at once: its replay was kept"
-        assert screen.replay.text == shown and screen._fresh_from is None
+        assert screen.replay.text == shown and screen.fresh_from is None
         # Taking the same alternative again is the same branch.
         await pilot.press("full_stop", "2")
         await pilot.pause()
-        assert len(screen.tree.branches) == 2 and screen.branch_id == 1
+        assert len(screen.forks.fork_tree.branches) == 2 and screen.forks.branch_id == 1
 
 
 async def test_the_forks_tab_lists_the_tree_and_enter_shows_a_branch(paths, until):
@@ -95,7 +81,7 @@ async def test_the_forks_tab_lists_the_tree_and_enter_shows_a_branch(paths, unti
         options.highlighted = 0
         await pilot.press("enter")
         await grown(pilot, until, screen, 3)
-        assert view.text == TEXT and screen.branch_id == 0 and view.has_focus
+        assert view.text == TEXT and screen.forks.branch_id == 0 and view.has_focus
 
 
 async def test_esc_stops_a_growing_branch_and_keeps_what_grew(paths, until):
@@ -106,13 +92,41 @@ async def test_esc_stops_a_growing_branch_and_keeps_what_grew(paths, until):
         screen.query_one(InspectText).move_to(10)
         await pilot.pause()
         await pilot.press("9")
-        await until(pilot, lambda: len(screen.tree.branch(1).text) > 30, 30, "some growth")
+        await until(
+            pilot, lambda: len(screen.forks.fork_tree.branch(1).text) > 30, 30, "some growth"
+        )
         assert "growing" in panel_text(screen) or "reading" in panel_text(screen)
         await pilot.press("escape")
         await grown(pilot, until, screen, 2)
-        branch = screen.tree.branch(1)
+        branch = screen.forks.fork_tree.branch(1)
         assert branch.stopped and 30 < len(branch.text) < len(long)
         assert screen.query_one(InspectText).text == branch.text
+
+
+async def test_a_text_handed_over_while_a_branch_grows_is_inspected_when_it_stops(paths, until):
+    from shakespeare_tui.core.runs.folders import bundled_checkpoint
+
+    long = TEXT * 40
+    async with ForkApp(paths, SampleSettings(length=len(long), seed=3), long).run_test(
+        size=SIZE
+    ) as pilot:
+        screen = await ready(pilot, until, found=False)
+        screen.query_one(InspectText).move_to(10)
+        await pilot.pause()
+        await pilot.press("9")
+        await until(
+            pilot, lambda: len(screen.forks.fork_tree.branch(1).text) > 30, 30, "some growth"
+        )
+        # The Generate view hands over another text: the growing branch stops, the new tree
+        # replaces the old one, and its text is replayed once nothing grows.
+        screen.inspect(str(bundled_checkpoint()), "bundled", TEXT, "generated", SETTINGS)
+        await grown(pilot, until, screen, 1)
+        assert screen.forks.fork_tree.settings.seed == 11 and screen.replay.text == TEXT
+        assert "the text just generated" in screen.query_one(InspectText).border_title
+        screen.query_one(InspectText).move_to(TEXT.index("sword"))
+        await pilot.pause()
+        await pilot.press("2")  # and it forks
+        await grown(pilot, until, screen, 2)
 
 
 async def test_the_tree_saves_and_opens_again(paths, until):
@@ -129,21 +143,21 @@ async def test_the_tree_saves_and_opens_again(paths, until):
         data = json.loads(saved[0].read_text())
         assert data["settings"]["seed"] == 11 and len(data["branches"]) == 2
         assert data["checkpoint"]["sha256"], "the checkpoint's checksum is kept"
-        assert ForkTree.load(saved[0]).branches == screen.tree.branches
+        assert ForkTree.load(saved[0]).branches == screen.forks.fork_tree.branches
 
     async with InspectApp(paths).run_test(size=SIZE) as pilot:
         screen = await ready(pilot, until, found=False)
-        assert screen.tree is None
+        assert screen.forks.fork_tree is None
         await pilot.press("o")
         await pilot.pause()
         assert isinstance(pilot.app.screen, FilePickerScreen)
         pilot.app.screen.query_one("#picker-path", Input).value = str(saved[0])
         pilot.app.screen.query_one("#picker-path", Input).focus()
         await pilot.press("enter")
-        await until(pilot, lambda: screen.tree is not None, 30, "the opened tree")
+        await until(pilot, lambda: screen.forks.fork_tree is not None, 30, "the opened tree")
         await grown(pilot, until, screen, 2)
         assert screen.query_one(InspectText).text == TEXT
-        assert [b.text for b in screen.tree.branches] == [
+        assert [b.text for b in screen.forks.fork_tree.branches] == [
             b["text"] if b["parent"] is None else TEXT[: b["at"]] + b["text"]
             for b in data["branches"]
         ]
@@ -160,7 +174,7 @@ async def test_a_bad_tree_file_is_one_line_and_changes_nothing(paths, until, tmp
         pilot.app.screen.query_one("#picker-path", Input).focus()
         await pilot.press("enter")
         await until(pilot, lambda: "cannot open the fork tree" in status(screen), 30, "refusal")
-        assert "version 9" in status(screen) and screen.tree is None
+        assert "version 9" in status(screen) and screen.forks.fork_tree is None
         assert screen.replay.text == TEXT
 
 
@@ -171,7 +185,7 @@ async def test_forks_are_for_generated_text(paths, until):
         await pilot.press("1")
         await pilot.pause()
         assert status(screen) == NOT_GENERATED
-        assert screen.tree is None
+        assert screen.forks.fork_tree is None
 
 
 async def test_generate_hands_its_text_and_settings_to_inspect(paths, until, scripted, probe):
@@ -212,8 +226,8 @@ async def test_generate_hands_its_text_and_settings_to_inspect(paths, until, scr
         screen = await ready(pilot, until, found=False)
         assert screen.replay.text == output.text
         assert "the text just generated" in screen.query_one(InspectText).border_title
-        tree = screen.tree
-        assert tree.checkpoint == wrote and screen._entry[0] == wrote, "the one that wrote it"
+        tree = screen.forks.fork_tree
+        assert tree.checkpoint == wrote and screen.checkpoint_path == wrote, "the one that wrote it"
         assert tree.settings.seed == 99 and tree.prompt == "KING:"
         assert tree.branch(0).text == output.text[5:]
         screen.query_one(InspectText).move_to(2)

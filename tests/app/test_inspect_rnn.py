@@ -3,20 +3,17 @@ and the saturation tab says that a basic RNN has no gates instead of plotting no
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
 from textual.app import App
 
-from shakespeare_tui.app import ShakespeareApp
 from shakespeare_tui.core.inspection import lens
 from shakespeare_tui.core.paths import Paths
 from shakespeare_tui.views.inspect.screen import InspectScreen
 from shakespeare_tui.views.inspect.text_view import InspectText
+from tests.app.inspect_fixtures import APP_CSS, SIZE
 
-SIZE = (120, 40)
-APP_CSS = str(Path(sys.modules[ShakespeareApp.__module__].__file__).with_name("app.tcss"))
 NO_GATES = "a basic RNN has no gates: gate saturation is for an LSTM or a GRU"
 
 
@@ -42,17 +39,17 @@ async def test_a_basic_rnn_shows_h_and_says_it_has_no_gates(tmp_path, until, rnn
     async with app.run_test(size=SIZE) as pilot:
         screen = pilot.app.screen
         await until(pilot, lambda: screen.replay is not None, 60, "the replay")
-        await until(pilot, lambda: bool(screen.found), 30, "the finder")
+        await until(pilot, lambda: bool(screen.finder.found), 30, "the finder")
         await pilot.pause()
         result, view = screen.replay, screen.query_one(InspectText)
         assert result.cell == "rnn" and result.text == text
-        assert screen.quantity == "h"
-        values = result.unit_values(screen.lens_layer, "h", screen.lens_unit)
+        assert screen.lens.quantity == "h"
+        values = result.unit_values(screen.lens.layer, "h", screen.lens.unit)
         shades = lens.quantise(lens.to_scale("h", values)) + lens.LEVELS
         assert np.array_equal(view.shades, shades)
-        assert f"unit {screen.lens_unit} · h ·" in view.border_subtitle
+        assert f"unit {screen.lens.unit} · h ·" in view.border_subtitle
         await pilot.press("v")  # h is the only quantity: it stays
-        assert screen.quantity == "h"
+        assert screen.lens.quantity == "h"
         await pilot.press("s")
         await pilot.pause()
         note = screen.query_one("#saturation-note")

@@ -2,87 +2,22 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
-from textual.app import App
 from textual.widgets import DataTable, OptionList
 
-from shakespeare_tui.app import ShakespeareApp
 from shakespeare_tui.core.inspection import lens
 from shakespeare_tui.core.paths import Paths
-from shakespeare_tui.core.runs.folders import bundled_checkpoint
 from shakespeare_tui.settings import AppSettings
 from shakespeare_tui.views.inspect.lens import PALETTE
-from shakespeare_tui.views.inspect.next_char import NextCharPanel
-from shakespeare_tui.views.inspect.screen import InspectScreen
+from shakespeare_tui.views.inspect.spans import SpanTab
 from shakespeare_tui.views.inspect.text_view import InspectText, wrap_rows
-
-SIZE = (120, 40)
-TEXT = """Second Senator:
-What thou wilt,
-Thou rather shalt enforce it with thy smile
-Than hew to't with thy sword.
-
-First Senator:
-Set but thy foot
-Against our rampired gates, and they shall ope;
-
-Second Senator:
-Throw thy glove,
-Or any token of thine honour else,
-
-ALCIBIADES:
-Then there's my glove;
-Descend, and open your uncharged ports:
-
-First Senator:
-Both, and more.
-"""
-APP_CSS = str(Path(sys.modules[ShakespeareApp.__module__].__file__).with_name("app.tcss"))
-
-
-class InspectApp(App):
-    """The smallest app that shows the Inspect view, on `text` (None: a held-out passage)."""
-
-    CSS_PATH = APP_CSS
-
-    def __init__(
-        self, paths: Paths, text: str | None = TEXT, length: int = 400, settings=None
-    ) -> None:
-        super().__init__()
-        self.paths, self.text, self.length, self.settings = paths, text, length, settings
-
-    def on_mount(self) -> None:
-        screen = InspectScreen(self.paths, length=self.length)
-        if self.text is not None:  # with `settings`, as if generated with them
-            source = "a test text" if self.settings is None else "generated"
-            screen.inspect(str(bundled_checkpoint()), "bundled", self.text, source, self.settings)
-        self.push_screen(screen)
+from tests.app.inspect_fixtures import SIZE, TEXT, InspectApp, panel_text, ready, status
 
 
 @pytest.fixture
 def paths(tmp_path) -> Paths:
     return Paths.resolve(tmp_path).ensure()
-
-
-async def ready(pilot, until, found: bool = True) -> InspectScreen:
-    screen = pilot.app.screen
-    await until(pilot, lambda: getattr(screen, "replay", None) is not None, 60, "the replay")
-    if found:
-        await until(pilot, lambda: bool(screen.found), 30, "the finder")
-    await pilot.pause()
-    return screen
-
-
-def panel_text(screen) -> str:
-    return str(screen.query_one(NextCharPanel).render())
-
-
-def status(screen) -> str:
-    return str(screen.query_one("#inspect-status").render())
 
 
 async def test_held_out_passage_shows_bits_per_char(paths, until):
@@ -135,25 +70,25 @@ async def test_the_lens_follows_unit_and_quantity_keys(paths, until):
             values = result.unit_values(0, quantity, unit)
             return lens.quantise(lens.to_scale(quantity, values)) + lens.LEVELS
 
-        unit = screen.lens_unit
+        unit = screen.lens.unit
         assert np.array_equal(view.shades, expected("tanh_c", unit))
         await pilot.press("right_square_bracket")
-        assert screen.lens_unit == unit + 1
+        assert screen.lens.unit == unit + 1
         assert np.array_equal(view.shades, expected("tanh_c", unit + 1))
         await pilot.press("left_square_bracket", "left_square_bracket")
-        assert screen.lens_unit == unit - 1
+        assert screen.lens.unit == unit - 1
         await pilot.press("v")
-        assert screen.quantity == "c"
+        assert screen.lens.quantity == "c"
         assert np.array_equal(view.shades, expected("c", unit - 1))
         await pilot.press("v", "v")  # h, then i
-        assert screen.quantity == "i"
+        assert screen.lens.quantity == "i"
         assert "input gate" in view.border_subtitle
         await pilot.press("u", *"17", "enter")
-        assert screen.lens_unit == 17
+        assert screen.lens.unit == 17
         await pilot.press("u", *"9999", "enter")
         assert "units are 0–639" in str(pilot.app.screen.query_one("#unit-error").render())
         await pilot.press("escape")
-        assert screen.lens_unit == 17
+        assert screen.lens.unit == 17
         value = result.unit_values(0, "i", 17)[view.cursor]
         assert f"{value:+.3f}" in panel_text(screen)
         await pilot.press("r")
@@ -166,12 +101,12 @@ async def test_the_finder_fills_and_a_row_opens_the_lens(paths, until):
     async with InspectApp(paths).run_test(size=SIZE) as pilot:
         screen = await ready(pilot, until)
         table = screen.query_one("#finder", DataTable)
-        assert table.row_count == sum(len(s) for s in screen.found.values()) > 0
-        first = screen.found["line_position"][0]
-        assert (screen.lens_layer, screen.lens_unit) == (first.layer, first.unit)
+        assert table.row_count == sum(len(s) for s in screen.finder.found.values()) > 0
+        first = screen.finder.found["line_position"][0]
+        assert (screen.lens.layer, screen.lens.unit) == (first.layer, first.unit)
         await pilot.press("f", "down", "down", "down", "enter")
-        chosen = screen._finder_rows[3]
-        assert screen.lens_unit == chosen.unit != first.unit
+        chosen = screen.finder.scores[3]
+        assert screen.lens.unit == chosen.unit != first.unit
         assert f"unit {chosen.unit}" in screen.query_one(InspectText).border_subtitle
 
 
@@ -180,13 +115,13 @@ async def test_a_marked_span_lists_matches(paths, until):
         screen = await ready(pilot, until)
         view = screen.query_one(InspectText)
         await pilot.press("m", *["right"] * 13, "m")  # "Second Senator" in the first line
-        await until(pilot, lambda: bool(screen.matches), 30, "span matches")
+        await until(pilot, lambda: bool(screen.query_one(SpanTab).matches), 30, "span matches")
         assert view.mark == (0, 14)
         options = screen.query_one("#span-matches", OptionList)
-        assert options.option_count == len(screen.matches)
+        assert options.option_count == len(screen.query_one(SpanTab).matches)
         options.focus()
         await pilot.press("enter")
-        match = screen.matches[0]
+        match = screen.query_one(SpanTab).matches[0]
         assert view.cursor == match.start and view.mark == (match.start, match.stop)
         await pilot.press("escape")
         assert view.mark is None
@@ -266,3 +201,121 @@ async def test_a_refused_text_keeps_the_one_shown_and_says_so(paths, until):
         await pilot.press("p")  # what was typed is still there to fix
         await pilot.pause()
         assert pilot.app.screen.query_one("TextArea").text == "Naïve €"
+
+
+def _palette_keys():
+    """The Inspect view's keys that the command palette offers (app.py's rule)."""
+    from shakespeare_tui.keymap import view_bindings
+    from shakespeare_tui.views.inspect.screen import InspectScreen
+
+    return [
+        binding
+        for _, binding in view_bindings(InspectScreen)
+        if binding.description and (binding.show or binding.tooltip) and binding.key != "escape"
+    ]
+
+
+async def test_every_inspect_key_is_a_palette_command_that_acts(paths, until, scripted, probe):
+    from textual.widgets import TabbedContent
+
+    from shakespeare_tui.app import make_app
+    from shakespeare_tui.core.runs.folders import bundled_checkpoint
+    from shakespeare_tui.views.inspect.forks import NOT_GENERATED
+
+    app = make_app(paths, trainer=scripted, settings=AppSettings(mode="inspect"), probe=probe)
+    async with app.run_test(size=SIZE) as pilot:
+        app.inspect_text(str(bundled_checkpoint()), "bundled", TEXT, "a test text")
+        screen = await ready(pilot, until)
+        commands = {command.title: command for command in app.get_system_commands(screen)}
+        keys = _palette_keys()
+        assert len(keys) == 18 and {b.description for b in keys} <= set(commands)
+
+        async def run(title: str) -> None:
+            await commands[title].callback()  # (a binding's command runs an action: awaited)
+            await pilot.pause()
+
+        tabs = screen.query_one(TabbedContent)
+        unit = screen.lens.unit
+        await run("Unit")
+        assert screen.lens.unit == unit + 1
+        await run("Prev unit")
+        assert screen.lens.unit == unit
+        await run("Quantity")
+        assert screen.lens.quantity == "c"
+        await run("Ranks")
+        assert screen.lens.ranks and "top 20" in screen.query_one(InspectText).border_subtitle
+        await run("Ranks")
+        assert not screen.lens.ranks
+        await run("Layer")  # the bundled model has one layer: the lens stays on it
+        assert screen.lens.layer == 0
+        assert f"L0 unit {unit} · c" in screen.query_one(InspectText).border_subtitle
+        for title, tab in (("Finder", "tab-finder"), ("Saturation", "tab-saturation"),
+                           ("Checkpoint", "tab-checkpoint")):  # fmt: skip
+            await run(title)
+            assert tabs.active == tab
+        await run("Forks")
+        assert tabs.active == "tab-forks" and status(screen) == NOT_GENERATED
+        await run("Mark span")
+        assert screen.query_one(InspectText).mark == (0, 1)
+        await run("Fork")
+        assert status(screen) == NOT_GENERATED
+        await run("Unit…")
+        assert pilot.app.screen.query_one("#unit-input")
+        await pilot.press("escape")
+        await run("Type text")
+        assert pilot.app.screen.query_one("TextArea")
+
+
+async def test_the_help_lists_every_inspect_key_with_its_id(paths, until):
+    from shakespeare_tui.keymap import view_bindings
+    from shakespeare_tui.views.help import HelpScreen
+    from shakespeare_tui.views.inspect.screen import InspectScreen
+
+    async with InspectApp(paths).run_test(size=SIZE) as pilot:
+        pilot.app.push_screen(HelpScreen(pilot.app.screen))
+        await pilot.pause()
+        shown_keys = str(pilot.app.screen.query_one("#help-keys").render())
+        described = [b for _, b in view_bindings(InspectScreen) if b.description]
+        assert len(described) == 19  # the fork digits 2–0 share "1–9"'s line
+        for binding in described:
+            assert f"[{binding.id}]" in shown_keys
+
+
+@pytest.mark.parametrize(
+    ("typed", "refusal"),
+    [
+        ("1:3", "layer 1 does not exist: this model's only layer is 0"),
+        ("640", "unit 640 does not exist: each layer's units are 0–639"),
+        ("x[b]", "not UNIT or LAYER:UNIT (e.g. 0:203): 'x[b]'"),
+        ("-4", "layers and units count from 0, not -4"),
+    ],
+)
+async def test_the_unit_dialog_refuses_a_unit_the_model_lacks(paths, until, typed, refusal):
+    async with InspectApp(paths).run_test(size=SIZE) as pilot:
+        screen = await ready(pilot, until)
+        unit = screen.lens.unit
+        await pilot.press("u", *typed, "enter")
+        assert str(pilot.app.screen.query_one("#unit-error").render()) == refusal
+        await pilot.press("escape")
+        assert screen.lens.unit == unit
+        await pilot.press("u", *" 0 : 12 ", "enter")
+        assert (screen.lens.layer, screen.lens.unit) == (0, 12)
+
+
+async def test_a_failed_finder_or_span_match_says_so_on_the_status_line(paths, until, monkeypatch):
+    from shakespeare_tui.views.inspect import finder, spans
+
+    def broken(*args, **kwargs):
+        raise MemoryError("out of memory")
+
+    monkeypatch.setattr(finder, "find_units", broken)
+    monkeypatch.setattr(spans, "match_spans", broken)
+    async with InspectApp(paths).run_test(size=SIZE) as pilot:
+        screen = await ready(pilot, until, found=False)
+        await until(pilot, lambda: "the finder failed" in status(screen), 30, "the failure")
+        assert status(screen) == "the finder failed: MemoryError: out of memory"
+        assert not screen.finder.found and screen.finder.row_count == 0
+        await pilot.press("m", "right", "m")
+        await until(pilot, lambda: "cannot match" in status(screen), 30, "the failure")
+        assert status(screen) == "cannot match the span: MemoryError: out of memory"
+        assert screen.query_one(SpanTab).matches == []

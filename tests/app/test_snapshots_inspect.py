@@ -9,8 +9,9 @@ from __future__ import annotations
 import pytest
 
 from shakespeare_tui.core.paths import Paths
+from shakespeare_tui.views.inspect.text_view import InspectText
 from tests.app.conftest import wait_for
-from tests.app.test_inspect_view import TEXT, InspectApp
+from tests.app.inspect_fixtures import TEXT, ForkApp, InspectApp, grown
 
 
 @pytest.fixture
@@ -20,7 +21,7 @@ def app(tmp_path) -> InspectApp:
 
 async def _inspect(pilot) -> None:
     screen = pilot.app.screen
-    await wait_for(pilot, lambda: bool(getattr(screen, "found", None)), 60, "the finder")
+    await wait_for(pilot, lambda: bool(screen.finder.found), 60, "the finder")
     await pilot.press("f", "escape", *["right"] * 9)
     await pilot.pause()
 
@@ -35,22 +36,16 @@ def test_inspect_view_80x24(snap_compare, app):
 
 async def _fork(pilot) -> None:
     """Take the second alternative at "sword", let the branch grow, list the tree."""
-    from tests.app.test_inspect_forks import grown
-
     screen = pilot.app.screen
     await wait_for(pilot, lambda: screen.replay is not None, 60, "the replay")
-    from shakespeare_tui.views.inspect.text_view import InspectText
-
     screen.query_one(InspectText).move_to(TEXT.index("sword"))
     await pilot.press("2")
     await grown(pilot, wait_for, screen, 2)
-    await wait_for(pilot, lambda: bool(screen.found), 60, "the finder")
+    await wait_for(pilot, lambda: bool(screen.finder.found), 60, "the finder")
     await pilot.press("b", "escape")
     await pilot.pause()
 
 
 def test_inspect_view_with_a_fork_120x40(snap_compare, tmp_path):
-    from tests.app.test_inspect_forks import ForkApp
-
     app = ForkApp(Paths.resolve(tmp_path).ensure())
     assert snap_compare(app, terminal_size=(120, 40), run_before=_fork)

@@ -47,6 +47,7 @@ from shakespeare_tui.core.inspection.layer_pass import (
 )
 from shakespeare_tui.core.inspection.prediction import Prediction, predict
 from shakespeare_tui.core.inspection.saturation import Saturation
+from shakespeare_tui.core.inspection.unit_address import check_unit
 from shakespeare_tui.core.text.vocab import Vocabulary
 
 __all__ = [
@@ -112,11 +113,7 @@ class Replay:
 
     def check_unit(self, layer: int, unit: int) -> None:
         """UserError naming the valid range, for a layer or unit this model lacks."""
-        if not 0 <= layer < self.layers:
-            top = f"0–{self.layers - 1}" if self.layers > 1 else "0"
-            raise UserError(f"layer {layer} does not exist: this model's layers are {top}")
-        if not 0 <= unit < self.hidden:
-            raise UserError(f"unit {unit} does not exist: each layer has units 0–{self.hidden - 1}")
+        check_unit(layer, unit, self.layers, self.hidden)
 
     def values(
         self, layer: int, quantity: str, units=None, start: int = 0, stop: int | None = None

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -11,37 +9,26 @@ from textual.screen import ModalScreen
 from textual.validation import ValidationResult, Validator
 from textual.widgets import Input, Label, Static, TextArea
 
-_UNIT = re.compile(r"^\s*(?:(\d+)\s*:\s*)?(\d+)\s*$")
-
-
-def parse_unit(value: str, layer: int) -> tuple[int, int] | None:
-    """ "N" (unit N of `layer`) or "L:N"; None if it is neither."""
-    found = _UNIT.match(value)
-    if not found:
-        return None
-    return (int(found[1]) if found[1] is not None else layer, int(found[2]))
+from shakespeare_tui.core.errors import UserError
+from shakespeare_tui.core.inspection.unit_address import UnitAddress, parse_unit, read_unit
 
 
 class UnitValidator(Validator):
-    """A unit that exists: "N" or "L:N" inside the model's layers and units."""
+    """A unit that exists: "N" (of the lens's layer) or "L:N", inside the model's layers."""
 
     def __init__(self, layers: int, hidden: int, layer: int) -> None:
         super().__init__()
         self.layers, self.hidden, self.layer = layers, hidden, layer
 
     def validate(self, value: str) -> ValidationResult:
-        parsed = parse_unit(value, self.layer)
-        if parsed is None:
-            return self.failure("give a unit number, or layer:unit")
-        layer, unit = parsed
-        if not 0 <= layer < self.layers:
-            return self.failure(f"layers are 0–{self.layers - 1}")
-        if not 0 <= unit < self.hidden:
-            return self.failure(f"units are 0–{self.hidden - 1}")
+        try:
+            read_unit(value, self.layers, self.hidden, self.layer)
+        except UserError as exc:
+            return self.failure(str(exc))
         return self.success()
 
 
-class UnitDialog(ModalScreen[tuple[int, int] | None]):
+class UnitDialog(ModalScreen[UnitAddress | None]):
     """Type a unit number; enter shows it in the lens, escape cancels."""
 
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", id="unit.cancel")]
@@ -58,7 +45,8 @@ class UnitDialog(ModalScreen[tuple[int, int] | None]):
         with Vertical(id="unit-dialog", classes="inspect-dialog"):
             yield Label(f"Unit to show in the lens ({self._range})")
             yield Input(placeholder="unit", id="unit-input", validators=[self._validator])
-            yield Static("", id="unit-error", classes="dialog-error")
+            # Plain text: the error quotes what was typed.
+            yield Static("", id="unit-error", classes="dialog-error", markup=False)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         result = event.validation_result

@@ -1,91 +1,140 @@
 """The Inspect view: what a checkpoint's network does over a text.
 
 A text (a held-out passage of the checkpoint's corpus, a typed one, or what the Generate view
-just wrote) is replayed through the model in a worker (core/inspection/replay.py); then the view shows,
-at a cursor, the model's next-character distribution, colours every character by one unit's
-value (the neuron lens, core/inspection/lens.py) or by its rank in the prediction (GLTR), ranks units by
-how well they track features of the text (core/inspection/neurons.py, in a second worker), selects the
-units that fire over a marked span and where else they fire (LSTMVis, core/inspection/spans.py), and plots
-gate saturation per layer (core/inspection/saturation.py). Torch is imported only inside the workers.
+just wrote) is replayed through the model in a worker (core/inspection/replay.py); then the view
+shows, at a cursor, the model's next-character distribution, colours every character by one
+unit's value (the neuron lens) or by its rank in the prediction (GLTR), ranks units by how well
+they track features of the text (the finder), selects the units that fire over a marked span and
+where else they fire (LSTMVis), plots gate saturation per layer, and grows other branches from a
+generated text (forks). Torch is imported only inside the workers.
+
+The screen holds the text and its replay, and every key of the view (BINDINGS, next to the
+actions they run: all of them work wherever the focus is in the view). It composes parts that
+own what they show and talk back in messages: the text view (text_view.py), the next-character
+panel (next_char.py), the lens's choice (lens.py), and the tabs: the checkpoint picker, the
+finder (finder.py), the span selection (spans.py), the gate saturation (saturation.py) and the
+fork tree (forks.py). The parts' workers report their failures on the status line
+(status_line.py).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import (
-    DataTable,
-    Footer,
-    Header,
-    Input,
-    OptionList,
-    Static,
-    TabbedContent,
-    TabPane,
-)
+from textual.widgets import Footer, Header, Input, OptionList, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState, get_current_worker
-from textual_plotext import PlotextPlot
 
-from shakespeare_tui.core.errors import one_line
+from shakespeare_tui.core.errors import UserError, one_line
+from shakespeare_tui.core.inspection.forks import divergence
 from shakespeare_tui.core.inspection.saturation import no_gates
+from shakespeare_tui.core.inspection.unit_address import UnitAddress
+from shakespeare_tui.core.runs.checkpoints import InfoCache, default_key, scan_checkpoints
+from shakespeare_tui.core.text.passages import held_out_passage
 from shakespeare_tui.messages import CheckpointsScanned, InspectReady
-from shakespeare_tui.views.inspect.forks import Forks
-from shakespeare_tui.views.inspect.keys import KEYS
-from shakespeare_tui.views.inspect.lens import QUANTITIES, Lens
-from shakespeare_tui.views.inspect.next_char import NextCharPanel
-from shakespeare_tui.views.inspect.spans import SPAN_HINT, SpansAndSaturation
+from shakespeare_tui.views.inspect.dialogs import TextDialog, UnitDialog
+from shakespeare_tui.views.inspect.finder import Finder
+from shakespeare_tui.views.inspect.forks import NOT_GENERATED, ForksTab
+from shakespeare_tui.views.inspect.lens import PALETTE, Lens
+from shakespeare_tui.views.inspect.next_char import NextCharPanel, shown
+from shakespeare_tui.views.inspect.saturation import GatesTab
+from shakespeare_tui.views.inspect.spans import SpanTab
+from shakespeare_tui.views.inspect.status_line import StatusLine
 from shakespeare_tui.views.inspect.text_view import InspectText
 from shakespeare_tui.widgets.checkpoint_picker import CheckpointPicker
 
 if TYPE_CHECKING:
+    from shakespeare_tui.core.inspection.replay import Replay
     from shakespeare_tui.core.paths import Paths
 
 PASSAGE_LENGTH = 10_000  # characters of held-out text inspected by default
-KEPT_REPLAYS = 4  # replays of a fork tree's branches kept for switching back
+TOP_K = 10  # next characters listed at the cursor
+TOP_K_SHORT = 5  # on a short terminal (under 36 rows), so the tabs below keep some room
+FIRST_FEATURE = "line_position"  # the lens opens on the unit that tracks it best
 
 
-class InspectScreen(Forks, Lens, SpansAndSaturation, Screen):
+class InspectScreen(Screen):
     """The app's "inspect" mode."""
 
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-normal"), (170, "-wide")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall")]
 
-    BINDINGS = KEYS
+    # Ids for the keymap, tooltips for the help and the palette.
+    BINDINGS = [
+        # One footer entry for each pair: "[ ]" and ", ." (the second key of a pair is hidden).
+        Binding("right_square_bracket", "step_unit(1)", "Unit", key_display="[ ]",
+                id="inspect.next_unit", tooltip="Show the next unit in the lens ([ the previous)"),
+        Binding("left_square_bracket", "step_unit(-1)", "Prev unit", key_display="[", show=False,
+                id="inspect.previous_unit", tooltip="Show the previous unit in the lens"),
+        Binding("u", "type_unit", "Unit…", id="inspect.unit",
+                tooltip="Type a unit number (or layer:unit) to show in the lens"),
+        Binding("l", "next_layer", "Layer", id="inspect.layer",
+                tooltip="Show the same unit of the next layer"),
+        Binding("v", "next_quantity", "Quantity", id="inspect.quantity",
+                tooltip="Cycle what the lens shows: tanh(c), c, h, then each gate"),
+        Binding("r", "toggle_ranks", "Ranks", id="inspect.ranks",
+                tooltip="Colour characters by their rank in the prediction (GLTR) or by the unit"),
+        Binding("1", "fork(1)", "Fork", key_display="1–9", id="inspect.fork",
+                tooltip="Take that alternative at the cursor (1–9, 0 the tenth; in generated "
+                "text): the model goes on from it in a new branch"),
+        # No description: the help and the palette list "1–9" once, above.
+        *[Binding(str(n % 10), f"fork({n})", "", show=False, id=f"inspect.fork_{n}")
+          for n in range(2, 11)],
+        Binding("full_stop", "switch_branch(1)", "Branch", key_display=", .",
+                id="inspect.next_branch", tooltip="At a fork (or the last one before the "
+                "cursor), show the next branch"),
+        Binding("comma", "switch_branch(-1)", "Prev branch", key_display=",", show=False,
+                id="inspect.previous_branch", tooltip="At a fork, show the previous branch"),
+        Binding("m", "mark", "Mark span", id="inspect.mark",
+                tooltip="Mark a span's start, then its end: the units on over it, and where "
+                "else they fire"),
+        Binding("f", "show_tab('tab-finder')", "Finder", id="inspect.finder",
+                tooltip="Show the neuron finder: the units that track each feature"),
+        Binding("s", "show_tab('tab-saturation')", "Saturation", id="inspect.saturation",
+                tooltip="Show the gate saturation of the lens's layer"),
+        Binding("c", "show_tab('tab-checkpoint')", "Checkpoint", id="inspect.checkpoints",
+                tooltip="Choose the checkpoint to inspect (enter inspects it)"),
+        Binding("h", "held_out", "Held out", id="inspect.held_out",
+                tooltip="Inspect a passage of the checkpoint's held-out text"),
+        Binding("p", "type_text", "Type text", id="inspect.type_text",
+                tooltip="Type or paste a text to inspect"),
+        Binding("b", "show_forks_tab", "Forks", id="inspect.forks",
+                tooltip="List the branches of the fork tree (enter shows one)"),
+        Binding("ctrl+s", "save_forks", "Save forks", show=False, id="inspect.save_forks",
+                tooltip="Save the fork tree as JSON (in the data folder's forks/)"),
+        Binding("o", "open_forks", "Open forks", show=False, id="inspect.open_forks",
+                tooltip="Open a saved fork tree"),
+        Binding("escape", "escape", "Clear", show=False, id="inspect.escape",
+                tooltip="Stop a growing branch; clear the marked span; in a list, go back to "
+                "the text"),
+    ]  # fmt: skip
 
     def __init__(self, paths: Paths, *, length: int | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
-        from shakespeare_tui.core.runs.checkpoints import InfoCache
-
         self.paths = paths
         self.length = length or PASSAGE_LENGTH
+        self.lens = Lens()
+        self.replay: Replay | None = None  # of the text shown, once a worker made one
+        self.fresh_from: int | None = None  # where the text shown stops matching `replay`
         self._infos: InfoCache = {}
         self._scan_id = 0
         self._scanned = False
         self._request = 0  # bumped per text or checkpoint; older answers are dropped
-        self._worker: Worker | None = None
-        self.replay = None  # core.replay.Replay, once a worker made one
-        self.found: dict = {}  # the finder's answer
-        self._finder_rows: list = []  # UnitScore per table row
-        self.matches: list = []  # SpanMatch per option of the span list
-        self.lens_layer, self.lens_unit = 0, 0
-        self.quantity = ""
-        self.ranks = False  # colour by rank instead of by the unit
+        self._worker: Worker | None = None  # the replay being made
         self._mark_start: int | None = None
-        self._unit_chosen = False  # the person picked a unit: the finder no longer moves it
         self._source: tuple[str, str] = ("held_out", "")  # ("held_out", "") or ("text", text)
         self._source_name = ""
         self._entry: tuple[str, str] | None = None  # (path, title) being inspected
-        self._pending = None  # a hand-off before the mount: (method, its arguments)
+        # A hand-off before the mount: (method, its arguments), called after the first scan.
+        self._pending: tuple[Callable[..., None], tuple[Any, ...]] | None = None
         self._cursor_after = 0  # where the cursor goes when the replay is ready
-        self._replays: dict = {}  # (checkpoint, text) → Replay: a branch shown again at once
-        self._replays_for = None  # the tree whose branches they are
-        self._analysing_tree = None  # the fork tree the text being replayed belongs to
-        self._models = None  # core.streaming.ModelCache for growing branches, once needed
+        self._showing_branch = False  # the text is a branch of the fork tree (forks.py)
 
     # -- layout ---------------------------------------------------------------------------
 
@@ -96,7 +145,7 @@ class InspectScreen(Forks, Lens, SpansAndSaturation, Screen):
                 text = InspectText(id="inspect-text")
                 text.border_title = "Inspect"
                 yield text
-                yield Static("scanning checkpoints…", id="inspect-status")
+                yield StatusLine("scanning checkpoints…", id="inspect-status")
             with Vertical(id="inspect-side"):
                 panel = NextCharPanel(id="next-char")
                 panel.border_title = "Next character"
@@ -106,27 +155,40 @@ class InspectScreen(Forks, Lens, SpansAndSaturation, Screen):
                     with TabPane("Checkpoint", id="tab-checkpoint"):
                         yield CheckpointPicker(id="inspect-picker")
                     with TabPane("Finder", id="tab-finder"):
-                        yield DataTable(id="finder", cursor_type="row", zebra_stripes=True)
-                    with TabPane("Spans", id="tab-spans"):
-                        yield Static(SPAN_HINT, id="span-info")
-                        yield OptionList(id="span-matches")
-                    with TabPane("Gates", id="tab-saturation"):
-                        note = Static("", id="saturation-note", classes="form-hint")
-                        note.display = False  # shown for a cell without gates
-                        yield note
-                        yield PlotextPlot(id="saturation")
-                    with TabPane("Forks", id="tab-forks"):
-                        yield OptionList(id="branches")
+                        yield Finder(id="finder")
+                    yield SpanTab("Spans", id="tab-spans")
+                    yield GatesTab("Gates", id="tab-saturation")
+                    yield ForksTab("Forks", self.paths.forks, id="tab-forks")
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one("#finder", DataTable)
-        table.add_columns("feature", "L", "unit", "r")
-        self.query_one(InspectText).focus()
+        self.view.focus()
         changed = getattr(self.app, "checkpoints_changed", None)  # None in a bare test app
         if changed is not None:
             changed.subscribe(self, lambda _path: self._scan())
         self._scan()
+
+    @property
+    def view(self) -> InspectText:
+        return self.query_one(InspectText)
+
+    @property
+    def forks(self) -> ForksTab:
+        return self.query_one(ForksTab)
+
+    @property
+    def finder(self) -> Finder:
+        return self.query_one(Finder)
+
+    @property
+    def checkpoint_path(self) -> str | None:
+        """The checkpoint being inspected (None before the first)."""
+        return self._entry[0] if self._entry else None
+
+    @property
+    def top_k(self) -> int:
+        """How many next characters the panel lists (and digits can fork to)."""
+        return TOP_K_SHORT if self.has_class("-short") else TOP_K
 
     # -- opening a text ---------------------------------------------------------------------
 
@@ -136,34 +198,39 @@ class InspectScreen(Forks, Lens, SpansAndSaturation, Screen):
         if not self.is_mounted:
             self._pending = (self.inspect, (path, title, text, source, settings))
             return
-        self.stop_growing()
-        if settings is not None and self.start_tree(path, title, settings, text):
+        self.forks.stop_growing()
+        if settings is not None and self.forks.start(path, title, settings, text):
             self._entry = (path, title)
             self._show_branch(0, 0)
             return
-        self._source, self._source_name = ("text", text), source
-        self._start(path, title)
+        self._show_text(("text", text), source, (path, title))
 
     def inspect_checkpoint(self, path: str, title: str) -> None:
         """Inspect the checkpoint at `path` over its held-out text (the Runs view's hand-off)."""
         if not self.is_mounted:
             self._pending = (self.inspect_checkpoint, (path, title))
             return
-        self.stop_growing()
-        self._source, self._source_name = ("held_out", ""), ""
-        self._start(path, title)
+        self.forks.stop_growing()
+        self._show_text(("held_out", ""), "", (path, title))
 
-    def _start(self, path: str, title: str, tree=None) -> None:
-        """Replay the model at `path` over the source text (a branch of `tree`, if given)."""
+    def _show_text(self, source: tuple[str, str], name: str, entry: tuple[str, str] | None) -> None:
+        """Replay the model at `entry` (or the one chosen) over a text of no fork tree."""
+        self._source, self._source_name = source, name
+        self._showing_branch = False
+        entry = entry or self._entry or self._selected()
+        if entry is not None:
+            self._start(*entry)
+
+    def _start(self, path: str, title: str) -> None:
+        """Replay the model at `path` over the source text."""
         self._request += 1
         self._entry = (path, title)
         self._mark_start = None
-        self._analysing_tree = tree
-        if tree is None:
+        self.finder.forget()  # their answers are about the text being replaced
+        self.query_one(SpanTab).forget()
+        if not self._showing_branch:
             self._cursor_after = 0
-        if tree is not self._replays_for:
-            self._replays, self._replays_for = {}, tree
-        kept = self._replays.get((path, self._source[1])) if tree is not None else None
+        kept = self.forks.kept_replay(path, self._source[1]) if self._showing_branch else None
         if kept is not None:
             self.on_inspect_ready(InspectReady(self._request, kept, title, self._source_name))
             return
@@ -183,32 +250,23 @@ class InspectScreen(Forks, Lens, SpansAndSaturation, Screen):
         return entry.path, entry.title
 
     def action_held_out(self) -> None:
-        self._source, self._source_name = ("held_out", ""), ""
-        entry = self._entry or self._selected()
-        if entry is not None:
-            self._start(*entry)
+        self._show_text(("held_out", ""), "", None)
 
     def action_type_text(self) -> None:
-        from shakespeare_tui.views.inspect.dialogs import TextDialog
-
         current = self._source[1] if self._source[0] == "text" else ""
         self.app.push_screen(TextDialog(current), self._typed)
 
     def _typed(self, text: str | None) -> None:
-        if text is None:
-            return
-        self._source, self._source_name = ("text", text), "typed text"
-        entry = self._entry or self._selected()
-        if entry is not None:
-            self._start(*entry)
+        if text is not None:
+            self._show_text(("text", text), "typed text", None)
 
     @on(OptionList.OptionSelected, "#inspect-picker")
     def _checkpoint_chosen(self, event: OptionList.OptionSelected) -> None:
         entry = self._selected()
-        if entry is not None and not self._refuse_while_growing():
+        if entry is not None and not self.forks.refuse_while_growing():
             # A branch stays a branch (its forks still grow with the model that wrote it).
-            self._start(*entry, tree=self._analysing_tree)
-            self.query_one(InspectText).focus()
+            self._start(*entry)
+            self.view.focus()
 
     # -- workers ----------------------------------------------------------------------------
 
@@ -218,8 +276,6 @@ class InspectScreen(Forks, Lens, SpansAndSaturation, Screen):
 
     @work(thread=True, exclusive=True, group="inspect-scan", exit_on_error=False)
     def _scan_worker(self, scan_id: int) -> None:
-        from shakespeare_tui.core.runs.checkpoints import scan_checkpoints
-
         infos = dict(self._infos)
         entries = scan_checkpoints(self.paths, infos)
         self._infos = infos
@@ -228,8 +284,6 @@ class InspectScreen(Forks, Lens, SpansAndSaturation, Screen):
     def on_checkpoints_scanned(self, message: CheckpointsScanned) -> None:
         if message.scan_id != self._scan_id:
             return
-        from shakespeare_tui.core.runs.checkpoints import default_key
-
         picker = self.query_one(CheckpointPicker)
         keep = self._entry[0] if self._entry else ""
         key = next((e.key for e in message.entries if e.path == keep), None)
@@ -247,12 +301,12 @@ class InspectScreen(Forks, Lens, SpansAndSaturation, Screen):
 
     @work(thread=True, exclusive=True, group="inspect", exit_on_error=False)
     def _analyse(self, request: int, path: str, title: str, kind: str, text: str, name: str):
+        # Imported here: both load torch, which the first frame must not wait for.
         from shakespeare_tui.core.inspection.replay import replay
         from shakespeare_tui.core.model.checkpoint import load_checkpoint
-        from shakespeare_tui.core.text.passages import held_out_passage
 
         stop = get_current_worker().cancelled_event
-        checkpoint = load_checkpoint(path)
+        checkpoint = load_checkpoint(Path(path))
         if kind == "held_out":
             passage = held_out_passage(checkpoint.payload, self.paths.cache, self.length)
             text, context, source = passage.text, passage.context, passage.source
@@ -264,105 +318,275 @@ class InspectScreen(Forks, Lens, SpansAndSaturation, Screen):
         result = replay(checkpoint.model, checkpoint.vocab, text, context=context, stop=stop)
         self.post_message(InspectReady(request, result, title, source))
 
-    @on(OptionList.OptionSelected, "#branches")
-    def _branch_chosen(self, event: OptionList.OptionSelected) -> None:
-        self.show_branch_option(event.option_index)
-
-    @on(OptionList.OptionSelected, "#span-matches")
-    def _match_chosen(self, event: OptionList.OptionSelected) -> None:
-        self.show_match(event.option_index)
-
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        worker = event.worker
-        if not worker.group.startswith("inspect"):
-            return
+        """The screen's own workers (each part reports its own on the status line)."""
+        worker, error = event.worker, event.worker.error
         event.stop()
-        if event.state != WorkerState.ERROR:
+        if event.state != WorkerState.ERROR or error is None:
             return
-        what = {
-            "inspect": "cannot inspect",
-            "inspect-scan": "cannot list checkpoints",
-            "inspect-find": "the finder failed",
-            "inspect-spans": "cannot match the span",
-            "inspect-fork": "cannot grow the branch",
-            "inspect-open": "cannot open the fork tree",
-        }.get(worker.group)
-        if what is None or (worker.group == "inspect" and worker is not self._worker):
-            return  # (a checkpoint that cannot be hashed is saved with no checksum)
-        line = f"{what}: {one_line(worker.error)}"
-        if worker.group == "inspect-fork" and worker is self._growing:
-            self.growth_failed()
-        if worker.group == "inspect-open":
-            self.notify(line, severity="error", markup=False)
-        if worker.group == "inspect" and self.replay is not None:
-            line += "; still showing the text before"
-        self._status(line)
+        if worker.group == "inspect-scan":
+            self._status(f"cannot list checkpoints: {one_line(error)}")
+        elif worker.group == "inspect" and worker is self._worker:
+            line = f"cannot inspect: {one_line(error)}"
+            if self.replay is not None:
+                line += "; still showing the text before"
+            self._status(line)
 
-    # -- answers ----------------------------------------------------------------------------
+    # -- the replay's answer ----------------------------------------------------------------
 
     def on_inspect_ready(self, message: InspectReady) -> None:
         if message.request != self._request:
             return
         result = self.replay = message.replay
-        self.tree = self._analysing_tree
-        if self.tree is not None:
-            self._replays[(self._entry[0], result.text)] = result
-            while len(self._replays) > KEPT_REPLAYS:
-                self._replays.pop(next(iter(self._replays)))
-        self._fresh_from = None
-        if self.quantity not in QUANTITIES[result.cell]:
-            self.quantity = QUANTITIES[result.cell][0]
-        self.lens_layer = min(self.lens_layer, result.layers - 1)
-        self.lens_unit = min(self.lens_unit, result.hidden - 1)
-        self.found, self.matches = {}, []
-        self.query_one("#finder", DataTable).clear()
-        self.query_one("#span-matches", OptionList).clear_options()
-        self.query_one("#span-info", Static).update(SPAN_HINT)
-        view = self.query_one(InspectText)
+        forks = self.forks
+        if self._showing_branch and self._entry is not None:
+            forks.keep_replay(self._entry[0], result)
+            forks.list_branches()
+        else:
+            forks.drop()
+        self.fresh_from = None
+        self.lens.fit(result)
+        self.finder.reset()
+        self.query_one(SpanTab).reset()
+        view = self.view
         if view.text != result.text:
             view.set_text(result.text)
         view.border_title = (
             f"{message.title} · {message.source} · {result.bits_per_char:.3f} bits/char"
         )
         self._recolour()
-        self._show_forks()
-        self._fill_branches()
+        view.set_forks(forks.fork_positions())
         cursor = min(self._cursor_after, max(0, len(result.text) - 1))
         if view.cursor != cursor:
             view.move_to(cursor)  # the cursor's message shows it
         else:
             self._show_cursor(cursor)
-        self._draw_saturation()
-        self._find(self._request, result, self.quantity)
+        self.query_one(GatesTab).draw(result, self.lens.layer)
+        self.finder.find(result, self.lens.quantity)
 
-    @on(DataTable.RowSelected, "#finder")
-    def _finder_row(self, event: DataTable.RowSelected) -> None:
-        if 0 <= event.cursor_row < len(self._finder_rows):
-            score = self._finder_rows[event.cursor_row]
-            self.ranks = False
-            self._set_unit(score.layer, score.unit)
-            self._status(
-                f"{score.feature}: layer {score.layer} unit {score.unit}, r {score.r:+.2f}"
-            )
-
-    # -- the cursor and the lens -----------------------------------------------------------
+    # -- the cursor and the lens ------------------------------------------------------------
 
     @on(InspectText.CursorMoved)
     def _cursor_moved(self, event: InspectText.CursorMoved) -> None:
         self._show_cursor(event.position)
 
-    def _model_cache(self):
-        """Loaded models for growing branches (made on first use, in a worker)."""
-        if self._models is None:
-            from shakespeare_tui.core.sampling.streaming import ModelCache
+    def _show_cursor(self, t: int) -> None:
+        """The panel and the status line for character `t`."""
+        result = self.replay
+        if result is None or not result.text:
+            return
+        fork_line = self.forks.fork_line(t)
+        panel = self.query_one(NextCharPanel)
+        if self.fresh_from is not None and t >= self.fresh_from:
+            panel.show_nothing("the model is reading this branch…")
+            self._status(f"{t + 1:,}/{len(self.view.text):,} · {fork_line}")
+            return
+        p = result.prediction
+        lens_line = self.lens.reading(result, t)
+        panel.show(
+            result.text[t],
+            p.top(t, self.top_k),
+            float(p.prob[t]),
+            float(p.surprise[t]),
+            float(p.entropy[t]),
+            int(p.rank[t]),
+            lens_line,
+            numbered=not self.forkable(t),
+        )
+        where = f"{t + 1:,}/{len(result.text):,} {shown(result.text[t])} · "
+        if fork_line:  # before the lens: on a narrow terminal the line's end is cut
+            where += f"{fork_line} · "
+        self._status(f"{where}{lens_line} · {result.bits_per_char:.3f} bits/char")
 
-            self._models = ModelCache(size=1)
-        return self._models
+    def _recolour(self) -> None:
+        result = self.replay
+        if result is None:
+            return
+        shades, legend = self.lens.shades(result)
+        if self.fresh_from is not None:  # a branch shown before its replay: only what matches
+            shades = shades[: self.fresh_from]
+        view = self.view
+        view.border_subtitle = legend
+        view.set_shades(shades, PALETTE)
+
+    def _point_lens(self, layer: int, unit: int, chosen: bool = True) -> None:
+        if self.replay is None:
+            return
+        self.lens.point_at(self.replay, layer, unit, chosen)
+        self._recolour()
+        self._show_cursor(self.view.cursor)
+
+    def action_step_unit(self, delta: int) -> None:
+        self._point_lens(self.lens.layer, self.lens.unit + delta)
+
+    def action_type_unit(self) -> None:
+        if self.replay is None:
+            return
+        dialog = UnitDialog(self.replay.layers, self.replay.hidden, self.lens.layer)
+        self.app.push_screen(dialog, self._unit_typed)
+
+    def _unit_typed(self, chosen: UnitAddress | None) -> None:
+        if chosen is not None:
+            self._point_lens(chosen.layer, chosen.unit)
+
+    def action_next_layer(self) -> None:
+        if self.replay is not None:
+            self._point_lens(self.lens.layer + 1, self.lens.unit)
+            self.query_one(GatesTab).draw(self.replay, self.lens.layer)
+
+    def action_next_quantity(self) -> None:
+        if self.replay is None:
+            return
+        self.lens.next_quantity(self.replay)
+        self._point_lens(self.lens.layer, self.lens.unit)
+        self.finder.find(self.replay, self.lens.quantity)
+
+    def action_toggle_ranks(self) -> None:
+        self.lens.ranks = not self.lens.ranks
+        self._recolour()
+
+    def on_finder_ranked(self, message: Finder.Ranked) -> None:
+        best = message.found.get(FIRST_FEATURE)
+        if best and not self.lens.chosen:
+            self._point_lens(best[0].layer, best[0].unit, chosen=False)
+
+    def on_finder_unit_picked(self, message: Finder.UnitPicked) -> None:
+        score = message.score
+        self.lens.ranks = False
+        self._point_lens(score.layer, score.unit)
+        self._status(f"{score.feature}: layer {score.layer} unit {score.unit}, r {score.r:+.2f}")
+
+    # -- a marked span ----------------------------------------------------------------------
+
+    def action_mark(self) -> None:
+        if self.replay is None:
+            return
+        view = self.view
+        t = view.cursor
+        if self._mark_start is None:
+            self._mark_start = t
+            view.set_mark((t, t + 1))
+            self._status("span start marked: move to its end and press m again")
+            return
+        a, b = sorted((self._mark_start, t))
+        self._mark_start = None
+        view.set_mark((a, b + 1))
+        self._status(f"matching the span {a + 1:,}–{b + 1:,}…")
+        self.query_one(SpanTab).match(self.replay, self.lens.layer, self.lens.quantity, (a, b + 1))
+
+    def on_span_tab_matched(self, message: SpanTab.Matched) -> None:
+        self.query_one(TabbedContent).active = "tab-spans"
+
+    def on_span_tab_match_chosen(self, message: SpanTab.MatchChosen) -> None:
+        view = self.view
+        view.set_mark((message.match.start, message.match.stop))
+        view.move_to(message.match.start)
+        view.focus()
+
+    # -- forks ------------------------------------------------------------------------------
+
+    def forkable(self, t: int) -> str:
+        """Why no fork can be taken at character `t` ("" if one can)."""
+        return self.forks.forkable(t, self.checkpoint_path)
+
+    def action_fork(self, nth: int) -> None:
+        view, result = self.view, self.replay
+        t = view.cursor
+        why = self.forkable(t) or (
+            "no prediction there" if result is None or self.fresh_from is not None else ""
+        )
+        if why or result is None:
+            self._status(why)
+            return
+        here = view.text[t]
+        others = [c for c, _ in result.prediction.top(t, self.top_k) if c != here]
+        if not others:
+            self._status("no prediction for the first character: fork further on")
+            return
+        if not 1 <= nth <= len(others):
+            self._status(f"the panel numbers {len(others)} alternatives here: 1–{len(others)}")
+            return
+        char = others[nth - 1]
+        try:
+            branch_id, new = self.forks.fork(t, char)
+        except UserError as exc:
+            self._status(str(exc))
+            return
+        self._show_branch(branch_id, t)
+        if new:
+            self._status(f"branch {branch_id}: {shown(char)} at {t + 1:,}, growing…")
+
+    def action_switch_branch(self, step: int) -> None:
+        forks = self.forks
+        if forks.fork_tree is None or len(forks.fork_tree.branches) == 1:
+            self._status("no forks here yet: a digit takes that alternative at the cursor")
+            return
+        if forks.refuse_while_growing():
+            return
+        sibling = forks.sibling(self.view.cursor, step)
+        if sibling is None:
+            self._status("no fork at or before the cursor")
+            return
+        self._show_branch(*sibling)
+
+    def action_show_forks_tab(self) -> None:
+        if self.forks.fork_tree is None:
+            self._status(NOT_GENERATED)
+        self.query_one(TabbedContent).active = "tab-forks"
+        self.query_one("#branches", OptionList).focus()
+
+    def action_save_forks(self) -> None:
+        self.forks.save()
+
+    def action_open_forks(self) -> None:
+        self.forks.open()
+
+    def _show_branch(self, branch_id: int, cursor: int) -> None:
+        """Show a branch of the fork tree at once (coloured where it matches the text shown),
+        and replay the model over it (or take its kept replay) unless a branch is growing."""
+        forks = self.forks
+        tree = forks.fork_tree
+        if tree is None:
+            return
+        forks.show(branch_id)
+        text = forks.text
+        view = self.view
+        if view.text != text:
+            same = divergence(view.text, text) if self.replay is not None else 0
+            view.set_text(text)
+            self.fresh_from = min(same, len(self.replay.text)) if self.replay else 0
+            self._recolour()
+        view.move_to(min(cursor, max(0, len(text) - 1)))
+        view.set_forks(forks.fork_positions())
+        name = "the text just generated" if branch_id == 0 else f"branch {branch_id}"
+        self._source, self._source_name = ("text", text), name
+        self._showing_branch = True
+        self._cursor_after = view.cursor
+        if forks.growing:
+            self._request += 1  # a replay on its way is of a text no longer shown
+        else:
+            self._start(tree.checkpoint, tree.title)
+
+    def on_forks_tab_branch_chosen(self, message: ForksTab.BranchChosen) -> None:
+        self._show_branch(message.branch_id, message.cursor)
+        self.view.focus()
+
+    def on_forks_tab_opened(self, message: ForksTab.Opened) -> None:
+        self._show_branch(0, 0)
+
+    def on_forks_tab_grew(self, message: ForksTab.Grew) -> None:
+        self.view.append(message.chars)
+
+    def on_forks_tab_growth_ended(self, message: ForksTab.GrowthEnded) -> None:
+        if self._showing_branch:  # its replay waited for the growth to end
+            self._show_branch(self.forks.branch_id, self.view.cursor)
+
+    # -- keys that move around --------------------------------------------------------------
 
     def action_escape(self) -> None:
-        if self.stop_growing():
+        if self.forks.stop_growing():
             return
-        view = self.query_one(InspectText)
+        view = self.view
         if self.focused is not view and not isinstance(self.focused, Input):
             view.focus()
             return
@@ -381,5 +605,9 @@ class InspectScreen(Forks, Lens, SpansAndSaturation, Screen):
         if inner:
             self.query_one(inner).focus()
 
+    def on_status_line_say(self, message: StatusLine.Say) -> None:
+        message.stop()
+        self._status(message.text)
+
     def _status(self, text: str) -> None:
-        self.query_one("#inspect-status", Static).update(Text(text))
+        self.query_one(StatusLine).say(text)

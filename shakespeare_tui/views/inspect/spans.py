@@ -1,60 +1,82 @@
-"""The Inspect view's span selection (LSTMVis) and gate saturation plot.
+"""The Inspect view's Spans tab: LSTMVis's selection over a marked span.
 
-A mixin of InspectScreen: mark a span, get the units of the lens's layer that are on over it
-and off just before it (core/inspection/spans.py, in a worker), and the other passages where they fire;
-and the scatter of each gate's saturation per unit for the lens's layer (core/inspection/saturation.py).
+`match` takes a span of the text, finds the units of the lens's layer that are on over it and
+off just before it, and the other passages where they fire (core/inspection/spans.py, in a
+worker); the tab lists them. Enter on a passage posts `SpanTab.MatchChosen` (the text view marks
+it); a new answer posts `SpanTab.Matched` (the screen brings the tab forward).
 """
 
 from __future__ import annotations
 
 from rich.text import Text
-from textual import work
-from textual.widgets import OptionList, Static, TabbedContent
+from textual import on, work
+from textual.app import ComposeResult
+from textual.message import Message
+from textual.widgets import OptionList, Static, TabPane
 from textual.widgets.option_list import Option
-from textual_plotext import PlotextPlot
+from textual.worker import Worker, WorkerState
 
-from shakespeare_tui.core.inspection.saturation import no_gates
+from shakespeare_tui.core.errors import one_line
+from shakespeare_tui.core.inspection.spans import active, match_spans, select_units
 from shakespeare_tui.messages import SpansMatched
 from shakespeare_tui.views.inspect.next_char import shown
-from shakespeare_tui.views.inspect.text_view import InspectText
+from shakespeare_tui.views.inspect.status_line import StatusLine
 
 SPAN_HINT = "m marks a span's start, m again its end"
-GATE_COLOURS = ("red", "green", "blue", "orange")
 
 
-class SpansAndSaturation:
-    """Spans and saturation for InspectScreen (which holds `replay`, `_request`, the lens)."""
+class SpanTab(TabPane):
+    """What the last marked span selected: its units, and the passages where they fire."""
 
-    def action_mark(self) -> None:
-        if self.replay is None:
-            return
-        view = self.query_one(InspectText)
-        t = view.cursor
-        if self._mark_start is None:
-            self._mark_start = t
-            view.set_mark((t, t + 1))
-            self._status("span start marked: move to its end and press m again")
-            return
-        a, b = sorted((self._mark_start, t))
-        self._mark_start = None
-        view.set_mark((a, b + 1))
-        self._status(f"matching the span {a + 1:,}–{b + 1:,}…")
-        self._match(self._request, self.replay, self.lens_layer, self.quantity, (a, b + 1))
+    class Matched(Message):
+        """The tab lists a new answer."""
+
+    class MatchChosen(Message):
+        """The person chose a passage (a `core.spans.SpanMatch`): mark it in the text."""
+
+        def __init__(self, match) -> None:
+            super().__init__()
+            self.match = match
+
+    def __init__(self, title: str, *, id: str | None = None) -> None:
+        super().__init__(title, id=id)
+        self.matches: list = []  # the SpanMatch of each option, best first
+        self._text = ""  # the text the matches are in
+        self._asked = 0  # bumped per question; an answer to an older one is dropped
+
+    def compose(self) -> ComposeResult:
+        yield Static(SPAN_HINT, id="span-info")
+        yield OptionList(id="span-matches")
+
+    def match(self, replay, layer: int, quantity: str, span: tuple[int, int]) -> None:
+        """Select the units of `layer` on over `span` (start, stop) of `replay`'s text."""
+        self._asked += 1
+        self._text = replay.text
+        self._select(self._asked, replay, layer, quantity, span)
+
+    def forget(self) -> None:
+        """Drop the answer being worked on: the text it is about is being replaced."""
+        self._asked += 1
+
+    def reset(self) -> None:
+        """Nothing matched yet, for a new text."""
+        self.forget()
+        self.matches = []
+        self.query_one(OptionList).clear_options()
+        self.query_one("#span-info", Static).update(SPAN_HINT)
 
     @work(thread=True, exclusive=True, group="inspect-spans", exit_on_error=False)
-    def _match(self, request: int, result, layer: int, quantity: str, span: tuple[int, int]):
-        from shakespeare_tui.core.inspection.spans import active, match_spans, select_units
-
-        on = active(result, layer, quantity)
-        units = select_units(on, *span)
-        matches = match_spans(on, units, exclude=span)
-        self.post_message(SpansMatched(request, span, units.tolist(), matches))
+    def _select(self, asked: int, replay, layer: int, quantity: str, span: tuple[int, int]):
+        firing = active(replay, layer, quantity)
+        units = select_units(firing, *span)
+        matches = match_spans(firing, units, exclude=span)
+        self.post_message(SpansMatched(asked, span, units.tolist(), matches))
 
     def on_spans_matched(self, message: SpansMatched) -> None:
-        if message.request != self._request or self.replay is None:
+        if message.request != self._asked:
             return
         self.matches = message.matches
-        text = self.replay.text
+        text = self._text
         a, b = message.span
         units = message.units
         listed = ", ".join(map(str, units[:12])) + (" …" if len(units) > 12 else "")
@@ -64,7 +86,7 @@ class SpansAndSaturation:
                     " and off before it: none (mark another span)\n")  # fmt: skip
         info.append(f"{len(message.matches)} other passages where they fire", style="dim")
         self.query_one("#span-info", Static).update(info)
-        options = self.query_one("#span-matches", OptionList)
+        options = self.query_one(OptionList)
         options.clear_options()
         for match in message.matches:
             line = Text(f"{match.start:>6} ", style="dim")
@@ -73,44 +95,18 @@ class SpansAndSaturation:
             options.add_option(Option(line))
         if message.matches:
             options.highlighted = 0
-        self.query_one(TabbedContent).active = "tab-spans"
+        self.post_message(self.Matched())
 
-    def show_match(self, index: int) -> None:
-        """Mark the `index`th matching passage and put the cursor on it."""
-        if 0 <= index < len(self.matches):
-            match = self.matches[index]
-            view = self.query_one(InspectText)
-            view.set_mark((match.start, match.stop))
-            view.move_to(match.start)
-            view.focus()
+    @on(OptionList.OptionSelected)
+    def _passage_chosen(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if 0 <= event.option_index < len(self.matches):
+            self.post_message(self.MatchChosen(self.matches[event.option_index]))
 
-    # -- saturation -------------------------------------------------------------------------
-
-    def _draw_saturation(self) -> None:
-        result = self.replay
-        if result is None:
-            return
-        chart = self.query_one("#saturation", PlotextPlot)
-        plt = chart.plt
-        plt.clear_data()
-        plt.clear_figure()
-        reason = no_gates(result.cell)  # a basic RNN: a line instead of an empty plot
-        note = self.query_one("#saturation-note", Static)
-        note.update(reason)
-        note.display, chart.display = bool(reason), not reason
-        if reason:
-            return
-        for (gate, sat), colour in zip(
-            result.saturation[self.lens_layer].items(), GATE_COLOURS, strict=False
-        ):
-            plt.scatter(sat.left.tolist(), sat.right.tolist(), marker="dot", color=colour,
-                        label=gate)  # fmt: skip
-        plt.xlim(0, 1)
-        plt.ylim(0, 1)
-        plt.xlabel("left-saturated (< 0.1)")
-        plt.ylabel("right (> 0.9)")
-        plt.title(f"layer {self.lens_layer}: gate saturation per unit")
-        chart.refresh()
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        error = event.worker.error
+        if event.state == WorkerState.ERROR and error is not None:
+            self.post_message(StatusLine.Say(f"cannot match the span: {one_line(error)}"))
 
 
 def excerpt(text: str, start: int, stop: int, limit: int = 24) -> str:

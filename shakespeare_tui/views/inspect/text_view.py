@@ -30,7 +30,8 @@ _NEWLINE_STYLE = Style(dim=True)
 def wrap_rows(text: str, width: int) -> list[int]:
     """Where each row starts: a row ends after a newline or after `width` characters."""
     width = max(1, width)
-    starts, pos, length = [], 0, len(text)
+    starts: list[int] = []
+    pos, length = 0, len(text)
     while pos < length or not starts:
         starts.append(pos)
         newline = text.find("\n", pos, pos + width)
