@@ -26,7 +26,15 @@ from pathlib import Path
 import tomllib
 
 from shakespeare_tui.core.atomic import atomic_write_text
-from shakespeare_tui.core.config import AUTO, CUSTOM, PRESETS, build_config, flat
+from shakespeare_tui.core.config import (
+    AUTO,
+    CUSTOM,
+    PRESETS,
+    RESUMABLE_FIELDS,
+    TrainConfig,
+    build_config,
+    flat,
+)
 from shakespeare_tui.core.errors import EncodingStopped, FieldError, UserError
 from shakespeare_tui.core.runs.folders import CHECKPOINT_FILES, LAST, check_run_name, new_run_name
 from shakespeare_tui.core.runs.lock import RunLock
@@ -56,6 +64,11 @@ class QueueEntry:
     @property
     def preset(self) -> str:
         return str(self.settings.get("preset", AUTO))
+
+    @property
+    def run_settings(self) -> dict:
+        """Its settings for the run: all but the preset."""
+        return {k: v for k, v in self.settings.items() if k != "preset"}
 
     @property
     def budget(self) -> str:
@@ -163,6 +176,27 @@ def resume_point(entry: QueueEntry, runs_dir: Path) -> Path | None:
     """The checkpoint an entry continues from (one stopped or left training), if any."""
     path = Path(runs_dir) / entry.run / CHECKPOINT_FILES[LAST]
     return path if entry.state in (TRAINING, STOPPED) and path.is_file() else None
+
+
+def entry_config(entry: QueueEntry, auto_device_type: str | None = None) -> TrainConfig:
+    """The settings a queue entry's run starts with: its preset, its settings on top, the
+    preset "auto" resolved on its device. `auto_device_type` is what "auto" found, when the
+    caller knows it already (the app, which probed it), so an entry left at "auto" is not
+    probed again."""
+    settings = entry.run_settings
+    device = settings.get("device") or "auto"
+    device_type = auto_device_type if device == "auto" else None
+    if device_type is None:
+        from shakespeare_tui.core.device import resolve_device  # torch: only as a run starts
+
+        device_type = resolve_device(device).type
+    return build_config(entry.preset, device_type, settings)
+
+
+def entry_resume_overrides(entry: QueueEntry) -> dict:
+    """What a queue entry's settings change when its run goes on: a run keeps its settings,
+    but the queue's budget for it may have grown since (flat names, as `train` takes them)."""
+    return {k: v for k, v in entry.run_settings.items() if k in RESUMABLE_FIELDS}
 
 
 def state_after(reason: str) -> str:
