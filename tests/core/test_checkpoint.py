@@ -204,8 +204,8 @@ def test_non_checkpoints_are_refused(tmp_path, content, words):
 
 
 def test_missing_file_and_directory_are_refused(tmp_path):
-    assert_refused(tmp_path / "nope.pt", "no checkpoint")
-    assert_refused(tmp_path, "directory")
+    assert_refused(tmp_path / "nope.pt", "nope.pt does not exist")
+    assert_refused(tmp_path, "is a directory, not a checkpoint file")
 
 
 def test_other_torch_files_are_refused(tmp_path):

@@ -20,6 +20,7 @@ from shakespeare_tui.core.atomic import atomic_write
 from shakespeare_tui.core.config import ModelConfig
 from shakespeare_tui.core.errors import CheckpointError
 from shakespeare_tui.core.text.vocab import Vocabulary
+from shakespeare_tui.core.user_files import read_user_file_head
 
 FORMAT = "shakespeare-tui-checkpoint"
 FORMAT_VERSION = 1
@@ -99,15 +100,8 @@ def save_checkpoint(path: Path, payload: dict) -> None:
 def _read(path: Path, mmap: bool) -> dict:
     path = Path(path)
     name = path.name
-    try:
-        with open(path, "rb") as f:
-            head = f.read(4)
-    except IsADirectoryError:
-        raise CheckpointError(f"{path} is a directory, not a checkpoint file") from None
-    except FileNotFoundError:
-        raise CheckpointError(f"no checkpoint at {path}") from None
-    except OSError as exc:
-        raise CheckpointError(f"cannot read {path}: {exc.strerror or exc}") from None
+    # A checkpoint can be large: only its head is read here, torch maps or reads the rest.
+    head = read_user_file_head(path, 4, what="a checkpoint file", error=CheckpointError)
     if not head:
         raise CheckpointError(f"{name} is empty: not a checkpoint")
     if head != _ZIP_MAGIC:

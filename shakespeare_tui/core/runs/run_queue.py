@@ -38,6 +38,7 @@ from shakespeare_tui.core.config import (
 from shakespeare_tui.core.errors import EncodingStopped, FieldError, UserError
 from shakespeare_tui.core.runs.folders import CHECKPOINT_FILES, LAST, check_run_name, new_run_name
 from shakespeare_tui.core.runs.lock import RunLock
+from shakespeare_tui.core.user_files import MIB, read_user_file
 
 QUEUE_FILE = "queue.json"
 FORMAT, VERSION = "shakespeare-tui queue", 1
@@ -47,7 +48,7 @@ WAITING, TRAINING, DONE, STOPPED, FAILED, CANCELLED = (
 STATES = (WAITING, TRAINING, DONE, STOPPED, FAILED, CANCELLED)
 OPEN_STATES = (WAITING, TRAINING, STOPPED)  # still to train (a stopped one continues)
 MAX_ENTRIES = 200
-MAX_FILE_BYTES = 2**20
+MAX_FILE_BYTES = MIB  # a queue file a person writes
 # What a queue file may set besides the settings: the run's name (either spelling).
 NAME_KEYS = ("run", "name")
 SETTING_NAMES = frozenset(flat(build_config("cpu", None)))
@@ -230,16 +231,7 @@ def read_queue_file(path: Path) -> list[tuple[str | None, dict]]:
     """(run name or None, settings) per run of a TOML or JSON queue file, every run checked;
     any problem is one UserError naming the file and the run."""
     path = Path(path)
-    try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise UserError(f"{path} is over 1 MB: not a queue file")
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise UserError(f"{path} does not exist") from None
-    except IsADirectoryError:
-        raise UserError(f"{path} is a folder, not a queue file") from None
-    except OSError as exc:
-        raise UserError(f"cannot read {path}: {exc.strerror or exc}") from None
+    raw = read_user_file(path, what="a queue file", max_bytes=MAX_FILE_BYTES)
     try:
         text = raw.decode("utf-8")
         data = tomllib.loads(text) if path.suffix.lower() == ".toml" else json.loads(text)
