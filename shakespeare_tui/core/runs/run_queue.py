@@ -3,7 +3,7 @@
 Each entry is a run's settings (flat names, as the CLI's flags and the train form name them,
 with its preset) and the name its run will have; afterwards it is an ordinary run. The queue
 lives in `queue.json` (rewritten atomically; a file that cannot be read is reported, never
-overwritten), so the app's next launch, or `shakespeare-tui queue --continue`, goes on where
+overwritten), so the app's next launch, or `shakespeare-tui queue` again, goes on where
 it stopped: an entry left "training" by a quit or a kill resumes from its run's last
 checkpoint. A lock beside it keeps two processes from working one queue.
 
