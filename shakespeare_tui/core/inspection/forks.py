@@ -261,6 +261,7 @@ def grow(
     """The characters that take a branch to its target: the model reads the prompt and the
     branch's text so far (its chosen character last), then samples with the branch's seed and
     the tree's temperature and top-k. The caller adds them with `tree.extend`."""
+    # torch, the sampler's: only to grow a branch; reading and writing a tree needs none
     from shakespeare_tui.core.sampling.sampler import continue_text, default_start
 
     branch = tree.branch(branch_id)

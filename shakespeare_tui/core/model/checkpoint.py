@@ -14,13 +14,13 @@ import re
 import struct
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import torch
 
 from shakespeare_tui.core.atomic import atomic_write
 from shakespeare_tui.core.config import ModelConfig
 from shakespeare_tui.core.errors import CheckpointError, FieldError
+from shakespeare_tui.core.model.network import CharRNN
 from shakespeare_tui.core.text.vocab import Vocabulary
 from shakespeare_tui.core.user_files import read_user_file_head
 
@@ -53,7 +53,7 @@ class Checkpoint:
     """A loaded checkpoint: the model (on the CPU, eval mode) and everything about it."""
 
     path: Path
-    model: Any  # CharRNN
+    model: CharRNN
     vocab: Vocabulary
     payload: dict  # the file's plain contents (progress, history, resume state, …)
 
@@ -179,8 +179,6 @@ def _model_config(data: dict, name: str) -> tuple[ModelConfig, Vocabulary]:
 
 def load_checkpoint(path: Path) -> Checkpoint:
     """Load onto the CPU (a GPU-trained file loads anywhere), or raise CheckpointError."""
-    from shakespeare_tui.core.model.network import CharRNN
-
     path = Path(path)
     data = _read(path, mmap=False)
     config, vocab = _model_config(data, path.name)
