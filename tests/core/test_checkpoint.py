@@ -365,7 +365,8 @@ def test_a_damaged_checkpoint_is_always_one_checkpoint_error(tmp_path):
 
 def test_a_model_config_of_other_values_is_refused(tmp_path):
     path = tmp_path / "odd.pt"
-    for odd in ({"embed": torch.tensor([8, 8])}, {"hidden": "24"}, {"extra": 1}, {"layers": 0}):
+    big = torch.ones(40, 40)  # its repr spans lines: the refusal stays one
+    for odd in ({"embed": big}, {"hidden": "24"}, {"extra": 1}, {"layers": 0}):
         payload = payload_for(make_model())
         payload["model_config"] = {**payload["model_config"], **odd}
         save_checkpoint(path, payload)

@@ -161,7 +161,8 @@ def _model_config(data: dict, name: str) -> tuple[ModelConfig, Vocabulary]:
     raw, chars = data.get("model_config"), data.get("vocab")
     if not isinstance(raw, dict) or not isinstance(chars, str) or not chars:
         raise CheckpointError(f"{name} lacks its model config or vocabulary")
-    invalid = CheckpointError(f"{name} has an invalid model config: {raw}")
+    shown = " ".join(str(raw).split())  # one line, whatever a value's repr spans
+    invalid = CheckpointError(f"{name} has an invalid model config: {shown}")
     if not all(isinstance(v, str | int | float) for v in raw.values()):
         raise invalid  # a tensor or a list where a number belongs
     try:
