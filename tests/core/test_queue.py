@@ -15,6 +15,8 @@ from shakespeare_tui.core.runs.run_queue import (
     TRAINING,
     WAITING,
     RunQueue,
+    entry_config,
+    entry_resume_overrides,
     read_queue_file,
     resume_point,
     state_after,
@@ -160,6 +162,21 @@ def test_where_an_entry_goes_on_from(tmp_path):
         STOPPED, FAILED, DONE, DONE,
     ]  # fmt: skip
     assert WAITING != CANCELLED
+
+
+def test_an_entry_becomes_the_config_its_settings_say(tmp_path):
+    """The one place a queue entry becomes a TrainConfig (the CLI's `queue` and the app's)."""
+    queue = RunQueue(tmp_path / "queue.json")
+    entry = queue.add({"preset": "tiny", "hidden": 48, "max_steps": 30, "device": "cpu"}, "a")
+    config = entry_config(entry)
+    assert (config.model.hidden, config.max_steps, config.device) == (48, 30, "cpu")
+    assert config.preset == "custom"  # its model is not the tiny preset's any more
+    # "auto" resolved on the device type the caller already knows, without a probe.
+    auto = queue.add({"max_steps": 50}, "b")
+    assert entry_config(auto, auto_device_type="cuda").preset == "notebook"
+    assert entry_config(auto, auto_device_type="cpu").preset == "cpu"
+    # Going on, it keeps its settings; only those a resume may change go with it.
+    assert entry_resume_overrides(entry) == {"max_steps": 30, "device": "cpu"}
 
 
 def test_a_stop_while_its_corpus_is_encoded_leaves_the_run_waiting(tmp_path):

@@ -3,7 +3,7 @@
 Each entry is a run's settings (flat names, as the CLI's flags and the train form name them,
 with its preset) and the name its run will have; afterwards it is an ordinary run. The queue
 lives in `queue.json` (rewritten atomically; a file that cannot be read is reported, never
-overwritten), so the app's next launch, or `shakespeare-tui queue --continue`, goes on where
+overwritten), so the app's next launch, or `shakespeare-tui queue` again, goes on where
 it stopped: an entry left "training" by a quit or a kill resumes from its run's last
 checkpoint. A lock beside it keeps two processes from working one queue.
 
@@ -26,10 +26,19 @@ from pathlib import Path
 import tomllib
 
 from shakespeare_tui.core.atomic import atomic_write_text
-from shakespeare_tui.core.config import AUTO, CUSTOM, PRESETS, build_config, flat
+from shakespeare_tui.core.config import (
+    AUTO,
+    CUSTOM,
+    PRESETS,
+    RESUMABLE_FIELDS,
+    TrainConfig,
+    build_config,
+    flat,
+)
 from shakespeare_tui.core.errors import EncodingStopped, FieldError, UserError
 from shakespeare_tui.core.runs.folders import CHECKPOINT_FILES, LAST, check_run_name, new_run_name
 from shakespeare_tui.core.runs.lock import RunLock
+from shakespeare_tui.core.user_files import MIB, read_user_file
 
 QUEUE_FILE = "queue.json"
 FORMAT, VERSION = "shakespeare-tui queue", 1
@@ -39,7 +48,7 @@ WAITING, TRAINING, DONE, STOPPED, FAILED, CANCELLED = (
 STATES = (WAITING, TRAINING, DONE, STOPPED, FAILED, CANCELLED)
 OPEN_STATES = (WAITING, TRAINING, STOPPED)  # still to train (a stopped one continues)
 MAX_ENTRIES = 200
-MAX_FILE_BYTES = 2**20
+MAX_FILE_BYTES = MIB  # a queue file a person writes
 # What a queue file may set besides the settings: the run's name (either spelling).
 NAME_KEYS = ("run", "name")
 SETTING_NAMES = frozenset(flat(build_config("cpu", None)))
@@ -56,6 +65,11 @@ class QueueEntry:
     @property
     def preset(self) -> str:
         return str(self.settings.get("preset", AUTO))
+
+    @property
+    def run_settings(self) -> dict:
+        """Its settings for the run: all but the preset."""
+        return {k: v for k, v in self.settings.items() if k != "preset"}
 
     @property
     def budget(self) -> str:
@@ -165,6 +179,27 @@ def resume_point(entry: QueueEntry, runs_dir: Path) -> Path | None:
     return path if entry.state in (TRAINING, STOPPED) and path.is_file() else None
 
 
+def entry_config(entry: QueueEntry, auto_device_type: str | None = None) -> TrainConfig:
+    """The settings a queue entry's run starts with: its preset, its settings on top, the
+    preset "auto" resolved on its device. `auto_device_type` is what "auto" found, when the
+    caller knows it already (the app, which probed it), so an entry left at "auto" is not
+    probed again."""
+    settings = entry.run_settings
+    device = settings.get("device") or "auto"
+    device_type = auto_device_type if device == "auto" else None
+    if device_type is None:
+        from shakespeare_tui.core.device import resolve_device  # torch: only as a run starts
+
+        device_type = resolve_device(device).type
+    return build_config(entry.preset, device_type, settings)
+
+
+def entry_resume_overrides(entry: QueueEntry) -> dict:
+    """What a queue entry's settings change when its run goes on: a run keeps its settings,
+    but the queue's budget for it may have grown since (flat names, as `train` takes them)."""
+    return {k: v for k, v in entry.run_settings.items() if k in RESUMABLE_FIELDS}
+
+
 def state_after(reason: str) -> str:
     """A queue entry's state once its run ended for `reason` (a TrainingFinished reason)."""
     if reason == "stopped":
@@ -196,16 +231,7 @@ def read_queue_file(path: Path) -> list[tuple[str | None, dict]]:
     """(run name or None, settings) per run of a TOML or JSON queue file, every run checked;
     any problem is one UserError naming the file and the run."""
     path = Path(path)
-    try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise UserError(f"{path} is over 1 MB: not a queue file")
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise UserError(f"{path} does not exist") from None
-    except IsADirectoryError:
-        raise UserError(f"{path} is a folder, not a queue file") from None
-    except OSError as exc:
-        raise UserError(f"cannot read {path}: {exc.strerror or exc}") from None
+    raw = read_user_file(path, what="a queue file", max_bytes=MAX_FILE_BYTES)
     try:
         text = raw.decode("utf-8")
         data = tomllib.loads(text) if path.suffix.lower() == ".toml" else json.loads(text)
