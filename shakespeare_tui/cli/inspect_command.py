@@ -21,6 +21,7 @@ from shakespeare_tui.core.cells import DEFAULT_QUANTITY, QUANTITIES, QUANTITY_NA
 from shakespeare_tui.core.errors import UserError
 from shakespeare_tui.core.inspection import lens
 from shakespeare_tui.core.inspection.neurons import correlations, find_units, text_features
+from shakespeare_tui.core.inspection.unit_address import unit_problem
 from shakespeare_tui.core.runs.folders import resolve_checkpoint
 from shakespeare_tui.core.text.passages import Passage, held_out_passage, read_text_file
 
@@ -58,16 +59,9 @@ def inspect_command(args, paths) -> int:
             names=["quantity"],
         )
     if args.unit is not None:
-        layer, unit = args.unit
-        if not (0 <= layer < config.layers and 0 <= unit < config.hidden):
-            layers = (
-                "only layer is 0" if config.layers == 1 else f"layers are 0–{config.layers - 1}"
-            )
-            raise UserError(
-                f"{{unit}} {layer}:{unit} does not exist: this model's {layers}, its units "
-                f"0–{config.hidden - 1}",
-                names=["unit"],
-            )
+        problem = unit_problem(*args.unit, config.layers, config.hidden)
+        if problem:
+            raise UserError(f"{{unit}} {args.unit}: {problem}", names=["unit"])
     if passage is None:
         passage = held_out_passage(
             checkpoint.payload, paths.cache, args.length or VALIDATION_LENGTH

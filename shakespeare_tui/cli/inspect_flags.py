@@ -6,18 +6,17 @@ import argparse
 
 from shakespeare_tui.cli.flag_types import common_flags, positive_int
 from shakespeare_tui.core.cells import QUANTITIES
+from shakespeare_tui.core.errors import UserError
 from shakespeare_tui.core.inspection.neurons import FEATURES, TOP
+from shakespeare_tui.core.inspection.unit_address import UnitAddress, parse_unit
 
 
-def _unit(text: str) -> tuple[int, int]:
-    layer, _, unit = text.rpartition(":")
+def _unit(text: str) -> UnitAddress:
+    """`--unit`: N or L:N, read as everywhere else a unit is typed (core/inspection/unit_address.py)."""
     try:
-        parsed = (int(layer) if layer else 0, int(unit))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not LAYER:UNIT (e.g. 0:203): {text!r}") from None
-    if min(parsed) < 0:
-        raise argparse.ArgumentTypeError(f"layers and units count from 0, not {text}")
-    return parsed
+        return parse_unit(text)
+    except UserError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def add_inspect(commands) -> argparse.ArgumentParser:
