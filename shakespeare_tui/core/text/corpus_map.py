@@ -15,7 +15,6 @@ its corpus was mapped or read whole.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import threading
 from collections.abc import Callable
@@ -26,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from shakespeare_tui.core.errors import CorpusError
+from shakespeare_tui.core.file_json import parse_json
 
 FORMAT = 1
 MAGIC = b"STUIMAP1"
@@ -101,7 +101,16 @@ class MappedCodes:
         data = b"".join([read(size, (base + s) * width) for s in starts.tolist()])
         if len(data) != size * len(starts):  # only if the file was cut short under us
             raise CorpusError(f"{self.file.name} is shorter than it says: delete it to rebuild it")
-        return self.table[np.frombuffer(data, dtype=self.dtype).reshape(len(starts), length)]
+        codes = np.frombuffer(data, dtype=self.dtype).reshape(len(starts), length)
+        # Checked as read, not trusted: a damaged or hand-made map may hold codes its trailer
+        # has no character for (the max of a batch costs microseconds; a scan of a multi-GB
+        # map at every start would cost seconds).
+        if codes.size and int(codes.max()) >= len(self.table):
+            raise CorpusError(
+                f"{self.file.name} holds codes beyond its {len(self.table):,} characters "
+                "(damaged): delete it to rebuild it"
+            )
+        return self.table[codes]
 
 
 _SEEKING = threading.Lock()
@@ -132,7 +141,7 @@ def open_entry(path: Path) -> CorpusMap | None:
                 return None
             meta_len = int.from_bytes(tail[8:], "little")
             f.seek(total - 16 - meta_len)
-            meta = json.loads(f.read(meta_len).decode("utf-8"))
+            meta = parse_json(f.read(meta_len))
         width, length, chars = int(meta["width"]), int(meta["length"]), str(meta["chars"])
         entry = CorpusMap(path, chars, length, width, str(meta["checksum"]))
     except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError):
