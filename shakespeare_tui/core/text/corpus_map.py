@@ -30,6 +30,7 @@ from shakespeare_tui.core.file_json import parse_json
 FORMAT = 1
 MAGIC = b"STUIMAP1"
 DTYPES = {1: np.dtype("<u1"), 2: np.dtype("<u2"), 4: np.dtype("<u4")}  # by bytes per code
+SPOT_WINDOWS, SPOT_BYTES = 62, 65_536  # what `looks_whole` reads of a map found in the cache
 
 
 def width_for(chars: int) -> int:
@@ -63,6 +64,23 @@ class CorpusMap:
 
     def unknown(self, vocab) -> list[str]:
         return [c for c in self.chars if c not in vocab]
+
+    def looks_whole(self, windows: int = SPOT_WINDOWS, size: int = SPOT_BYTES) -> bool:
+        """Whether spots of the map (its start, its end and `windows` between, `size` bytes
+        each: ~4 MB whatever the map's size) hold only codes its characters number. A damaged
+        or hand-made map is caught here and encoded again before a run starts, without reading
+        a multi-GB map at every start; `MappedCodes.rows` checks every window it reads too."""
+        per_window = max(1, min(self.length, size // self.width))
+        last = self.length - per_window
+        starts = np.unique(np.linspace(0, last, num=windows + 2, dtype=np.int64))
+        table = np.arange(len(self.chars), dtype=np.int64)
+        try:
+            MappedCodes(self.file, 0, self.length, DTYPES[self.width], table).rows(
+                starts, per_window
+            )
+        except (CorpusError, OSError):
+            return False
+        return True
 
     def read(self, start: int, stop: int) -> str:
         """Characters [start, stop) as text, read from the map (a slice, not the whole)."""

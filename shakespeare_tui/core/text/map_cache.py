@@ -93,7 +93,9 @@ def _known(key: Path, st: os.stat_result, folder: Path) -> CorpusMap | None:
     if recorded != _stamp(st):
         return None
     entry = open_entry(folder / (checksum.removeprefix("sha256:") + ".map"))
-    return entry if entry is not None and entry.checksum == checksum else None
+    if entry is None or entry.checksum != checksum or not entry.looks_whole():
+        return None  # encoded again, over it
+    return entry
 
 
 @contextlib.contextmanager
