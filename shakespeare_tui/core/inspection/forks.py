@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from shakespeare_tui.core.atomic import atomic_write_text
 from shakespeare_tui.core.errors import UserError
-from shakespeare_tui.core.file_json import parse_json
+from shakespeare_tui.core.file_json import TooDeep, parse_json
 from shakespeare_tui.core.sampling.settings import MAX_LENGTH, MAX_SEED, SampleSettings
 from shakespeare_tui.core.user_files import MIB, read_user_file
 
@@ -183,7 +183,9 @@ class ForkTree:
         raw = read_user_file(path, what="a fork tree", max_bytes=MAX_FILE_BYTES)
         try:
             data = parse_json(raw.decode("utf-8"))
-        except ValueError:  # not UTF-8, not JSON, or nested too deeply to read
+        except TooDeep:
+            raise UserError(f"{path} is not a fork tree (nested too deeply to read)") from None
+        except ValueError:  # not UTF-8, or not JSON
             raise UserError(f"{path} is not a fork tree (not JSON)") from None
         try:
             return cls.from_json(data)
