@@ -345,7 +345,7 @@ class InspectScreen(Screen):
         else:
             forks.drop()
         self.fresh_from = None
-        self.lens.fit(result)
+        self.lens.fit(result, self.checkpoint_path or "")
         self.finder.reset()
         self.query_one(SpanTab).reset()
         view = self.view
