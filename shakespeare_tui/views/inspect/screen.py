@@ -28,7 +28,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, OptionList, TabbedContent, TabPane
+from textual.widgets import Header, Input, OptionList, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from shakespeare_tui.core.errors import UserError, one_line
@@ -40,6 +40,7 @@ from shakespeare_tui.core.text.passages import held_out_passage
 from shakespeare_tui.messages import CheckpointsScanned, InspectReady
 from shakespeare_tui.views.inspect.dialogs import TextDialog, UnitDialog
 from shakespeare_tui.views.inspect.finder import Finder
+from shakespeare_tui.views.inspect.footer import KeysFooter
 from shakespeare_tui.views.inspect.forks import NOT_GENERATED, ForksTab
 from shakespeare_tui.views.inspect.lens import PALETTE, Lens
 from shakespeare_tui.views.inspect.next_char import NextCharPanel, shown
@@ -57,6 +58,14 @@ PASSAGE_LENGTH = 10_000  # characters of held-out text inspected by default
 TOP_K = 10  # next characters listed at the cursor
 TOP_K_SHORT = 5  # on a short terminal (under 36 rows), so the tabs below keep some room
 FIRST_FEATURE = "line_position"  # the lens opens on the unit that tracks it best
+COMPACT_BELOW = 110  # columns under which the footer packs its keys (the other views' rule)
+# The keys the footer keeps while they fit, most useful first (the others: `?`, the help).
+FOOTER_FIRST = (
+    "inspect.next_unit", "inspect.quantity", "inspect.finder", "inspect.mark",
+    "inspect.saturation", "inspect.checkpoints", "inspect.unit", "inspect.layer",
+    "inspect.ranks", "inspect.held_out", "inspect.type_text", "inspect.fork",
+    "inspect.next_branch", "inspect.forks", "app.quit",
+)  # fmt: skip
 
 
 class InspectScreen(Screen):
@@ -145,7 +154,6 @@ class InspectScreen(Screen):
                 text = InspectText(id="inspect-text")
                 text.border_title = "Inspect"
                 yield text
-                yield StatusLine("scanning checkpoints…", id="inspect-status")
             with Vertical(id="inspect-side"):
                 panel = NextCharPanel(id="next-char")
                 panel.border_title = "Next character"
@@ -159,7 +167,9 @@ class InspectScreen(Screen):
                     yield SpanTab("Spans", id="tab-spans")
                     yield GatesTab("Gates", id="tab-saturation")
                     yield ForksTab("Forks", self.paths.forks, id="tab-forks")
-        yield Footer()
+        # The whole width: at 80 columns the text's column would cut a refusal mid-sentence.
+        yield StatusLine("scanning checkpoints…", id="inspect-status")
+        yield KeysFooter(FOOTER_FIRST)
 
     def on_mount(self) -> None:
         self.view.focus()
@@ -167,6 +177,14 @@ class InspectScreen(Screen):
         if changed is not None:
             changed.subscribe(self, lambda _path: self._scan())
         self._scan()
+
+    def on_resize(self) -> None:
+        # The breakpoint classes changed with the size: the panel lists as many characters as
+        # the height allows (`top_k`), and the footer holds the keys the width allows.
+        footer = self.query_one(KeysFooter)
+        footer.compact = self.size.width < COMPACT_BELOW
+        footer.show_command_palette = not footer.compact
+        self._show_cursor(self.view.cursor)
 
     @property
     def view(self) -> InspectText:
@@ -351,8 +369,9 @@ class InspectScreen(Screen):
         view = self.view
         if view.text != result.text:
             view.set_text(result.text)
+        # Bits per character before the source, which a narrow title cuts.
         view.border_title = (
-            f"{message.title} · {message.source} · {result.bits_per_char:.3f} bits/char"
+            f"{message.title} · {result.bits_per_char:.3f} bits/char · {message.source}"
         )
         self._recolour()
         view.set_forks(forks.fork_positions())
@@ -390,7 +409,7 @@ class InspectScreen(Screen):
             float(p.surprise[t]),
             float(p.entropy[t]),
             int(p.rank[t]),
-            lens_line,
+            "" if self.has_class("-short") else lens_line,  # (a row for the tabs; it is below)
             numbered=not self.forkable(t),
         )
         where = f"{t + 1:,}/{len(result.text):,} {shown(result.text[t])} · "
