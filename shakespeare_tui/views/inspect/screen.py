@@ -272,7 +272,8 @@ class InspectScreen(Screen):
 
     def action_type_text(self) -> None:
         current = self._source[1] if self._source[0] == "text" else ""
-        self.app.push_screen(TextDialog(current), self._typed)
+        vocab = self.replay.vocab if self.replay is not None else None
+        self.app.push_screen(TextDialog(current, vocab), self._typed)
 
     def _typed(self, text: str | None) -> None:
         if text is not None:
@@ -495,6 +496,13 @@ class InspectScreen(Screen):
 
     def on_span_tab_matched(self, message: SpanTab.Matched) -> None:
         self.query_one(TabbedContent).active = "tab-spans"
+        a, b = message.span
+        span = f"span {a + 1:,}–{b:,}: "  # (the status line said it was being matched)
+        if message.units:
+            self._status(f"{span}{message.units} units on, {message.passages} other passages "
+                         "where they fire (the Spans tab)")  # fmt: skip
+        else:
+            self._status(f"{span}no unit is on over it and off before it: mark another span")
 
     def on_span_tab_match_chosen(self, message: SpanTab.MatchChosen) -> None:
         view = self.view

@@ -29,7 +29,12 @@ class SpanTab(TabPane):
     """What the last marked span selected: its units, and the passages where they fire."""
 
     class Matched(Message):
-        """The tab lists a new answer."""
+        """The tab lists a new answer: over `span` (start, stop), `units` units were on, and
+        they fire over `passages` other passages."""
+
+        def __init__(self, span: tuple[int, int], units: int, passages: int) -> None:
+            super().__init__()
+            self.span, self.units, self.passages = span, units, passages
 
     class MatchChosen(Message):
         """The person chose a passage (a `core.spans.SpanMatch`): mark it in the text."""
@@ -95,7 +100,7 @@ class SpanTab(TabPane):
             options.add_option(Option(line))
         if message.matches:
             options.highlighted = 0
-        self.post_message(self.Matched())
+        self.post_message(self.Matched(message.span, len(units), len(message.matches)))
 
     @on(OptionList.OptionSelected)
     def _passage_chosen(self, event: OptionList.OptionSelected) -> None:
