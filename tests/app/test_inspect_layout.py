@@ -117,6 +117,9 @@ async def _check_footer(pilot, screen) -> None:
     footer = screen.query_one(KeysFooter)
     keys = list(footer.query("FooterKey"))
     assert keys and all(key.region.right <= screen.size.width for key in keys)
+    palette = [key.region.x for key in keys if key.has_class("-command-palette")]
+    assert all(key.region.right <= min(palette, default=screen.size.width) for key in keys
+               if not key.has_class("-command-palette")), "none under the palette's key"  # fmt: skip
     assert all(key.region.y == footer.region.y for key in keys), "one line"
     shown = {key.key_display: key.description for key in keys}
     for key in ("m", "f", "s", "[ ]", "v"):

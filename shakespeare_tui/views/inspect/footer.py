@@ -51,10 +51,10 @@ class KeysFooter(Footer):
     def _fitting(self, widgets: list[Widget], width: int) -> Iterable[Widget]:
         """The footer's keys (Textual's FooterKeys) that fit in `width` cells."""
         active = self.screen.active_bindings
-        # The command palette's key, docked right: a border cell, " ^p palette ", one cell.
+        # The command palette's key, docked right (its border is in its padding).
         palette = [w for w in widgets if w.has_class("-command-palette")]
         for widget in palette:
-            width -= 2 + key_width(str(widget.key_display), str(widget.description), False)
+            width -= key_width(str(widget.key_display), str(widget.description), False)
         keys = [w for w in widgets if w not in palette and getattr(w, "key", None) in active]
         ids = {key: active[key.key].binding.id or key.key for key in keys}
         help_key = next((key for key in keys if ids[key] == HELP_ID), None)
