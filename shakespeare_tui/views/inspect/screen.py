@@ -179,12 +179,12 @@ class InspectScreen(Screen):
         self._scan()
 
     def on_resize(self) -> None:
-        # The breakpoint classes changed with the size: the panel lists as many characters as
-        # the height allows (`top_k`), and the footer holds the keys the width allows.
-        footer = self.query_one(KeysFooter)
+        footer = self.query_one(KeysFooter)  # it holds the keys the width allows
         footer.compact = self.size.width < COMPACT_BELOW
         footer.show_command_palette = not footer.compact
-        self._show_cursor(self.view.cursor)
+        # The panel lists as many characters as the height allows (`top_k`, from the breakpoint
+        # classes, which Textual sets after this handler: Screen._on_resize comes later).
+        self.call_after_refresh(self._show_cursor, self.view.cursor)
 
     @property
     def view(self) -> InspectText:
