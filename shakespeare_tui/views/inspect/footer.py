@@ -15,6 +15,7 @@ from rich.cells import cell_len
 from textual.app import ComposeResult
 from textual.widget import Widget
 from textual.widgets import Footer
+from textual.widgets._footer import FooterKey  # not exported; Textual is pinned exactly
 
 HELP_ID = "app.help"  # the key that lists the others
 HELP_SHORT = "keys"  # its label when some keys are left out
@@ -52,14 +53,15 @@ class KeysFooter(Footer):
         """The footer's keys (Textual's FooterKeys) that fit in `width` cells."""
         active = self.screen.active_bindings
         # The command palette's key, docked right (its border is in its padding).
-        palette = [w for w in widgets if w.has_class("-command-palette")]
+        footer_keys = [w for w in widgets if isinstance(w, FooterKey)]
+        palette = [w for w in footer_keys if w.has_class("-command-palette")]
         for widget in palette:
-            width -= key_width(str(widget.key_display), str(widget.description), False)
-        keys = [w for w in widgets if w not in palette and getattr(w, "key", None) in active]
+            width -= key_width(widget.key_display, widget.description, False)
+        keys = [w for w in footer_keys if w not in palette and w.key in active]
         ids = {key: active[key.key].binding.id or key.key for key in keys}
         help_key = next((key for key in keys if ids[key] == HELP_ID), None)
 
-        def cells(key, description: str | None = None) -> int:
+        def cells(key: FooterKey, description: str | None = None) -> int:
             text = key.description if description is None else description
             return key_width(key.key_display, text, self.compact)
 
@@ -79,4 +81,6 @@ class KeysFooter(Footer):
             shown.remove(help_key)
             shown.append(help_key)
         yield from shown
+        # A group of keys (none in this view) is a widget of its own: kept, not measured.
+        yield from (w for w in widgets if not isinstance(w, FooterKey))
         yield from palette
