@@ -94,7 +94,7 @@ class TextDialog(ModalScreen[str | None]):
         line = ""
         if unknown:
             shown = ", ".join(repr(c) for c in unknown[:8]) + (" …" if len(unknown) > 8 else "")
-            line = f"this model never saw {shown} (its corpus has none): the text will be refused"
+            line = f"this model never saw {shown}: its corpus has none"
         self.query_one("#text-error", Static).update(line)
 
     def action_accept(self) -> None:
