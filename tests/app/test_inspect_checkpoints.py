@@ -20,17 +20,19 @@ from tests.conftest import tiny_config
 
 @pytest.fixture(scope="module")
 def three_cells(tmp_path_factory, corpus_file):
-    """A data folder with a tiny run of each cell (20 steps): (paths, cell → best.pt)."""
+    """A data folder with a tiny run of each cell (20 steps), and of a two-layer LSTM ("lstm2"):
+    (paths, name → best.pt)."""
     from shakespeare_tui.core.training.engine import train
 
     paths = Paths.resolve(tmp_path_factory.mktemp("cells") / "home").ensure()
     best = {}
-    for cell in ("rnn", "gru", "lstm"):
+    for name, cell, layers in (("rnn", "rnn", 1), ("gru", "gru", 1), ("lstm", "lstm", 1),
+                               ("lstm2", "lstm", 2)):  # fmt: skip
         config = tiny_config(corpus_file, max_steps=20, eval_every=20)
-        config = replace(config, model=replace(config.model, cell=cell))
-        finished = train(config, paths, run_name=cell)
+        config = replace(config, model=replace(config.model, cell=cell, layers=layers))
+        finished = train(config, paths, run_name=name)
         assert finished.reason == "max-steps", finished.message
-        best[cell] = finished.best_checkpoint
+        best[name] = finished.best_checkpoint
     return paths, best
 
 
@@ -112,3 +114,29 @@ async def test_a_new_checkpoint_opens_on_its_own_quantity_and_best_unit(
         await until(pilot, lambda: screen.replay.text != corpus_text[:800], 60, "the passage")
         await until(pilot, lambda: bool(screen.finder.found), 60, "the finder")
         assert (lens.unit, lens.quantity) == (5, "h")
+
+
+async def test_the_finder_names_a_unit_by_layer_when_there_are_layers(
+    three_cells, corpus_text, until
+):
+    paths, best = three_cells
+    app = CellsApp(paths, best["lstm2"], corpus_text[:800])
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = pilot.app.screen
+        await _shown(pilot, until, screen, "lstm")
+        assert screen.replay.layers == 2
+        await pilot.press("f")
+        await pilot.pause()
+        finder = screen.finder
+        used = sum(c.get_render_width(finder) for c in finder.ordered_columns)
+        assert used <= finder.scrollable_content_region.width, "no column is cut"
+        for row, score in enumerate(finder.scores[:3]):
+            assert [str(cell) for cell in finder.get_row_at(row)[1:]] == [
+                f"{score.layer}:{score.unit}",
+                f"{score.r:+.2f}",
+            ]
+            assert finder.render_line(row + 1).text.rstrip().endswith(f"{score.r:+.2f}")
+        assert {s.layer for s in finder.scores if s is not None} <= {0, 1}
+        await pilot.press("down", "enter")  # the second row's unit, in its layer
+        second = finder.scores[1]
+        assert (screen.lens.layer, screen.lens.unit) == (second.layer, second.unit)
