@@ -97,7 +97,6 @@ def test_the_queue_survives_a_new_process_and_keeps_its_order(tmp_path):
     b = queue.add({"cell": "gru", "max_minutes": 1}, "b")
     c = queue.add({"preset": "tiny"})
     queue.move(c.id, -2)
-    queue.save()
     again = RunQueue.load(tmp_path)
     assert [e.run for e in again.entries] == [c.run, "a", "b"]
     assert again.entries[1].settings == {"cell": "rnn", "max_minutes": 1}
