@@ -14,9 +14,9 @@ from shakespeare_tui.app import make_app
 from shakespeare_tui.core.events import StepLogged, TrainingFinished, TrainingStarted
 from shakespeare_tui.messages import TrainingUpdate
 from shakespeare_tui.views.train.form import TrainForm, form_config
+from shakespeare_tui.views.train.loss_chart import LossChart, downsample_points
 from shakespeare_tui.views.train.progress import SamplesLog, TrainProgress
 from shakespeare_tui.views.train.screen import TrainScreen
-from shakespeare_tui.widgets.loss_chart import LossChart, downsample
 
 SIZE = (120, 40)
 
@@ -152,10 +152,10 @@ async def test_scripted_run_fills_every_panel(paths, tiny_settings, probe, until
 
 def test_downsample_keeps_a_few_points_per_column():
     points = [(float(i), float(i % 7)) for i in range(20_000)]
-    small = downsample(points, 200)
+    small = downsample_points(points, 200)
     assert len(small) == 200
     assert small[0][0] < small[-1][0]
-    assert downsample(points[:10], 200) == points[:10]
+    assert downsample_points(points[:10], 200) == points[:10]
 
 
 def test_a_named_preset_trains_its_own_model_whatever_the_fields_hold():

@@ -25,8 +25,8 @@ from shakespeare_tui.core.events import (
 )
 from shakespeare_tui.core.units import loss_text
 from shakespeare_tui.messages import HeaderInfo, TrainingStatus, TrainingUpdate
+from shakespeare_tui.views.train.loss_chart import LossChart
 from shakespeare_tui.views.train.progress import SamplesLog, TrainProgress
-from shakespeare_tui.widgets.loss_chart import LossChart
 
 STATUS_INTERVAL_S = 1.0  # the header's training line changes at most once a second
 

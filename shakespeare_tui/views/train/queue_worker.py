@@ -19,8 +19,8 @@ from shakespeare_tui.core.errors import UserError, one_line
 from shakespeare_tui.messages import QueueRead, TrainingUpdate
 from shakespeare_tui.views.train.fields import config_settings
 from shakespeare_tui.views.train.form import TrainForm
+from shakespeare_tui.views.train.loss_chart import LossChart
 from shakespeare_tui.views.train.progress import SamplesLog, TrainProgress
-from shakespeare_tui.widgets.loss_chart import LossChart
 
 
 class TrainQueue:

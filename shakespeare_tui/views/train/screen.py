@@ -40,9 +40,9 @@ from shakespeare_tui.views.train.follow import TrainFollow
 from shakespeare_tui.views.train.form import TrainForm
 from shakespeare_tui.views.train.keys import KEYS
 from shakespeare_tui.views.train.live_run import TrainEvents
+from shakespeare_tui.views.train.loss_chart import LossChart
 from shakespeare_tui.views.train.progress import SamplesLog, TrainProgress
 from shakespeare_tui.views.train.queue_worker import TrainQueue
-from shakespeare_tui.widgets.loss_chart import LossChart
 
 STOP_WAIT_S = 15.0  # the engine returns within one step; a big model on a slow CPU takes a while
 
