@@ -23,7 +23,7 @@ from shakespeare_tui.core.errors import one_line
 from shakespeare_tui.core.paths import Paths
 from shakespeare_tui.keymap import check_keymap, view_bindings
 from shakespeare_tui.messages import HeaderInfo, TorchReady, TrainingStatus
-from shakespeare_tui.settings import AppSettings
+from shakespeare_tui.settings import VIEWS, AppSettings
 from shakespeare_tui.torch_loader import default_trainer, probe_device
 from shakespeare_tui.views.generate.screen import GenerateScreen
 from shakespeare_tui.views.help import HelpScreen
@@ -31,7 +31,6 @@ from shakespeare_tui.views.inspect.screen import InspectScreen
 from shakespeare_tui.views.runs.screen import RunsScreen
 from shakespeare_tui.views.train.screen import TrainScreen
 
-VIEWS = {"train": "Train", "generate": "Generate", "inspect": "Inspect", "runs": "Runs"}
 # Whose bindings a person may remap (settings.json's keymap): the app's and every view's
 # (with the widgets each view keys: keymap.view_bindings).
 KEYED_SCREENS = (TrainScreen, GenerateScreen, InspectScreen, RunsScreen, HelpScreen)

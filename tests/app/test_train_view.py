@@ -196,6 +196,31 @@ def test_build_config_follows_the_preset(tiny_settings):
     custom.validate()
 
 
+def test_a_fresh_custom_run_trains_the_cpu_preset_and_the_core_defaults():
+    """The form's first values are the core's: a custom run left as it opens trains the cpu
+    preset's model and optimiser, with the core's budgets and reporting."""
+    from dataclasses import fields
+
+    from shakespeare_tui.core.config import TrainConfig
+    from shakespeare_tui.settings import TrainSettings
+
+    custom = form_config(TrainSettings(preset="custom"), "cpu")
+    cpu = form_config(TrainSettings(preset="cpu"), "cpu")
+    assert custom.preset == "custom"
+    assert (custom.model, custom.batch_size, custom.seq_len, custom.lr, custom.schedule) == (
+        cpu.model,
+        cpu.batch_size,
+        cpu.seq_len,
+        cpu.lr,
+        cpu.schedule,
+    )
+    core = TrainConfig()
+    same = ("epochs", "patience", "eval_every", "clip", "seed", "val_fraction", "sample_length")
+    assert all(getattr(custom, name) == getattr(core, name) for name in same)
+    assert custom.sample_temperature == core.sample_temperature
+    assert {f.name for f in fields(TrainSettings)} >= set(same)
+
+
 async def test_best_marker_is_never_the_untrained_epoch(paths, tiny_settings, probe):
     app = make_app(paths, settings=tiny_settings, probe=probe)
     async with app.run_test(size=SIZE) as pilot:
