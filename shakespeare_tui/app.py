@@ -171,7 +171,7 @@ class ShakespeareApp(App):
             self.action_show_view("train")  # builds it; it offers a queue with runs left
             self.call_later(self.show_queue)
             return
-        self._training_view.action_show_queue()
+        self._training_view.show_queue()
 
     def inspect_text(self, path: str, title: str, text: str, source: str, settings=None) -> None:
         """Open the Inspect view on `text` with the checkpoint at `path` (and the settings it
