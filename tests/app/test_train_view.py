@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 
-from textual.widgets import Input
+from textual.widgets import Input, Select
 
 from shakespeare_tui.app import make_app
 from shakespeare_tui.core.events import StepLogged, TrainingFinished, TrainingStarted
@@ -102,6 +102,38 @@ async def test_invalid_field_refuses_to_start(paths, tiny_settings, probe, until
         await pilot.pause()
         assert not screen.training
         assert any(note.startswith("lr:") for note in notes), notes
+
+
+async def test_half_typed_fields_keep_the_last_estimate(paths, tiny_settings, probe):
+    """The estimate follows every valid value and keeps the last one while a field is
+    half-typed (the form leaves such a field out; nothing is raised)."""
+    from shakespeare_tui.views.train.fields import NUMBER_FIELDS
+
+    tiny_settings.train.preset = "custom"  # every size is editable
+    app = make_app(paths, settings=tiny_settings, probe=probe)
+    async with app.run_test(size=SIZE) as pilot:
+        form = app.screen.query_one(TrainForm)
+
+        def estimate() -> str:
+            return str(form.query_one("#estimate").render())
+
+        hidden = form.query_one("#hidden", Input)
+        hidden.value = "64"
+        await pilot.pause()
+        shown = estimate()
+        assert "parameters" in shown
+        for field in NUMBER_FIELDS:  # each half-typed in turn, then all of them at once
+            form.query_one(f"#{field.name}", Input).value = "1e"
+            await pilot.pause()
+            assert estimate() == shown, field.name
+        for name in ("corpus", "device"):
+            form.query_one(f"#{name}", Input).value = "/no/such/"
+            await pilot.pause()
+            assert estimate() == shown, name
+        form.query_one("#cell", Select).value = "gru"  # the estimate is made again over them
+        await pilot.pause()
+        assert "parameters" in estimate() and estimate() != shown
+        assert app.is_running
 
 
 async def test_quit_mid_training_leaves_a_checkpoint(paths, tiny_settings, probe, until):

@@ -20,6 +20,7 @@ from textual.validation import Function
 from textual.widgets import Collapsible, Input, Select, Static
 
 from shakespeare_tui.core.config import CELLS, CUSTOM, SCHEDULES, SIZED, preset_values
+from shakespeare_tui.core.errors import UserError
 from shakespeare_tui.core.figures import params, size
 from shakespeare_tui.core.model.estimate import (
     parameters,
@@ -305,7 +306,9 @@ class TrainForm(VerticalScroll):
             if self.selected_run is not None:  # the fields hold the run's own sizes
                 values = replace(values, preset=CUSTOM)
             config = form_config(values, self.device_type)
-        except Exception:  # a half-typed field: keep the last estimate
+        except UserError:
+            # The settings as build_config refuses them (a setting it does not know). A
+            # half-typed field is no such case: `values` leaves out what does not validate.
             return
         sized = config.preset == SIZED and self.selected_run is None
         preset = str(self.query_one("#preset", Select).value)
