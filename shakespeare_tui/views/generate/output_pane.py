@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from textual import work
 from textual.app import ComposeResult
@@ -51,20 +51,18 @@ def saved_header(path: str, settings: SampleSettings) -> str:
 class OutputPane(Vertical):
     """Streams text from a checkpoint into the output; one generation at a time."""
 
+    @dataclass
     class Started(Message):
         """The model is loaded and the seed drawn: characters follow."""
 
-        def __init__(self, seed: int) -> None:
-            super().__init__()
-            self.seed = seed
+        seed: int
 
+    @dataclass
     class Failed(Message):
         """A generation (or the model's loading) failed; `current` if it was the last asked."""
 
-        def __init__(self, error: BaseException | None, current: bool) -> None:
-            super().__init__()
-            self.error = error
-            self.current = current
+        error: BaseException | None
+        current: bool
 
     def __init__(self, *, colour_by_probability: bool, **kwargs) -> None:
         super().__init__(**kwargs)

@@ -12,21 +12,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.reactive import reactive
 
-from shakespeare_tui.core.events import (
-    CheckpointFailed,
-    CheckpointSaved,
-    CorpusEncoding,
-    EngineEvent,
-    EpochEnded,
-    LogWriteFailed,
-    ModelSized,
-    SampleDrawn,
-    SizingStarted,
-    StepLogged,
-    TrainingFinished,
-    TrainingStarted,
-    ValidationStarted,
-)
+from shakespeare_tui.core import events
 from shakespeare_tui.core.runs.history import RunHistory
 from shakespeare_tui.views.train.loss_chart import LossChart
 from shakespeare_tui.views.train.progress import SamplesLog, TrainProgress
@@ -73,36 +59,36 @@ class RunPanels(Vertical):
         self.query_one(TrainProgress).show_history(history)
         self.query_one(SamplesLog).show_samples(history.samples)
 
-    def show_event(self, event: EngineEvent) -> None:
+    def show_event(self, event: events.EngineEvent) -> None:
         """One of the live run's events, as it arrives."""
         chart = self.query_one(LossChart)
         progress = self.query_one(TrainProgress)
         samples = self.query_one(SamplesLog)
         match event:
-            case CorpusEncoding():  # a large corpus, before the run starts
+            case events.CorpusEncoding():  # a large corpus, before the run starts
                 progress.encoding(event)
-            case SizingStarted():  # a time budget choosing the model
+            case events.SizingStarted():  # a time budget choosing the model
                 progress.sizing(event)
-            case ModelSized():
+            case events.ModelSized():
                 progress.sized(event)
-            case TrainingStarted():
+            case events.TrainingStarted():
                 chart.clear()
                 chart.load_history(event.history)
                 if not event.resumed:
                     samples.clear()
                 progress.started(event)
-            case StepLogged():
+            case events.StepLogged():
                 chart.add_step(event.step, event.train_loss)
                 progress.step(event)
-            case ValidationStarted():
+            case events.ValidationStarted():
                 progress.evaluating(event)
-            case EpochEnded():
+            case events.EpochEnded():
                 chart.add_eval(event.step, event.val_loss, event.epoch, epoch_end=not event.partial)
                 progress.epoch(event)
                 samples.add_sample(event)
-            case SampleDrawn():
+            case events.SampleDrawn():
                 samples.add_drawn(event)
-            case TrainingFinished():
+            case events.TrainingFinished():
                 progress.finished(event)
-            case CheckpointSaved() | CheckpointFailed() | LogWriteFailed():
+            case events.CheckpointSaved() | events.CheckpointFailed() | events.LogWriteFailed():
                 pass  # nothing to draw: the screen tells the other views, or the person
