@@ -19,7 +19,7 @@ from textual.suggester import SuggestFromList
 from textual.validation import Function
 from textual.widgets import Collapsible, Input, Select, Static
 
-from shakespeare_tui.core.config import CELLS, CUSTOM, SCHEDULES, SIZED, preset_values
+from shakespeare_tui.core.config import CELLS, CUSTOM, SCHEDULES, SIZED, ModelConfig, preset_values
 from shakespeare_tui.core.errors import UserError
 from shakespeare_tui.core.figures import params, size
 from shakespeare_tui.core.model.estimate import (
@@ -29,6 +29,7 @@ from shakespeare_tui.core.model.estimate import (
     training_bytes,
 )
 from shakespeare_tui.core.runs.summary import RunInfo
+from shakespeare_tui.core.sizing.rule import ladder_summary
 from shakespeare_tui.core.text.corpus import NAMED_CORPORA
 from shakespeare_tui.settings import TrainSettings
 from shakespeare_tui.views.train.fields import (
@@ -315,8 +316,6 @@ class TrainForm(VerticalScroll):
         minutes = config.max_minutes if sized else None
         self.query_one("#preset-hint", Static).update(preset_hint(preset, minutes))
         if sized:
-            from shakespeare_tui.core.sizing.rule import ladder_summary
-
             self.query_one("#estimate", Static).update(ladder_summary(config))
             return
         count = parameters(config.model)
@@ -325,8 +324,6 @@ class TrainForm(VerticalScroll):
             (r for r in self._runs.values() if r.chars_per_sec and r.train.get("model")), None
         )
         if reference is not None:
-            from shakespeare_tui.core.config import ModelConfig
-
             model = reference.train["model"]
             try:
                 ref = ModelConfig(**{k: v for k, v in model.items() if k != "vocab_size"})
