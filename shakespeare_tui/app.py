@@ -353,7 +353,7 @@ def make_app(
 ) -> ShakespeareApp:
     """The app over `paths`, with remembered settings unless `settings` is given.
 
-    `trainer` (default `core.engine.train`) and `probe` (the device label and type, default
+    `trainer` (default `core.training.engine.train`) and `probe` (the device label and type, default
     `probe_device`) are injectable so tests run deterministic, scripted training.
     """
     if settings is None:

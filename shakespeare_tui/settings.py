@@ -66,7 +66,7 @@ class GenerateSettings:
 
 @dataclass
 class RunsSettings:
-    sort: str = "created"  # a column of core.run_table.COLUMNS
+    sort: str = "created"  # a column of core.runs.table.COLUMNS
     descending: bool = True  # newest first
     smoothing: float = 0.6  # the training curves' TensorBoard smoothing weight
     x_axis: str = "step"  # "step", "chars" (characters seen) or "time" (wall time)

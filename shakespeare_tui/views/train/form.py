@@ -4,7 +4,7 @@ A named preset ("auto" follows the device: notebook on a GPU, cpu elsewhere) sho
 and optimiser in the fields; typing over one of them makes the run "custom", and the line under
 the preset says so. With an existing run selected, `s` resumes it and only the budgets, device
 and samples apply: the other fields show the run's own values, locked. Field specs and the
-settings → config rule are in `train_fields`.
+settings → config rule are in fields.py.
 """
 
 from __future__ import annotations
