@@ -1,4 +1,5 @@
-"""The full-screen app: four views (Train, Generate, Inspect, Runs), global keys, commands and remembered settings.
+"""The full-screen app: four views (Train, Generate, Inspect, Runs), global keys, commands and
+remembered settings.
 
 `make_app` is the one way to build it, shared by the CLI and the tests (which inject a scripted
 trainer and a fixed device label). Nothing here imports torch: a thread worker loads it after

@@ -6,6 +6,7 @@ quit mid-run leaving a loadable checkpoint.
 
 from __future__ import annotations
 
+import threading
 import time
 
 from textual.widgets import Input, Select
@@ -156,6 +157,54 @@ async def test_quit_mid_training_leaves_a_checkpoint(paths, tiny_settings, probe
     assert checkpoint.resumable
     assert quit_s < 10, f"quitting took {quit_s:.1f}s"
     assert paths.settings_file.is_file()
+
+
+async def test_quitting_goes_on_when_the_run_fails_as_it_stops(paths, tiny_settings, probe, until):
+    """A run whose engine fails while it stops (its worker ends in an error) is told once, and
+    `q` still quits: the failure is no reason to stay."""
+    started = threading.Event()
+
+    def fails_on_stop(config, paths, *, stop, **kwargs):
+        started.set()
+        stop.wait(10)
+        raise OSError(28, "No space left on device")
+
+    notes: list[str] = []
+    app = make_app(paths, settings=tiny_settings, probe=probe, trainer=fails_on_stop)
+    async with app.run_test(size=SIZE) as pilot:
+        app.notify = lambda message, **kw: notes.append(str(message))
+        await pilot.press("s")
+        await until(pilot, started.is_set, what="training to start")
+        await app.action_quit()
+    assert not app.is_running
+    assert sum("No space left on device" in note for note in notes) == 1, notes
+
+
+async def test_quitting_waits_for_a_slow_step_no_longer_than_its_limit(
+    paths, tiny_settings, probe, until
+):
+    """A step that outlasts the wait at quit (a big model on a slow CPU): the wait gives up
+    at its limit and the run stops after that step, as asked."""
+    release = threading.Event()
+    stopped_after: list[bool] = []
+
+    def slow_step(config, paths, *, stop, **kwargs):
+        release.wait(10)  # the step under way
+        stopped_after.append(stop.is_set())
+
+    app = make_app(paths, settings=tiny_settings, probe=probe, trainer=slow_step)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await pilot.press("s")
+        await until(pilot, lambda: screen.training, what="training to start")
+        t0 = time.monotonic()
+        await screen.stop_and_wait(timeout=0.3)
+        waited = time.monotonic() - t0
+        assert screen.training  # the step is still under way
+        release.set()
+        await until(pilot, lambda: not screen.training, what="the step to end")
+    assert 0.3 <= waited < 5, waited
+    assert stopped_after == [True]
 
 
 async def test_scripted_run_fills_every_panel(paths, tiny_settings, probe, until, scripted):
