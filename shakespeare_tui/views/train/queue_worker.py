@@ -96,9 +96,12 @@ class QueueWorker:
         """Read queue.json (and whether another process works it) in a worker, for `then`:
         "show" the dialog, "work" the queue, or "offer" to go on with it."""
         self._host.run_worker(
-            lambda: self._load(then), thread=True, exclusive=True, group="queue",
+            lambda: self._load(then),
+            thread=True,
+            exclusive=True,
+            group="queue",
             exit_on_error=False,
-        )  # fmt: skip
+        )
 
     def _load(self, then: str) -> None:
         queue = RunQueue.load(self._paths.data)

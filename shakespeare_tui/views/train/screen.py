@@ -151,9 +151,8 @@ class TrainScreen(Screen):
         self._status_at = 0.0  # when the header's training line last changed
         self._follower = RunFollower(self, paths.runs)
         self._queue = QueueWorker(
-            self, paths, training=lambda: self.training, train=self._train_queued,
-            say=self._say,
-        )  # fmt: skip
+            self, paths, training=lambda: self.training, train=self._train_queued, say=self._say
+        )
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -418,9 +417,13 @@ class TrainScreen(Screen):
         )
 
     def _start(
-        self, prepare: Callable[[], dict[str, Any]], *, run_name: str | None, status: str,
+        self,
+        prepare: Callable[[], dict[str, Any]],
+        *,
+        run_name: str | None,
+        status: str,
         fresh: bool,
-    ) -> None:  # fmt: skip
+    ) -> None:
         """Train in a worker what `prepare` says (called there: resolving "auto" may load
         torch) — the trainer's config, or the checkpoint to resume and what changes."""
         self._run_name = run_name  # a new run is named when it starts
