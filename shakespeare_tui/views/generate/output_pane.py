@@ -93,8 +93,13 @@ class OutputPane(Vertical):
     # -- what the screen reads ---------------------------------------------------------------
 
     @property
-    def output(self) -> GeneratedText:
+    def generated(self) -> GeneratedText:
         return self.query_one(GeneratedText)
+
+    @property
+    def text(self) -> str:
+        """The text shown: the prompt and what was generated after it."""
+        return self.generated.text
 
     @property
     def status(self) -> GenerateStatus:
@@ -184,7 +189,7 @@ class OutputPane(Vertical):
         path, title, settings = self._asked
         self._made_from = (path, title, replace(settings, seed=message.seed))
         self.post_message(self.Started(message.seed))
-        output = self.output
+        output = self.generated
         output.clear()
         output.append(message.prompt)
         self._streamed = 0
@@ -195,7 +200,7 @@ class OutputPane(Vertical):
         if message.generation != self._generation:
             return
         self._pacer.consumed()
-        self.output.append(message.chars, message.probabilities)
+        self.generated.append(message.chars, message.probabilities)
         self._streamed += len(message.chars)
         now = time.monotonic()
         if now - self._status_at >= PROGRESS_EVERY_S:

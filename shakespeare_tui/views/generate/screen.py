@@ -251,23 +251,23 @@ class GenerateScreen(Screen):
     # -- actions ------------------------------------------------------------------------------
 
     @property
-    def _output(self) -> OutputPane:
+    def _pane(self) -> OutputPane:
         return self.query_one(OutputPane)
 
     @property
     def generating(self) -> bool:
-        return self._output.generating
+        return self._pane.generating
 
     def action_generate(self) -> None:
         """Start streaming, or stop the stream that is running."""
-        output = self._output
-        if output.generating:
-            output.stop()
+        pane = self._pane
+        if pane.generating:
+            pane.stop()
             return
         entry = self.query_one(CheckpointPicker).selected_entry
         if entry is None and not self._scanned:
             self._generate_when_scanned = True  # starts as soon as the list is there
-            output.status.say("waiting for the checkpoint list…")
+            pane.status.say("waiting for the checkpoint list…")
             return
         if entry is None:
             self._tell("Cannot generate: no checkpoint to use yet", severity="warning")
@@ -286,10 +286,10 @@ class GenerateScreen(Screen):
             self._tell(exc.worded(form.label_of), title="Cannot generate", severity="error")
             return
         self.settings.checkpoint = entry.key  # generated from: remembered from now on
-        output.start(entry.path, entry.title, settings)
+        pane.start(entry.path, entry.title, settings)
 
     def action_stop(self) -> None:
-        self._output.stop()
+        self._pane.stop()
 
     def action_leave_field(self) -> None:
         self.query_one(CheckpointPicker).focus()
@@ -298,19 +298,19 @@ class GenerateScreen(Screen):
         self.query_one(GenerateForm).nudge_temperature(direction)
 
     def action_toggle_colour(self) -> None:
-        text = self._output.output
+        text = self._pane.generated
         text.colour_by_probability = not text.colour_by_probability
         self.settings.colour_by_probability = text.colour_by_probability
 
     def action_replay_seed(self) -> None:
-        seed = self._output.last_seed
+        seed = self._pane.last_seed
         if seed is None:
             self._tell("No seed yet: generate something first.", severity="warning")
             return
         self.query_one(GenerateForm).set_seed(seed)
 
     def action_save_output(self) -> None:
-        text = self._output.output.text
+        text = self._pane.text
         if not text.strip():
             self._tell("Nothing to save yet.", severity="warning")
             return
@@ -318,7 +318,7 @@ class GenerateScreen(Screen):
         path = folder / f"{dt.datetime.now().strftime('%Y%m%d-%H%M%S-%f')}.txt"
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            path.write_text(self._output.made_with + "\n" + text + "\n", encoding="utf-8")
+            path.write_text(self._pane.made_with + "\n" + text + "\n", encoding="utf-8")
         except OSError as exc:
             self._tell(f"Cannot save to {folder}: {exc.strerror or exc}", severity="error")
             return
@@ -342,8 +342,8 @@ class GenerateScreen(Screen):
 
     def action_inspect_output(self) -> None:
         """The output, with the checkpoint and the settings that wrote it, in the Inspect view."""
-        text = self._output.output.text
-        made_from = self._output.made_from
+        text = self._pane.text
+        made_from = self._pane.made_from
         opener = getattr(self.app, "inspect_text", None)  # None in a bare test app
         if made_from is None or not text or opener is None:
             self._tell("Nothing to inspect yet: generate something first.", severity="warning")
@@ -367,7 +367,7 @@ class GenerateScreen(Screen):
         else:
             text = one_line(error)
         if message.current:
-            self._output.status.failed(text)
+            self._pane.status.failed(text)
         self._tell(text, title="Cannot generate", severity="error")
         if not isinstance(error, SamplingError):
             self._scan()  # the file may have changed or gone: show the list as it is now
