@@ -181,6 +181,21 @@ async def test_random_seed_is_shown_and_can_be_reused(home):
         assert output_of(screen).text == first
 
 
+async def test_the_seed_field_names_the_last_random_seed(home):
+    """The output pane draws the seed; the form's seed field, left blank, says which it was."""
+    app = GenerateApp(Paths.resolve(home), GenerateSettings(length=50))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        field = screen.query_one("#seed", Input)
+        assert field.placeholder == "random"
+        for _ in range(2):  # a new seed each time, and the field follows
+            await pilot.press("g")
+            await settle(pilot)
+            seed = screen.query_one(OutputPane).last_seed
+            assert field.placeholder == f"random (last: {seed})"
+            assert field.value == ""
+
+
 @pytest.mark.parametrize("value", ["-1", "abc", "2.5"])
 async def test_invalid_temperature_is_refused(home, value):
     app = GenerateApp(Paths.resolve(home), GenerateSettings(length=100))
