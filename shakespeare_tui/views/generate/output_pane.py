@@ -93,13 +93,9 @@ class OutputPane(Vertical):
     # -- what the screen reads ---------------------------------------------------------------
 
     @property
-    def generated(self) -> GeneratedText:
-        return self.query_one(GeneratedText)
-
-    @property
     def text(self) -> str:
         """The text shown: the prompt and what was generated after it."""
-        return self.generated.text
+        return self.query_one(GeneratedText).text
 
     @property
     def status(self) -> GenerateStatus:
@@ -159,6 +155,12 @@ class OutputPane(Vertical):
         if self._worker is not None:
             self._worker.cancel()
 
+    def toggle_colour(self) -> bool:
+        """Colour each character by the model's confidence, or stop; whether it is coloured."""
+        output = self.query_one(GeneratedText)
+        output.colour_by_probability = not output.colour_by_probability
+        return output.colour_by_probability
+
     @work(thread=True, exclusive=True, group="generate", exit_on_error=False)
     def _generate(
         self, generation: int, path: str, title: str, settings: SampleSettings, pacer: Pacer
@@ -189,7 +191,7 @@ class OutputPane(Vertical):
         path, title, settings = self._asked
         self._made_from = (path, title, replace(settings, seed=message.seed))
         self.post_message(self.Started(message.seed))
-        output = self.generated
+        output = self.query_one(GeneratedText)
         output.clear()
         output.append(message.prompt)
         self._streamed = 0
@@ -200,7 +202,7 @@ class OutputPane(Vertical):
         if message.generation != self._generation:
             return
         self._pacer.consumed()
-        self.generated.append(message.chars, message.probabilities)
+        self.query_one(GeneratedText).append(message.chars, message.probabilities)
         self._streamed += len(message.chars)
         now = time.monotonic()
         if now - self._status_at >= PROGRESS_EVERY_S:

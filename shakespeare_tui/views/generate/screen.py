@@ -298,9 +298,7 @@ class GenerateScreen(Screen):
         self.query_one(GenerateForm).nudge_temperature(direction)
 
     def action_toggle_colour(self) -> None:
-        text = self._pane.generated
-        text.colour_by_probability = not text.colour_by_probability
-        self.settings.colour_by_probability = text.colour_by_probability
+        self.settings.colour_by_probability = self._pane.toggle_colour()
 
     def action_replay_seed(self) -> None:
         seed = self._pane.last_seed
