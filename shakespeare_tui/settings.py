@@ -13,33 +13,42 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from shakespeare_tui.core.atomic import atomic_write_text
+from shakespeare_tui.core.config import CUSTOM_BASE, TrainConfig, preset_values
+
+# The views a launch can open on (the App's modes), with the names a person reads.
+VIEWS = {"train": "Train", "generate": "Generate", "inspect": "Inspect", "runs": "Runs"}
+
+# A "custom" run starts from this preset's model and optimiser, and a run's budgets from the
+# core's defaults: the form's first values are the core's, never a copy of them.
+_CUSTOM = preset_values(CUSTOM_BASE)
+_RUN = TrainConfig()
 
 
 @dataclass
 class TrainSettings:
     corpus: str = "plays"  # "plays", "tinyshakespeare", or a file path
     preset: str = "auto"  # "auto", "notebook", "cpu", "tiny", or "custom" (the fields below)
-    cell: str = "lstm"  # "lstm", "gru" or "rnn" (a basic tanh RNN)
-    embed: int = 128
-    hidden: int = 640
-    layers: int = 1
-    dropout: float = 0.25
-    batch_size: int = 32
-    seq_len: int = 200
-    lr: float = 2e-3
-    schedule: str = "cosine"
-    epochs: int = 20
-    patience: int = 5
+    cell: str = _CUSTOM["cell"]  # "lstm", "gru" or "rnn" (a basic tanh RNN)
+    embed: int = _CUSTOM["embed"]
+    hidden: int = _CUSTOM["hidden"]
+    layers: int = _CUSTOM["layers"]
+    dropout: float = _CUSTOM["dropout"]
+    batch_size: int = _CUSTOM["batch_size"]
+    seq_len: int = _CUSTOM["seq_len"]
+    lr: float = _CUSTOM["lr"]
+    schedule: str = _CUSTOM["schedule"]
+    epochs: int = _RUN.epochs
+    patience: int = _RUN.patience
     max_steps: int | None = None  # None: no step budget
     max_minutes: float | None = None  # None: no time budget
-    eval_every: int = 200  # steps between evaluations; 0 = at epoch ends only
+    eval_every: int = _RUN.eval_every  # steps between evaluations; 0 = at epoch ends only
     device: str = "auto"
-    clip: float = 5.0
+    clip: float = _RUN.clip
     bf16: str = "auto"  # "auto", "on" or "off"
-    seed: int = 1337
-    val_fraction: float = 0.1
-    sample_length: int = 200
-    sample_temperature: float = 0.8
+    seed: int = _RUN.seed
+    val_fraction: float = _RUN.val_fraction
+    sample_length: int = _RUN.sample_length
+    sample_temperature: float = _RUN.sample_temperature
     run: str = ""  # the selected run to resume ("" = a new run)
 
 
@@ -57,14 +66,11 @@ class GenerateSettings:
 
 @dataclass
 class RunsSettings:
-    sort: str = "created"  # a column of core.run_table.COLUMNS
+    sort: str = "created"  # a column of core.runs.table.COLUMNS
     descending: bool = True  # newest first
     smoothing: float = 0.6  # the training curves' TensorBoard smoothing weight
     x_axis: str = "step"  # "step", "chars" (characters seen) or "time" (wall time)
     log_y: bool = False
-
-
-VIEWS = ("train", "generate", "inspect", "runs")  # the views a launch can open on
 
 
 @dataclass
