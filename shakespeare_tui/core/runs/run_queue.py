@@ -20,6 +20,7 @@ Queue files a person writes (`shakespeare-tui queue FILE`) are TOML or JSON:
 
 from __future__ import annotations
 
+import difflib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
@@ -62,7 +63,8 @@ MAX_ENTRIES = 200
 MAX_FILE_BYTES = MIB  # a queue file a person writes
 # What a queue file may set besides the settings: the run's name (either spelling).
 NAME_KEYS = ("run", "name")
-SETTING_NAMES = frozenset(flat(build_config("cpu", None)))
+_DEFAULTS = flat(build_config("cpu", None))
+SETTING_NAMES = frozenset(_DEFAULTS)
 
 
 @dataclass(frozen=True)
@@ -328,14 +330,44 @@ def checked_settings(settings: dict) -> dict:
         raise UserError(f"preset {preset!r} is not one of {', '.join((AUTO, *PRESETS))}")
     unknown = sorted(set(clean) - SETTING_NAMES - {"preset"})
     if unknown:
-        raise UserError(f"{unknown[0]!r} is not a setting (see `shakespeare-tui train --help`)")
+        near = difflib.get_close_matches(unknown[0], sorted(SETTING_NAMES), n=1)
+        hint = f"; did you mean {near[0]!r}?" if near else " (see `shakespeare-tui train --help`)"
+        raise UserError(f"{unknown[0]!r} is not a setting{hint}")
     try:
+        for name, value in clean.items():
+            _check_kind(name, value)
         build_config(preset, None, {k: v for k, v in clean.items() if k != "preset"}).validate()
     except FieldError as exc:
         raise UserError(f"{exc.field} {exc.reason}") from None
     except TypeError as exc:
         raise UserError(f"a setting has the wrong kind of value ({exc})") from None
     return clean
+
+
+# The kind of value each setting takes, for the settings whose default (None) does not say.
+_KINDS: dict[str, tuple[type, ...]] = {
+    "max_steps": (int,),
+    "max_minutes": (int, float),
+    "bf16": (bool,),
+    "threads": (int,),
+    "sizing": (dict,),
+}
+_KIND_WORDS = {int: "a whole number", float: "a number", str: "text", bool: "true or false",
+               dict: "a table"}  # fmt: skip
+
+
+def _check_kind(name: str, value: object) -> None:
+    """UserError naming the setting when `value` is not of its kind (a queue file can hold
+    anything: `hidden = "big"` once came out as "'<' not supported between 'str' and 'int'")."""
+    if name == "preset" or value is None:
+        return
+    default = _DEFAULTS.get(name)
+    kinds = _KINDS.get(name) or ((int, float) if isinstance(default, float) else (type(default),))
+    wrong = isinstance(value, bool) and bool not in kinds  # True is an int to Python, not to us
+    if wrong or not isinstance(value, kinds):
+        raise FieldError(
+            name, f"must be {_KIND_WORDS.get(kinds[0], kinds[0].__name__)}, not {value!r}"
+        )
 
 
 def read_queue_file(path: Path) -> list[tuple[str | None, dict]]:
