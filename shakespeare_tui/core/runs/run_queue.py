@@ -365,9 +365,8 @@ def _check_kind(name: str, value: object) -> None:
     kinds = _KINDS.get(name) or ((int, float) if isinstance(default, float) else (type(default),))
     wrong = isinstance(value, bool) and bool not in kinds  # True is an int to Python, not to us
     if wrong or not isinstance(value, kinds):
-        raise FieldError(
-            name, f"must be {_KIND_WORDS.get(kinds[0], kinds[0].__name__)}, not {value!r}"
-        )
+        word = "a number" if float in kinds else _KIND_WORDS.get(kinds[0], kinds[0].__name__)
+        raise FieldError(name, f"must be {word}, not {value!r}")
 
 
 def read_queue_file(path: Path) -> list[tuple[str | None, dict]]:
