@@ -124,7 +124,7 @@ class AppSettings:
             runs=_known(RunsSettings, data.get("runs"), "runs", problems),
             keymap=dict(keymap) if isinstance(keymap, dict) else {},
         )
-        known = {f.name for f in fields(cls)} - {"load_error", "load_warnings", "_read"}
+        known = {f.name for f in fields(cls)}  # (our own bookkeeping's names are no news)
         problems += [f"{key!r} is not a setting" for key in data if key not in known]
         if "mode" in data and data["mode"] not in VIEWS:
             problems.append(f"mode {data['mode']!r} is not a view")
