@@ -192,6 +192,16 @@ class ShakespeareApp(App):
                 severity="warning",
                 timeout=10,
             )
+        elif self.settings.load_warnings:
+            shown = "; ".join(self.settings.load_warnings[:3])
+            more = len(self.settings.load_warnings) - 3
+            self.notify(
+                f"settings.json: {shown}{f' (and {more} more)' if more > 0 else ''} — kept in "
+                "the file, not used",
+                severity="warning",
+                timeout=10,
+                markup=False,
+            )
         self._update_header()
         self.theme_changed_signal.subscribe(self, lambda _theme: self.save_settings())
         self._show(self.settings.mode if self.settings.mode in VIEWS else "train")

@@ -61,7 +61,6 @@ async def test_the_queue_dialog_reorders_and_cancels(paths, tiny_settings, probe
     queue = RunQueue.load(paths.data)
     for name in ("one", "two", "three"):
         queue.add({"preset": "tiny"}, name)
-    queue.save()
     app = make_app(paths, settings=tiny_settings, probe=probe)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: isinstance(app.screen, QueueOfferScreen), 30, "the offer")
@@ -116,7 +115,6 @@ async def test_a_queued_run_that_fails_is_marked_and_the_next_one_trains(
     queue = RunQueue.load(paths.data)
     for name in ("broken", "fine"):
         queue.add({"preset": "tiny"}, name)
-    queue.save()
     finishing = make_scripted(finish=True)
     asked: list[str | None] = []
 

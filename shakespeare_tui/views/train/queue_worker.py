@@ -18,16 +18,17 @@ from typing import Any
 from textual.dom import DOMNode
 from textual.worker import Worker, WorkerState
 
-from shakespeare_tui.core.config import RESUMABLE_FIELDS, build_config
-from shakespeare_tui.core.errors import UserError, one_line
+from shakespeare_tui.core.errors import ActionFailed, UserError, one_line
 from shakespeare_tui.core.paths import Paths
 from shakespeare_tui.core.runs.lock import RunLock, RunLockedError
 from shakespeare_tui.core.runs.run_queue import (
     FAILED,
+    QUEUE_FILE,
     STOPPED,
-    TRAINING,
     QueueEntry,
     RunQueue,
+    entry_config,
+    entry_resume_overrides,
     resume_point,
     state_after,
 )
@@ -40,25 +41,14 @@ from shakespeare_tui.views.train.fields import config_settings
 
 def queued_run(entry: QueueEntry, resume: Path | None, device_type: str | None) -> dict[str, Any]:
     """What the trainer is given for a queue entry: a new run's config (or, going on from
-    `resume`, the settings a resume may change). Called in the training worker: resolving
-    "auto" on a device not known yet (`device_type` None) loads torch."""
-    settings = {k: v for k, v in entry.settings.items() if k != "preset"}
-    config, overrides = None, None
-    if resume is None:
-        device = settings.get("device") or "auto"
-        device_type = device_type if device == "auto" and device_type else None
-        if device_type is None:
-            from shakespeare_tui.core.device import resolve_device  # imports torch
-
-            device_type = resolve_device(device).type
-        config = build_config(entry.preset, device_type, settings)
-    else:  # it keeps its settings; the queue's budget for it may have grown since
-        overrides = {k: v for k, v in settings.items() if k in RESUMABLE_FIELDS}
+    `resume`, the settings a resume may change), by the core's one rule for it. Called in the
+    training worker: resolving "auto" on a device not known yet (`device_type` None) loads
+    torch."""
     return {
-        "config": config,
+        "config": None if resume else entry_config(entry, device_type),
         "run_name": None if resume else entry.run,
         "resume": str(resume) if resume else None,
-        "resume_overrides": overrides,
+        "resume_overrides": entry_resume_overrides(entry) if resume else None,
     }
 
 
@@ -109,8 +99,7 @@ class QueueWorker:
         self._host.post_message(QueueRead(queue, elsewhere, then))
 
     def read_done(self, message: QueueRead) -> None:
-        if self._lock is None:  # while working it, this app's copy is the queue
-            self._queue = message.queue
+        self._queue = message.queue  # as the file holds it now: other processes change it too
         queue = self._queue
         assert queue is not None
         if message.then == "show":
@@ -130,12 +119,10 @@ class QueueWorker:
     def add(self, settings: TrainSettings) -> None:
         """Queue the form's (checked) settings as a new run."""
         try:
-            queue = self._queue if self._lock is not None else RunQueue.load(self._paths.data)
-            assert queue is not None
+            queue = RunQueue(self._paths.data / QUEUE_FILE)
             flat = {"preset": settings.preset, **config_settings(settings)}
-            entry = queue.add(flat, None, self._paths.runs)
-            queue.save()
-        except (UserError, OSError) as exc:
+            entry = queue.add(flat, None, self._paths.runs)  # written at once, under its lock
+        except (UserError, ActionFailed, OSError) as exc:
             self._host.notify(one_line(exc), title="Cannot queue", severity="error", markup=False)
             return
         self._queue = queue
@@ -167,13 +154,15 @@ class QueueWorker:
             except (RunLockedError, OSError) as exc:
                 self._host.notify(one_line(exc), title="Cannot work the queue", severity="error")
                 return
-        entry = queue.next_open()
+        try:
+            entry = queue.start_next()  # taken and marked "training" in one change of the file
+        except (UserError, ActionFailed) as exc:
+            self._stop(f"cannot work the queue: {one_line(exc)}")
+            return
         if entry is None:
             self._stop("the queue is done")
             return
-        resume = resume_point(entry, self._paths.runs)
-        queue.mark(entry.id, TRAINING)
-        self._save()
+        resume = resume_point(entry, self._paths.runs)  # from its state before it was taken
         self._entry = entry
         left = len(queue.open_entries)
         self._host.notify(f"queue: {entry.run} {'goes on' if resume else 'starts'} "
@@ -199,8 +188,11 @@ class QueueWorker:
         if entry is None or queue is None:
             return
         state = FAILED if reason is None else state_after(reason)
-        queue.mark(entry.id, state, message)
-        self._save()
+        try:
+            queue.mark(entry.id, state, message)
+        except (UserError, ActionFailed) as exc:
+            self._stop(f"cannot save the queue: {one_line(exc)}")
+            return
         if state == STOPPED:
             self._stop(f"queue stopped: {len(queue.open_entries)} to train; w goes on")
         else:
@@ -212,10 +204,3 @@ class QueueWorker:
             self._lock = None
         self._say(why)
         self._host.notify(why, markup=False)
-
-    def _save(self) -> None:
-        assert self._queue is not None
-        try:
-            self._queue.save()
-        except OSError as exc:
-            self._host.notify(f"cannot save the queue: {exc.strerror or exc}", severity="error")
