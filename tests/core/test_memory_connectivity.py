@@ -102,3 +102,13 @@ def test_the_mean_curve_averages_its_share_of_the_targets():
     rows = [connectivity_at(reader, codes, int(t), 16) for t in targets.subset(10)]
     assert np.array(curve.grad) == pytest.approx(np.mean(rows, axis=0), rel=1e-5)
     assert curve.as_dict()[0] == {"k": 1, "grad": curve.grad[0]}
+
+
+def test_a_window_that_starts_with_the_text_reads_from_the_zero_state():
+    model = tiny_model("lstm", 2)
+    codes = random_codes(100, seed=11)
+    got = np.array(connectivity_at(Reader(model), codes, 12, span=40))  # only 12 to read back
+    assert got == pytest.approx(finite_difference(model, codes, 12, 12), rel=2e-4, abs=1e-7)
+    targets = choose_targets(len(codes), 5, min_context=16)
+    memory = measure_model(model, codes, targets, contexts=(1, 16), span=16, curve_targets=5)
+    assert len(memory.connectivity.grad) == 16  # a target at 16 starts its window at 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 
 import pytest
 
@@ -21,7 +22,7 @@ from shakespeare_tui.core.inspection.memory import (
 from shakespeare_tui.core.inspection.memory import report as memory_report
 from shakespeare_tui.core.model.checkpoint import load_checkpoint
 
-SETTINGS = MemorySettings(targets=100, span=40, curve_targets=20)
+SETTINGS = MemorySettings(targets=100, span=40, curve_targets=20, bf16=False)
 
 
 @pytest.fixture
@@ -62,7 +63,21 @@ def test_the_second_look_comes_from_the_cache(checkpoint, text, paths, monkeypat
     again = measure_checkpoint(checkpoint, text, SETTINGS, paths.cache, name="renamed")
     assert again.context == first.context and again.name == "renamed"
     with pytest.raises(AssertionError, match="measured again"):  # other settings: not cached
-        measure_checkpoint(checkpoint, text, MemorySettings(targets=50, span=40), paths.cache)
+        measure_checkpoint(
+            checkpoint, text, MemorySettings(targets=50, span=40, bf16=False), paths.cache
+        )
+
+
+def test_bf16_left_unset_follows_the_machine(checkpoint, text, paths, monkeypatch):
+    unset = replace(SETTINGS, bf16=None)
+    monkeypatch.setenv("SHAKESPEARE_TUI_BF16", "off")
+    off = measure_checkpoint(checkpoint, text, unset, paths.cache)
+    assert off.bf16 is False
+    assert cached_memory(checkpoint.path, text, SETTINGS, paths.cache) == off
+    monkeypatch.setenv("SHAKESPEARE_TUI_BF16", "on")
+    on = measure_checkpoint(checkpoint, text, unset, paths.cache)
+    assert on.bf16 is True
+    assert on.context.loss_all == pytest.approx(off.context.loss_all, rel=0.01)
 
 
 @pytest.mark.parametrize("damage", ["torn", "other key", "not json", "wrong shape"])

@@ -14,12 +14,14 @@ the sum of their log-probabilities gives every row's gradients at once.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from shakespeare_tui.core.inspection.memory.events import Ticker
+from shakespeare_tui.core.inspection.memory.events import MemoryProgress, Ticker
 from shakespeare_tui.core.inspection.memory.reader import Reader, State, codes_tensor, read_text
 
 SPAN = 300  # characters back the connectivity is measured over
@@ -102,28 +104,37 @@ def connectivity_at(
 ) -> tuple[float, ...]:
     """The connectivity of one prediction, codes[position], at k = 1 … min(span, position)."""
     span = min(span, position)
-    first = position - span
-    start = None
-    if first > 0:
-        start = read_text(reader, codes, np.array([first]), ticker or Ticker("whole text", 1))
+    start = read_text(reader, codes, np.array([position - span]), ticker or Ticker("whole text", 1))
     return tuple(float(g) for g in gradients(reader, codes, np.array([position]), span, start)[0])
 
 
 class ConnectivityProbe:
     """Connectivity at any position of one text, for a cursor that moves over it.
 
-    Made once per model and text: one pass over the text keeps the state every `EVERY`
-    characters (reader.read_text); then `at(position)` reads at most EVERY − 1 characters from
-    the nearest kept state and runs one forward and backward pass over the `span` characters
-    before the position. `codes` is everything the model reads, from its start.
+    Made once per model and text (in a worker: seconds for a long text): one pass over the
+    text keeps the state every `EVERY` characters (reader.read_text), sending MemoryProgress
+    events and stopping (MemoryStopped) like every measurement. Then `at(position)` reads at
+    most EVERY − 1 characters from the nearest kept state and runs one forward and backward
+    pass over the `span` characters before the position: tens of milliseconds at H640, still
+    best off the UI thread, and from one thread at a time; give it an fp32 Reader (bf16
+    autocast made one prediction ~2.5x slower on the CPU). `codes` is everything the model
+    reads, from its start (a view's context before its text included).
     """
 
     def __init__(
-        self, reader: Reader, codes: np.ndarray, span: int = SPAN, ticker: Ticker | None = None
+        self,
+        reader: Reader,
+        codes: np.ndarray,
+        span: int = SPAN,
+        *,
+        stop: threading.Event | None = None,
+        on_event: Callable[[MemoryProgress], None] | None = None,
     ):
         self.reader, self.codes, self.span = reader, np.asarray(codes), span
         kept = np.arange(EVERY, len(self.codes) + 1, EVERY, dtype=np.int64)
-        self.kept = read_text(reader, self.codes, kept, ticker or Ticker("whole text", 1))
+        ticker = Ticker("whole text", 1, stop=stop, on_event=on_event)
+        self.kept = read_text(reader, self.codes, kept, ticker)
+        ticker.finish()
 
     def at(self, position: int) -> tuple[float, ...]:
         """‖∂ log p(codes[position]) / ∂ e_(position−k)‖ for k = 1 … min(span, position)."""

@@ -184,13 +184,21 @@ def read_windows(
 
 @torch.inference_mode()
 def read_text(reader: Reader, codes: np.ndarray, positions: np.ndarray, ticker: Ticker) -> State:
-    """The state after reading codes[:p] from a zero state, for each p of `positions` (≥ 1):
-    one row per position, equal to a sequential pass's to float rounding (module docstring)."""
+    """The state after reading codes[:p] from a zero state, for each p of `positions`: one
+    row per position, equal to a sequential pass's to float rounding (module docstring)."""
     positions = np.asarray(positions, dtype=np.int64)
-    if len(positions) == 0:
-        return reader.zero_state(0)
-    if positions.min() < 1 or positions.max() > len(codes):
-        raise ValueError("positions must be within 1..len(codes)")
+    if len(positions) and (positions.min() < 0 or positions.max() > len(codes)):
+        raise ValueError("positions must be within 0..len(codes)")
+    read = positions > 0  # at 0 nothing has been read: the zero state
+    if not read.all():
+        out = reader.zero_state(len(positions))
+        if read.any():
+            some = read_text(reader, codes, positions[read], ticker)
+            index = torch.from_numpy(np.flatnonzero(read)).to(reader.device)
+            out.h[:, index] = some.h
+            if out.c is not None:
+                out.c[:, index] = some.c
+        return out
     steps = int(positions.max())
     streams = min(MAX_STREAMS, max(1, steps // MIN_PIECE))
     length = -(-steps // streams)
