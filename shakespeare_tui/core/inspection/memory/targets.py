@@ -12,7 +12,9 @@ own: about 580 characters per target at d = 32 in stretches of 100, 1.75x fewer.
 So the targets are `stretches` stretches of targets every `stride` characters, one stretch at a
 seeded random place in each of equal parts of the text (a systematic sample); a short text
 takes a smaller stride, or one stretch. Every target has at least `min_context` characters
-before it.
+before it. Like any systematic sample, a text with an exact period (fixed-width records) that
+shares a factor with the stride is seen at some phases of its period only; prose and verse
+have none.
 """
 
 from __future__ import annotations
