@@ -2,15 +2,16 @@
 
 Three (optionally four) contenders train the same model on the same batches, interleaved:
 
-- "engine step": the engine's own pieces, called as `core.engine._Run._loop` calls them —
-  `TextData.batch()`, `CharRNN`, Adam, `learning_rate`, autocast as the engine chooses it,
-  `logits.float()`, `zero_grad(set_to_none=True)`, `clip_grad_norm_`, the loss summed on the
-  device and read once per `log_every` steps;
+- "engine step": the engine's own training step, `core.training.engine.TrainingStep` (the
+  object every run trains with: `TextData.batch()`, forward under the engine's autocast,
+  `logits.float()`, cross-entropy, `zero_grad(set_to_none=True)`, backward, `clip_grad_norm_`,
+  Adam), on a `CharRNN`, driven as the engine's loop drives it: `learning_rate` before each
+  step, the loss summed on the device and read once per `log_every` steps;
 - "plain nn.LSTM loop": the idiomatic loop — Embedding → nn.LSTM → Linear, cross-entropy,
   backward, Adam step; nothing else;
 - "per-timestep LSTMCell": the same model stepped through time in Python with `nn.LSTMCell`,
   as the notebook's Flux model is called once per time step;
-- "engine train()" (not with --quick): `core.engine.train` itself, speed from its StepLogged
+- "engine train()" (not with --quick): `core.training.engine.train` itself, speed from its StepLogged
   events (which leave out validation and checkpoints): proves the "engine step" row is the engine.
 
 Every round also times a GEMM to measure the machine's peak, so utilisation is against the peak
@@ -50,7 +51,12 @@ from shakespeare_tui.core.paths import Paths
 from shakespeare_tui.core.text.batches import TextData
 from shakespeare_tui.core.text.corpus import Corpus, checksum_of
 from shakespeare_tui.core.text.vocab import Vocabulary
-from shakespeare_tui.core.training.engine import learning_rate, train
+from shakespeare_tui.core.training.engine import (
+    TrainingStep,
+    autocast_for,
+    learning_rate,
+    train,
+)
 
 MODELS = ("notebook", "cpu")  # presets whose models we time
 
@@ -73,12 +79,13 @@ def train_flops_per_char(model: ModelConfig) -> int:
 
 
 class EngineStep:
-    """The engine's training step, piece for piece as `_Run._loop` runs it."""
+    """The engine's own `TrainingStep`, driven as the engine's loop drives it (one process,
+    so no DDP wrapper and no collective)."""
 
     name = "engine step"
 
     def __init__(self, config: TrainConfig, codes, device, bf16: bool, seed: int):
-        self.config, self.device, self.bf16 = config, device, bf16
+        self.config, self.device = config, device
         self.data = TextData(
             codes,
             seq_len=config.seq_len,
@@ -90,33 +97,25 @@ class EngineStep:
         torch.manual_seed(seed)
         self.model = CharRNN(config.model).to(device).train()
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.lr)
+        self.step = TrainingStep(
+            net=self.model,
+            model=self.model,
+            optimizer=self.optimizer,
+            data=self.data,
+            clip=config.clip,
+            vocab_size=config.model.vocab_size,
+            autocast=autocast_for(device, bf16),
+        )
         self.pending = torch.zeros((), device=device)
         self.step_no = 0
 
-    def _autocast(self):  # the engine's `_Run._autocast`
-        if not self.bf16:
-            return contextlib.nullcontext()
-        return torch.autocast(self.device.type, dtype=torch.bfloat16)
-
     def run(self, steps: int) -> float:
-        config, model, data = self.config, self.model, self.data
-        vocab_size = config.model.vocab_size
+        config = self.config
 
         def go():
             for _ in range(steps):
-                lr = learning_rate(config, self.step_no, 10_000)
-                for group in self.optimizer.param_groups:
-                    group["lr"] = lr
-                inputs, targets = data.batch()
-                with self._autocast():
-                    logits, _ = model(inputs)
-                loss = F.cross_entropy(logits.float().view(-1, vocab_size), targets.reshape(-1))
-                self.optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(model.parameters(), config.clip)
-                self.optimizer.step()
+                self.pending += self.step(learning_rate(config, self.step_no, 10_000))
                 self.step_no += 1
-                self.pending += loss.detach()
                 if self.step_no % config.log_every == 0:
                     self.pending.item()
                     self.pending.zero_()
@@ -216,7 +215,7 @@ class CellLoop(PlainLoop):
 
 
 class EngineTrain:
-    """`core.engine.train` itself, a short run per round; chars/s from its StepLogged events."""
+    """`core.training.engine.train` itself, a short run per round; chars/s from its StepLogged events."""
 
     name = "engine train()"
 
@@ -408,7 +407,8 @@ def run_training(args, device, targets: Targets) -> None:
         table.add(name, fmt(median(peak_rows[name]), 1), spread(peak_rows[name]))
     if not cuda:
         table.note(
-            "oneDNN fp32 is the reference for utilisation (FACTS saw torch.matmul go through "
-            "MKL at about half speed on an AMD CPU; compare the two fp32 rows here)"
+            "oneDNN fp32 is the reference for utilisation (torch.matmul goes through MKL, "
+            "slower than oneDNN on some AMD CPUs and as fast on Intel ones, as "
+            "benchmarks/RESULTS.md says; compare the two fp32 rows here)"
         )
     table.print()

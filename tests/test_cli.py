@@ -704,6 +704,19 @@ def test_a_bad_corpus_is_refused_before_torch_loads(tmp_path):
     assert "not found" in result.stderr and len(result.stderr.splitlines()) == 1
 
 
+def test_a_headless_command_loads_neither_the_app_nor_torch_it_does_not_need(tmp_path):
+    """The parser knows every command's function; the app (Textual, ~0.9 s to import) and
+    torch load only in the commands that use them."""
+    code = (
+        "import sys\n"
+        "from shakespeare_tui.cli import main\n"
+        f"code = main(['queue', '--list', '--data-dir', {str(tmp_path)!r}])\n"
+        "print(*(m in sys.modules for m in ('textual', 'shakespeare_tui.app', 'torch')), code)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.splitlines()[-1].split() == ["False", "False", "False", "0"], result
+
+
 def test_train_into_a_reader_that_leaves_trains_on(corpus_file, tmp_path):
     """`train | head`: the reader leaving is no reason to drop the run."""
     env = dict(os.environ, SHAKESPEARE_TUI_HOME=str(tmp_path))

@@ -154,7 +154,7 @@ def bad_inputs(tmp_path) -> dict[str, Path]:
         (["--text", "{foreign}"], ["never saw", "'é'", "'€'"]),
         (["--text", "{empty}"], ["empty"]),
         (["--text", "{latin1}"], ["not UTF-8"]),
-        (["--text", "{missing}"], ["no such file"]),
+        (["--text", "{missing}"], ["does not exist"]),
         (["--text", "{folder}"], ["directory"]),
         (["--text", "{long}"], ["200,000", "--length"]),
         (["--length", "200001"], ["--length", "200,000"]),

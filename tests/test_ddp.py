@@ -25,8 +25,8 @@ import pytest
 import torch
 
 from shakespeare_tui.cli import build_parser, main
-from shakespeare_tui.cli.parser import train_parser
 from shakespeare_tui.cli.torchrun import LAUNCHER_ONLY, torchrun_argv
+from shakespeare_tui.cli.train_flags import train_parser
 
 ROOT = Path(__file__).resolve().parents[1]
 STEPS = 400  # the uninterrupted job's: long enough (~2 s) to interrupt it on the way

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import sys
 
+from shakespeare_tui.cli.exits import EXIT_OK, reader_left
+from shakespeare_tui.core.errors import named_by_path
+from shakespeare_tui.core.runs.folders import resolve_checkpoint
+from shakespeare_tui.core.sampling.settings import SampleSettings
+from shakespeare_tui.core.sampling.streaming import ModelCache, chunked
+
 
 def generate_command(args, paths) -> int:
-    from shakespeare_tui.cli import EXIT_OK, reader_left
-    from shakespeare_tui.core.errors import named_by_path
-    from shakespeare_tui.core.runs.folders import resolve_checkpoint
-    from shakespeare_tui.core.sampling.settings import SampleSettings
-
     settings = SampleSettings(
         length=args.length,
         temperature=args.temperature,
@@ -20,8 +21,7 @@ def generate_command(args, paths) -> int:
         seed=args.seed,
     )
     settings.check()  # before torch loads: a bad flag is refused at once
-    from shakespeare_tui.core.sampling.sampler import generate
-    from shakespeare_tui.core.sampling.streaming import ModelCache, chunked
+    from shakespeare_tui.core.sampling.sampler import generate  # torch: after that check
 
     checkpoint = resolve_checkpoint(args.checkpoint, paths)
     with named_by_path(checkpoint):

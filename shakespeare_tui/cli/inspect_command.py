@@ -11,15 +11,25 @@ import json
 import math
 import sys
 
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from shakespeare_tui.cli.exits import EXIT_OK
+from shakespeare_tui.core.cells import DEFAULT_QUANTITY, QUANTITIES, QUANTITY_NAMES, cell_name
+from shakespeare_tui.core.errors import UserError
+from shakespeare_tui.core.inspection import lens
+from shakespeare_tui.core.inspection.neurons import correlations, find_units, text_features
+from shakespeare_tui.core.inspection.unit_address import unit_problem
+from shakespeare_tui.core.runs.folders import resolve_checkpoint
+from shakespeare_tui.core.text.passages import Passage, held_out_passage, read_text_file
+
 MAX_CHARS = 200_000  # ~0.5 GB of float16 states at H640; a view of more is no longer usable
 VALIDATION_LENGTH = 10_000
 
 
 def inspect_command(args, paths) -> int:
-    from shakespeare_tui.cli import EXIT_OK
-    from shakespeare_tui.core.errors import UserError
-    from shakespeare_tui.core.text.passages import Passage, read_text_file
-
     if args.length is not None and args.length > MAX_CHARS:
         raise UserError(f"{{length}} must be at most {MAX_CHARS:,}", names=["length"])
     passage = None
@@ -35,12 +45,9 @@ def inspect_command(args, paths) -> int:
             )
         passage = Passage(text=text, context="\n", source=f"{args.text} ({len(text):,} characters)")
 
-    from shakespeare_tui.core.cells import cell_name
-    from shakespeare_tui.core.inspection.neurons import find_units
-    from shakespeare_tui.core.inspection.replay import DEFAULT_QUANTITY, QUANTITIES, replay
+    # torch: only after every check that needs no model
+    from shakespeare_tui.core.inspection.replay import replay
     from shakespeare_tui.core.model.checkpoint import load_checkpoint
-    from shakespeare_tui.core.runs.folders import resolve_checkpoint
-    from shakespeare_tui.core.text.passages import held_out_passage
 
     checkpoint = load_checkpoint(resolve_checkpoint(args.checkpoint, paths))
     config = checkpoint.model_config
@@ -52,16 +59,9 @@ def inspect_command(args, paths) -> int:
             names=["quantity"],
         )
     if args.unit is not None:
-        layer, unit = args.unit
-        if not (0 <= layer < config.layers and 0 <= unit < config.hidden):
-            layers = (
-                "only layer is 0" if config.layers == 1 else f"layers are 0–{config.layers - 1}"
-            )
-            raise UserError(
-                f"{{unit}} {layer}:{unit} does not exist: this model's {layers}, its units "
-                f"0–{config.hidden - 1}",
-                names=["unit"],
-            )
+        problem = unit_problem(*args.unit, config.layers, config.hidden)
+        if problem:
+            raise UserError(f"{{unit}} {args.unit}: {problem}", names=["unit"])
     if passage is None:
         passage = held_out_passage(
             checkpoint.payload, paths.cache, args.length or VALIDATION_LENGTH
@@ -108,26 +108,17 @@ def _print_json(result, found, quantity, described, unit) -> None:
 
 
 def _unit_correlations(result, values) -> dict[str, float]:
-    import numpy as np
-
-    from shakespeare_tui.core.inspection.neurons import correlations, text_features
-
     features = text_features(result.text)
     r = correlations(values[:, None], np.stack(list(features.values()), axis=1))[0]
     return {name: round(float(x), 4) for name, x in zip(features, r, strict=True)}
 
 
 def _console():
-    from rich.console import Console
-
     console = Console()
     return console if console.is_terminal else Console(width=200)  # piped: no wrapping
 
 
 def _print_table(result, found, quantity, described) -> None:
-    from rich.table import Table
-
-    from shakespeare_tui.core.inspection.replay import QUANTITY_NAMES
 
     console = _console()
     console.print(described, highlight=False)
@@ -150,10 +141,6 @@ def _print_table(result, found, quantity, described) -> None:
 
 
 def _print_unit(result, quantity: str, layer: int, unit: int) -> None:
-    from rich.text import Text
-
-    from shakespeare_tui.core.inspection import lens
-    from shakespeare_tui.core.inspection.replay import QUANTITY_NAMES
 
     values = result.unit_values(layer, quantity, unit)
     level = lens.quantise(lens.to_scale(quantity, values))

@@ -1,30 +1,30 @@
-"""The `inspect` command's flags, kept beside parser.py's."""
+"""The `inspect` command's flags."""
 
 from __future__ import annotations
 
 import argparse
 
+from shakespeare_tui.cli.flag_types import common_flags, positive_int
+from shakespeare_tui.core.cells import QUANTITIES
+from shakespeare_tui.core.errors import UserError
+from shakespeare_tui.core.inspection.neurons import FEATURES, TOP
+from shakespeare_tui.core.inspection.unit_address import UnitAddress, parse_unit
 
-def _unit(text: str) -> tuple[int, int]:
-    layer, _, unit = text.rpartition(":")
+
+def _unit(text: str) -> UnitAddress:
+    """`--unit`: N or L:N, read as everywhere else a unit is typed (core/inspection/unit_address.py)."""
     try:
-        parsed = (int(layer) if layer else 0, int(unit))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not LAYER:UNIT (e.g. 0:203): {text!r}") from None
-    if min(parsed) < 0:
-        raise argparse.ArgumentTypeError(f"layers and units count from 0, not {text}")
-    return parsed
+        return parse_unit(text)
+    except UserError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def add_inspect(commands, common, positive_int) -> None:
-    """The `inspect` command, under `commands` (parser.py's subparsers)."""
-    from shakespeare_tui.core.cells import QUANTITIES
-    from shakespeare_tui.core.inspection.neurons import FEATURES, TOP
-
+def add_inspect(commands) -> argparse.ArgumentParser:
+    """The `inspect` command, under `commands` (the parser's subparsers)."""
     quantities = tuple(dict.fromkeys(q for names in QUANTITIES.values() for q in names))
     inspect = commands.add_parser(
         "inspect",
-        parents=[common()],
+        parents=[common_flags()],
         help="what a checkpoint's units do over a text: bits per character, the units that "
         "track line position, speaker lines and more",
         epilog="features: " + "; ".join(f"{name}, {what}" for name, what in FEATURES.items()),
@@ -72,3 +72,4 @@ def add_inspect(commands, common, positive_int) -> None:
         help=f"units per feature (default: {TOP})",
     )
     inspect.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    return inspect

@@ -12,40 +12,32 @@ import argparse
 import signal
 import threading
 
+from rich.table import Table
 
-def add_queue(commands, common) -> None:
-    queue = commands.add_parser(
-        "queue",
-        parents=[common()],
-        help="train queued runs one after another",
-        description="Add the runs of a TOML or JSON queue file to the queue, then train every "
-        "queued run in turn (runs left by a quit or a Ctrl+C go on from their last checkpoint).",
-    )
-    queue.add_argument("file", nargs="?", help="a queue file to add (default: none, only "
-                       "train what is queued)")  # fmt: skip
-    queue.add_argument("--add", action="store_true",
-                       help="add FILE's runs without training them (default: off)")  # fmt: skip
-    queue.add_argument("--list", action="store_true", help="show the queue (default: off)")
-    queue.add_argument("--clear", action="store_true",
-                       help="remove every queued run that is not training (default: off)")  # fmt: skip
-    queue.add_argument("--quiet", action="store_true",
-                       help="no progress bar, only each run's outcome (default: off)")  # fmt: skip
+from shakespeare_tui.cli.console import PipeConsole
+from shakespeare_tui.cli.exits import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, error
+from shakespeare_tui.cli.train_report import ConsoleReporter
+from shakespeare_tui.core.runs.lock import RunLockedError
+from shakespeare_tui.core.runs.run_queue import (
+    FAILED,
+    RunQueue,
+    entry_config,
+    entry_resume_overrides,
+    read_queue_file,
+    work_queue,
+)
 
 
 def queue_command(args: argparse.Namespace, paths) -> int:
-    from shakespeare_tui.cli import EXIT_OK, EXIT_USAGE, error
-    from shakespeare_tui.core.runs.run_queue import TRAINING, RunQueue, read_queue_file
-
+    paths = paths.ensure()
     queue = RunQueue.load(paths.data)
     if args.clear:
-        queue.entries = [e for e in queue.entries if e.state == TRAINING]
-        queue.save()
+        queue.clear()
         print("the queue is empty" if not queue.entries else "kept the run in training")
         return EXIT_OK
     if args.file:
         runs = read_queue_file(args.file)
-        added = [queue.add(settings, name, paths.runs) for name, settings in runs]
-        queue.save()
+        added = queue.add_many([(name, settings) for name, settings in runs], paths.runs)
         print(f"queued {len(added)} run{'s' * (len(added) != 1)}: "
               + ", ".join(e.run for e in added))  # fmt: skip
     elif args.add:
@@ -63,9 +55,6 @@ def queue_command(args: argparse.Namespace, paths) -> int:
 
 
 def _work(queue, paths, quiet: bool) -> int:
-    from shakespeare_tui.cli import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, error
-    from shakespeare_tui.core.runs.lock import RunLockedError
-
     stop = threading.Event()
 
     def request_stop(signum, frame):
@@ -82,8 +71,6 @@ def _work(queue, paths, quiet: bool) -> int:
         error("the queue is being worked by another process (the app or `queue`); wait for it")
         return EXIT_FAILURE
     try:
-        from shakespeare_tui.core.runs.run_queue import work_queue
-
         ended = work_queue(queue, paths, lambda e, r: _train(e, r, paths, stop, quiet), stop)
     finally:
         lock.release()
@@ -93,38 +80,27 @@ def _work(queue, paths, quiet: bool) -> int:
     if ended == "stopped":
         error(f"queue stopped: {left} run{'s' * (left != 1)} left; `shakespeare-tui queue` goes on")
         return EXIT_INTERRUPTED
-    failed = [e for e in queue.entries if e.state == "failed"]
+    failed = [e for e in queue.entries if e.state == FAILED]
     print(f"queue done: {_count(queue)}")
     return EXIT_FAILURE if failed else EXIT_OK
 
 
 def _train(entry, resume, paths, stop: threading.Event, quiet: bool):
-    from shakespeare_tui.cli.train_report import ConsoleReporter
-    from shakespeare_tui.core.config import RESUMABLE_FIELDS, build_config
-    from shakespeare_tui.core.device import resolve_device
-    from shakespeare_tui.core.training.engine import train
+    from shakespeare_tui.core.training.engine import train  # torch: only once a run starts
 
-    settings = {k: v for k, v in entry.settings.items() if k != "preset"}
+    settings = entry.run_settings
     reporter = ConsoleReporter(quiet=quiet, max_steps=settings.get("max_steps"),
                                max_minutes=settings.get("max_minutes"))  # fmt: skip
     how = "continues" if resume else "starts"
     reporter.console.print(f"[bold]queue:[/] {entry.run} {how} ({entry.budget})")
-    # A run going on keeps its settings; the queue's budget for it may have grown since.
-    config, overrides = None, {k: v for k, v in settings.items() if k in RESUMABLE_FIELDS}
-    if resume is None:
-        device_type = resolve_device(settings.get("device") or "auto").type
-        config = build_config(entry.preset, device_type, settings)
+    config = entry_config(entry) if resume is None else None
     with reporter:
         return train(config, paths, on_event=reporter, stop=stop,
                      run_name=None if resume else entry.run, resume=resume,
-                     resume_overrides=overrides if resume else None)  # fmt: skip
+                     resume_overrides=entry_resume_overrides(entry) if resume else None)  # fmt: skip
 
 
 def _show(queue) -> None:
-    from rich.table import Table
-
-    from shakespeare_tui.cli.console import PipeConsole
-
     table = Table(box=None, pad_edge=False)
     for header in ("#", "run", "state", "preset", "settings", "budget", "note"):
         table.add_column(header, overflow="fold")

@@ -4,7 +4,29 @@ and `export` (a small copy of a checkpoint)."""
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
+
+from rich.cells import cell_len
+from rich.table import Table
+
+from shakespeare_tui.cli.console import PipeConsole
+from shakespeare_tui.cli.exits import EXIT_OK
+from shakespeare_tui.core.errors import UserError, named_by_path
+from shakespeare_tui.core.figures import count, size
+from shakespeare_tui.core.runs.actions import (
+    deletable,
+    delete_run,
+    export_name,
+    find_run,
+    folder_size,
+    rename_run,
+)
+from shakespeare_tui.core.runs.catalog import CACHE_FILE, RunCatalog
+from shakespeare_tui.core.runs.checkpoints import bundled_entry
+from shakespeare_tui.core.runs.diff import diff_runs
+from shakespeare_tui.core.runs.folders import resolve_checkpoint
+from shakespeare_tui.core.runs.table import COLUMNS, HALF_WRITTEN, bundled_row, read_row, sort_rows
 
 # The table's columns (COLUMNS' keys); the first five are what the table had before states.
 TABLE = ("name", "corpus", "model", "epochs_done", "state", "params", "best_val_loss",
@@ -16,23 +38,8 @@ KEEP = ("name", "state", "best_val_loss", "model", "epochs_done", "created", "co
         "device")  # fmt: skip
 
 
-def runs_command(args, paths) -> int:
-    action = getattr(args, "runs_action", None)
-    if action == "diff":
-        return _diff(args, paths)
-    if action == "rm":
-        return _rm(args, paths)
-    if action == "mv":
-        return _mv(args, paths)
-    return _list(args, paths)
-
-
-def _list(args, paths) -> int:
-    from shakespeare_tui.cli import EXIT_OK
-    from shakespeare_tui.core.runs.catalog import CACHE_FILE, RunCatalog
-    from shakespeare_tui.core.runs.checkpoints import bundled_entry
-    from shakespeare_tui.core.runs.table import COLUMNS, bundled_row, sort_rows
-
+def list_command(args, paths) -> int:
+    """`runs`: the table (or --json) of every run, the bundled checkpoint first."""
     catalog = RunCatalog(paths.runs, cache=paths.cache / CACHE_FILE)
     catalog.refresh()
     rows = list(catalog.rows)
@@ -57,8 +64,6 @@ def _list(args, paths) -> int:
 def _fitting(texts: dict[str, list[str]], width: int) -> set[str]:
     """The columns that fit `width`, in KEEP's order of importance (rich would squeeze every
     column into unreadable slivers instead)."""
-    from rich.cells import cell_len
-
     shown, used = set(), 0
     for key in KEEP:
         need = max(cell_len(t) for t in texts[key]) + (2 if shown else 0)  # the padding
@@ -70,13 +75,8 @@ def _fitting(texts: dict[str, list[str]], width: int) -> set[str]:
     return shown
 
 
-def _diff(args, paths) -> int:
-    from shakespeare_tui.cli import EXIT_OK
-    from shakespeare_tui.core.errors import UserError
-    from shakespeare_tui.core.runs.actions import find_run
-    from shakespeare_tui.core.runs.diff import diff_runs
-    from shakespeare_tui.core.runs.table import HALF_WRITTEN, read_row
-
+def diff_command(args, paths) -> int:
+    """`runs diff A B`: the settings that differ, and the best figures side by side."""
     if args.a == args.b:
         raise UserError(f"diff compares two runs; {args.a} was given twice")
     rows = [read_row(find_run(paths.runs, name)) for name in (args.a, args.b)]
@@ -99,14 +99,8 @@ def _diff(args, paths) -> int:
     return EXIT_OK
 
 
-def _rm(args, paths) -> int:
-    import sys
-
-    from shakespeare_tui.cli import EXIT_OK
-    from shakespeare_tui.core.errors import UserError
-    from shakespeare_tui.core.figures import count, size
-    from shakespeare_tui.core.runs.actions import deletable, delete_run, folder_size
-
+def rm_command(args, paths) -> int:
+    """`runs rm RUN`: delete a run's folder, asked first on a terminal."""
     folder = deletable(paths.runs, args.name)
     files, total = folder_size(folder)
     what = f"run {args.name} ({count(files)} files, {size(total)})"
@@ -123,18 +117,14 @@ def _rm(args, paths) -> int:
     return EXIT_OK
 
 
-def _mv(args, paths) -> int:
-    from shakespeare_tui.cli import EXIT_OK
-    from shakespeare_tui.core.runs.actions import rename_run
-
+def mv_command(args, paths) -> int:
+    """`runs mv RUN NEW_NAME`."""
     target = rename_run(paths.runs, args.old, args.new)
     print(f"renamed run {args.old} to {args.new} ({target})")
     return EXIT_OK
 
 
 def _table(*headers: str, right=frozenset()):
-    from rich.table import Table
-
     table = Table(box=None, pad_edge=False)
     for header in headers:
         table.add_column(
@@ -147,8 +137,6 @@ def _table(*headers: str, right=frozenset()):
 
 
 def _console():
-    from shakespeare_tui.cli.console import PipeConsole
-
     console = PipeConsole()  # `runs | head`: exit 0 when the reader leaves
     if not console.is_terminal:
         console = PipeConsole(width=250)  # piped: whole rows, no wrapping at 80 columns
@@ -156,12 +144,8 @@ def _console():
 
 
 def export_command(args, paths) -> int:
-    from shakespeare_tui.cli import EXIT_OK
-    from shakespeare_tui.core.errors import UserError, named_by_path
-    from shakespeare_tui.core.figures import size
-    from shakespeare_tui.core.model.checkpoint import export_checkpoint
-    from shakespeare_tui.core.runs.actions import export_name
-    from shakespeare_tui.core.runs.folders import resolve_checkpoint
+    """`export RUN_OR_PATH OUT`: a small weights-only copy of a checkpoint."""
+    from shakespeare_tui.core.model.checkpoint import export_checkpoint  # torch: export only
 
     source = resolve_checkpoint(args.checkpoint, paths)
     target = Path(args.output).expanduser()

@@ -15,6 +15,9 @@ import argparse
 import logging
 import os
 
+from shakespeare_tui.cli.exits import DEBUG_ENV, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, error
+from shakespeare_tui.cli.train_flags import train_parser
+
 # Flags of ours that stay here: torchrun's processes must not see --nproc (they would start
 # torchrun again), and torchrun reads --run as its own --run-path (--name is the same flag).
 LAUNCHER_ONLY = ("nproc",)
@@ -27,8 +30,6 @@ def torchrun_argv(args: argparse.Namespace, nproc: int) -> list[str]:
     too, goes through in its canonical spelling (`--name`, never `--run`) as `--flag=value`,
     which torchrun cannot take for one of its own options whatever the value.
     """
-    from shakespeare_tui.cli.parser import train_parser
-
     words = ["--standalone", f"--nproc-per-node={nproc}", "-m", "shakespeare_tui", "train"]
     for action in train_parser()._actions:
         if not action.option_strings or action.dest in ("help", *LAUNCHER_ONLY):
@@ -47,8 +48,7 @@ def torchrun_argv(args: argparse.Namespace, nproc: int) -> list[str]:
 
 
 def launch(args: argparse.Namespace) -> int:
-    from shakespeare_tui.cli import DEBUG_ENV, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, error
-    from shakespeare_tui.core.device import cpu_threads
+    from shakespeare_tui.core.device import cpu_threads  # torch: only when --nproc launches
 
     # Each process's threads: the cores shared among them unless --threads says (torchrun
     # would set OMP_NUM_THREADS=1, and warn about it, when nothing is set).
@@ -59,6 +59,7 @@ def launch(args: argparse.Namespace) -> int:
         # torchrun logs every signal it passes on and every process it stops; the processes
         # say what happened in a line each, and the outcome is the exit code.
         logging.disable(logging.ERROR)
+    # torch's launcher, only when --nproc launches
     from torch.distributed.elastic.multiprocessing.api import SignalException
     from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
     from torch.distributed.run import parse_args, run

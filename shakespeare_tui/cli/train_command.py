@@ -13,7 +13,31 @@ import threading
 import time
 from pathlib import Path
 
-from shakespeare_tui.cli.parser import TRAIN_SETTINGS
+from shakespeare_tui.cli.exits import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, error
+from shakespeare_tui.cli.torchrun import launch
+from shakespeare_tui.cli.train_flags import TRAIN_SETTINGS
+from shakespeare_tui.cli.train_report import ConsoleReporter
+from shakespeare_tui.core.config import AUTO, build_config
+from shakespeare_tui.core.errors import (
+    CheckpointError,
+    EncodingStopped,
+    UserError,
+    flag_name,
+    named_by_path,
+)
+from shakespeare_tui.core.figures import count
+from shakespeare_tui.core.runs.folders import (
+    BEST,
+    CHECKPOINT_FILES,
+    CONFIG,
+    LAST,
+    check_run_name,
+    resolve_resume,
+)
+from shakespeare_tui.core.runs.lock import RunLock
+from shakespeare_tui.core.text.corpus import NAMED_CORPORA, load_corpus
+from shakespeare_tui.core.training.budgets import BUDGET_FIELDS, extended, saved_state, spent
+from shakespeare_tui.core.training.distributed import RankFailed, Ranks, launched_by_torchrun
 
 # torchrun passes a terminal's Ctrl+C on to its processes, which had it from the terminal
 # already: a second signal this soon after the first is that echo, not a second Ctrl+C.
@@ -21,15 +45,11 @@ ECHO_S = 1.0
 
 
 def train_command(args, paths) -> int:
-    from shakespeare_tui.core.errors import UserError
-    from shakespeare_tui.core.training.distributed import launched_by_torchrun
-
+    paths = paths.ensure()
     under_torchrun = launched_by_torchrun()
     if args.nproc is not None:
         if under_torchrun:
             raise UserError("--nproc starts torchrun; under torchrun, give it --nproc-per-node")
-        from shakespeare_tui.cli.torchrun import launch
-
         return launch(args)
     stop = threading.Event()
     first = [0.0]
@@ -60,11 +80,6 @@ def given_settings(args) -> dict:
 
 
 def _run(args, paths, stop: threading.Event) -> int:
-    from shakespeare_tui.cli import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, error
-    from shakespeare_tui.cli.train_report import ConsoleReporter
-    from shakespeare_tui.core.errors import EncodingStopped, named_by_path
-    from shakespeare_tui.core.training.distributed import RankFailed, Ranks
-
     ranks = Ranks.from_env()  # a job of one without torchrun
     reporter = ConsoleReporter(
         quiet=args.quiet, hint=lambda finished: _next_command(finished, args, paths)
@@ -79,7 +94,7 @@ def _run(args, paths, stop: threading.Event) -> int:
             )
         if plan is not None:  # the budgets, for the run's ETA
             reporter.max_steps, reporter.max_minutes = plan.max_steps, plan.max_minutes
-        from shakespeare_tui.core.training.engine import train
+        from shakespeare_tui.core.training.engine import train  # torch: only once a run starts
 
         with reporter, named_by_path(resume) if resume else contextlib.nullcontext():
             finished = train(
@@ -115,18 +130,16 @@ def _run(args, paths, stop: threading.Event) -> int:
 
 def _setup(args, paths, on_event=None, stop=None):
     """(config, resume, overrides, plan, corpus): what `train` is called with."""
-    from shakespeare_tui.core.config import build_config
-    from shakespeare_tui.core.errors import named_by_path
-    from shakespeare_tui.core.runs.folders import LAST, resolve_checkpoint
-
     settings = given_settings(args)
     if args.resume:
-        resume = resolve_checkpoint(args.resume, paths, prefer=LAST)
+        resume = resolve_resume(args.resume, paths)
         overrides = {**settings, "preset": args.preset}
+        if resume.is_dir():  # killed before its first checkpoint: the engine starts it again
+            return None, resume, overrides, None, None
         with named_by_path(resume):
             return None, resume, overrides, _resume_plan(resume, overrides), None
     corpus, settings = _checked_first(args, paths, settings, on_event, stop)  # before torch
-    from shakespeare_tui.core.device import resolve_device
+    from shakespeare_tui.core.device import resolve_device  # torch: only after those checks
 
     device_type = resolve_device(args.device or "auto").type
     config = build_config(args.preset or "auto", device_type, settings)
@@ -135,9 +148,7 @@ def _setup(args, paths, on_event=None, stop=None):
 
 def _lost_line(exc) -> str:
     """A lost rank, and what the run keeps: its last checkpoint, untouched."""
-    from shakespeare_tui.core.figures import count
-    from shakespeare_tui.core.model.checkpoint import read_info
-    from shakespeare_tui.core.runs.folders import CHECKPOINT_FILES, LAST
+    from shakespeare_tui.core.model.checkpoint import read_info  # torch: only once a run ran
 
     kept = "nothing was saved yet"
     if exc.run_dir:
@@ -151,10 +162,6 @@ def _checked_first(args, paths, settings: dict, on_event=None, stop=None):
     """A new run's settings, corpus and name, checked before the device is probed: probing
     CUDA can print (torch warns of a missing driver), and a refusal must come alone. Returns
     the loaded corpus, and the settings with a corpus file by its absolute path."""
-    from shakespeare_tui.core.config import build_config
-    from shakespeare_tui.core.runs.folders import check_run_name
-    from shakespeare_tui.core.text.corpus import NAMED_CORPORA, load_corpus
-
     # The person's values are the same on any device; only what "auto" means differs.
     draft = build_config(args.preset or "auto", None, settings)
     draft.validate()
@@ -168,9 +175,7 @@ def _checked_first(args, paths, settings: dict, on_event=None, stop=None):
 
 def _what_remains(reporter, args, paths) -> str:
     """After a second Ctrl+C: the checkpoint a resume would start from, and its step."""
-    from shakespeare_tui.core.figures import count
-    from shakespeare_tui.core.model.checkpoint import read_info
-    from shakespeare_tui.core.runs.folders import BEST, CHECKPOINT_FILES, LAST
+    from shakespeare_tui.core.model.checkpoint import read_info  # torch: only once a run ran
 
     if reporter.run_dir is None:
         return "interrupted again before training started; nothing was changed"
@@ -199,12 +204,8 @@ def _resume_plan(checkpoint: Path, overrides: dict):
     line with the larger budget that continues it. None when the engine refuses the file
     itself (no training state) or the run is locked: its own message says why.
     """
-    from shakespeare_tui.core.config import AUTO
+    # torch: a resume reads its checkpoint, and "auto" may probe the device
     from shakespeare_tui.core.device import resolve_device
-    from shakespeare_tui.core.errors import UserError
-    from shakespeare_tui.core.runs.folders import CONFIG
-    from shakespeare_tui.core.runs.lock import RunLock
-    from shakespeare_tui.core.training.budgets import BUDGET_FIELDS, extended, saved_state, spent
     from shakespeare_tui.core.training.setup import resume_config
 
     state = saved_state(checkpoint)
@@ -231,8 +232,6 @@ def _resume_plan(checkpoint: Path, overrides: dict):
 
 def _flag(field: str, value) -> str:
     """`--max-minutes 20` as a person types it."""
-    from shakespeare_tui.core.errors import flag_name
-
     shown = f"{value:g}" if isinstance(value, float) else str(value)
     return f"{flag_name(field)} {shown}"
 
@@ -240,9 +239,6 @@ def _flag(field: str, value) -> str:
 def _next_command(finished, args, paths) -> str | None:
     """After the run: the command that continues it (`continue: …`, with larger budgets where
     the run spent its own) or resumes it (`resume: …`), or None if there is nothing to resume."""
-    from shakespeare_tui.core.errors import CheckpointError
-    from shakespeare_tui.core.training.budgets import extended, saved_state
-
     if not finished.last_checkpoint:
         return None
     try:
@@ -268,7 +264,5 @@ def _command(run_dir: Path, args, paths, budgets: dict) -> str:
 def _same_processes() -> list[str]:
     """`--nproc N` for a job of N processes on this machine: resumed alike, it goes on
     exactly (a job across machines is resumed with its own torchrun command)."""
-    from shakespeare_tui.core.training.distributed import Ranks
-
     ranks = Ranks.from_env()
     return ["--nproc", str(ranks.world)] if ranks.launched and ranks.single_machine else []

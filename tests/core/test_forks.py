@@ -177,7 +177,7 @@ def test_a_bad_tree_file_is_one_clear_line(model, tmp_path, content, why):
 def test_a_missing_file_or_a_folder_is_named(tmp_path):
     with pytest.raises(UserError, match="does not exist"):
         ForkTree.load(tmp_path / "nope.json")
-    with pytest.raises(UserError, match="is a folder"):
+    with pytest.raises(UserError, match="is a directory, not a fork tree"):
         ForkTree.load(tmp_path)
 
 

@@ -15,6 +15,9 @@ from shakespeare_tui.core.runs.run_queue import (
     TRAINING,
     WAITING,
     RunQueue,
+    checked_settings,
+    entry_config,
+    entry_resume_overrides,
     read_queue_file,
     resume_point,
     state_after,
@@ -95,7 +98,6 @@ def test_the_queue_survives_a_new_process_and_keeps_its_order(tmp_path):
     b = queue.add({"cell": "gru", "max_minutes": 1}, "b")
     c = queue.add({"preset": "tiny"})
     queue.move(c.id, -2)
-    queue.save()
     again = RunQueue.load(tmp_path)
     assert [e.run for e in again.entries] == [c.run, "a", "b"]
     assert again.entries[1].settings == {"cell": "rnn", "max_minutes": 1}
@@ -162,6 +164,21 @@ def test_where_an_entry_goes_on_from(tmp_path):
     assert WAITING != CANCELLED
 
 
+def test_an_entry_becomes_the_config_its_settings_say(tmp_path):
+    """The one place a queue entry becomes a TrainConfig (the CLI's `queue` and the app's)."""
+    queue = RunQueue(tmp_path / "queue.json")
+    entry = queue.add({"preset": "tiny", "hidden": 48, "max_steps": 30, "device": "cpu"}, "a")
+    config = entry_config(entry)
+    assert (config.model.hidden, config.max_steps, config.device) == (48, 30, "cpu")
+    assert config.preset == "custom"  # its model is not the tiny preset's any more
+    # "auto" resolved on the device type the caller already knows, without a probe.
+    auto = queue.add({"max_steps": 50}, "b")
+    assert entry_config(auto, auto_device_type="cuda").preset == "notebook"
+    assert entry_config(auto, auto_device_type="cpu").preset == "cpu"
+    # Going on, it keeps its settings; only those a resume may change go with it.
+    assert entry_resume_overrides(entry) == {"max_steps": 30, "device": "cpu"}
+
+
 def test_a_stop_while_its_corpus_is_encoded_leaves_the_run_waiting(tmp_path):
     import threading
     from types import SimpleNamespace
@@ -181,3 +198,35 @@ def test_a_stop_while_its_corpus_is_encoded_leaves_the_run_waiting(tmp_path):
     assert work_queue(queue, paths, train_entry, stop) == "stopped"
     again = RunQueue.load(tmp_path).entries[0]
     assert again.id == entry.id and again.state == WAITING and "encoding" in again.note
+
+
+@pytest.mark.parametrize(
+    ("settings", "words"),
+    [
+        ({"hidden": "big"}, "hidden must be a whole number, not 'big'"),
+        ({"hidden": 32.5}, "hidden must be a whole number, not 32.5"),
+        ({"corpus": 5}, "corpus must be text, not 5"),
+        ({"bf16": 1}, "bf16 must be true or false, not 1"),
+        ({"max_minutes": "5"}, "max_minutes must be a number, not '5'"),
+        ({"hiden": 3}, "'hiden' is not a setting; did you mean 'hidden'?"),
+    ],
+)
+def test_a_value_of_the_wrong_kind_or_a_near_miss_names_the_setting(settings, words):
+    """It said "a setting has the wrong kind of value ('<' not supported between instances of
+    'str' and 'int')" without saying which; and such an entry was accepted by --add, then
+    wedged the queue."""
+    with pytest.raises(UserError) as caught:
+        checked_settings(settings)
+    assert str(caught.value) == words
+
+
+def test_two_entries_of_one_id_are_refused_not_looped_over(tmp_path):
+    queue = RunQueue.load(tmp_path)
+    queue.add({"preset": "tiny"}, "a")
+    queue.add({"preset": "tiny"}, "b")
+    path = tmp_path / "queue.json"
+    document = json.loads(path.read_text())
+    document["entries"][1]["id"] = document["entries"][0]["id"]
+    path.write_text(json.dumps(document))
+    with pytest.raises(UserError, match="two entries share an id"):
+        RunQueue.load(tmp_path)

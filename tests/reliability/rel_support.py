@@ -75,7 +75,7 @@ ZYGOTE = r"""
 import io, json, os, select, signal, sys, time
 os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
 import torch
-import shakespeare_tui.core.training.evaluation as engine_evaluate
+import shakespeare_tui.core.training.evaluation as evaluation
 from shakespeare_tui.core.atomic import atomic_write
 from shakespeare_tui.cli import main
 
@@ -105,7 +105,7 @@ def save_checkpoint(path, payload):
     with open(os.environ["REL_SAVE_LOG"], "a") as f:
         f.write(f"{payload['kind']} {payload['progress']['step']}\n")
 
-engine_evaluate.save_checkpoint = save_checkpoint  # where the engine saves (its evaluation step)
+evaluation.save_checkpoint = save_checkpoint  # where the engine saves: its Evaluator.save
 
 def child(job):
     os.environ.update(job["env"])

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from shakespeare_tui.core.atomic import atomic_write_text
 from shakespeare_tui.core.errors import UserError
 from shakespeare_tui.core.sampling.settings import MAX_LENGTH, MAX_SEED, SampleSettings
+from shakespeare_tui.core.user_files import MIB, read_user_file
 
 if TYPE_CHECKING:
     from shakespeare_tui.core.model.network import CharStepper
@@ -34,7 +35,7 @@ FORMAT, VERSION = "shakespeare-tui fork tree", 1
 # A branch runs as long as the text it leaves, and at least this far past the fork.
 MIN_CONTINUATION = 200
 MAX_BRANCHES = 1_000
-MAX_FILE_BYTES = 64 * 2**20
+MAX_FILE_BYTES = 64 * MIB
 
 
 @dataclass(frozen=True)
@@ -175,16 +176,9 @@ class ForkTree:
     def load(cls, path: Path) -> ForkTree:
         """A saved tree; any problem is one UserError naming the file and what is wrong."""
         path = Path(path)
+        raw = read_user_file(path, what="a fork tree", max_bytes=MAX_FILE_BYTES)
         try:
-            if path.stat().st_size > MAX_FILE_BYTES:
-                raise UserError(f"{path} is over {MAX_FILE_BYTES // 2**20} MB: not a fork tree")
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise UserError(f"{path} does not exist") from None
-        except IsADirectoryError:
-            raise UserError(f"{path} is a folder, not a fork tree") from None
-        except OSError as exc:
-            raise UserError(f"cannot read {path}: {exc.strerror or exc}") from None
+            data = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, ValueError):
             raise UserError(f"{path} is not a fork tree (not JSON)") from None
         try:
@@ -267,6 +261,7 @@ def grow(
     """The characters that take a branch to its target: the model reads the prompt and the
     branch's text so far (its chosen character last), then samples with the branch's seed and
     the tree's temperature and top-k. The caller adds them with `tree.extend`."""
+    # torch, the sampler's: only to grow a branch; reading and writing a tree needs none
     from shakespeare_tui.core.sampling.sampler import continue_text, default_start
 
     branch = tree.branch(branch_id)

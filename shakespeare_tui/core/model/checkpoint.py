@@ -9,22 +9,43 @@ a class to unpickle is refused before it can run.
 from __future__ import annotations
 
 import datetime as dt
+import pickle
 import re
+import struct
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import torch
 
 from shakespeare_tui.core.atomic import atomic_write
 from shakespeare_tui.core.config import ModelConfig
-from shakespeare_tui.core.errors import CheckpointError
+from shakespeare_tui.core.errors import CheckpointError, FieldError
+from shakespeare_tui.core.model.network import CharRNN
 from shakespeare_tui.core.text.vocab import Vocabulary
+from shakespeare_tui.core.user_files import read_user_file_head
 
 FORMAT = "shakespeare-tui-checkpoint"
 FORMAT_VERSION = 1
 _ZIP_MAGIC = b"PK\x03\x04"
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
+# What torch.load raises for bytes that are not a well-formed archive of plain values: the zip
+# reader's RuntimeError, the safe unpickler's UnpicklingError, and whatever a damaged pickle or
+# storage record makes the loader trip on. Found by loading ~10,000 truncated, bit-flipped and
+# spliced checkpoints: each raised one of these (tests/core/test_checkpoint.py keeps a sample).
+# Anything else (MemoryError, ImportError, a bug) is not a bad file and is not dressed as one.
+_DAMAGED_ARCHIVE = (
+    RuntimeError,  # the zip reader ("not a ZIP archive"), a storage that cannot be rebuilt
+    pickle.UnpicklingError,  # a class or function the safe unpickler refuses, a bad opcode
+    EOFError,  # the pickle stops early
+    OSError,  # mapping (mmap=True) a file cut short
+    ValueError,  # a string that is not UTF-8, a record with too few fields
+    KeyError,  # a memo or storage key that is not there
+    IndexError,  # an opcode that pops an empty stack
+    TypeError,  # a record rebuilt from values of the wrong kind
+    AttributeError,  # likewise, one without the attribute asked for
+    AssertionError,  # torch's own checks of a persistent id
+    struct.error,  # a length field cut short
+)
 
 
 @dataclass
@@ -32,7 +53,7 @@ class Checkpoint:
     """A loaded checkpoint: the model (on the CPU, eval mode) and everything about it."""
 
     path: Path
-    model: Any  # CharRNN
+    model: CharRNN
     vocab: Vocabulary
     payload: dict  # the file's plain contents (progress, history, resume state, …)
 
@@ -99,15 +120,8 @@ def save_checkpoint(path: Path, payload: dict) -> None:
 def _read(path: Path, mmap: bool) -> dict:
     path = Path(path)
     name = path.name
-    try:
-        with open(path, "rb") as f:
-            head = f.read(4)
-    except IsADirectoryError:
-        raise CheckpointError(f"{path} is a directory, not a checkpoint file") from None
-    except FileNotFoundError:
-        raise CheckpointError(f"no checkpoint at {path}") from None
-    except OSError as exc:
-        raise CheckpointError(f"cannot read {path}: {exc.strerror or exc}") from None
+    # A checkpoint can be large: only its head is read here, torch maps or reads the rest.
+    head = read_user_file_head(path, 4, what="a checkpoint file", error=CheckpointError)
     if not head:
         raise CheckpointError(f"{name} is empty: not a checkpoint")
     if head != _ZIP_MAGIC:
@@ -116,7 +130,7 @@ def _read(path: Path, mmap: bool) -> dict:
         )
     try:
         data = torch.load(path, map_location="cpu", weights_only=True, mmap=mmap)
-    except Exception as exc:  # torch raises many types for bad archives; all mean the same here
+    except _DAMAGED_ARCHIVE as exc:
         text = _ANSI.sub("", str(exc))
         if "weights_only" in text or "Unsupported global" in text or "GLOBAL" in text:
             raise CheckpointError(
@@ -147,11 +161,15 @@ def _model_config(data: dict, name: str) -> tuple[ModelConfig, Vocabulary]:
     raw, chars = data.get("model_config"), data.get("vocab")
     if not isinstance(raw, dict) or not isinstance(chars, str) or not chars:
         raise CheckpointError(f"{name} lacks its model config or vocabulary")
+    shown = " ".join(str(raw).split())  # one line, whatever a value's repr spans
+    invalid = CheckpointError(f"{name} has an invalid model config: {shown}")
+    if not all(isinstance(v, str | int | float) for v in raw.values()):
+        raise invalid  # a tensor or a list where a number belongs
     try:
         config = ModelConfig(**raw)
         config.validate()
-    except Exception:
-        raise CheckpointError(f"{name} has an invalid model config: {raw}") from None
+    except (TypeError, FieldError):  # a field unknown or missing, a value of the wrong kind
+        raise invalid from None
     if config.vocab_size != len(chars) or len(set(chars)) != len(chars):
         raise CheckpointError(
             f"{name}: its vocabulary ({len(chars)} characters) does not match its model "
@@ -162,8 +180,6 @@ def _model_config(data: dict, name: str) -> tuple[ModelConfig, Vocabulary]:
 
 def load_checkpoint(path: Path) -> Checkpoint:
     """Load onto the CPU (a GPU-trained file loads anywhere), or raise CheckpointError."""
-    from shakespeare_tui.core.model.network import CharRNN
-
     path = Path(path)
     data = _read(path, mmap=False)
     config, vocab = _model_config(data, path.name)

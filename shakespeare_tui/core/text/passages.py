@@ -8,15 +8,15 @@ predicted with the state the model would have there.
 
 from __future__ import annotations
 
-import stat
 from dataclasses import dataclass
 from pathlib import Path
 
 from shakespeare_tui.core.errors import CorpusError, UserError
 from shakespeare_tui.core.text.corpus import NAMED_CORPORA, load_corpus
+from shakespeare_tui.core.user_files import MIB, read_user_file
 
 CONTEXT_CHARS = 1_000  # read before a held-out passage, for its state (and its first prediction)
-MAX_FILE_BYTES = 64 * 2**20  # a text file to inspect is read whole
+MAX_FILE_BYTES = 64 * MIB  # a text file to inspect is read whole
 
 
 @dataclass(frozen=True)
@@ -69,17 +69,7 @@ def read_text_file(path: str | Path, shown: str | None = None) -> str:
     """A UTF-8 text file, newlines normalised; UserError in one line if it cannot be used."""
     path = Path(path).expanduser()
     shown = shown or str(path)
-    try:
-        info = path.stat()
-        if stat.S_ISDIR(info.st_mode):
-            raise UserError(f"{shown} is a directory; give a text file")
-        if info.st_size > MAX_FILE_BYTES:
-            raise UserError(f"{shown} is over {MAX_FILE_BYTES // 2**20} MiB; give a smaller file")
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise UserError(f"no such file: {shown}") from None
-    except OSError as exc:
-        raise UserError(f"cannot read {shown}: {exc.strerror or exc}") from None
+    data = read_user_file(path, what="a text file", max_bytes=MAX_FILE_BYTES, shown=shown)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -65,6 +65,7 @@ def _doubled(field: str, progress: RunProgress, config: TrainConfig) -> int | fl
 def saved_state(path: Path) -> tuple[TrainConfig, RunProgress] | None:
     """A checkpoint's settings and progress, as a resume would start from them; None for a
     file with no training state (a weights-only export). Raises CheckpointError."""
+    # torch: the CLI checks a resume's budget with this before it loads torch for training
     from shakespeare_tui.core.model.checkpoint import read_payload
 
     data = read_payload(Path(path))

@@ -27,6 +27,7 @@ and must not load torch (a second) to do so.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import os
 import socket
 import time
@@ -113,8 +114,6 @@ class Ranks:
         """Join the process group torchrun's rendezvous set up (MASTER_ADDR, MASTER_PORT)."""
         if not self.launched or self._started:
             return
-        import datetime
-
         import torch
         import torch.distributed as dist
 

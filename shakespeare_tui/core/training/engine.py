@@ -15,7 +15,8 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
@@ -42,16 +43,58 @@ from shakespeare_tui.core.sizing.probe import size_run
 from shakespeare_tui.core.text.batches import TextData
 from shakespeare_tui.core.text.corpus import Corpus
 from shakespeare_tui.core.training.distributed import RankFailed, Ranks
-from shakespeare_tui.core.training.evaluation import Evaluation
+from shakespeare_tui.core.training.evaluation import Evaluator
+from shakespeare_tui.core.training.rank_views import RankBatches
 from shakespeare_tui.core.training.sample_now import SampleRequests
 from shakespeare_tui.core.training.schedule import ScheduleFitter, learning_rate
 from shakespeare_tui.core.training.setup import RunInputs, prepare_job
 from shakespeare_tui.core.training.state import TrainState
 
-__all__ = ["learning_rate", "train"]
+__all__ = ["TrainingStep", "autocast_for", "learning_rate", "train"]
 
 
-class _Run(Evaluation):
+def autocast_for(device: torch.device, bf16: bool) -> Callable[[], AbstractContextManager]:
+    """What the engine's forward passes run in: bf16 autocast where chosen, else nothing."""
+    if not bf16:
+        return contextlib.nullcontext
+    return lambda: torch.autocast(device.type, dtype=torch.bfloat16)
+
+
+@dataclass
+class TrainingStep:
+    """One optimiser step on the next batch, as every run trains (benchmarks/training.py times
+    this very step): forward under `autocast`, cross-entropy in float32, backward (inside
+    `collective`, where DDP averages the gradients over the ranks), clipping, Adam.
+
+    Returns the batch's loss, detached and still on the device: reading it waits for the
+    device, so the run sums it there and reads the sum once per progress log.
+    """
+
+    net: torch.nn.Module  # what trains: the model, or DDP's wrapper of it
+    model: torch.nn.Module  # the model itself, whose gradients are clipped
+    optimizer: torch.optim.Optimizer
+    data: TextData | RankBatches  # batch() gives (inputs, targets)
+    clip: float
+    vocab_size: int
+    autocast: Callable[[], AbstractContextManager] = contextlib.nullcontext
+    collective: Callable[[], AbstractContextManager] = contextlib.nullcontext
+
+    def __call__(self, lr: float) -> torch.Tensor:
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        inputs, targets = self.data.batch()
+        with self.autocast():
+            logits, _ = self.net(inputs)
+        loss = F.cross_entropy(logits.float().view(-1, self.vocab_size), targets.reshape(-1))
+        self.optimizer.zero_grad(set_to_none=True)
+        with self.collective():
+            loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.clip)
+        self.optimizer.step()
+        return loss.detach()
+
+
+class _Run:
     """One training run's state; `train()` below is the whole public interface."""
 
     def __init__(self, inputs: RunInputs, on_event, stop, sample_now=None, ranks=None):
@@ -62,6 +105,7 @@ class _Run(Evaluation):
         label = devices.configure(self.device, ranks.threads(inputs.config.threads))
         bf16 = inputs.config.bf16
         self.bf16 = devices.bf16_is_fast(self.device) if bf16 is None else bf16
+        self.autocast = autocast_for(self.device, self.bf16)
         sizing = None
         if inputs.config.preset == SIZED and inputs.checkpoint is None:
             sizing = size_run(inputs, self.device, self.bf16, ranks, self.emit, self.stop)
@@ -82,17 +126,42 @@ class _Run(Evaluation):
         self.progress = RunProgress(schedule_steps=self._planned_steps())
         if sizing is not None:
             self.progress.elapsed_s = sizing.probe_s  # timing the sizes counts in the budget
-        self.history: list[dict] = []
+        history: list[dict] = []  # a record per validation, kept in every checkpoint
         self.resumed = inputs.checkpoint is not None
         if inputs.checkpoint is not None:
-            self._restore(inputs.checkpoint)
+            history = self._restore(inputs.checkpoint)
         self.net = ranks.wrap(self.model, self.device)  # what trains; self.model is saved
         self.folder = ranks.own_folder(
             RunFolder(inputs.run_dir, lambda path, why: self.emit(LogWriteFailed(path, why)))
         )
-        self.lock = RunLock(inputs.run_dir)
-        self.peers = None  # every rank's RNG state and weights, gathered before a save
+        self.lock = inputs.lock or RunLock(inputs.run_dir)  # rank 0 took it before reading
         self.samples = SampleRequests(sample_now, self.emit, self.folder.add_sample)
+        self.step = TrainingStep(
+            self.net,
+            self.model,
+            self.optimizer,
+            self.data,
+            config.clip,
+            config.model.vocab_size,
+            self.autocast,
+            ranks.collective,
+        )
+        self.evaluator = Evaluator(
+            model=self.model,
+            data=self.data,
+            vocab=self.vocab,
+            config=config,
+            progress=self.progress,
+            history=history,
+            state=self.state,
+            folder=self.folder,
+            ranks=ranks,
+            corpus_meta=self.corpus.meta,
+            device_label=self.device_label,
+            autocast=self.autocast,
+            elapsed=self._elapsed,
+            emit=self.emit,
+        )
 
     # -- setup -----------------------------------------------------------------------------
 
@@ -100,24 +169,21 @@ class _Run(Evaluation):
         total = self.config.epochs * self.steps_per_epoch
         return min(total, self.config.max_steps) if self.config.max_steps else total
 
-    def _restore(self, checkpoint) -> None:
-        progress, self.history, notes = self.state.restore(checkpoint, self.config.seed, self.ranks)
+    def _restore(self, checkpoint) -> list[dict]:
+        """The checkpoint's state into the run's objects; returns its history."""
+        progress, history, notes = self.state.restore(checkpoint, self.config.seed, self.ranks)
         self.notes.extend(notes)
         # A longer budget on resume re-plans the schedule; a fitted one is kept.
         if not progress.schedule_fitted:
             progress.schedule_steps = self._planned_steps()
         self.progress = progress
+        return history
 
     @property
     def run_dir(self) -> Path:
         return self.folder.path
 
     # -- the loop --------------------------------------------------------------------------
-
-    def _autocast(self):
-        if not self.bf16:
-            return contextlib.nullcontext()
-        return torch.autocast(self.device.type, dtype=torch.bfloat16)
 
     def _elapsed(self) -> float:
         return self.elapsed_before + (time.perf_counter() - self.t_start)
@@ -130,7 +196,6 @@ class _Run(Evaluation):
 
     def _run(self) -> TrainingFinished:
         config, p = self.config, self.progress
-        self.saved: dict[str, str] = {}
         resumed = self.resumed  # even from step 0: epoch 0 is in the checkpoint's history
         history = tuple(self.folder.trim_metrics(p.step)) if resumed else ()
         if not resumed:
@@ -168,12 +233,11 @@ class _Run(Evaluation):
         )
         self.elapsed_before = p.elapsed_s
         self.t_start = time.perf_counter()
-        self.val_seconds = 0.0
         self.first_step = p.step
         reason = None
         try:
             if not resumed:  # epoch 0: the untrained model, for reference
-                reason = self._evaluate(None, "initial")
+                reason = self.evaluator.evaluate(None, "initial")
             reason = reason or self._loop()
         except torch.OutOfMemoryError:
             reason = "out-of-memory"
@@ -181,10 +245,9 @@ class _Run(Evaluation):
         return self._finish(reason)
 
     def _loop(self) -> FinishReason:
-        config, p, model, data = self.config, self.progress, self.model, self.data
-        ranks = self.ranks
+        config, p, model, ranks = self.config, self.progress, self.model, self.ranks
+        evaluator = self.evaluator
         model.train()
-        vocab_size = config.model.vocab_size
         pending = torch.zeros((), device=self.device)  # summed on the device: no sync per step
         pending_n = 0
         last_log_t, last_log_step = time.perf_counter(), p.step
@@ -214,23 +277,13 @@ class _Run(Evaluation):
                     return "diverged"
                 return reason
             lr = learning_rate(config, p.step, p.schedule_steps)
-            for group in self.optimizer.param_groups:
-                group["lr"] = lr
-            inputs, targets = data.batch()
-            with self._autocast():
-                logits, _ = self.net(inputs)
-            loss = F.cross_entropy(logits.float().view(-1, vocab_size), targets.reshape(-1))
-            self.optimizer.zero_grad(set_to_none=True)
-            with ranks.collective():  # DDP averages the gradients over the ranks here
-                loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), config.clip)
-            self.optimizer.step()
+            loss = self.step(lr)
             p.step += 1
             p.epoch_step += 1
-            pending += loss.detach()
+            pending += loss
             pending_n += 1
 
-            fitted = fitter.after_step(p, self._elapsed(), self.val_seconds)
+            fitted = fitter.after_step(p, self._elapsed(), evaluator.val_seconds)
             if fitted is not None:  # rank 0's measurement, as rank 0's clock ends the budget
                 p.schedule_steps, p.schedule_fitted = ranks.from_rank0(fitted), True
 
@@ -244,7 +297,7 @@ class _Run(Evaluation):
                 train_loss = p.epoch_loss_sum / p.epoch_step
                 if epoch_done:
                     p.epoch_step, p.epoch_loss_sum = 0, 0.0
-                reason = self._evaluate(train_loss, "epoch" if epoch_done else "interim")
+                reason = evaluator.evaluate(train_loss, "epoch" if epoch_done else "interim")
                 if reason:
                     return reason
                 last_log_t = time.perf_counter()  # validation is not training speed
@@ -267,22 +320,21 @@ class _Run(Evaluation):
         self.emit(event)
 
     def _finish(self, reason: FinishReason) -> TrainingFinished:
-        p = self.progress
+        p, evaluator = self.progress, self.evaluator
         # A budget end validates what it has, like an early stop (once: a resume that ends at
         # once, its budget already spent, adds nothing).
         trained = p.step > self.first_step
-        evaluated = bool(self.history) and self.history[-1].get("step") == p.step
+        history = evaluator.history
+        evaluated = bool(history) and history[-1].get("step") == p.step
         # Every rank ends for the same reason; only these two come with collectives.
         if reason in BUDGET_REASONS and p.epoch_step > 0 and trained:
             if not self.ranks.from_rank0(evaluated):
                 partial_loss = p.epoch_loss_sum / p.epoch_step if p.epoch_loss_sum else None
-                if self._evaluate(partial_loss, "budget") == "diverged":
+                if evaluator.evaluate(partial_loss, "budget") == "diverged":
                     reason = "diverged"  # keep the last good checkpoint
         if reason in BUDGET_REASONS or reason == "stopped":
             p.finished = None if reason == "stopped" else reason
-            self._on_rank0(
-                lambda: self._save(LAST, self.history[-1]["val_loss"] if self.history else None)
-            )
+            evaluator.keep_last()
         if self.device.type == "cuda":
             torch.cuda.empty_cache()
         self.samples.wait()
@@ -307,8 +359,8 @@ class _Run(Evaluation):
             best_val_loss=p.best_val_loss,
             best_epoch=p.best_epoch,
             run_dir=str(self.run_dir),
-            last_checkpoint=self.saved.get(LAST) or self.folder.existing_checkpoint(LAST),
-            best_checkpoint=self.saved.get(BEST) or self.folder.existing_checkpoint(BEST),
+            last_checkpoint=evaluator.saved.get(LAST) or self.folder.existing_checkpoint(LAST),
+            best_checkpoint=evaluator.saved.get(BEST) or self.folder.existing_checkpoint(BEST),
         )
 
 
@@ -354,7 +406,11 @@ def train(
         on_event=on_event,  # a large corpus's encoding progress, and `stop` to end it
         stop=stop,
     )
-    run = _Run(inputs, on_event, stop, sample_now, ranks)
+    try:
+        run = _Run(inputs, on_event, stop, sample_now, ranks)
+    except BaseException:
+        inputs.release()  # the run never trained: its folder is free again
+        raise
     try:
         finished = run.run()
     except RankFailed as exc:

@@ -1,14 +1,18 @@
 """A run's evaluation step: validate, sample, keep best.pt/last.pt, and say whether to stop.
 
-A mixin of the engine's run (core/training/engine.py), which holds the model, data, progress, folder
-and ranks these use; on a job of many processes rank 0 alone validates and writes.
+The engine's run (core/training/engine.py) makes one Evaluator with what it needs and calls it at
+the run's start (the untrained model), at each epoch's end, every `eval_every` steps and where a
+budget ends the run. On a job of many processes rank 0 alone validates and writes.
 """
 
 from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 
+from shakespeare_tui.core.config import TrainConfig
 from shakespeare_tui.core.events import (
     CheckpointFailed,
     CheckpointSaved,
@@ -16,15 +20,76 @@ from shakespeare_tui.core.events import (
     ValidationStarted,
 )
 from shakespeare_tui.core.model.checkpoint import save_checkpoint
-from shakespeare_tui.core.runs.folders import BEST, LAST
-from shakespeare_tui.core.runs.progress import EvalKind
+from shakespeare_tui.core.model.network import CharRNN
+from shakespeare_tui.core.runs.folders import BEST, LAST, RunFolder
+from shakespeare_tui.core.runs.progress import EvalKind, RunProgress
 from shakespeare_tui.core.sampling.sampler import epoch_sample
+from shakespeare_tui.core.text.batches import TextData
+from shakespeare_tui.core.text.vocab import Vocabulary
+from shakespeare_tui.core.training.distributed import Ranks
+from shakespeare_tui.core.training.rank_views import RankBatches, SilentFolder
+from shakespeare_tui.core.training.state import TrainState
 
 
-class Evaluation:
-    """_evaluate(train_loss, kind) and _save(kind, val_loss) for the engine's _Run."""
+class Evaluator:
+    """Validates the model, samples from it and saves it, for one run.
 
-    def _save(self, kind: str, val_loss: float | None) -> None:
+    It keeps what the run's evaluations leave: `history` (a record per validation, the
+    checkpoint's history), `saved` (the checkpoint files written, by kind) and `val_seconds`
+    (how long the latest validation took, for the schedule's fit). `progress` is the run's
+    own, which the evaluations advance (best loss, patience) as the training loop advances
+    its step.
+    """
+
+    def __init__(
+        self,
+        *,
+        model: CharRNN,
+        data: TextData | RankBatches,
+        vocab: Vocabulary,
+        config: TrainConfig,
+        progress: RunProgress,
+        history: list[dict],
+        state: TrainState,
+        folder: RunFolder | SilentFolder,
+        ranks: Ranks,
+        corpus_meta: dict,
+        device_label: str,
+        autocast: Callable[[], AbstractContextManager],
+        elapsed: Callable[[], float],
+        emit: Callable[[object], None],
+    ):
+        self.model = model  # unwrapped: what is validated, sampled and saved
+        self.data, self.vocab, self.config = data, vocab, config
+        self.progress, self.history = progress, history
+        self.state, self.folder, self.ranks = state, folder, ranks
+        self.corpus_meta, self.device_label = corpus_meta, device_label
+        self.autocast, self.elapsed, self.emit = autocast, elapsed, emit
+        self.saved: dict[str, str] = {}
+        self.val_seconds = 0.0
+        self.peers: list[dict] | None = None  # every rank's RNG state, gathered before a save
+
+    def evaluate(self, train_loss: float | None, kind: EvalKind) -> FinishReason | None:
+        """Validate, sample, save (rank 0; every rank gets its answer): a finish reason when
+        the loss diverged, patience or epochs ran out, else None.
+
+        `kind`: "initial" (epoch 0, the untrained model), "epoch" (an epoch's end), "interim"
+        (every eval_every steps), "budget" (a budget ended the run mid-epoch).
+        """
+        return self.on_rank0(lambda: self._evaluate_here(train_loss, kind))
+
+    def keep_last(self) -> None:
+        """last.pt from the weights as they are, with the latest validation loss (rank 0)."""
+        self.on_rank0(
+            lambda: self.save(LAST, self.history[-1]["val_loss"] if self.history else None)
+        )
+
+    def on_rank0(self, work):
+        """`work()` (validating, saving) on rank 0 alone, with the unwrapped model."""
+        self.peers = self.ranks.gather(self.state.rank_state)  # what a save keeps of each rank
+        return self.ranks.on_rank0(work, self.progress)
+
+    def save(self, kind: str, val_loss: float | None) -> None:
         path = self.folder.checkpoint(kind)
         payload = self.state.payload(
             kind=kind,
@@ -32,7 +97,7 @@ class Evaluation:
             config=self.config,
             progress=self.progress,
             history=self.history,
-            corpus=self.corpus.meta,
+            corpus=self.corpus_meta,
             device_label=self.device_label,
             val_loss=val_loss,
             peers=self.peers,
@@ -48,20 +113,7 @@ class Evaluation:
         p = self.progress
         self.emit(CheckpointSaved(str(path), kind, p.epoch, p.step, val_loss))
 
-    def _evaluate(self, train_loss: float | None, kind: EvalKind) -> FinishReason | None:
-        return self._on_rank0(lambda: self._evaluate_here(train_loss, kind))
-
-    def _on_rank0(self, work):
-        """`work()` (validating, saving) on rank 0 alone, with the unwrapped model."""
-        self.peers = self.ranks.gather(self.state.rank_state)  # what a save keeps of each rank
-        return self.ranks.on_rank0(work, self.progress)
-
     def _evaluate_here(self, train_loss: float | None, kind: EvalKind) -> FinishReason | None:
-        """Validate, sample, save; return a finish reason when patience or epochs run out.
-
-        `kind`: "initial" (epoch 0, the untrained model), "epoch" (an epoch's end), "interim"
-        (every eval_every steps), "budget" (a budget ended the run mid-epoch).
-        """
         p = self.progress
         self.emit(
             ValidationStarted(
@@ -71,7 +123,7 @@ class Evaluation:
             )
         )
         t0 = time.perf_counter()
-        val = self.data.validation_loss(self.model, self._autocast)
+        val = self.data.validation_loss(self.model, self.autocast)
         if not math.isfinite(val):
             return "diverged"
         epoch, improved = p.count_validation(val, kind)
@@ -81,7 +133,7 @@ class Evaluation:
         )
         self.val_seconds = time.perf_counter() - t0
         record, event = p.evaluated(
-            epoch, kind, improved, train_loss, val, sample, self._elapsed(), self.config.patience
+            epoch, kind, improved, train_loss, val, sample, self.elapsed(), self.config.patience
         )
         self.history.append(record)
         self.folder.log(record)
@@ -91,10 +143,10 @@ class Evaluation:
         if kind == "initial":
             return None
         if improved:
-            self._save(BEST, val)
+            self.save(BEST, val)
         if kind == "budget":
             return None
-        self._save(LAST, val)
+        self.save(LAST, val)
         if kind == "epoch" and epoch >= self.config.epochs:
             return "completed"
         if event.patience_left <= 0:

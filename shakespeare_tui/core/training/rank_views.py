@@ -48,7 +48,7 @@ class SilentFolder:
 
 def weights_sha256(model) -> str:
     """A fingerprint of the weights: every rank's is saved, and must be the same."""
-    import torch
+    import torch  # here, not at the top: the CLI imports this module (via distributed.py) early
 
     digest = hashlib.sha256()
     for tensor in model.state_dict().values():

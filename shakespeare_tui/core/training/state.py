@@ -14,6 +14,7 @@ import torch
 
 from shakespeare_tui.core.model.checkpoint import Checkpoint, build_payload
 from shakespeare_tui.core.runs.progress import RunProgress
+from shakespeare_tui.core.training.rank_views import weights_sha256
 
 CROSSED_DEVICES = "resumed on another kind of device: training continues, but not bit for bit"
 
@@ -78,8 +79,6 @@ class TrainState:
 
     def rank_state(self) -> dict:
         """This rank's dropout streams, and its weights' fingerprint (the same on every rank)."""
-        from shakespeare_tui.core.training.rank_views import weights_sha256
-
         return {**self._rng(), "weights_sha256": weights_sha256(self.model)}
 
     def restore(

@@ -1,0 +1,100 @@
+"""A file a person names is read by one reader: refused in one line, in the same words whatever
+the file should be (a text to inspect, a queue file, a fork tree, a checkpoint), limits in MiB."""
+
+from __future__ import annotations
+
+import errno
+import os
+import threading
+
+import pytest
+
+from shakespeare_tui.core.errors import CheckpointError, UserError
+from shakespeare_tui.core.inspection.forks import ForkTree
+from shakespeare_tui.core.model.checkpoint import load_checkpoint, read_info
+from shakespeare_tui.core.runs.run_queue import read_queue_file
+from shakespeare_tui.core.text.passages import read_text_file
+from shakespeare_tui.core.user_files import MIB, read_user_file, read_user_file_head
+
+# Each reader of a person's file, and what it calls such a file.
+READERS = {
+    "text": (read_text_file, "a text file"),
+    "queue": (read_queue_file, "a queue file"),
+    "fork tree": (ForkTree.load, "a fork tree"),
+    "checkpoint": (load_checkpoint, "a checkpoint file"),
+}
+
+
+def refusal(read, path) -> str:
+    with pytest.raises(UserError) as caught:
+        read(path)
+    message = str(caught.value)
+    assert "\n" not in message and str(path) in message
+    return message
+
+
+@pytest.mark.parametrize("kind", list(READERS))
+def test_every_reader_refuses_a_missing_file_and_a_directory_alike(kind, tmp_path):
+    read, what = READERS[kind]
+    assert refusal(read, tmp_path / "nope") == f"{tmp_path / 'nope'} does not exist"
+    assert refusal(read, tmp_path) == f"{tmp_path} is a directory, not {what}"
+
+
+@pytest.mark.parametrize("kind", list(READERS))
+def test_every_reader_says_what_the_system_said(kind, tmp_path, monkeypatch):
+    """Root reads through chmod, so the refusal is the open call's own."""
+    read, _ = READERS[kind]
+    path = tmp_path / "locked"
+    path.write_bytes(b"x")
+    real_open = open
+
+    def refusing_open(file, *args, **kwargs):
+        if os.fspath(file) == str(path):
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr("builtins.open", refusing_open)
+    assert refusal(read, path) == f"cannot read {path}: Permission denied"
+
+
+def test_a_checkpoint_is_refused_as_a_checkpoint_error(tmp_path):
+    """read_info and the pickers catch CheckpointError: the shared words come as one."""
+    with pytest.raises(CheckpointError):
+        load_checkpoint(tmp_path / "nope.pt")
+    assert read_info(tmp_path / "nope.pt").error == f"{tmp_path / 'nope.pt'} does not exist"
+
+
+def test_a_file_over_the_limit_is_refused_in_mib_before_it_is_read(tmp_path):
+    path = tmp_path / "big"
+    path.write_bytes(b"x" * (MIB + 1))
+    with pytest.raises(UserError) as caught:
+        read_user_file(path, what="a queue file", max_bytes=MIB)
+    assert str(caught.value) == f"{path} is over 1 MiB, the limit for a queue file"
+    assert read_user_file(path, what="a text file", max_bytes=2 * MIB) == b"x" * (MIB + 1)
+    with pytest.raises(UserError, match=r"is over 1 MiB, the limit for a queue file"):
+        read_queue_file(path)
+
+
+def test_a_pipe_is_read_up_to_the_limit_only(tmp_path):
+    """A file whose size the system does not know (a FIFO) is read no further than the limit."""
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+
+    def write() -> None:  # the other end: one byte more than the limit
+        with open(fifo, "wb") as f:
+            f.write(b"y" * (MIB + 1))
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    with pytest.raises(UserError, match="is over 1 MiB, the limit for a queue file"):
+        read_user_file(fifo, what="a queue file", max_bytes=MIB)
+    writer.join(timeout=10)
+    assert not writer.is_alive()
+
+
+def test_the_head_of_a_large_file_and_its_own_error_class(tmp_path):
+    path = tmp_path / "c.pt"
+    path.write_bytes(b"PK\x03\x04" + b"\x00" * 100)
+    assert read_user_file_head(path, 4, what="a checkpoint file") == b"PK\x03\x04"
+    with pytest.raises(CheckpointError, match="does not exist"):
+        read_user_file_head(tmp_path / "x.pt", 4, what="a checkpoint file", error=CheckpointError)
