@@ -25,21 +25,24 @@ from pathlib import Path
 import torch
 
 from benchmarks.common import Table, Targets, fmt, interleave, median, spread
-from shakespeare_tui.core.inspection.memory import (
-    CONTEXTS,
-    ConnectivityProbe,
-    MemorySettings,
-    MemoryText,
-    Reader,
-    choose_targets,
-    measure_checkpoint,
-    ngram_baseline,
-)
-from shakespeare_tui.core.inspection.memory.connectivity import SPAN, gradients
+from shakespeare_tui.core.inspection.memory.connectivity import ConnectivityProbe, gradients
+from shakespeare_tui.core.inspection.memory.defaults import SPAN
 from shakespeare_tui.core.inspection.memory.events import Ticker
 from shakespeare_tui.core.inspection.memory.ngram import NgramCounts
 from shakespeare_tui.core.inspection.memory.ngram_cache import ngram_counts, training_span
-from shakespeare_tui.core.inspection.memory.reader import read_text, read_windows, window_plan
+from shakespeare_tui.core.inspection.memory.reader import (
+    Reader,
+    read_text,
+    read_windows,
+    window_plan,
+)
+from shakespeare_tui.core.inspection.memory.report import (
+    MemorySettings,
+    MemoryText,
+    measure_checkpoint,
+    ngram_baseline,
+)
+from shakespeare_tui.core.inspection.memory.targets import CONTEXTS, choose_targets
 from shakespeare_tui.core.model.checkpoint import load_checkpoint
 from shakespeare_tui.core.runs.folders import bundled_checkpoint
 from shakespeare_tui.core.text.corpus import load_corpus

@@ -2,20 +2,16 @@
 contexts, the connectivity (mean, or one prediction's with --at), the JSON shape, checkpoints
 side by side, and one-line refusals (exit 2) for bad checkpoints, texts and numbers.
 
-The command is run through its own function and flags (cli/memory_command.py), as the parser
-will run it, with its errors shown as `main` shows them."""
+The command runs through `main`, as a person's does."""
 
 from __future__ import annotations
 
-import argparse
 import json
 
 import pytest
 import torch
 
-from shakespeare_tui.cli import EXIT_OK, EXIT_USAGE, error
-from shakespeare_tui.cli.memory_command import add_memory_flags, memory_command
-from shakespeare_tui.core.errors import UserError, flag_name
+from shakespeare_tui.cli import EXIT_OK, main
 from shakespeare_tui.core.model.checkpoint import read_info
 from tests.test_cli import assert_one_line_error
 
@@ -34,15 +30,11 @@ def quiet_machine(monkeypatch):
 
 
 def memory(capsys, paths, *argv) -> tuple[int, str, str]:
-    parser = argparse.ArgumentParser(prog="shakespeare-tui memory")
-    add_memory_flags(parser)
-    args = parser.parse_args([str(a) for a in argv])
     capsys.readouterr()
     try:
-        code = memory_command(args, paths)
-    except UserError as exc:  # as cli.main shows it
-        error(exc.worded(flag_name))
-        code = EXIT_USAGE
+        code = main(["--data-dir", str(paths.data), "memory", *[str(a) for a in argv]])
+    except SystemExit as exc:  # argparse's usage errors exit from parse_args
+        code = exc.code
     out, err = capsys.readouterr()
     return code, out, err
 

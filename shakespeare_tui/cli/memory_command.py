@@ -9,91 +9,22 @@ characters, each one's effective context, and the mean connectivity against dist
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import sys
 
-HELP = (
-    "how far back a checkpoint really uses what it read: its loss with only the last k "
-    "characters against an n-gram's, its effective context, its connectivity"
-)
+from rich.table import Table
 
-
-def _int(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-
-
-def add_memory_flags(parser: argparse.ArgumentParser) -> None:
-    """The `memory` command's flags, on its own subparser (parser.py makes it, with --data-dir)."""
-    from shakespeare_tui.core.inspection.memory import CURVE_TARGETS, DEFAULT_LENGTH, SPAN
-    from shakespeare_tui.core.inspection.memory.targets import DEFAULT_TARGETS
-
-    parser.add_argument(
-        "--checkpoint",
-        action="append",
-        metavar="RUN_OR_PATH",
-        help="a run name, a checkpoint file, or 'bundled'; repeat it to compare checkpoints on "
-        "the same targets (default: bundled)",
-    )
-    source = parser.add_mutually_exclusive_group()
-    source.add_argument(
-        "--text",
-        metavar="FILE",
-        help="a UTF-8 text file to measure on (default: the held-out text of the first "
-        "checkpoint's corpus)",
-    )
-    source.add_argument(
-        "--validation",
-        action="store_true",
-        help="the held-out end of the first checkpoint's corpus (the default)",
-    )
-    parser.add_argument(
-        "--length",
-        type=_int,
-        metavar="N",
-        help=f"characters of the text read: the held-out end's last N (default: "
-        f"{DEFAULT_LENGTH:,}), or a file's first N (default: all of it)",
-    )
-    parser.add_argument(
-        "--targets",
-        type=_int,
-        default=DEFAULT_TARGETS,
-        metavar="N",
-        help="target positions the losses average over, each with 512 characters before it "
-        f"(default: {DEFAULT_TARGETS:,}); the connectivity averages {CURVE_TARGETS} of them",
-    )
-    parser.add_argument(
-        "--at",
-        type=_int,
-        metavar="POSITION",
-        help="print the connectivity of one prediction instead: of the text's character at "
-        "POSITION (from 0), per earlier character (default: the mean over targets)",
-    )
-    parser.add_argument(
-        "--span",
-        type=_int,
-        default=SPAN,
-        metavar="K",
-        help=f"connectivity: characters back from each prediction, at most 512 (default: {SPAN})",
-    )
-    parser.add_argument(
-        "--bf16",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="bf16 autocast: faster on a CPU or GPU with native bf16, the losses within a few "
-        "hundredths of a percent of fp32's (default: on where the hardware is fast at it)",
-    )
-    parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
+from shakespeare_tui.cli.console import PipeConsole
+from shakespeare_tui.cli.exits import EXIT_OK
+from shakespeare_tui.core.errors import FieldError, UserError
+from shakespeare_tui.core.inspection.memory.context import TOLERANCE
+from shakespeare_tui.core.inspection.memory.defaults import DEFAULT_LENGTH
+from shakespeare_tui.core.inspection.memory.targets import MAX_CONTEXT
+from shakespeare_tui.core.runs.folders import resolve_checkpoint
 
 
 def memory_command(args, paths) -> int:
-    from shakespeare_tui.core.errors import FieldError, UserError
-    from shakespeare_tui.core.inspection.memory.targets import MAX_CONTEXT
-
     if args.targets < 1:
         raise FieldError("targets", "must be at least 1")
     if args.length is not None and args.length < 1:
@@ -104,20 +35,18 @@ def memory_command(args, paths) -> int:
         raise UserError(
             "{at} must be at least 1: the first character has nothing before it", names=["at"]
         )
+    # torch: measuring needs the model; every check above ran before it loads
+    from shakespeare_tui.core.inspection.memory.report import MemorySettings, MemoryText
+    from shakespeare_tui.core.model.checkpoint import load_checkpoint
+
     text = None
     if args.text is not None:
-        from shakespeare_tui.core.inspection.memory.report import MemoryText
-
         text = MemoryText.from_file(args.text, args.length)
         if args.at is not None and args.at >= len(text.text):
             raise UserError(
                 f"{{at}} {args.at} is past the end of {args.text} ({len(text.text):,} characters)",
                 names=["at"],
             )
-
-    from shakespeare_tui.core.inspection.memory import DEFAULT_LENGTH, MemorySettings, MemoryText
-    from shakespeare_tui.core.model.checkpoint import load_checkpoint
-    from shakespeare_tui.core.runs.folders import resolve_checkpoint
 
     specs = args.checkpoint or ["bundled"]
     checkpoints = [(spec, load_checkpoint(resolve_checkpoint(spec, paths))) for spec in specs]
@@ -142,16 +71,15 @@ def memory_command(args, paths) -> int:
         _print_json(rows, ngram, settings.targets, args.at)
     else:
         _print_tables(rows, ngram, described, text.text, args.at, settings)
-    from shakespeare_tui.cli import EXIT_OK
-
     return EXIT_OK
 
 
 def _measure(checkpoints, text, settings, paths, at, bar):
     """[(memory, connectivity at `at` or None)], and the n-gram's curve (None: a note said why)."""
-    from shakespeare_tui.core.inspection.memory import (
-        Reader,
-        connectivity_at,
+    # torch: these read the model
+    from shakespeare_tui.core.inspection.memory.connectivity import connectivity_at
+    from shakespeare_tui.core.inspection.memory.reader import Reader
+    from shakespeare_tui.core.inspection.memory.report import (
         measure_checkpoint,
         ngram_baseline,
         text_codes,
@@ -234,17 +162,11 @@ def _print_json(rows, ngram, targets: int, at) -> None:
 
 
 def _console():
-    from shakespeare_tui.cli.console import PipeConsole
-
     console = PipeConsole()
     return console if console.is_terminal else PipeConsole(width=200)  # piped: no wrapping
 
 
 def _print_tables(rows, ngram, described, text, at, settings) -> None:
-    from rich.table import Table
-
-    from shakespeare_tui.core.inspection.memory import TOLERANCE
-
     console = _console()
     print_ = lambda *a: console.print(*a, highlight=False, soft_wrap=True)  # noqa: E731
     names = [m.name for m, _ in rows]
@@ -290,8 +212,6 @@ def _print_tables(rows, ngram, described, text, at, settings) -> None:
 
 
 def _print_at(console, rows, text: str, at: int) -> None:
-    from rich.table import Table
-
     console.print(
         f"\nconnectivity of the prediction of character {at} ({text[at]!r}), "
         "‖∂ log p / ∂ embedding‖ of each character before it:",

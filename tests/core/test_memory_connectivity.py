@@ -8,16 +8,15 @@ import numpy as np
 import pytest
 import torch
 
-from shakespeare_tui.core.inspection.memory import (
+from shakespeare_tui.core.inspection.memory.connectivity import (
     ConnectivityProbe,
-    Reader,
-    choose_targets,
     connectivity_at,
-    measure_model,
+    gradients,
 )
-from shakespeare_tui.core.inspection.memory.connectivity import gradients
 from shakespeare_tui.core.inspection.memory.events import Ticker
-from shakespeare_tui.core.inspection.memory.reader import read_text
+from shakespeare_tui.core.inspection.memory.measure import measure_model
+from shakespeare_tui.core.inspection.memory.reader import Reader, read_text
+from shakespeare_tui.core.inspection.memory.targets import choose_targets
 from tests.core.memory_models import random_codes, tiny_model
 
 

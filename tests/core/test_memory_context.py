@@ -10,16 +10,12 @@ import numpy as np
 import pytest
 
 from shakespeare_tui.core.errors import FieldError, UserError, flag_name
-from shakespeare_tui.core.inspection.memory import (
-    CONTEXTS,
-    ContextCurve,
-    MemoryProgress,
-    MemoryStopped,
-    choose_targets,
-    measure_model,
-)
 from shakespeare_tui.core.inspection.memory import reader as memory_reader
+from shakespeare_tui.core.inspection.memory.context import ContextCurve
+from shakespeare_tui.core.inspection.memory.events import MemoryProgress, MemoryStopped
+from shakespeare_tui.core.inspection.memory.measure import measure_model
 from shakespeare_tui.core.inspection.memory.reader import window_plan
+from shakespeare_tui.core.inspection.memory.targets import CONTEXTS, choose_targets
 from tests.core.memory_models import (
     TASK_VOCAB,
     direct_losses,

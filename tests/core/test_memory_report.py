@@ -11,7 +11,8 @@ from dataclasses import replace
 import pytest
 
 from shakespeare_tui.core.errors import UserError
-from shakespeare_tui.core.inspection.memory import (
+from shakespeare_tui.core.inspection.memory import report as memory_report
+from shakespeare_tui.core.inspection.memory.report import (
     CheckpointMemory,
     MemorySettings,
     MemoryText,
@@ -19,7 +20,6 @@ from shakespeare_tui.core.inspection.memory import (
     measure_checkpoint,
     ngram_baseline,
 )
-from shakespeare_tui.core.inspection.memory import report as memory_report
 from shakespeare_tui.core.model.checkpoint import load_checkpoint
 
 SETTINGS = MemorySettings(targets=100, span=40, curve_targets=20, bf16=False)

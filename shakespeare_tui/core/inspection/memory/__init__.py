@@ -13,64 +13,9 @@ the held-out part of the checkpoint's corpus):
 
 `report.measure_checkpoint` measures a checkpoint (cached by its sha256) and
 `report.ngram_baseline` gives the n-gram's curve for the same text; `measure.measure_model`
-and `connectivity.ConnectivityProbe` work on a model directly. Everything takes a
+and `connectivity.ConnectivityProbe` work on a model directly; `defaults` holds the torch-free
+defaults the command line shows. (Nothing is imported here: a module that needs torch is
+imported by name, so the command line's flags load none of it.) Everything takes a
 `threading.Event` to stop (raising MemoryStopped) and an `on_event` callable for
 MemoryProgress events; results are plain values (floats, tuples, strings).
 """
-
-from shakespeare_tui.core.inspection.memory.connectivity import (
-    CURVE_TARGETS,
-    SPAN,
-    ConnectivityCurve,
-    ConnectivityProbe,
-    connectivity_at,
-)
-from shakespeare_tui.core.inspection.memory.context import TOLERANCE, ContextCurve
-from shakespeare_tui.core.inspection.memory.events import MemoryProgress, MemoryStopped
-from shakespeare_tui.core.inspection.memory.measure import ModelMemory, measure_model
-from shakespeare_tui.core.inspection.memory.ngram import NgramCurve
-from shakespeare_tui.core.inspection.memory.reader import Reader
-from shakespeare_tui.core.inspection.memory.report import (
-    DEFAULT_LENGTH,
-    CheckpointMemory,
-    MemorySettings,
-    MemoryText,
-    cached_memory,
-    measure_checkpoint,
-    ngram_baseline,
-    text_codes,
-)
-from shakespeare_tui.core.inspection.memory.targets import (
-    CONTEXTS,
-    MAX_CONTEXT,
-    Targets,
-    choose_targets,
-)
-
-__all__ = [
-    "CONTEXTS",
-    "CURVE_TARGETS",
-    "DEFAULT_LENGTH",
-    "MAX_CONTEXT",
-    "SPAN",
-    "TOLERANCE",
-    "CheckpointMemory",
-    "ConnectivityCurve",
-    "ConnectivityProbe",
-    "ContextCurve",
-    "MemoryProgress",
-    "MemorySettings",
-    "MemoryStopped",
-    "MemoryText",
-    "ModelMemory",
-    "NgramCurve",
-    "Reader",
-    "Targets",
-    "cached_memory",
-    "choose_targets",
-    "connectivity_at",
-    "measure_checkpoint",
-    "measure_model",
-    "ngram_baseline",
-    "text_codes",
-]

@@ -21,11 +21,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from shakespeare_tui.core.inspection.memory.defaults import SPAN
 from shakespeare_tui.core.inspection.memory.events import MemoryProgress, Ticker
 from shakespeare_tui.core.inspection.memory.reader import Reader, State, codes_tensor, read_text
 
-SPAN = 300  # characters back the connectivity is measured over
-CURVE_TARGETS = 200  # predictions the mean curve averages
 EVERY = 64  # a probe keeps the state every this many characters
 # Predictions per backward pass: its saved activations (rows × span × gates × hidden floats)
 # stay within a few hundred MB for the notebook model.

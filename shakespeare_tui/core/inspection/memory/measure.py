@@ -16,13 +16,12 @@ import numpy as np
 import torch
 
 from shakespeare_tui.core.inspection.memory.connectivity import (
-    CURVE_TARGETS,
-    SPAN,
     ConnectivityCurve,
     gradients,
     mean_curve,
 )
 from shakespeare_tui.core.inspection.memory.context import ContextCurve
+from shakespeare_tui.core.inspection.memory.defaults import CURVE_TARGETS, SPAN
 from shakespeare_tui.core.inspection.memory.events import MemoryProgress, Ticker
 from shakespeare_tui.core.inspection.memory.reader import (
     Reader,

@@ -23,12 +23,9 @@ import torch
 
 from shakespeare_tui.core.atomic import atomic_write_text, file_sha256
 from shakespeare_tui.core.errors import CorpusError, UserError
-from shakespeare_tui.core.inspection.memory.connectivity import (
-    CURVE_TARGETS,
-    SPAN,
-    ConnectivityCurve,
-)
+from shakespeare_tui.core.inspection.memory.connectivity import ConnectivityCurve
 from shakespeare_tui.core.inspection.memory.context import ContextCurve
+from shakespeare_tui.core.inspection.memory.defaults import CURVE_TARGETS, DEFAULT_LENGTH, SPAN
 from shakespeare_tui.core.inspection.memory.events import MemoryProgress
 from shakespeare_tui.core.inspection.memory.measure import measure_model
 from shakespeare_tui.core.inspection.memory.ngram import NgramCurve
@@ -43,7 +40,6 @@ from shakespeare_tui.core.text.corpus import NAMED_CORPORA, load_corpus
 from shakespeare_tui.core.text.passages import held_out_passage, read_text_file
 from shakespeare_tui.core.text.vocab import Vocabulary
 
-DEFAULT_LENGTH = 100_000  # characters of the held-out end read: the "all" pass reads them all
 CACHE_FORMAT = "shakespeare-tui-memory"
 CACHE_VERSION = 1  # bump when a measurement changes
 
