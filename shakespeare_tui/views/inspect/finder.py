@@ -10,6 +10,8 @@ one layer), so its r values fit whole beside the text at 80 columns.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from rich.text import Text
 from textual import on, work
 from textual.message import Message
@@ -17,34 +19,37 @@ from textual.widgets import DataTable
 from textual.worker import Worker, WorkerState
 
 from shakespeare_tui.core.errors import one_line
-from shakespeare_tui.core.inspection.neurons import find_units, text_features
+from shakespeare_tui.core.inspection.neurons import UnitScore, find_units, text_features
 from shakespeare_tui.messages import UnitsFound
 from shakespeare_tui.views.inspect.status_line import StatusLine
+
+if TYPE_CHECKING:
+    from shakespeare_tui.core.inspection.replay import Replay
 
 FINDER_TOP = 3  # units per feature in the table
 
 
-class Finder(DataTable):
+class Finder(DataTable[Any]):
     """feature · unit · r, for the units the last `find` ranked."""
 
     class Ranked(Message):
         """The table shows a new answer: feature → `core.neurons.UnitScore`s, best first."""
 
-        def __init__(self, found: dict) -> None:
+        def __init__(self, found: dict[str, list[UnitScore]]) -> None:
             super().__init__()
             self.found = found
 
     class UnitPicked(Message):
         """The person chose a row: show its unit (a `core.neurons.UnitScore`) in the lens."""
 
-        def __init__(self, score) -> None:
+        def __init__(self, score: UnitScore) -> None:
             super().__init__()
             self.score = score
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
-        self.found: dict = {}  # the answer shown: feature → UnitScores
-        self.scores: list = []  # the UnitScore of each row (None: a feature's note)
+        self.found: dict[str, list[UnitScore]] = {}  # the answer shown: feature → UnitScores
+        self.scores: list[UnitScore | None] = []  # each row's (None: a feature's note)
         self._asked = 0  # bumped per question; an answer to an older one is dropped
         self._layers = 1  # of the model asked about: more than one, and units read L:N
 
@@ -53,7 +58,7 @@ class Finder(DataTable):
         self.add_column("unit")
         self.add_column("r")
 
-    def find(self, replay, quantity: str) -> None:
+    def find(self, replay: Replay, quantity: str) -> None:
         """Rank `replay`'s units by `quantity` (the table keeps its rows until the answer)."""
         self._asked += 1
         self._layers = replay.layers
@@ -70,7 +75,7 @@ class Finder(DataTable):
         self.clear()
 
     @work(thread=True, exclusive=True, group="inspect-find", exit_on_error=False)
-    def _rank(self, asked: int, replay, quantity: str) -> None:
+    def _rank(self, asked: int, replay: Replay, quantity: str) -> None:
         found = find_units(replay, quantity, FINDER_TOP)
         features = text_features(replay.text) if not all(found.values()) else {}
         constant = {name: float(features[name][0]) for name, s in found.items() if not s}

@@ -14,11 +14,16 @@ before (kept while other checkpoints are shown).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from rich.style import Style
 
 from shakespeare_tui.core.cells import DEFAULT_QUANTITY, QUANTITIES
 from shakespeare_tui.core.inspection import lens
+
+if TYPE_CHECKING:
+    from shakespeare_tui.core.inspection.replay import Replay
 
 SHORT_NAMES = {"tanh_c": "tanh(c)", "c": "c", "h": "h", "i": "input gate i",
                "f": "forget gate f", "g": "candidate g", "o": "output gate o",
@@ -54,7 +59,7 @@ class Lens:
         # quantity). A checkpoint with none opens on its own defaults.
         self._kept: dict[str, tuple[int, int, str]] = {}
 
-    def fit(self, replay, checkpoint: str) -> None:
+    def fit(self, replay: Replay, checkpoint: str) -> None:
         """Make the choice one for `replay`, made with the model at `checkpoint`: the same
         checkpoint keeps it; another opens on what the person chose for it before, or on its
         cell's default quantity (the finder then moves the lens to its best unit)."""
@@ -71,20 +76,20 @@ class Lens:
         self.layer = min(self.layer, replay.layers - 1)
         self.unit = min(self.unit, replay.hidden - 1)
 
-    def point_at(self, replay, layer: int, unit: int, chosen: bool = True) -> None:
+    def point_at(self, replay: Replay, layer: int, unit: int, chosen: bool = True) -> None:
         """Show `layer`'s `unit` (stepping past either end wraps round); `chosen`: by the
         person, so the finder leaves it be."""
         self.chosen = self.chosen or chosen
         self.layer = layer % replay.layers
         self.unit = unit % replay.hidden
 
-    def next_quantity(self, replay) -> None:
+    def next_quantity(self, replay: Replay) -> None:
         """The cell's next quantity (after the last, the first), shown by the unit."""
         names = QUANTITIES[replay.cell]
         self.quantity = names[(names.index(self.quantity) + 1) % len(names)]
         self.ranks = False
 
-    def shades(self, replay) -> tuple[np.ndarray, str]:
+    def shades(self, replay: Replay) -> tuple[np.ndarray, str]:
         """(an index into PALETTE per character, the legend shown under the text)."""
         if self.ranks:
             buckets = replay.prediction.rank_buckets().astype(np.int16)
@@ -100,7 +105,7 @@ class Lens:
         )
         return lens.quantise(lens.to_scale(self.quantity, values)) + lens.LEVELS, legend
 
-    def reading(self, replay, t: int) -> str:
+    def reading(self, replay: Replay, t: int) -> str:
         """The unit's value at character `t`, for the panel and the status line."""
         value = float(replay.unit_values(self.layer, self.quantity, self.unit)[t])
         return f"L{self.layer} unit {self.unit} {SHORT_NAMES[self.quantity]} {value:+.3f}"

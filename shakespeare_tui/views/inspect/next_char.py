@@ -32,7 +32,10 @@ class NextCharPanel(Static):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._shown: tuple | None = None  # the arguments of the last `show`, for a resize
+        # The arguments of the last `show`, for a resize.
+        self._shown: (
+            tuple[str, list[tuple[str, float]], float, float, float, int, str, bool] | None
+        ) = None
 
     def show_nothing(self, why: str) -> None:
         self._shown = None

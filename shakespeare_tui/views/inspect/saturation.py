@@ -10,12 +10,17 @@ at the bottom left, where it reads as the x axis's.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Static, TabPane
 from textual_plotext import PlotextPlot
 
 from shakespeare_tui.core.inspection.saturation import no_gates
+
+if TYPE_CHECKING:
+    from shakespeare_tui.core.inspection.replay import Replay
 
 GATE_COLOURS = ("red", "green", "blue", "orange")  # plotext's names, which Rich reads too
 GATE_NAMES = {"i": "input", "f": "forget", "o": "output", "r": "reset", "z": "update"}
@@ -29,7 +34,9 @@ class GatesTab(TabPane):
 
     def __init__(self, title: str, *, id: str | None = None) -> None:
         super().__init__(title, id=id)
-        self._drawn: tuple | None = None  # (replay, layer) of the plot, to draw it on a resize
+        self._drawn: tuple[Replay, int] | None = (
+            None  # (replay, layer) of the plot, to draw it on a resize
+        )
 
     def compose(self) -> ComposeResult:
         note = Static("", id="saturation-note", classes="form-hint")
@@ -42,7 +49,7 @@ class GatesTab(TabPane):
         if self._drawn is not None:
             self.draw(*self._drawn)
 
-    def draw(self, replay, layer: int) -> None:
+    def draw(self, replay: Replay, layer: int) -> None:
         self._drawn = (replay, layer)
         chart = self.query_one("#saturation", PlotextPlot)
         plt = chart.plt

@@ -53,6 +53,7 @@ from shakespeare_tui.widgets.checkpoint_picker import CheckpointPicker
 if TYPE_CHECKING:
     from shakespeare_tui.core.inspection.replay import Replay
     from shakespeare_tui.core.paths import Paths
+    from shakespeare_tui.core.sampling.settings import SampleSettings
 
 PASSAGE_LENGTH = 10_000  # characters of held-out text inspected by default
 TOP_K = 10  # next characters listed at the cursor
@@ -68,7 +69,7 @@ FOOTER_FIRST = (
 )  # fmt: skip
 
 
-class InspectScreen(Screen):
+class InspectScreen(Screen[None]):
     """The app's "inspect" mode."""
 
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-normal"), (170, "-wide")]
@@ -124,7 +125,7 @@ class InspectScreen(Screen):
                 "the text"),
     ]  # fmt: skip
 
-    def __init__(self, paths: Paths, *, length: int | None = None, **kwargs) -> None:
+    def __init__(self, paths: Paths, *, length: int | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.paths = paths
         self.length = length or PASSAGE_LENGTH
@@ -135,7 +136,7 @@ class InspectScreen(Screen):
         self._scan_id = 0
         self._scanned = False
         self._request = 0  # bumped per text or checkpoint; older answers are dropped
-        self._worker: Worker | None = None  # the replay being made
+        self._worker: Worker[None] | None = None  # the replay being made
         self._mark_start: int | None = None
         self._source: tuple[str, str] = ("held_out", "")  # ("held_out", "") or ("text", text)
         self._source_name = ""
@@ -210,7 +211,14 @@ class InspectScreen(Screen):
 
     # -- opening a text ---------------------------------------------------------------------
 
-    def inspect(self, path: str, title: str, text: str, source: str, settings=None) -> None:
+    def inspect(
+        self,
+        path: str,
+        title: str,
+        text: str,
+        source: str,
+        settings: SampleSettings | None = None,
+    ) -> None:
         """Inspect `text` with the checkpoint at `path` (the Generate view's hand-off); with
         the `settings` (seed set) it was generated with, its forks can be taken."""
         if not self.is_mounted:
@@ -319,7 +327,9 @@ class InspectScreen(Screen):
                 self._start(*entry)
 
     @work(thread=True, exclusive=True, group="inspect", exit_on_error=False)
-    def _analyse(self, request: int, path: str, title: str, kind: str, text: str, name: str):
+    def _analyse(
+        self, request: int, path: str, title: str, kind: str, text: str, name: str
+    ) -> None:
         # Imported here: both load torch, which the first frame must not wait for.
         from shakespeare_tui.core.inspection.replay import replay
         from shakespeare_tui.core.model.checkpoint import load_checkpoint

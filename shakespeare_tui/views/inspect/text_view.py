@@ -12,6 +12,7 @@ moving the cursor or switching the unit repaints a screenful of rows, never the 
 from __future__ import annotations
 
 import bisect
+from collections.abc import Iterable
 
 import numpy as np
 from rich.segment import Segment
@@ -128,7 +129,7 @@ class InspectText(ScrollView, can_focus=True):
         self._rewrap()
         self.refresh()
 
-    def set_forks(self, positions) -> None:
+    def set_forks(self, positions: Iterable[int]) -> None:
         self.forks = frozenset(positions)
         self.refresh()
 
