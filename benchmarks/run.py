@@ -2,7 +2,7 @@
 
     python -m benchmarks.run                    # every section below but quality (~20 min)
     python -m benchmarks.run --quick            # fewer rounds and steps (~2 min)
-    python -m benchmarks.run --sections sample  # some sections: train, sample, app, generate, inspect, runs, runs-view, corpora
+    python -m benchmarks.run --sections sample  # some sections: train, sample, app, generate, inspect, runs, runs-view, corpora, memory
     python -m benchmarks.run --device cuda      # training on the GPU (sampling stays on the CPU)
     python -m benchmarks.run --quality          # + validation loss after 5 and 10 CPU minutes (30 min)
     python benchmarks/run.py ...                # the same
@@ -27,7 +27,9 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 if __package__ in (None, ""):  # run as a script: import `benchmarks` from the repository root
     sys.path[0] = str(Path(__file__).resolve().parents[1])
 
-SECTIONS = ("train", "sample", "app", "generate", "inspect", "runs", "runs-view", "corpora")
+SECTIONS = (
+    "train", "sample", "app", "generate", "inspect", "runs", "runs-view", "corpora", "memory",
+)  # fmt: skip
 DEFAULT_QUALITY_CORPUS = "../shared/data/tinyshakespeare.txt"  # from the repository root
 
 
@@ -49,8 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--sections",
         type=_list(str, SECTIONS),
         default=list(SECTIONS),
-        help="comma-separated: train, sample, app, generate, inspect, runs, runs-view, corpora "
-        "(default: all eight)",
+        help="comma-separated: train, sample, app, generate, inspect, runs, runs-view, corpora, "
+        "memory (default: all nine)",
     )
     p.add_argument("--quick", action="store_true", help="fewer rounds and steps")
     p.add_argument("--device", default="auto", help="auto (default), cpu, cuda, cuda:N")
@@ -174,6 +176,10 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks.corpora import run_corpora
 
         sections.append(("corpora", lambda: run_corpora(args, device, targets)))
+    if "memory" in args.sections:
+        from benchmarks.memory import run_memory
+
+        sections.append(("memory", lambda: run_memory(args, targets)))
     if args.quality:
         from benchmarks.quality import run_quality
 

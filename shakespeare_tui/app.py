@@ -1,4 +1,5 @@
-"""The full-screen app: four views (Train, Generate, Inspect, Runs), global keys, commands and remembered settings.
+"""The full-screen app: four views (Train, Generate, Inspect, Runs), global keys, commands and
+remembered settings.
 
 `make_app` is the one way to build it, shared by the CLI and the tests (which inject a scripted
 trainer and a fixed device label). Nothing here imports torch: a thread worker loads it after
@@ -23,7 +24,7 @@ from shakespeare_tui.core.errors import one_line
 from shakespeare_tui.core.paths import Paths
 from shakespeare_tui.keymap import check_keymap, view_bindings
 from shakespeare_tui.messages import HeaderInfo, TorchReady, TrainingStatus
-from shakespeare_tui.settings import AppSettings
+from shakespeare_tui.settings import VIEWS, AppSettings
 from shakespeare_tui.torch_loader import default_trainer, probe_device
 from shakespeare_tui.views.generate.screen import GenerateScreen
 from shakespeare_tui.views.help import HelpScreen
@@ -31,7 +32,6 @@ from shakespeare_tui.views.inspect.screen import InspectScreen
 from shakespeare_tui.views.runs.screen import RunsScreen
 from shakespeare_tui.views.train.screen import TrainScreen
 
-VIEWS = {"train": "Train", "generate": "Generate", "inspect": "Inspect", "runs": "Runs"}
 # Whose bindings a person may remap (settings.json's keymap): the app's and every view's
 # (with the widgets each view keys: keymap.view_bindings).
 KEYED_SCREENS = (TrainScreen, GenerateScreen, InspectScreen, RunsScreen, HelpScreen)
@@ -115,35 +115,36 @@ class ShakespeareApp(App):
         self.checkpoints_changed: Signal[str] = Signal(self, "checkpoints-changed")  # a path
         self._header = {"corpus": settings.train.corpus, "model": settings.train.preset}
         self.training_status = ""  # what the run being trained is doing, for every view
-        self._training_view = None  # the Train view, once built: quitting stops its run
-        self.add_mode("train", self._train_view)
-        self.add_mode("generate", self._generate_view)
-        self.add_mode("inspect", self._inspect_view)
-        self.add_mode("runs", self._runs_view)
-        self._inspect_screen = None  # the Inspect view, once built: the Generate view hands off
+        self._train_screen: TrainScreen | None = None  # once built: quitting stops its run
+        self._inspect_screen: InspectScreen | None = None  # once built: others hand over to it
+        self.add_mode("train", self._build_train)
+        self.add_mode("generate", self._build_generate)
+        self.add_mode("inspect", self._build_inspect)
+        self.add_mode("runs", self._build_runs)
         if settings.theme in self.available_themes:
             self.theme = settings.theme
 
-    def _train_view(self) -> Screen:
-        self._training_view = TrainScreen(self.paths, self.settings.train, self.trainer)
-        return self._training_view
+    # -- the views, built when first shown -------------------------------------------------
 
-    def _generate_view(self) -> Screen:
+    def _build_train(self) -> Screen:
+        self._train_screen = TrainScreen(self.paths, self.settings.train, self.trainer)
+        return self._train_screen
+
+    def _build_generate(self) -> Screen:
         return GenerateScreen(self.paths, self.settings.generate)
 
-    def _inspect_view(self) -> Screen:
+    def _build_inspect(self) -> Screen:
         self._inspect_screen = InspectScreen(self.paths)
         return self._inspect_screen
 
-    def action_show_queue(self) -> None:
-        self.show_queue()
-
-    def _runs_view(self) -> Screen:
+    def _build_runs(self) -> Screen:
         return RunsScreen(self.paths, self.settings.runs)
+
+    # -- what one view asks of another -----------------------------------------------------
 
     def continue_run(self, name: str, trained_here: bool = False) -> str | None:
         """The Train view with run `name` selected, so `s` resumes it; or why not."""
-        train = self._training_view
+        train = self._train_screen
         if train is not None and train.training and not trained_here:
             return (
                 "the Train view is training another run; stop it (s) before you continue this one"
@@ -168,11 +169,11 @@ class ShakespeareApp(App):
 
     def show_queue(self) -> None:
         """The run queue's dialog, from any view (the Train view works the queue)."""
-        if self._training_view is None or not self._training_view.is_mounted:
+        if self._train_screen is None or not self._train_screen.is_mounted:
             self.action_show_view("train")  # builds it; it offers a queue with runs left
             self.call_later(self.show_queue)
             return
-        self._training_view.action_show_queue()
+        self._train_screen.show_queue()
 
     def inspect_text(self, path: str, title: str, text: str, source: str, settings=None) -> None:
         """Open the Inspect view on `text` with the checkpoint at `path` (and the settings it
@@ -181,6 +182,8 @@ class ShakespeareApp(App):
         if self._inspect_screen is not None:
             self._inspect_screen.inspect(path, title, text, source, settings)
 
+    # -- start-up ----------------------------------------------------------------------------
+
     def on_mount(self) -> None:
         self._apply_keymap()
         if self.settings.load_error:
@@ -188,6 +191,16 @@ class ShakespeareApp(App):
                 f"{self.settings.load_error}: using defaults, and leaving the file as it is",
                 severity="warning",
                 timeout=10,
+            )
+        elif self.settings.load_warnings:
+            shown = "; ".join(self.settings.load_warnings[:3])
+            more = len(self.settings.load_warnings) - 3
+            self.notify(
+                f"settings.json: {shown}{f' (and {more} more)' if more > 0 else ''} — kept in "
+                "the file, not used",
+                severity="warning",
+                timeout=10,
+                markup=False,
             )
         self._update_header()
         self.theme_changed_signal.subscribe(self, lambda _theme: self.save_settings())
@@ -254,9 +267,12 @@ class ShakespeareApp(App):
             self.settings.mode = view
             self.save_settings()
 
+    def action_show_queue(self) -> None:
+        self.show_queue()
+
     def action_toggle_training(self) -> None:
         """Start, stop or resume training from any view (the Train view's settings apply)."""
-        train = self._training_view
+        train = self._train_screen
         if train is None or not train.is_mounted:
             self.action_show_view("train")
             self.notify("this is the Train view: press s to start", timeout=4)
@@ -269,7 +285,7 @@ class ShakespeareApp(App):
 
     async def action_quit(self) -> None:
         """Stop a training run (it saves a resumable checkpoint), remember settings, exit."""
-        train = self._training_view
+        train = self._train_screen
         if train is not None and train.training:
             self.notify("stopping training…", timeout=2)
             await train.stop_and_wait()
@@ -315,7 +331,7 @@ class ShakespeareApp(App):
             )
         yield SystemCommand("Help", "Show the keys and what they do", self.action_help)
         yield SystemCommand("Queue", "Show the run queue: reorder, cancel, start", self.show_queue)
-        train = self._training_view
+        train = self._train_screen
         if screen is not train:  # the Train view lists its own keys below
             training = train is not None and train.training
             yield SystemCommand(
@@ -354,7 +370,7 @@ def make_app(
 ) -> ShakespeareApp:
     """The app over `paths`, with remembered settings unless `settings` is given.
 
-    `trainer` (default `core.engine.train`) and `probe` (the device label and type, default
+    `trainer` (default `core.training.engine.train`) and `probe` (the device label and type, default
     `probe_device`) are injectable so tests run deterministic, scripted training.
     """
     if settings is None:

@@ -55,7 +55,7 @@ class CheckpointsScanned(Message, bubble=False):
     def __init__(self, scan_id: int, entries: list) -> None:
         super().__init__()
         self.scan_id = scan_id
-        self.entries = entries  # core.catalog.CheckpointEntry
+        self.entries = entries  # core.runs.checkpoints.CheckpointEntry
 
 
 class GenerationStarted(Message, bubble=False):
@@ -90,7 +90,8 @@ class GenerationFinished(Message, bubble=False):
 
 
 class RunHistoryRead(Message, bubble=False):
-    """The Train view's worker read a past run's folder (`core.run_history.RunHistory`)."""
+    """The Train view read a run's folder, for the selection or following a run trained
+    elsewhere (`core.runs.history.RunHistory`)."""
 
     def __init__(self, history) -> None:
         super().__init__()
@@ -106,7 +107,8 @@ class TrainingStatus(Message):
 
 
 class InspectReady(Message, bubble=False):
-    """The Inspect view's worker replayed the model over a text (`core.replay.Replay`).
+    """The Inspect view's worker replayed the model over a text
+    (`core.inspection.replay.Replay`).
 
     The replay holds numpy arrays (and the weights it recomputes gates from); the view only reads
     it, on the UI thread, once this arrives.
@@ -121,13 +123,16 @@ class InspectReady(Message, bubble=False):
 
 
 class UnitsFound(Message, bubble=False):
-    """The neuron finder's answer: feature → `core.neurons.UnitScore`s, best first."""
+    """The neuron finder's answer: feature → `core.inspection.neurons.UnitScore`s, best first;
+    `constant`: feature → its one value, for the features the same all over the text (they rank
+    no unit)."""
 
-    def __init__(self, request: int, quantity: str, found: dict) -> None:
+    def __init__(self, request: int, quantity: str, found: dict, constant: dict) -> None:
         super().__init__()
         self.request = request
         self.quantity = quantity
         self.found = found
+        self.constant = constant
 
 
 class SpansMatched(Message, bubble=False):
@@ -138,11 +143,11 @@ class SpansMatched(Message, bubble=False):
         self.request = request
         self.span = span
         self.units = units  # unit numbers of the lens's layer
-        self.matches = matches  # core.spans.SpanMatch, best first
+        self.matches = matches  # core.inspection.spans.SpanMatch, best first
 
 
 class ForkGrew(Message, bubble=False):
-    """Characters a growing branch of a fork tree (`core.forks.ForkTree`) just got."""
+    """Characters a growing branch of a fork tree (`core.inspection.forks.ForkTree`) just got."""
 
     def __init__(self, tree, branch_id: int, chars: str) -> None:
         super().__init__()
@@ -172,7 +177,7 @@ class ForkTreeOpened(Message, bubble=False):
 
 
 class QueueRead(Message, bubble=False):
-    """The run queue as queue.json holds it (`core.queue.RunQueue`), read for `then`."""
+    """The run queue as queue.json holds it (`core.runs.run_queue.RunQueue`), read for `then`."""
 
     def __init__(self, queue, elsewhere: bool, then: str) -> None:
         super().__init__()
@@ -182,12 +187,13 @@ class QueueRead(Message, bubble=False):
 
 
 class RunsRefreshed(Message, bubble=False):
-    """The Runs view's worker caught up with the runs folder (`core.run_catalog.RunCatalog`)."""
+    """The Runs view's worker caught up with the runs folder
+    (`core.runs.catalog.RunCatalog`)."""
 
     def __init__(self, rows: tuple, curves: dict, pending: int = 0) -> None:
         super().__init__()
-        self.rows = rows  # core.run_table.RunRow, newest first; the same tuple if none changed
-        self.curves = curves  # run name → core.run_curves.RunCurves, for the selected runs
+        self.rows = rows  # core.runs.table.RunRow, newest first; the same tuple if none changed
+        self.curves = curves  # run name → core.runs.curves.RunCurves, for the selected runs
         self.pending = pending  # runs not read yet (a first look at many: more rows follow)
 
 
@@ -196,7 +202,7 @@ class BundledRowRead(Message, bubble=False):
 
     def __init__(self, row) -> None:
         super().__init__()
-        self.row = row  # core.run_table.RunRow
+        self.row = row  # core.runs.table.RunRow
 
 
 class RunActionDone(Message, bubble=False):

@@ -2,8 +2,12 @@
 the view, how the Runs view sorts and draws, theme, and the person's own keys.
 
 Stored as JSON in the user config dir (or under --data-dir). A missing or damaged file means
-defaults, never a crash; saving is atomic and a failure to save is not fatal. A file that could
-not be read is never overwritten with defaults: the person's keymap and choices stay there.
+defaults, never a crash; a failure to save is not fatal. A file that could not be read (not
+JSON, nested too deep, over MAX_BYTES) is never overwritten: the person's keymap and choices
+stay there. A save writes only what this app changed since it read the file, into the file as
+it is then (a locked read-modify-write, core/shared_file.py): keys it does not know, values it
+could not use, and changes another app made meanwhile are all kept. What it could not use is
+said once, at launch.
 """
 
 from __future__ import annotations
@@ -11,35 +15,49 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
-from shakespeare_tui.core.atomic import atomic_write_text
+from shakespeare_tui.core.config import CUSTOM_BASE, TrainConfig, preset_values
+from shakespeare_tui.core.errors import ActionFailed, UserError
+from shakespeare_tui.core.shared_file import SharedFile
+
+MAX_BYTES = 1 << 20  # a settings file is a few kB; a larger one is not read (nor rewritten)
+_SECTIONS = ("train", "generate", "runs")  # the tables of the file, beside the plain keys
+
+# The views a launch can open on (the App's modes), with the names a person reads.
+VIEWS = {"train": "Train", "generate": "Generate", "inspect": "Inspect", "runs": "Runs"}
+
+# A "custom" run starts from this preset's model and optimiser, and a run's budgets from the
+# core's defaults: the form's first values are the core's, never a copy of them.
+_CUSTOM = preset_values(CUSTOM_BASE)
+_RUN = TrainConfig()
 
 
 @dataclass
 class TrainSettings:
     corpus: str = "plays"  # "plays", "tinyshakespeare", or a file path
     preset: str = "auto"  # "auto", "notebook", "cpu", "tiny", or "custom" (the fields below)
-    cell: str = "lstm"  # "lstm", "gru" or "rnn" (a basic tanh RNN)
-    embed: int = 128
-    hidden: int = 640
-    layers: int = 1
-    dropout: float = 0.25
-    batch_size: int = 32
-    seq_len: int = 200
-    lr: float = 2e-3
-    schedule: str = "cosine"
-    epochs: int = 20
-    patience: int = 5
+    cell: str = _CUSTOM["cell"]  # "lstm", "gru" or "rnn" (a basic tanh RNN)
+    embed: int = _CUSTOM["embed"]
+    hidden: int = _CUSTOM["hidden"]
+    layers: int = _CUSTOM["layers"]
+    dropout: float = _CUSTOM["dropout"]
+    batch_size: int = _CUSTOM["batch_size"]
+    seq_len: int = _CUSTOM["seq_len"]
+    lr: float = _CUSTOM["lr"]
+    schedule: str = _CUSTOM["schedule"]
+    epochs: int = _RUN.epochs
+    patience: int = _RUN.patience
     max_steps: int | None = None  # None: no step budget
     max_minutes: float | None = None  # None: no time budget
-    eval_every: int = 200  # steps between evaluations; 0 = at epoch ends only
+    eval_every: int = _RUN.eval_every  # steps between evaluations; 0 = at epoch ends only
     device: str = "auto"
-    clip: float = 5.0
+    clip: float = _RUN.clip
     bf16: str = "auto"  # "auto", "on" or "off"
-    seed: int = 1337
-    val_fraction: float = 0.1
-    sample_length: int = 200
-    sample_temperature: float = 0.8
+    seed: int = _RUN.seed
+    val_fraction: float = _RUN.val_fraction
+    sample_length: int = _RUN.sample_length
+    sample_temperature: float = _RUN.sample_temperature
     run: str = ""  # the selected run to resume ("" = a new run)
 
 
@@ -57,14 +75,11 @@ class GenerateSettings:
 
 @dataclass
 class RunsSettings:
-    sort: str = "created"  # a column of core.run_table.COLUMNS
+    sort: str = "created"  # a column of core.runs.table.COLUMNS
     descending: bool = True  # newest first
     smoothing: float = 0.6  # the training curves' TensorBoard smoothing weight
     x_axis: str = "step"  # "step", "chars" (characters seen) or "time" (wall time)
     log_y: bool = False
-
-
-VIEWS = ("train", "generate", "inspect", "runs")  # the views a launch can open on
 
 
 @dataclass
@@ -79,65 +94,146 @@ class AppSettings:
     # Why the file could not be read ("" if it could): then it is never overwritten, since
     # saving would lose what it holds.
     load_error: str = field(default="", compare=False, repr=False)
+    # What the file holds that this version does not use (kept in it), said once at launch.
+    load_warnings: tuple[str, ...] = field(default=(), compare=False, repr=False)
+    # The values as read, by (section, key): a save writes only those that changed since.
+    # None (settings made in code, not read): a save writes them all.
+    _read: dict | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def load(cls, path: Path) -> AppSettings:
+        path = Path(path)
         try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
+            if path.stat().st_size > MAX_BYTES:
+                return cls(load_error=f"{path} is over {MAX_BYTES >> 20} MiB, too large for "
+                           "a settings file")  # fmt: skip
+            data = _parse(path.read_bytes(), path)
         except FileNotFoundError:
-            return cls()
-        except (OSError, ValueError) as exc:
-            reason = getattr(exc, "strerror", None) or "not valid JSON"
-            return cls(load_error=f"{path} could not be read ({reason})")
-        if not isinstance(data, dict):
-            return cls(load_error=f"{path} does not hold a JSON object")
+            return cls(_read={})
+        except OSError as exc:
+            return cls(load_error=f"{path} could not be read ({exc.strerror or exc})")
+        except UserError as exc:
+            return cls(load_error=str(exc))
+        problems: list[str] = []
         keymap = data.get("keymap")
-        return cls(
+        settings = cls(
             theme=str(data.get("theme", cls.theme)),
             mode=data.get("mode") if data.get("mode") in VIEWS else "train",
-            train=_known(TrainSettings, data.get("train")),
-            generate=_known(GenerateSettings, data.get("generate")),
-            runs=_known(RunsSettings, data.get("runs")),
+            train=_known(TrainSettings, data.get("train"), "train", problems),
+            generate=_known(GenerateSettings, data.get("generate"), "generate", problems),
+            runs=_known(RunsSettings, data.get("runs"), "runs", problems),
             keymap=dict(keymap) if isinstance(keymap, dict) else {},
         )
+        known = {f.name for f in fields(cls)}  # (our own bookkeeping's names are no news)
+        problems += [f"{key!r} is not a setting" for key in data if key not in known]
+        if "mode" in data and data["mode"] not in VIEWS:
+            problems.append(f"mode {data['mode']!r} is not a view")
+        settings.load_warnings = tuple(problems)
+        settings._read = _flat(settings)
+        return settings
 
     def save(self, path: Path) -> bool:
-        """Write atomically; return False (and keep going) if it cannot or must not be written."""
+        """Write what changed since the file was read into the file as it is now; return False
+        (and keep going) if it cannot or must not be written."""
         if self.load_error:
             return False
+        now = _flat(self)
+        changed = {
+            k: v for k, v in now.items() if self._read is None or self._read.get(k, _UNSET) != v
+        }
+        if not changed:
+            return True
         path = Path(path)
-        values = asdict(self)
-        del values["load_error"]
+
+        def apply(document: dict) -> dict:
+            for (section, key), value in changed.items():
+                if section is None:
+                    document[key] = value
+                else:
+                    table = document.get(section)
+                    if not isinstance(table, dict):
+                        table = document[section] = {}
+                    table[key] = value
+            return document
+
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write_text(path, json.dumps(values, indent=2))
-        except OSError:
+            SharedFile(path, lambda data: {} if data is None else _parse(data, path), _dump).update(
+                apply
+            )
+        except (OSError, UserError, ActionFailed):
             return False
+        self._read = now
         return True
 
 
-def _known(cls, data):
-    """An instance from the keys we know with the types we expect; anything else is dropped."""
+_UNSET = object()
+
+
+def _parse(data: bytes, path: Path) -> dict:
+    """The file's JSON object; UserError (one line) for anything else."""
+    if len(data) > MAX_BYTES:
+        raise UserError(f"{path} is over {MAX_BYTES >> 20} MiB, too large for a settings file")
+    try:
+        document = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise UserError(f"{path} could not be read (not valid JSON)") from None
+    except RecursionError:
+        raise UserError(f"{path} could not be read (nested too deeply)") from None
+    if not isinstance(document, dict):
+        raise UserError(f"{path} does not hold a JSON object")
+    return document
+
+
+def _dump(document: dict) -> bytes:
+    return json.dumps(document, indent=2).encode("utf-8")
+
+
+def _flat(settings: AppSettings) -> dict[tuple[str | None, str], Any]:
+    """Every value the app keeps, by (section or None, key), as the file holds it."""
+    values = asdict(settings)
+    flat: dict[tuple[str | None, str], Any] = {}
+    for key in ("theme", "mode", "keymap"):
+        flat[(None, key)] = values[key]
+    for section in _SECTIONS:
+        for key, value in values[section].items():
+            flat[(section, key)] = value
+    return flat
+
+
+def _known(cls, data, section: str, problems: list[str]):
+    """An instance from the keys we know with the types we expect; what else `data` holds is
+    left in the file and said in `problems`."""
+    if data is None:
+        return cls()
     if not isinstance(data, dict):
+        problems.append(f"{section!r} is not a table of settings")
         return cls()
     defaults = cls()
     values = {}
+    names = {f.name for f in fields(cls)}
+    problems += [f"{section}.{key} is not a setting" for key in data if key not in names]
     for f in fields(cls):
         if f.name not in data:
             continue
         value, default = data[f.name], getattr(defaults, f.name)
-        if isinstance(value, bool) and not isinstance(default, bool):
-            continue  # JSON true is no number
-        if isinstance(default, list):
-            if isinstance(value, list):
-                values[f.name] = [v for v in value if isinstance(v, str)]
-            continue
-        if default is None:
-            # An optional number (a budget): a number or nothing.
-            if value is None or isinstance(value, (int, float)):
-                values[f.name] = value
-        elif isinstance(value, type(default)) or (
-            isinstance(default, float) and isinstance(value, int)
-        ):
-            values[f.name] = value
+        if _fits(value, default):
+            values[f.name] = (
+                [v for v in value if isinstance(v, str)] if isinstance(default, list) else value
+            )
+        else:
+            problems.append(f"{section}.{f.name} = {json.dumps(value)[:40]} is not a usable value")
     return cls(**values)
+
+
+def _fits(value, default) -> bool:
+    """Whether `value` read from the file can stand for a setting whose default is `default`."""
+    if isinstance(value, bool) and not isinstance(default, bool):
+        return False  # JSON true is no number
+    if isinstance(default, list):
+        return isinstance(value, list)
+    if default is None:  # an optional number (a budget): a number or nothing
+        return value is None or isinstance(value, (int, float))
+    return isinstance(value, type(default)) or (
+        isinstance(default, float) and isinstance(value, int)
+    )

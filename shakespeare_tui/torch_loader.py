@@ -4,6 +4,7 @@ the trainer it drives, and a fast exit once the app has closed."""
 from __future__ import annotations
 
 import atexit
+import gc
 import os
 import sys
 import threading
@@ -18,8 +19,6 @@ def default_trainer(*args, **kwargs):
 
 def probe_device() -> tuple[str, str]:
     """(label, type) of the device "auto" picks, e.g. ("CPU · 2 threads", "cpu"). Imports torch."""
-    import gc
-
     import torch
 
     from shakespeare_tui.core import device as devices

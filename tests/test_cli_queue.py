@@ -53,7 +53,6 @@ def test_add_list_and_a_stopped_run_that_goes_on(capsys, paths, tmp_path, corpus
     config = build_config("tiny", "cpu", {**settings, "max_steps": 10})
     train(config, paths, run_name="a")
     queue.mark(entry.id, STOPPED)
-    queue.save()
     code, out, err = cli(capsys, "--data-dir", paths.data, "queue", "--quiet")
     assert code == EXIT_OK, err
     assert "a continues" in out

@@ -12,6 +12,8 @@ from shakespeare_tui.cli.generate_command import generate_command
 from shakespeare_tui.cli.generate_flags import add_generate
 from shakespeare_tui.cli.inspect_command import inspect_command
 from shakespeare_tui.cli.inspect_flags import add_inspect
+from shakespeare_tui.cli.memory_command import memory_command
+from shakespeare_tui.cli.memory_flags import add_memory
 from shakespeare_tui.cli.queue_command import queue_command
 from shakespeare_tui.cli.queue_flags import add_queue
 from shakespeare_tui.cli.runs_command import (
@@ -39,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_train(commands).set_defaults(func=train_command)
     add_generate(commands).set_defaults(func=generate_command)
     add_inspect(commands).set_defaults(func=inspect_command)
+    add_memory(commands).set_defaults(func=memory_command)
     runs = add_runs(commands)
     runs[None].set_defaults(func=list_command)
     runs["diff"].set_defaults(func=diff_command)

@@ -23,7 +23,6 @@ from shakespeare_tui.cli.train_report import ConsoleReporter
 from shakespeare_tui.core.runs.lock import RunLockedError
 from shakespeare_tui.core.runs.run_queue import (
     FAILED,
-    TRAINING,
     RunQueue,
     entry_config,
     entry_resume_overrides,
@@ -37,14 +36,12 @@ def queue_command(args: argparse.Namespace, paths) -> int:
     paths = paths.ensure()
     queue = RunQueue.load(paths.data)
     if args.clear:
-        queue.entries = [e for e in queue.entries if e.state == TRAINING]
-        queue.save()
+        queue.clear()
         print("the queue is empty" if not queue.entries else "kept the run in training")
         return EXIT_OK
     if args.file:
         runs = read_queue_file(args.file)
-        added = [queue.add(settings, name, paths.runs) for name, settings in runs]
-        queue.save()
+        added = queue.add_many([(name, settings) for name, settings in runs], paths.runs)
         print(f"queued {len(added)} run{'s' * (len(added) != 1)}: "
               + ", ".join(shown(e.run) for e in added))  # fmt: skip
     elif args.add:

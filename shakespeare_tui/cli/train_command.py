@@ -34,7 +34,7 @@ from shakespeare_tui.core.runs.folders import (
     CONFIG,
     LAST,
     check_run_name,
-    resolve_checkpoint,
+    resolve_resume,
 )
 from shakespeare_tui.core.runs.lock import RunLock
 from shakespeare_tui.core.text.corpus import NAMED_CORPORA, load_corpus
@@ -137,8 +137,10 @@ def _setup(args, paths, on_event=None, stop=None):
     """(config, resume, overrides, plan, corpus): what `train` is called with."""
     settings = given_settings(args)
     if args.resume:
-        resume = resolve_checkpoint(args.resume, paths, prefer=LAST)
+        resume = resolve_resume(args.resume, paths)
         overrides = {**settings, "preset": args.preset}
+        if resume.is_dir():  # killed before its first checkpoint: the engine starts it again
+            return None, resume, overrides, None, None
         with named_by_path(resume):
             return None, resume, overrides, _resume_plan(resume, overrides), None
     corpus, settings = _checked_first(args, paths, settings, on_event, stop)  # before torch

@@ -14,7 +14,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Static
 
-from shakespeare_tui.core.errors import UserError, one_line
+from shakespeare_tui.core.errors import ActionFailed, UserError, one_line
 from shakespeare_tui.core.runs.run_queue import CANCELLED, DONE, FAILED, STOPPED, TRAINING, WAITING
 
 STATE_STYLES = {WAITING: "", TRAINING: "bold green", DONE: "dim", STOPPED: "yellow",
@@ -92,9 +92,8 @@ class QueueScreen(ModalScreen[bool]):
             self.notify("another process is working the queue: change it there", severity="warning")
             return
         try:
-            change()
-            self.queue.save()
-        except (UserError, OSError) as exc:
+            change()  # a locked read-modify-write of queue.json as it is now
+        except (UserError, ActionFailed, OSError) as exc:
             self.notify(one_line(exc), severity="error", markup=False)
             return
         self._fill(keep)

@@ -1,1 +1,2 @@
-"""Widgets more than one view uses: the loss chart, form rows, the checkpoint picker."""
+"""Widgets more than one view uses: form rows (Train, Generate), the checkpoint picker (Generate,
+Inspect), and the axes of the two loss charts (Train, Runs)."""

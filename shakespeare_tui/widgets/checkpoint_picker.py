@@ -1,4 +1,5 @@
-"""The checkpoint picker: shows what `core.catalog.scan_checkpoints` found, one entry a line.
+"""The checkpoint picker: shows what `core.runs.checkpoints.scan_checkpoints` found, one entry
+a line.
 
 The picker only shows entries and remembers which one is highlighted; scanning happens in the
 Generate view's worker.

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import os
 
-# Idle OpenMP threads must sleep, or training beside the UI thread crawls (FACTS.md); torch
+# Idle OpenMP threads must sleep, or training beside the UI thread crawls (two spinning torch
+# threads beside it trained ~4× slower than headless here; sleeping, at headless speed): torch
 # reads this once when it loads, so set it before any test imports torch.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 

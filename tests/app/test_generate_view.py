@@ -17,6 +17,7 @@ from shakespeare_tui.core.paths import Paths
 from shakespeare_tui.messages import GenerationChunk, GenerationFinished
 from shakespeare_tui.settings import GenerateSettings
 from shakespeare_tui.views.generate.generated_text import PROMPT, GeneratedText, wrap_starts
+from shakespeare_tui.views.generate.output_pane import OutputPane
 from shakespeare_tui.views.generate.screen import GenerateScreen
 from shakespeare_tui.widgets.checkpoint_picker import CheckpointPicker
 
@@ -169,7 +170,7 @@ async def test_random_seed_is_shown_and_can_be_reused(home):
         await pilot.press("g")
         await settle(pilot)
         first = output_of(screen).text
-        seed = screen._last_seed
+        seed = screen.query_one(OutputPane).last_seed
         assert seed is not None
         assert f"seed {seed}" in str(screen.query_one("#generate-status").render())
         await pilot.press("r")  # puts the seed into the field
@@ -178,6 +179,21 @@ async def test_random_seed_is_shown_and_can_be_reused(home):
         await pilot.press("g")
         await settle(pilot)
         assert output_of(screen).text == first
+
+
+async def test_the_seed_field_names_the_last_random_seed(home):
+    """The output pane draws the seed; the form's seed field, left blank, says which it was."""
+    app = GenerateApp(Paths.resolve(home), GenerateSettings(length=50))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        field = screen.query_one("#seed", Input)
+        assert field.placeholder == "random"
+        for _ in range(2):  # a new seed each time, and the field follows
+            await pilot.press("g")
+            await settle(pilot)
+            seed = screen.query_one(OutputPane).last_seed
+            assert field.placeholder == f"random (last: {seed})"
+            assert field.value == ""
 
 
 @pytest.mark.parametrize("value", ["-1", "abc", "2.5"])
@@ -193,7 +209,7 @@ async def test_invalid_temperature_is_refused(home, value):
         await settle(pilot)
         assert any(note.startswith("Cannot generate: Temperature") for note in app.notes)
         assert output_of(screen).text == ""
-        assert screen._worker is None
+        assert screen.query_one(OutputPane).worker is None
         assert app.settings.temperature == 0.8  # the last valid value is what is remembered
 
 
@@ -319,7 +335,7 @@ async def test_keys_nudge_temperature_and_escape_leaves_a_field(home):
         prompt.focus()
         await pilot.press("g", "r", "[")  # typing, not commands
         assert prompt.value == "gr["
-        assert screen._worker is None
+        assert screen.query_one(OutputPane).worker is None
         await pilot.press("escape")
         assert not isinstance(screen.focused, Input)
         assert app.settings.prompt == "gr["
@@ -446,7 +462,7 @@ async def test_quitting_mid_stream_ends_the_worker_thread(home, monkeypatch):
             if len(output_of(screen)) > 0:
                 break
             await pilot.pause(0.02)
-        worker = screen._worker
+        worker = screen.query_one(OutputPane).worker
         assert screen.generating
     assert worker.cancelled_event.is_set()
     assert ended.wait(timeout=5), "the sampling loop kept running after the app exited"
@@ -599,7 +615,7 @@ async def test_an_overlong_prompt_is_refused_beside_the_field(home):
         assert any(n.startswith("Cannot generate: Prompt must be at most") for n in app.notes), (
             app.notes
         )
-        assert screen._worker is None
+        assert screen.query_one(OutputPane).worker is None
 
 
 def test_stop_interrupts_reading_a_long_prompt(trained_run):
@@ -728,7 +744,7 @@ async def test_stop_while_the_model_loads_keeps_the_text_shown(home):
         before = output_of(screen).text
         assert len(before) == 40
         release = threading.Event()
-        models = screen._model_cache()
+        models = screen.query_one(OutputPane).models()
         real_load = models.load
 
         def slow_load(path, title):

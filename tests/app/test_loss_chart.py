@@ -13,8 +13,9 @@ import re
 import pytest
 from textual.app import App
 
-from shakespeare_tui.widgets import loss_chart
-from shakespeare_tui.widgets.loss_chart import LossChart
+from shakespeare_tui.views.train import loss_chart
+from shakespeare_tui.views.train.loss_chart import LossChart
+from shakespeare_tui.widgets import chart_axes
 
 EPOCH = 672  # steps per epoch of the realistic run below
 MARKERS = "●◆"
@@ -81,22 +82,22 @@ def columns_of(row: str, chars: str) -> list[int]:
     ],
 )
 def test_nice_ticks_are_multiples_of_a_1_2_5_step(lo, hi, min_step, expected):
-    assert loss_chart.nice_ticks(lo, hi, min_step) == pytest.approx(expected)
+    assert chart_axes.nice_ticks(lo, hi, min_step) == pytest.approx(expected)
 
 
 def test_loss_ticks_leave_a_blank_row_between_labels():
-    assert loss_chart.loss_ticks(1.41, 4.33, 3) == [3.0]  # room for one label: a round one
+    assert chart_axes.loss_ticks(1.41, 4.33, 3) == [3.0]  # room for one label: a round one
     for rows in (5, 7, 15, 45):
-        ticks = loss_chart.loss_ticks(1.41, 4.33, rows)
+        ticks = chart_axes.loss_ticks(1.41, 4.33, rows)
         step = ticks[1] - ticks[0]
         assert step * (rows - 1) / (4.33 - 1.41) >= 2  # two rows or more apart
-        assert len(ticks) <= loss_chart.MAX_TICKS
+        assert len(ticks) <= chart_axes.MAX_TICKS
 
 
 def test_loss_labels_share_one_number_of_decimals():
-    assert loss_chart.loss_labels([2.0, 3.0, 4.0]) == ["2.0", "3.0", "4.0"]
-    assert loss_chart.loss_labels([1.5, 2.0, 2.5]) == ["1.5", "2.0", "2.5"]
-    assert loss_chart.loss_labels([4.25, 4.3]) == ["4.25", "4.30"]
+    assert chart_axes.loss_labels([2.0, 3.0, 4.0]) == ["2.0", "3.0", "4.0"]
+    assert chart_axes.loss_labels([1.5, 2.0, 2.5]) == ["1.5", "2.0", "2.5"]
+    assert chart_axes.loss_labels([4.25, 4.3]) == ["4.25", "4.30"]
 
 
 @pytest.mark.parametrize(
@@ -105,15 +106,15 @@ def test_loss_labels_share_one_number_of_decimals():
     + [(20_000, 10_000, "20k"), (1_200_000, 100_000, "1.2M"), (35, 5, "35")],
 )
 def test_step_labels_are_short_and_round(value, step, label):
-    assert loss_chart.step_label(value, step) == label
+    assert chart_axes.count_label(value, step) == label
 
 
 def test_step_ticks_fit_their_columns():
-    ticks, labels = loss_chart.step_ticks(3998, 70)
+    ticks, labels, _ = chart_axes.x_ticks(3998, 70)
     assert labels == ["0", "500", "1k", "1.5k", "2k", "2.5k", "3k", "3.5k"]
-    ticks, labels = loss_chart.step_ticks(3998, 34)
+    ticks, labels, _ = chart_axes.x_ticks(3998, 34)
     assert labels == ["0", "1k", "2k", "3k"]
-    ticks, labels = loss_chart.step_ticks(10, 70)
+    ticks, labels, _ = chart_axes.x_ticks(10, 70)
     assert ticks[0] == 0 and ticks[-1] == 10 and all(t == int(t) for t in ticks)
 
 
@@ -216,7 +217,7 @@ async def test_many_epochs_are_thinned_to_round_labels():
         lines_at = columns_of(plot_rows(lines)[3], "│")[1:]  # past the y axis
         gaps = [b - a for a, b in zip(lines_at, lines_at[1:], strict=False)]
         assert min(gaps) >= loss_chart.LINE_GAP, lines_at
-        assert len(lines_at) <= loss_chart.MAX_TICKS, lines_at  # each line costs every redraw
+        assert len(lines_at) <= chart_axes.MAX_TICKS, lines_at  # each line costs every redraw
 
 
 @pytest.mark.parametrize("size", [(38, 10), (50, 8)])  # the chart's share of an 80×24 terminal

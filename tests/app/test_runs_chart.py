@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from shakespeare_tui.views.runs.chart import PALETTE, _span, free_colour, x_ticks
+from shakespeare_tui.views.runs.chart import PALETTE, _span, free_colour
+from shakespeare_tui.widgets.chart_axes import x_ticks
 
 
 def test_a_new_run_gets_the_first_free_colour():

@@ -12,8 +12,8 @@ from dataclasses import replace
 
 from shakespeare_tui.app import make_app
 from shakespeare_tui.core.runs.lock import RunLock
+from shakespeare_tui.views.train.loss_chart import LossChart
 from shakespeare_tui.views.train.progress import TrainProgress
-from shakespeare_tui.widgets.loss_chart import LossChart
 
 STEPS = 1_000_000  # stopped by SIGINT long before
 

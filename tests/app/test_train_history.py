@@ -15,8 +15,8 @@ from shakespeare_tui.core.runs.history import read_run_history
 from shakespeare_tui.core.training.engine import train
 from shakespeare_tui.views.train.extend_dialog import ExtendScreen
 from shakespeare_tui.views.train.form import TrainForm
+from shakespeare_tui.views.train.loss_chart import LossChart
 from shakespeare_tui.views.train.progress import SamplesLog, TrainProgress
-from shakespeare_tui.widgets.loss_chart import LossChart
 from tests.conftest import tiny_config
 
 SIZE = (120, 40)

@@ -9,8 +9,16 @@ from dataclasses import replace
 from textual.widgets import DataTable
 
 from shakespeare_tui.app import make_app
+from shakespeare_tui.core.errors import UserError
 from shakespeare_tui.core.runs.folders import read_json, read_metrics
-from shakespeare_tui.core.runs.run_queue import CANCELLED, DONE, STOPPED, WAITING, RunQueue
+from shakespeare_tui.core.runs.run_queue import (
+    CANCELLED,
+    DONE,
+    FAILED,
+    STOPPED,
+    WAITING,
+    RunQueue,
+)
 from shakespeare_tui.views.queue_dialog import QueueScreen
 from shakespeare_tui.views.queue_offer import QueueOfferScreen
 
@@ -53,7 +61,6 @@ async def test_the_queue_dialog_reorders_and_cancels(paths, tiny_settings, probe
     queue = RunQueue.load(paths.data)
     for name in ("one", "two", "three"):
         queue.add({"preset": "tiny"}, name)
-    queue.save()
     app = make_app(paths, settings=tiny_settings, probe=probe)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: isinstance(app.screen, QueueOfferScreen), 30, "the offer")
@@ -100,6 +107,33 @@ async def test_a_quit_mid_queue_is_offered_to_go_on(paths, tiny_settings, probe,
     assert last_step(paths.runs / run) == 400
     steps = [r["step"] for r in read_metrics(paths.runs / run) if r.get("kind") == "step"]
     assert steps == sorted(steps) and len(set(steps)) == len(steps), "went on, not restarted"
+
+
+async def test_a_queued_run_that_fails_is_marked_and_the_next_one_trains(
+    paths, tiny_settings, probe, until, make_scripted
+):
+    queue = RunQueue.load(paths.data)
+    for name in ("broken", "fine"):
+        queue.add({"preset": "tiny"}, name)
+    finishing = make_scripted(finish=True)
+    asked: list[str | None] = []
+
+    def trainer(config, paths, **kwargs):
+        asked.append(kwargs["run_name"])
+        if len(asked) == 1:
+            raise UserError("cannot read corpus.txt: no such file")
+        return finishing(config, paths, **kwargs)
+
+    app = make_app(paths, settings=tiny_settings, probe=probe, trainer=trainer)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, QueueOfferScreen), 30, "the offer")
+        await pilot.press("enter")  # go on
+        await until(pilot, lambda: states(paths) == [FAILED, DONE], 60, "the queue worked")
+        await until(pilot, lambda: not app.screen.training, 30, "the view idle")
+    assert asked == ["broken", "fine"]
+    failed = RunQueue.load(paths.data).entries[0]
+    assert "cannot read corpus.txt" in failed.note
+    assert not RunQueue.load(paths.data).lock().held_by_other_process()
 
 
 async def test_q_shows_the_queue_from_another_view(paths, tiny_settings, probe, until):

@@ -6,17 +6,18 @@ quit mid-run leaving a loadable checkpoint.
 
 from __future__ import annotations
 
+import threading
 import time
 
-from textual.widgets import Input
+from textual.widgets import Input, Select
 
 from shakespeare_tui.app import make_app
 from shakespeare_tui.core.events import StepLogged, TrainingFinished, TrainingStarted
 from shakespeare_tui.messages import TrainingUpdate
 from shakespeare_tui.views.train.form import TrainForm, form_config
+from shakespeare_tui.views.train.loss_chart import LossChart, downsample_points
 from shakespeare_tui.views.train.progress import SamplesLog, TrainProgress
 from shakespeare_tui.views.train.screen import TrainScreen
-from shakespeare_tui.widgets.loss_chart import LossChart, downsample
 
 SIZE = (120, 40)
 
@@ -104,6 +105,38 @@ async def test_invalid_field_refuses_to_start(paths, tiny_settings, probe, until
         assert any(note.startswith("lr:") for note in notes), notes
 
 
+async def test_half_typed_fields_keep_the_last_estimate(paths, tiny_settings, probe):
+    """The estimate follows every valid value and keeps the last one while a field is
+    half-typed (the form leaves such a field out; nothing is raised)."""
+    from shakespeare_tui.views.train.fields import NUMBER_FIELDS
+
+    tiny_settings.train.preset = "custom"  # every size is editable
+    app = make_app(paths, settings=tiny_settings, probe=probe)
+    async with app.run_test(size=SIZE) as pilot:
+        form = app.screen.query_one(TrainForm)
+
+        def estimate() -> str:
+            return str(form.query_one("#estimate").render())
+
+        hidden = form.query_one("#hidden", Input)
+        hidden.value = "64"
+        await pilot.pause()
+        shown = estimate()
+        assert "parameters" in shown
+        for field in NUMBER_FIELDS:  # each half-typed in turn, then all of them at once
+            form.query_one(f"#{field.name}", Input).value = "1e"
+            await pilot.pause()
+            assert estimate() == shown, field.name
+        for name in ("corpus", "device"):
+            form.query_one(f"#{name}", Input).value = "/no/such/"
+            await pilot.pause()
+            assert estimate() == shown, name
+        form.query_one("#cell", Select).value = "gru"  # the estimate is made again over them
+        await pilot.pause()
+        assert "parameters" in estimate() and estimate() != shown
+        assert app.is_running
+
+
 async def test_quit_mid_training_leaves_a_checkpoint(paths, tiny_settings, probe, until):
     from shakespeare_tui.core.model.checkpoint import load_checkpoint
 
@@ -124,6 +157,54 @@ async def test_quit_mid_training_leaves_a_checkpoint(paths, tiny_settings, probe
     assert checkpoint.resumable
     assert quit_s < 10, f"quitting took {quit_s:.1f}s"
     assert paths.settings_file.is_file()
+
+
+async def test_quitting_goes_on_when_the_run_fails_as_it_stops(paths, tiny_settings, probe, until):
+    """A run whose engine fails while it stops (its worker ends in an error) is told once, and
+    `q` still quits: the failure is no reason to stay."""
+    started = threading.Event()
+
+    def fails_on_stop(config, paths, *, stop, **kwargs):
+        started.set()
+        stop.wait(10)
+        raise OSError(28, "No space left on device")
+
+    notes: list[str] = []
+    app = make_app(paths, settings=tiny_settings, probe=probe, trainer=fails_on_stop)
+    async with app.run_test(size=SIZE) as pilot:
+        app.notify = lambda message, **kw: notes.append(str(message))
+        await pilot.press("s")
+        await until(pilot, started.is_set, what="training to start")
+        await app.action_quit()
+    assert not app.is_running
+    assert sum("No space left on device" in note for note in notes) == 1, notes
+
+
+async def test_quitting_waits_for_a_slow_step_no_longer_than_its_limit(
+    paths, tiny_settings, probe, until
+):
+    """A step that outlasts the wait at quit (a big model on a slow CPU): the wait gives up
+    at its limit and the run stops after that step, as asked."""
+    release = threading.Event()
+    stopped_after: list[bool] = []
+
+    def slow_step(config, paths, *, stop, **kwargs):
+        release.wait(10)  # the step under way
+        stopped_after.append(stop.is_set())
+
+    app = make_app(paths, settings=tiny_settings, probe=probe, trainer=slow_step)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await pilot.press("s")
+        await until(pilot, lambda: screen.training, what="training to start")
+        t0 = time.monotonic()
+        await screen.stop_and_wait(timeout=0.3)
+        waited = time.monotonic() - t0
+        assert screen.training  # the step is still under way
+        release.set()
+        await until(pilot, lambda: not screen.training, what="the step to end")
+    assert 0.3 <= waited < 5, waited
+    assert stopped_after == [True]
 
 
 async def test_scripted_run_fills_every_panel(paths, tiny_settings, probe, until, scripted):
@@ -152,10 +233,10 @@ async def test_scripted_run_fills_every_panel(paths, tiny_settings, probe, until
 
 def test_downsample_keeps_a_few_points_per_column():
     points = [(float(i), float(i % 7)) for i in range(20_000)]
-    small = downsample(points, 200)
+    small = downsample_points(points, 200)
     assert len(small) == 200
     assert small[0][0] < small[-1][0]
-    assert downsample(points[:10], 200) == points[:10]
+    assert downsample_points(points[:10], 200) == points[:10]
 
 
 def test_a_named_preset_trains_its_own_model_whatever_the_fields_hold():
@@ -194,6 +275,31 @@ def test_build_config_follows_the_preset(tiny_settings):
         0.005,
     )
     custom.validate()
+
+
+def test_a_fresh_custom_run_trains_the_cpu_preset_and_the_core_defaults():
+    """The form's first values are the core's: a custom run left as it opens trains the cpu
+    preset's model and optimiser, with the core's budgets and reporting."""
+    from dataclasses import fields
+
+    from shakespeare_tui.core.config import TrainConfig
+    from shakespeare_tui.settings import TrainSettings
+
+    custom = form_config(TrainSettings(preset="custom"), "cpu")
+    cpu = form_config(TrainSettings(preset="cpu"), "cpu")
+    assert custom.preset == "custom"
+    assert (custom.model, custom.batch_size, custom.seq_len, custom.lr, custom.schedule) == (
+        cpu.model,
+        cpu.batch_size,
+        cpu.seq_len,
+        cpu.lr,
+        cpu.schedule,
+    )
+    core = TrainConfig()
+    same = ("epochs", "patience", "eval_every", "clip", "seed", "val_fraction", "sample_length")
+    assert all(getattr(custom, name) == getattr(core, name) for name in same)
+    assert custom.sample_temperature == core.sample_temperature
+    assert {f.name for f in fields(TrainSettings)} >= set(same)
 
 
 async def test_best_marker_is_never_the_untrained_epoch(paths, tiny_settings, probe):

@@ -15,6 +15,7 @@ from shakespeare_tui.core.runs.run_queue import (
     TRAINING,
     WAITING,
     RunQueue,
+    checked_settings,
     entry_config,
     entry_resume_overrides,
     read_queue_file,
@@ -97,7 +98,6 @@ def test_the_queue_survives_a_new_process_and_keeps_its_order(tmp_path):
     b = queue.add({"cell": "gru", "max_minutes": 1}, "b")
     c = queue.add({"preset": "tiny"})
     queue.move(c.id, -2)
-    queue.save()
     again = RunQueue.load(tmp_path)
     assert [e.run for e in again.entries] == [c.run, "a", "b"]
     assert again.entries[1].settings == {"cell": "rnn", "max_minutes": 1}
@@ -198,3 +198,35 @@ def test_a_stop_while_its_corpus_is_encoded_leaves_the_run_waiting(tmp_path):
     assert work_queue(queue, paths, train_entry, stop) == "stopped"
     again = RunQueue.load(tmp_path).entries[0]
     assert again.id == entry.id and again.state == WAITING and "encoding" in again.note
+
+
+@pytest.mark.parametrize(
+    ("settings", "words"),
+    [
+        ({"hidden": "big"}, "hidden must be a whole number, not 'big'"),
+        ({"hidden": 32.5}, "hidden must be a whole number, not 32.5"),
+        ({"corpus": 5}, "corpus must be text, not 5"),
+        ({"bf16": 1}, "bf16 must be true or false, not 1"),
+        ({"max_minutes": "5"}, "max_minutes must be a number, not '5'"),
+        ({"hiden": 3}, "'hiden' is not a setting; did you mean 'hidden'?"),
+    ],
+)
+def test_a_value_of_the_wrong_kind_or_a_near_miss_names_the_setting(settings, words):
+    """It said "a setting has the wrong kind of value ('<' not supported between instances of
+    'str' and 'int')" without saying which; and such an entry was accepted by --add, then
+    wedged the queue."""
+    with pytest.raises(UserError) as caught:
+        checked_settings(settings)
+    assert str(caught.value) == words
+
+
+def test_two_entries_of_one_id_are_refused_not_looped_over(tmp_path):
+    queue = RunQueue.load(tmp_path)
+    queue.add({"preset": "tiny"}, "a")
+    queue.add({"preset": "tiny"}, "b")
+    path = tmp_path / "queue.json"
+    document = json.loads(path.read_text())
+    document["entries"][1]["id"] = document["entries"][0]["id"]
+    path.write_text(json.dumps(document))
+    with pytest.raises(UserError, match="two entries share an id"):
+        RunQueue.load(tmp_path)

@@ -15,6 +15,7 @@ from shakespeare_tui.core.runs.catalog import RunCatalog
 from shakespeare_tui.core.runs.lock import RunLock
 from shakespeare_tui.core.runs.table import (
     COLUMNS,
+    UNREADABLE,
     RunRow,
     column_key,
     filter_rows,
@@ -232,3 +233,29 @@ def test_a_refresh_with_a_time_budget_leaves_the_rest_for_the_next(runs, monkeyp
         catalog.refresh(budget_s=0)
     assert set(restored) == {"done", "gru-early", "Killed"} - {first}
     assert rows_by_name(catalog) == rows_by_name(first_look)
+
+
+def test_one_unreadable_entry_is_one_row_and_the_others_are_listed(runs):
+    """A symlink loop in the runs folder (`ln -s loopy runs/loopy`) and a config.json nested
+    thousands deep once hid every run; now each is one row marked unreadable."""
+    (runs / "loopy").symlink_to("loopy")
+    (runs / "deep").mkdir()
+    (runs / "deep" / "config.json").write_text("[" * 100_000 + "]" * 100_000)
+    catalog = RunCatalog(runs)
+    catalog.refresh()
+    rows = rows_by_name(catalog)
+    assert {"done", "gru-early", "Killed", "fresh", "half"} <= set(rows)
+    assert rows["loopy"].state == UNREADABLE and "symbolic links" in rows["loopy"].state_text
+    assert rows["deep"].state in (UNREADABLE, "half-written")
+
+
+def test_a_run_whose_files_break_the_reader_is_one_unreadable_row(runs, monkeypatch):
+    def broken(*args, **kwargs):
+        raise OverflowError("cannot convert float infinity to integer")
+
+    monkeypatch.setattr(catalog_module, "build_row", broken)
+    catalog = RunCatalog(runs)
+    catalog.refresh()
+    rows = rows_by_name(catalog)
+    assert rows and {r.state for r in rows.values()} == {UNREADABLE}
+    assert "infinity" in rows["done"].state_text

@@ -184,3 +184,34 @@ def test_a_checkpoint_is_described_by_its_step():
 
     assert details(0, 300) == "val 2.5000 · step 300 · LSTM E16/H32"
     assert details(2, 8_406) == "val 2.5000 · step 8,406 · LSTM E16/H32"
+
+
+def test_a_resume_trim_keeps_every_line_it_does_not_understand(tmp_path):
+    """A malformed line in the middle of metrics.jsonl (a missing colon), a value of another
+    kind, a torn last line: the trim drops only the records past the checkpoint's step and keeps
+    the rest as they were (it once rewrote the file without them)."""
+    from shakespeare_tui.core.runs.folders import RunFolder
+
+    lines = [
+        '{"kind": "step", "step": 5}',
+        '{"kind": "epoch", "step" 10, "val_loss": 2.0}',  # malformed: kept
+        '{"kind": "step", "step": "ten"}',  # a step that is not a number: kept
+        '{"kind": "step", "step": 10}',
+        '{"kind": "step", "step": 15}',  # past the checkpoint: dropped
+        '{"kind": "step", "st',  # torn by a kill: kept, on a line of its own
+    ]
+    (tmp_path / "metrics.jsonl").write_text("\n".join(lines))
+    records = RunFolder(tmp_path, lambda *a: None).trim_metrics(10)
+    assert [r["step"] for r in records] == [5, 10]
+    kept = (tmp_path / "metrics.jsonl").read_text()
+    assert kept == "\n".join(lines[:4] + lines[5:]) + "\n"
+
+
+def test_a_trim_with_nothing_to_drop_leaves_the_file_untouched(tmp_path):
+    from shakespeare_tui.core.runs.folders import RunFolder
+
+    path = tmp_path / "metrics.jsonl"
+    path.write_text('{"kind": "step", "step": 5}\nnot json\n')
+    before = path.stat().st_mtime_ns, path.stat().st_ino
+    RunFolder(tmp_path, lambda *a: None).trim_metrics(10)
+    assert (path.stat().st_mtime_ns, path.stat().st_ino) == before

@@ -28,6 +28,7 @@ from shakespeare_tui.app import ShakespeareApp
 from shakespeare_tui.core.paths import Paths
 from shakespeare_tui.messages import GenerationChunk, GenerationFinished
 from shakespeare_tui.settings import GenerateSettings
+from shakespeare_tui.views.generate.output_pane import OutputPane
 from shakespeare_tui.views.generate.screen import GenerateScreen
 
 CYCLES = int(os.environ.get("CHURN_CYCLES", "100"))
@@ -117,10 +118,10 @@ async def test_generation_start_stop_churn(home):
         for cycle in range(CYCLES):
             t0 = time.monotonic()
             real = cycle < PILOT_CYCLES
-            generation = screen._generation + 1
+            generation = screen.query_one(OutputPane).generation + 1
             await press("g", real)
             await until(lambda g=generation: chunks.get(g, 0) > 0, f"cycle {cycle}'s first chunk")
-            workers.append(screen._worker)
+            workers.append(screen.query_one(OutputPane).worker)
             t_stop = time.monotonic()
             await press("g" if cycle % 2 == 0 else "escape", real)
             await until(lambda g=generation: g in finished, f"cycle {cycle}'s stop")

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import os
 
-# Idle OpenMP threads must sleep, or training beside the UI thread crawls (FACTS.md).
+# Idle OpenMP threads must sleep, or training beside the UI thread crawls (two spinning torch
+# threads beside it trained ~4× slower than headless here; sleeping, at headless speed).
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import asyncio  # noqa: E402

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from shakespeare_tui.core.atomic import atomic_write_text
+from shakespeare_tui.core.errors import one_line
 from shakespeare_tui.core.runs.folders import CONFIG, read_json
 from shakespeare_tui.core.runs.lock import RunLock
 from shakespeare_tui.core.runs.metrics_tail import MetricsTail, Series
@@ -23,10 +24,14 @@ from shakespeare_tui.core.runs.table import (
     chars_per_step,
     newest_first,
     run_state_of,
+    unreadable_row,
 )
 
 _CACHE_VERSION = 1  # of RunCatalog's cache file; another version is ignored
 CACHE_FILE = "run-table.json"  # under the cache folder, shared by `runs` and the Runs view
+# What a damaged run's files can make reading it raise (a value of the wrong kind, a number too
+# large, JSON nested too deep, a file gone mid-read): that run becomes one row saying so.
+_BROKEN = (OSError, ValueError, TypeError, KeyError, AttributeError, OverflowError, RecursionError)
 
 
 class _Entry:
@@ -42,13 +47,19 @@ class _Entry:
         self.row: RunRow | None = None
 
     def refresh(self) -> bool:
-        changed = self._read_config()
-        changed = bool(self.tail.read()) or changed
-        state = run_state_of(self.path, self.config, self.tail.tally, self.lock)
-        row = self.row
-        if not changed and row and state == (row.state, row.state_text, row.training_here):
-            return False  # the usual refresh: a few stats, nothing built
-        self.row = build_row(self.path, self.config, self.tail, state)
+        try:
+            changed = self._read_config()
+            changed = bool(self.tail.read()) or changed
+            state = run_state_of(self.path, self.config, self.tail.tally, self.lock)
+            row = self.row
+            if not changed and row and state == (row.state, row.state_text, row.training_here):
+                return False  # the usual refresh: a few stats, nothing built
+            self.row = build_row(self.path, self.config, self.tail, state)
+        except _BROKEN as exc:  # one damaged run is one row that says so, never the table
+            row = unreadable_row(self.path, one_line(exc) or type(exc).__name__)
+            if row == self.row:
+                return False
+            self.row = row
         return True
 
     def _read_config(self) -> bool:
@@ -85,6 +96,8 @@ class RunCatalog:
         self._unsaved = 0  # bytes parsed since the last save
         self.rows: tuple[RunRow, ...] = ()
         self.pending = 0  # run folders the last refresh left unread (its time budget ran out)
+        self.unreadable: dict[str, str] = {}  # entries the last scan could not look at, and why
+        self._broken: tuple[RunRow, ...] = ()  # their rows
 
     def refresh(self, budget_s: float | None = None) -> bool:
         """Re-scan the folder and re-read what changed; whether any row changed.
@@ -120,8 +133,12 @@ class RunCatalog:
                 del self._entries[name]
                 changed = True
         self._saved = saved if self.pending else {}  # kept for the runs not read yet
-        if changed:
-            self.rows = tuple(newest_first(e.row for e in self._entries.values() if e.row))
+        broken = tuple(unreadable_row(self.runs_dir / n, why) for n, why in self.unreadable.items())
+        if changed or broken != self._broken:
+            self._broken = broken
+            changed = True
+            rows = [e.row for e in self._entries.values() if e.row]
+            self.rows = tuple(newest_first(rows)) + broken
         if self._unsaved >= self.SAVE_AFTER_BYTES:
             self.save()
         return changed
@@ -149,12 +166,23 @@ class RunCatalog:
             pass
 
     def _scan(self) -> list[str]:
+        """The run folders' names, and in `unreadable` the entries that cannot be looked at
+        (a link loop): each is listed as one row saying so, and the scan goes on."""
+        names: list[str] = []
+        self.unreadable: dict[str, str] = {}
         try:
             with os.scandir(self.runs_dir) as it:
-                # Dot-folders are never runs: a deletion in progress renames a run to one.
-                return [e.name for e in it if not e.name.startswith(".") and e.is_dir()]
+                for entry in it:
+                    if entry.name.startswith("."):
+                        continue  # never a run: a deletion in progress renames a run to one
+                    try:
+                        if entry.is_dir():
+                            names.append(entry.name)
+                    except OSError as exc:
+                        self.unreadable[entry.name] = exc.strerror or str(exc)
         except OSError:
             return []
+        return names
 
     def row(self, name: str) -> RunRow | None:
         entry = self._entries.get(name)

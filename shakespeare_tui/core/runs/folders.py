@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import re
 import threading
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
-from shakespeare_tui.core.atomic import atomic_write_text
+from shakespeare_tui.core.atomic import atomic_write_bytes, atomic_write_text
 from shakespeare_tui.core.config import MODEL_FIELDS, ModelConfig
 from shakespeare_tui.core.errors import UserError
 from shakespeare_tui.core.paths import Paths
@@ -50,6 +51,8 @@ def check_run_name(name: str) -> str:
         raise UserError(
             f"run name {name!r} must be 1–80 letters, digits, '.', '_' or '-', starting with a letter or digit"
         )
+    if name == BUNDLED:  # a run of that name could never be resumed, renamed or removed
+        raise UserError("bundled names the pretrained checkpoint; choose another name")
     return name
 
 
@@ -57,7 +60,7 @@ def read_json(path: Path) -> dict | None:
     """A JSON object from `path`, or None if missing, half-written or not an object."""
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # RecursionError: JSON nested thousands deep
         return None
     return data if isinstance(data, dict) else None
 
@@ -76,7 +79,7 @@ def read_metrics(run_dir: Path, *, strict: bool = False) -> list[dict]:
             for line in f:
                 try:
                     record = json.loads(line)
-                except ValueError:
+                except (ValueError, RecursionError):
                     continue
                 if isinstance(record, dict):
                     records.append(record)
@@ -90,6 +93,23 @@ def read_metrics(run_dir: Path, *, strict: bool = False) -> list[dict]:
             ) from None
         return []
     return records
+
+
+def _record(line: bytes) -> dict | None:
+    """A metrics line as a record, or None if it is not one this program wrote."""
+    try:
+        record = json.loads(line)
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def _step_of(record: dict) -> int | None:
+    """A record's step, if it has one that is a number."""
+    step = record.get("step", 0)
+    if isinstance(step, bool) or not isinstance(step, (int, float)) or not math.isfinite(step):
+        return None
+    return int(step)
 
 
 class RunFolder:
@@ -139,12 +159,38 @@ class RunFolder:
         atomic_write_text(self.path / CONFIG, json.dumps(config, indent=2))
 
     def trim_metrics(self, step: int) -> list[dict]:
-        """Keep the records up to `step` (a killed process logs past its last checkpoint).
+        """Drop the records past `step` (a killed process logs past its last checkpoint) and
+        return the records kept.
 
-        Reads strictly: a file that cannot be read stops the resume and stays as it was.
+        Only records it understands and that say they come later are dropped: every other line
+        (a hand edit, a torn write, a value of another kind) is kept as it was, so a resume
+        never loses what it could not read. Reads strictly: a file that cannot be read stops the
+        resume and stays as it was; a file with nothing to drop is not rewritten.
         """
-        records = [r for r in read_metrics(self.path, strict=True) if r.get("step", 0) <= step]
-        atomic_write_text(self.path / METRICS, "".join(json.dumps(r) + "\n" for r in records))
+        path = self.path / METRICS
+        try:
+            with open(path, "rb") as f:
+                raw = f.read()
+        except FileNotFoundError:
+            return []
+        except OSError as exc:
+            raise UserError(
+                f"cannot read {path}: {exc.strerror or exc}; nothing was changed (fix or move "
+                "the file, then resume)"
+            ) from None
+        kept_lines, records, dropped = [], [], False
+        for line in raw.splitlines(keepends=True):
+            record = _record(line)
+            later = record is not None and _step_of(record) is not None and _step_of(record) > step
+            if later:
+                dropped = True
+                continue
+            if record is not None and _step_of(record) is not None:
+                records.append(record)
+            kept_lines.append(line if line.endswith(b"\n") else line + b"\n")
+        if dropped or (raw and not raw.endswith(b"\n")):
+            # A torn last line gets its newline, so the next record starts a line of its own.
+            atomic_write_bytes(path, b"".join(kept_lines))
         return records
 
     def log(self, record: dict) -> None:
@@ -192,6 +238,41 @@ def model_summary(model: dict) -> str:
     return config.summary
 
 
+def restartable(folder: Path) -> bool:
+    """A run killed before its first checkpoint: its config.json, and neither checkpoint. A
+    resume starts it again from that config (there is nothing else to go on from)."""
+    folder = Path(folder)
+    config = read_json(folder / CONFIG)
+    if config is None or not isinstance(config.get("train"), dict):
+        return False
+    return not any((folder / name).exists() for name in CHECKPOINT_FILES.values())
+
+
+def resolve_resume(spec: str, paths: Paths) -> Path:
+    """What `train --resume SPEC` continues from: a run's last.pt (else its best.pt), a
+    checkpoint file, or a run folder killed before its first checkpoint (`restartable`: the
+    folder itself). A last.pt that is not a file is named, never quietly passed over."""
+    for candidate in _candidates(spec, paths):
+        if candidate.is_dir():
+            last = candidate / CHECKPOINT_FILES[LAST]
+            if last.exists() and not last.is_file():
+                raise UserError(
+                    f"{last} is not a checkpoint file (a folder?); move it away, or resume from "
+                    f"{candidate / CHECKPOINT_FILES[BEST]}"
+                )
+            if restartable(candidate):
+                return candidate
+    return resolve_checkpoint(spec, paths, prefer=LAST)
+
+
+def _candidates(spec: str, paths: Paths) -> list[Path]:
+    """Where SPEC may point: the path as typed, then (a plain name) the run of that name."""
+    candidates = [Path(spec).expanduser()]
+    if _NAME_OK.match(spec):
+        candidates.append(paths.runs / spec)
+    return candidates
+
+
 def resolve_checkpoint(spec: str, paths: Paths, prefer: str = BEST) -> Path:
     """A checkpoint file from "bundled", a file path, a run folder, or a run name."""
     if spec == BUNDLED:
@@ -201,10 +282,7 @@ def resolve_checkpoint(spec: str, paths: Paths, prefer: str = BEST) -> Path:
                 "the bundled checkpoint is missing from this installation; reinstall shakespeare-tui"
             )
         return path
-    candidates = [Path(spec).expanduser()]
-    if _NAME_OK.match(spec):
-        candidates.append(paths.runs / spec)
-    for candidate in candidates:
+    for candidate in _candidates(spec, paths):
         if candidate.is_file():
             return candidate
         if candidate.is_dir():

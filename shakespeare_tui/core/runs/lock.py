@@ -36,7 +36,11 @@ class RunLock:
         self._fd: int | None = None
 
     def acquire(self, wait_s: float = 30.0) -> RunLock:
-        """Take the lock; a holder in this process is waited for up to `wait_s` seconds."""
+        """Take the lock; a holder in this process is waited for up to `wait_s` seconds. Taking
+        a lock this object already holds does nothing (a run locks its folder before it reads
+        it, and keeps that lock while it trains)."""
+        if self.held:
+            return self
         key = os.path.abspath(self.path)
         with _HELD_CHANGED:
             if not _HELD_CHANGED.wait_for(lambda: key not in _HELD, timeout=wait_s):

@@ -2,8 +2,9 @@
 
 Each entry is a run's settings (flat names, as the CLI's flags and the train form name them,
 with its preset) and the name its run will have; afterwards it is an ordinary run. The queue
-lives in `queue.json` (rewritten atomically; a file that cannot be read is reported, never
-overwritten), so the app's next launch, or `shakespeare-tui queue` again, goes on where
+lives in `queue.json`, which several processes may change at once: every change is a locked
+read-modify-write of the file as it is now, written atomically (core/shared_file.py; a file that
+cannot be read is reported, never overwritten), so the app's next launch, or `shakespeare-tui queue` again, goes on where
 it stopped: an entry left "training" by a quit or a kill resumes from its run's last
 checkpoint. A lock beside it keeps two processes from working one queue.
 
@@ -19,13 +20,15 @@ Queue files a person writes (`shakespeare-tui queue FILE`) are TOML or JSON:
 
 from __future__ import annotations
 
+import difflib
 import json
-from dataclasses import asdict, dataclass, field, replace
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import TypeVar
 
 import tomllib
 
-from shakespeare_tui.core.atomic import atomic_write_text
 from shakespeare_tui.core.config import (
     AUTO,
     CUSTOM,
@@ -36,9 +39,18 @@ from shakespeare_tui.core.config import (
     flat,
 )
 from shakespeare_tui.core.errors import EncodingStopped, FieldError, UserError
-from shakespeare_tui.core.runs.folders import CHECKPOINT_FILES, LAST, check_run_name, new_run_name
+from shakespeare_tui.core.runs.folders import (
+    CHECKPOINT_FILES,
+    LAST,
+    check_run_name,
+    new_run_name,
+    restartable,
+)
 from shakespeare_tui.core.runs.lock import RunLock
+from shakespeare_tui.core.shared_file import SharedFile
 from shakespeare_tui.core.user_files import MIB, read_user_file
+
+T = TypeVar("T")
 
 QUEUE_FILE = "queue.json"
 FORMAT, VERSION = "shakespeare-tui queue", 1
@@ -51,7 +63,8 @@ MAX_ENTRIES = 200
 MAX_FILE_BYTES = MIB  # a queue file a person writes
 # What a queue file may set besides the settings: the run's name (either spelling).
 NAME_KEYS = ("run", "name")
-SETTING_NAMES = frozenset(flat(build_config("cpu", None)))
+_DEFAULTS = flat(build_config("cpu", None))
+SETTING_NAMES = frozenset(_DEFAULTS)
 
 
 @dataclass(frozen=True)
@@ -78,92 +91,147 @@ class QueueEntry:
         return " / ".join(parts) or "no budget"
 
 
-@dataclass
 class RunQueue:
-    path: Path  # queue.json
-    entries: list[QueueEntry] = field(default_factory=list)
+    """The queue in `queue.json`, which several processes change: the one working it, `queue
+    FILE --add` in another terminal, the app's `a`, `w` and queue dialog. Every change is a
+    locked read-modify-write of the file as it is now (core/shared_file.py), so none is lost
+    and none undoes another's; `entries` is the queue as the last read or change found it."""
 
-    # -- reading and writing ------------------------------------------------------------
+    def __init__(self, path: Path, entries: list[QueueEntry] | None = None) -> None:
+        self.path = Path(path)  # queue.json
+        self.entries: list[QueueEntry] = list(entries or [])
+        self._file = SharedFile(self.path, self._parse, _dump)
+
+    # -- reading --------------------------------------------------------------------------
 
     @classmethod
     def load(cls, data_dir: Path) -> RunQueue:
         """The queue in `data_dir` (empty if there is none); UserError if it cannot be read."""
-        path = Path(data_dir) / QUEUE_FILE
+        queue = cls(Path(data_dir) / QUEUE_FILE)
+        queue.reload()
+        return queue
+
+    def reload(self) -> list[QueueEntry]:
+        """`entries` as the file holds them now (another process may have changed it)."""
+        self.entries = self._file.read()
+        return self.entries
+
+    def _parse(self, data: bytes | None) -> list[QueueEntry]:
+        if data is None:
+            return []
+        path = self.path
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return cls(path)
-        except OSError as exc:
-            raise UserError(f"cannot read {path}: {exc.strerror or exc}") from None
-        except (UnicodeDecodeError, ValueError):
+            document = json.loads(data.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError, RecursionError):
             raise UserError(
                 f"{path} is not a queue (not JSON); move it away to start anew"
             ) from None
         try:
-            if data.get("format") != FORMAT or data.get("version") != VERSION:
+            if document.get("format") != FORMAT or document.get("version") != VERSION:
                 raise ValueError("not written by this version of shakespeare-tui")
-            entries = [_entry(row) for row in data["entries"]]
+            entries = [_entry(row) for row in document["entries"]]
+            ids = [e.id for e in entries]
+            if len(set(ids)) != len(ids):
+                raise ValueError("two entries share an id")
         except (AttributeError, KeyError, TypeError, ValueError) as exc:
             raise UserError(f"{path} is not a usable queue ({exc}); move it away") from None
-        return cls(path, entries)
-
-    def save(self) -> None:
-        rows = [asdict(e) for e in self.entries]
-        text = json.dumps({"format": FORMAT, "version": VERSION, "entries": rows}, indent=1)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(self.path, text + "\n")
+        return entries
 
     def lock(self) -> RunLock:
         """Held by the process working the queue (the same lock a run folder has)."""
         return RunLock(self.path.parent, name=".queue.lock")
 
-    # -- changing it ----------------------------------------------------------------------
+    # -- changing it: each change reads the file, changes that, and writes it --------------
+
+    def change(self, edit: Callable[[list[QueueEntry]], T]) -> T:
+        """Apply `edit` to the entries as the file holds them now (it changes the list in
+        place and returns what the caller wants back), then write them; `entries` follows."""
+        result: list[T] = []
+
+        def apply(entries: list[QueueEntry]) -> list[QueueEntry]:
+            entries = list(entries)
+            result.append(edit(entries))
+            return entries
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.entries = self._file.update(apply)
+        return result[0]
 
     def add(self, settings: dict, run: str | None = None, runs_dir: Path | None = None):
         """Append a run; its settings are checked now, so a bad one never waits in the queue."""
-        if len(self.entries) >= MAX_ENTRIES:
-            raise UserError(f"the queue holds {MAX_ENTRIES} runs at most")
-        settings = checked_settings(settings)
-        taken = {e.run for e in self.entries if e.state in OPEN_STATES}
-        if run is not None:
-            check_run_name(run)
-            if run in taken or (runs_dir is not None and (Path(runs_dir) / run).exists()):
-                raise UserError(f"run {run} already exists or is queued; choose another name")
-        else:
-            base = new_run_name(str(settings.get("preset", AUTO)))
-            run, n = base, 1
-            while run in taken or (runs_dir is not None and (Path(runs_dir) / run).exists()):
-                n += 1
-                run = f"{base}-{n}"
-        entry = QueueEntry(max((e.id for e in self.entries), default=0) + 1, run, settings)
-        self.entries.append(entry)
-        return entry
+        return self.add_many([(run, settings)], runs_dir)[0]
 
-    def find(self, entry_id: int) -> int:
-        for i, entry in enumerate(self.entries):
-            if entry.id == entry_id:
-                return i
-        raise UserError(f"no queued run {entry_id}")
+    def add_many(
+        self, runs: Sequence[tuple[str | None, dict]], runs_dir: Path | None = None
+    ) -> list[QueueEntry]:
+        """Append runs (name or None, settings) together: all or, on a refusal, none."""
+        checked = [(run, checked_settings(settings)) for run, settings in runs]
+
+        def append(entries: list[QueueEntry]) -> list[QueueEntry]:
+            if len(entries) + len(checked) > MAX_ENTRIES:
+                raise UserError(f"the queue holds {MAX_ENTRIES} runs at most")
+            added = []
+            for run, settings in checked:
+                entry = _new_entry(entries, settings, run, runs_dir)
+                entries.append(entry)
+                added.append(entry)
+            return added
+
+        return self.change(append)
 
     def move(self, entry_id: int, delta: int) -> None:
-        """Move a waiting entry up (−1) or down (+1) among the others."""
-        i = self.find(entry_id)
-        j = max(0, min(len(self.entries) - 1, i + delta))
-        self.entries.insert(j, self.entries.pop(i))
+        """Move an entry up (−1) or down (+1) among the others."""
 
-    def mark(self, entry_id: int, state: str, note: str = "") -> QueueEntry:
-        i = self.find(entry_id)
-        self.entries[i] = replace(self.entries[i], state=state, note=note)
-        return self.entries[i]
+        def move(entries: list[QueueEntry]) -> None:
+            i = _index(entries, entry_id)
+            j = max(0, min(len(entries) - 1, i + delta))
+            entries.insert(j, entries.pop(i))
+
+        self.change(move)
+
+    def mark(self, entry_id: int, state: str, note: str = "") -> QueueEntry | None:
+        """Set an entry's state; None if it is no longer in the queue."""
+
+        def mark(entries: list[QueueEntry]) -> QueueEntry | None:
+            for i, entry in enumerate(entries):
+                if entry.id == entry_id:
+                    entries[i] = replace(entry, state=state, note=note)
+                    return entries[i]
+            return None
+
+        return self.change(mark)
 
     def cancel(self, entry_id: int) -> None:
-        entry = self.entries[self.find(entry_id)]
-        if entry.state == TRAINING:
-            raise UserError(f"{entry.run} is training: stop it first")
-        self.mark(entry_id, CANCELLED, "cancelled")
+        def cancel(entries: list[QueueEntry]) -> None:
+            i = _index(entries, entry_id)
+            if entries[i].state == TRAINING:
+                raise UserError(f"{entries[i].run} is training: stop it first")
+            entries[i] = replace(entries[i], state=CANCELLED, note="cancelled")
+
+        self.change(cancel)
 
     def clear_finished(self) -> None:
-        self.entries = [e for e in self.entries if e.state in OPEN_STATES]
+        """Remove the entries that ended or were cancelled."""
+        self.change(_keep(lambda e: e.state in OPEN_STATES))
+
+    def clear(self) -> None:
+        """Remove every entry but one in training while a process works the queue; with none
+        working it, an entry left "training" (a kill) goes too — its run folder stays."""
+        worked = self.lock().held_by_other_process() or self.lock().held_in_this_process()
+        self.change(_keep(lambda e: worked and e.state == TRAINING))
+
+    def start_next(self) -> QueueEntry | None:
+        """The first open entry, marked training in the same change, so two workers never take
+        one; None when nothing is left."""
+
+        def take(entries: list[QueueEntry]) -> QueueEntry | None:
+            for i, entry in enumerate(entries):
+                if entry.state in OPEN_STATES:
+                    entries[i] = replace(entry, state=TRAINING, note="")
+                    return entry  # as it was: its state says whether it goes on
+            return None
+
+        return self.change(take)
 
     def next_open(self) -> QueueEntry | None:
         return next((e for e in self.entries if e.state in OPEN_STATES), None)
@@ -173,10 +241,55 @@ class RunQueue:
         return [e for e in self.entries if e.state in OPEN_STATES]
 
 
+def _dump(entries: list[QueueEntry]) -> bytes:
+    rows = [asdict(e) for e in entries]
+    text = json.dumps({"format": FORMAT, "version": VERSION, "entries": rows}, indent=1)
+    return (text + "\n").encode("utf-8")
+
+
+def _index(entries: list[QueueEntry], entry_id: int) -> int:
+    for i, entry in enumerate(entries):
+        if entry.id == entry_id:
+            return i
+    raise UserError(f"no queued run {entry_id}")
+
+
+def _keep(wanted: Callable[[QueueEntry], bool]) -> Callable[[list[QueueEntry]], None]:
+    def keep(entries: list[QueueEntry]) -> None:
+        entries[:] = [e for e in entries if wanted(e)]
+
+    return keep
+
+
+def _new_entry(
+    entries: list[QueueEntry], settings: dict, run: str | None, runs_dir: Path | None
+) -> QueueEntry:
+    """The entry a run gets when it joins `entries`: the next id, a name that is free."""
+    taken = {e.run for e in entries if e.state in OPEN_STATES}
+    if run is not None:
+        check_run_name(run)
+        if run in taken or (runs_dir is not None and (Path(runs_dir) / run).exists()):
+            raise UserError(f"run {run} already exists or is queued; choose another name")
+    else:
+        base = new_run_name(str(settings.get("preset", AUTO)))
+        run, n = base, 1
+        while run in taken or (runs_dir is not None and (Path(runs_dir) / run).exists()):
+            n += 1
+            run = f"{base}-{n}"
+    return QueueEntry(max((e.id for e in entries), default=0) + 1, run, settings)
+
+
 def resume_point(entry: QueueEntry, runs_dir: Path) -> Path | None:
-    """The checkpoint an entry continues from (one stopped or left training), if any."""
-    path = Path(runs_dir) / entry.run / CHECKPOINT_FILES[LAST]
-    return path if entry.state in (TRAINING, STOPPED) and path.is_file() else None
+    """What an entry continues from (one stopped or left training), if anything: its run's
+    last checkpoint, or its run folder when the run was killed before its first checkpoint
+    (the run then starts again from its settings, in its own folder)."""
+    if entry.state not in (TRAINING, STOPPED):
+        return None
+    folder = Path(runs_dir) / entry.run
+    path = folder / CHECKPOINT_FILES[LAST]
+    if path.is_file():
+        return path
+    return folder if restartable(folder) else None
 
 
 def entry_config(entry: QueueEntry, auto_device_type: str | None = None) -> TrainConfig:
@@ -217,14 +330,43 @@ def checked_settings(settings: dict) -> dict:
         raise UserError(f"preset {preset!r} is not one of {', '.join((AUTO, *PRESETS))}")
     unknown = sorted(set(clean) - SETTING_NAMES - {"preset"})
     if unknown:
-        raise UserError(f"{unknown[0]!r} is not a setting (see `shakespeare-tui train --help`)")
+        near = difflib.get_close_matches(unknown[0], sorted(SETTING_NAMES), n=1)
+        hint = f"; did you mean {near[0]!r}?" if near else " (see `shakespeare-tui train --help`)"
+        raise UserError(f"{unknown[0]!r} is not a setting{hint}")
     try:
+        for name, value in clean.items():
+            _check_kind(name, value)
         build_config(preset, None, {k: v for k, v in clean.items() if k != "preset"}).validate()
     except FieldError as exc:
         raise UserError(f"{exc.field} {exc.reason}") from None
     except TypeError as exc:
         raise UserError(f"a setting has the wrong kind of value ({exc})") from None
     return clean
+
+
+# The kind of value each setting takes, for the settings whose default (None) does not say.
+_KINDS: dict[str, tuple[type, ...]] = {
+    "max_steps": (int,),
+    "max_minutes": (int, float),
+    "bf16": (bool,),
+    "threads": (int,),
+    "sizing": (dict,),
+}
+_KIND_WORDS = {int: "a whole number", float: "a number", str: "text", bool: "true or false",
+               dict: "a table"}  # fmt: skip
+
+
+def _check_kind(name: str, value: object) -> None:
+    """UserError naming the setting when `value` is not of its kind (a queue file can hold
+    anything: `hidden = "big"` once came out as "'<' not supported between 'str' and 'int'")."""
+    if name == "preset" or value is None:
+        return
+    default = _DEFAULTS.get(name)
+    kinds = _KINDS.get(name) or ((int, float) if isinstance(default, float) else (type(default),))
+    wrong = isinstance(value, bool) and bool not in kinds  # True is an int to Python, not to us
+    if wrong or not isinstance(value, kinds):
+        word = "a number" if float in kinds else _KIND_WORDS.get(kinds[0], kinds[0].__name__)
+        raise FieldError(name, f"must be {word}, not {value!r}")
 
 
 def read_queue_file(path: Path) -> list[tuple[str | None, dict]]:
@@ -282,33 +424,36 @@ def _entry(row: dict) -> QueueEntry:
 
 def work_queue(queue: RunQueue, paths, train_entry, stop, on_change=None) -> str:
     """Train the open entries in order with `train_entry(entry, resume)` (which returns the
-    run's TrainingFinished), saving the queue around each; "done" when none is left, "stopped"
-    when `stop` was set or a run was stopped. A run that cannot start is marked failed, with
-    its one-line reason, and the queue goes on."""
+    run's TrainingFinished), marking each in the file around its run (what other processes
+    add or change meanwhile is kept, and trained in its turn); "done" when none is left,
+    "stopped" when `stop` was set or a run was stopped. A run that cannot start is marked
+    failed, with its one-line reason, and the queue goes on."""
     changed = on_change or (lambda: None)
     while not stop.is_set():
-        entry = queue.next_open()
+        entry = queue.start_next()
         if entry is None:
             return "done"
-        resume = resume_point(entry, paths.runs)
-        queue.mark(entry.id, TRAINING)
-        queue.save()
         changed()
+        resume = resume_point(entry, paths.runs)
         try:
+            checked_settings(entry.settings)  # queue.json may have been edited by hand
             finished = train_entry(entry, resume)
         except EncodingStopped as exc:  # stopped before it began: it waits for the next go
             queue.mark(entry.id, WAITING if resume is None else STOPPED, str(exc))
-            queue.save()
             changed()
             return "stopped"
         except UserError as exc:
             queue.mark(entry.id, FAILED, str(exc))
-            queue.save()
             changed()
             continue
+        except KeyboardInterrupt:
+            raise  # left "training": the next `queue` goes on with it from its checkpoint
+        except Exception as exc:  # a bug: the entry must not stay "training" for ever
+            queue.mark(entry.id, FAILED, f"internal error: {type(exc).__name__}: {exc}")
+            changed()
+            raise
         state = state_after(finished.reason)
         queue.mark(entry.id, state, finished.message)
-        queue.save()
         changed()
         if state == STOPPED:
             return "stopped"

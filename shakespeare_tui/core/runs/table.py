@@ -22,6 +22,7 @@ from shakespeare_tui.core.runs.metrics_tail import MetricsTail
 from shakespeare_tui.core.units import in_units, loss_text
 
 HALF_WRITTEN = "half-written"  # a folder without a readable config.json: being made, or broken
+UNREADABLE = "unreadable"  # an entry of the runs folder that cannot be read at all
 
 
 @dataclass(frozen=True)
@@ -162,6 +163,14 @@ def build_row(path: Path, config: dict | None, tail: MetricsTail, state=None) ->
         training_here=here,
         config=config,
     )
+
+
+def unreadable_row(path: Path, reason: str) -> RunRow:
+    """The row of an entry that cannot be read (a link loop, a file that breaks the reader):
+    one row saying so, so the other runs are still listed."""
+    path = Path(path)
+    return RunRow(name=path.name, state=UNREADABLE, state_text=f"cannot be read: {reason}",
+                  path=str(path))  # fmt: skip
 
 
 def read_row(run_dir: Path) -> RunRow:

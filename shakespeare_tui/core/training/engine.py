@@ -134,7 +134,7 @@ class _Run:
         self.folder = ranks.own_folder(
             RunFolder(inputs.run_dir, lambda path, why: self.emit(LogWriteFailed(path, why)))
         )
-        self.lock = RunLock(inputs.run_dir)
+        self.lock = inputs.lock or RunLock(inputs.run_dir)  # rank 0 took it before reading
         self.samples = SampleRequests(sample_now, self.emit, self.folder.add_sample)
         self.step = TrainingStep(
             self.net,
@@ -406,7 +406,11 @@ def train(
         on_event=on_event,  # a large corpus's encoding progress, and `stop` to end it
         stop=stop,
     )
-    run = _Run(inputs, on_event, stop, sample_now, ranks)
+    try:
+        run = _Run(inputs, on_event, stop, sample_now, ranks)
+    except BaseException:
+        inputs.release()  # the run never trained: its folder is free again
+        raise
     try:
         finished = run.run()
     except RankFailed as exc:

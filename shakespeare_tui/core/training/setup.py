@@ -6,6 +6,7 @@ is written.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -25,7 +26,8 @@ from shakespeare_tui.core.config import (
 from shakespeare_tui.core.errors import ResumeConflict, UserError
 from shakespeare_tui.core.model.checkpoint import Checkpoint, load_checkpoint
 from shakespeare_tui.core.paths import Paths
-from shakespeare_tui.core.runs.folders import CONFIG, check_run_name, new_run_name
+from shakespeare_tui.core.runs.folders import CONFIG, check_run_name, new_run_name, read_json
+from shakespeare_tui.core.runs.lock import RunLock
 from shakespeare_tui.core.text.corpus import NAMED_CORPORA, Corpus, load_corpus, same_corpus
 from shakespeare_tui.core.text.vocab import Vocabulary
 
@@ -39,6 +41,17 @@ class RunInputs:
     checkpoint: Checkpoint | None  # the state to resume, if resuming
     run_dir: Path | None  # None where `claim` was not asked for (a rank other than 0)
     notes: list[str]  # said to the person when the run starts
+    lock: RunLock | None = None  # the run folder's, held from before the run was read
+    made_folder: Path | None = None  # a new run's folder, made by prepare_run
+
+    def release(self) -> None:
+        """Let go of the run folder (a run that will not train after all): unlock it, and
+        remove it again if it was made for this run and nothing was written in it."""
+        if self.lock is not None:
+            self.lock.release()
+        if self.made_folder is not None:
+            with contextlib.suppress(OSError):
+                self.made_folder.rmdir()  # only if empty: the lock file went with the release
 
 
 def prepare_run(
@@ -53,11 +66,51 @@ def prepare_run(
     on_event=None,
     stop=None,
 ) -> RunInputs:
-    """`claim`: name the run folder and check that it is free (rank 0 of a job does, for all).
+    """`claim`: name the run folder, check that it is free, and hold its lock (rank 0 of a job
+    does, for all). The lock is taken before anything of a run being resumed is read, and a
+    folder being resumed is never created: a `runs rm` or `runs mv` that won the race leaves
+    this run refused in one line, not re-made with half its history.
     `on_event` and `stop` reach the corpus's encoding, when a large one is met the first time."""
+    lock: RunLock | None = None
+    created: Path | None = None  # a new run's folder, made here: removed if the start fails
+    try:
+        if claim and resume:
+            own = _own_folder(Path(resume), run_name, paths)
+            if own is not None:
+                lock = lock_existing_run(own)
+        inputs = _prepare(config, paths, run_name, resume, resume_overrides, corpus, claim,
+                          on_event, stop)  # fmt: skip
+        if claim and lock is None:
+            created = None if inputs.run_dir.exists() else inputs.run_dir
+            lock = lock_new_run(inputs.run_dir)
+        inputs.lock, inputs.made_folder = lock, created
+        return inputs
+    except BaseException:
+        if lock is not None:
+            lock.release()
+        if created is not None:
+            with contextlib.suppress(OSError):
+                created.rmdir()  # empty: the lock file goes with the release
+        raise
+
+
+def _prepare(
+    config, paths, run_name, resume, resume_overrides, corpus, claim, on_event, stop
+) -> RunInputs:
     notes: list[str] = []
     checkpoint = None
-    if resume:
+    restart = resume is not None and Path(resume).is_dir()
+    if restart:  # a run killed before its first checkpoint: it starts again from its settings
+        folder = Path(resume)
+        saved = _recorded_config(folder)
+        requested = dict(resume_overrides or {})
+        device = requested.get("device") or saved.device
+        config = resume_config(saved, requested, devices.resolve_device(device).type)
+        notes.append(
+            f"run {folder.name} stopped before its first checkpoint, so it starts again from its "
+            "settings"
+        )
+    elif resume:
         checkpoint = load_checkpoint(Path(resume))
         if not checkpoint.resumable:
             raise UserError(f"{resume} holds no training state to resume (only weights)")
@@ -94,17 +147,27 @@ def prepare_run(
 
     if not claim:
         run_dir = None
+    elif restart:
+        run_dir = Path(resume)
     elif checkpoint is not None:
         run_dir = _resume_dir(Path(resume), run_name, paths, config.preset)
-    else:
-        name = check_run_name(run_name) if run_name else new_run_name(config.preset)
-        run_dir = paths.runs / name
-        if run_dir.exists() and any(run_dir.iterdir()):
-            raise UserError(
-                f"run {name} already exists; choose another name ({{run}}) or {{resume}} it",
-                names=["run", "resume"],
-            )
+    else:  # a new run's folder: lock_new_run makes it, and refuses one that is taken
+        run_dir = paths.runs / (
+            check_run_name(run_name) if run_name else new_run_name(config.preset)
+        )
     return RunInputs(config, device, text, vocab, checkpoint, run_dir, notes)
+
+
+def _recorded_config(folder: Path) -> TrainConfig:
+    """The settings a run folder's config.json recorded (`restartable` folders have them)."""
+    recorded = read_json(folder / CONFIG) or {}
+    train = recorded.get("train")
+    if not isinstance(train, dict):
+        raise UserError(f"run {folder.name} has no checkpoint and no readable settings to restart")
+    try:
+        return TrainConfig.from_dict(train)
+    except (TypeError, ValueError, KeyError, AttributeError) as exc:
+        raise UserError(f"run {folder.name}'s config.json cannot be used ({exc})") from None
 
 
 def prepare_job(ranks, config: TrainConfig | None, paths: Paths, **kwargs) -> RunInputs:
@@ -122,10 +185,53 @@ def prepare_job(ranks, config: TrainConfig | None, paths: Paths, **kwargs) -> Ru
     return inputs
 
 
+def _own_folder(resume: Path, run_name: str | None, paths: Paths) -> Path | None:
+    """The run folder a resume continues in place (as `_resume_dir` finds it), if any."""
+    folder = resume.parent if resume.is_file() else resume
+    in_runs = (
+        folder.parent.resolve() == paths.runs.resolve()
+    )  # a run of ours, even without config.json
+    if not ((folder / CONFIG).is_file() or in_runs):
+        return None
+    if not run_name:
+        return folder
+    target = paths.runs / check_run_name(run_name)
+    return folder if target.is_dir() and target.samefile(folder) else None
+
+
+def lock_existing_run(folder: Path) -> RunLock:
+    """The lock of a run folder that must already exist (one being resumed)."""
+    lock = RunLock(folder)
+    try:
+        return lock.acquire(wait_s=0)
+    except FileNotFoundError:
+        raise UserError(
+            f"run {folder.name} no longer exists (deleted or renamed meanwhile); nothing was "
+            "written"
+        ) from None
+
+
+def lock_new_run(folder: Path) -> RunLock:
+    """Make a new run's folder and take its lock; refuse a folder another run already holds."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"cannot create {folder}: {exc.strerror or exc}") from None
+    lock = RunLock(folder).acquire(wait_s=0)
+    if any(p.name != lock.path.name for p in folder.iterdir()):
+        lock.release()
+        raise UserError(
+            f"run {folder.name} already exists; choose another name ({{run}}) or {{resume}} it",
+            names=["run", "resume"],
+        )
+    return lock
+
+
 def _resume_dir(resume: Path, run_name: str | None, paths: Paths, preset: str) -> Path:
     """Continue in the checkpoint's own run folder; a loose file starts a new folder."""
     folder = resume.parent if resume.is_file() else resume
-    if (folder / CONFIG).is_file() and not run_name:
+    in_runs = folder.parent.resolve() == paths.runs.resolve()
+    if ((folder / CONFIG).is_file() or in_runs) and not run_name:
         return folder
     name = check_run_name(run_name) if run_name else new_run_name(preset)
     target = paths.runs / name

@@ -1,6 +1,6 @@
 """The Generate view's controls: seed, temperature, top-k, length and prompt, checked as typed.
 
-The limits and the words of every refusal are `core.sample_settings`' own, so the app and the
+The limits and the words of every refusal are core/sampling/settings.py's own, so the app and the
 CLI refuse the same values for the same reasons; the form only parses text and names the field.
 """
 

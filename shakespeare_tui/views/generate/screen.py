@@ -1,103 +1,161 @@
 """The Generate view: pick a checkpoint, set the sampling controls, stream text.
 
 Torch is imported only inside the worker threads (reading checkpoint infos, loading a model,
-sampling), never on the UI thread or at import time. The generation worker loads its own model
-copy from the checkpoint file, so it can run while training goes on in another worker.
+sampling), never on the UI thread or at import time. The checkpoint list is scanned here; the
+text is streamed by the output pane (output_pane.py), whose worker loads its own model copy
+from the checkpoint file, so it can run while training goes on in another worker.
+
+Every key of the view is in BINDINGS below, with its action in this class. Textual asks
+`check_action` before it shows a key in the footer or the command palette and before it runs
+one: a key is offered only where it works. In a text field the printable keys are typed, so
+`[` and `]` are not offered there (the field takes `g`, `c` and `r` itself); `escape` stops a
+generation from anywhere, and otherwise leaves a text field.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, OptionList
 from textual.worker import Worker, WorkerState
 
 from shakespeare_tui.core.errors import SamplingError, one_line
-from shakespeare_tui.core.sampling.streaming import Pacer
-from shakespeare_tui.messages import (
-    CheckpointsScanned,
-)
+from shakespeare_tui.core.paths import Paths
+from shakespeare_tui.core.runs.checkpoints import InfoCache, default_key, scan_checkpoints
+from shakespeare_tui.messages import CheckpointsScanned
 from shakespeare_tui.settings import GenerateSettings
+from shakespeare_tui.views.file_picker import FilePickerScreen
 from shakespeare_tui.views.generate.form import GenerateForm
-from shakespeare_tui.views.generate.generated_text import GeneratedText
-from shakespeare_tui.views.generate.keys import KEYS, offered
-from shakespeare_tui.views.generate.status import GenerateStatus
-from shakespeare_tui.views.generate.stream import GenerationStream
+from shakespeare_tui.views.generate.output_pane import OutputPane
 from shakespeare_tui.widgets.checkpoint_picker import CheckpointPicker
 
-if TYPE_CHECKING:
-    from shakespeare_tui.core.paths import Paths
-    from shakespeare_tui.core.sampling.settings import SampleSettings
-
-
-# Each chunk costs the UI thread a redraw of the output (5 ms at 80×24, 10 at 120×40, 20 at
-# 200×50 in colour), and while the UI holds the GIL the sampler waits: chunks come at most 10
-# times a second, and less often when drawing them would take more than 5% of the UI thread's
-# time, so the app generates within ~10% of the CLI's speed (benchmarks/generation.py). At the
-# CLI's 33 chunks a second the app ran at ~40% of it.
-CHUNK_SECONDS = (0.1, 0.5)  # the shortest and longest interval
-DRAWING_SHARE = 0.05
 # Below this width the controls sit above the output instead of beside it (app.tcss).
 NARROW_BELOW = 100
 RESCAN_SECONDS = 10.0  # reading unchanged checkpoints is cached: a rescan costs a listing
-
-
 MAX_OPENED = 10  # files opened by hand that the list keeps
+TEMPERATURE_KEYS = Binding.Group("Temp", compact=True)  # "[] Temp"
 
 
-def _header(path: str, settings: SampleSettings) -> str:
-    """What a saved text was made with, so it can be made again."""
-    top_k = settings.top_k if settings.top_k is not None else "all"
-    return (
-        f"# shakespeare-tui · {dt.datetime.now().isoformat(timespec='seconds')}\n"
-        f"# checkpoint {path}\n"
-        f"# seed {settings.seed if settings.seed is not None else 'random'} · temperature "
-        f"{settings.temperature:g} · top-k {top_k} · length {settings.length:,}\n"
-        f"# prompt {settings.prompt!r}\n"
-    )
-
-
-class GenerateScreen(GenerationStream, Screen):
+class GenerateScreen(Screen):
     """Stream text from a checkpoint; the app mounts it as its "generate" mode."""
 
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (NARROW_BELOW, "-wide")]
-    BINDINGS = KEYS
+    # Ids for the keymap, tooltips for the help and the palette.
+    BINDINGS = [
+        Binding(
+            "g",
+            "generate",
+            "Generate",
+            id="generate.start_stop",
+            tooltip="Generate text from the chosen checkpoint; press again to stop.",
+        ),
+        Binding(
+            "escape",
+            "stop",
+            "Stop",
+            id="generate.stop",
+            tooltip="Stop generating (from anywhere, a text field too).",
+        ),
+        Binding(
+            "escape",
+            "leave_field",
+            "Leave field",
+            id="generate.leave_field",
+            tooltip="Leave the text field, so the single-letter keys work again.",
+        ),
+        Binding(
+            "left_square_bracket,minus",
+            "nudge_temperature(-1)",
+            "Colder",
+            key_display="[",
+            group=TEMPERATURE_KEYS,
+            id="generate.colder",
+            tooltip="Lower the temperature by 0.1: safer, more repetitive text.",
+        ),
+        Binding(
+            "right_square_bracket,plus",
+            "nudge_temperature(1)",
+            "Warmer",
+            key_display="]",
+            group=TEMPERATURE_KEYS,
+            id="generate.warmer",
+            tooltip="Raise the temperature by 0.1: wilder text.",
+        ),
+        Binding(
+            "c",
+            "toggle_colour",
+            "Colour",
+            id="generate.colour",
+            tooltip="Colour each character by the model's confidence (green) or surprise (red).",
+        ),
+        Binding(
+            "r",
+            "replay_seed",
+            "Reuse seed",
+            id="generate.reuse_seed",
+            tooltip="Put the last seed into the seed field, so `g` replays the same text.",
+        ),
+        Binding(
+            "o",
+            "open_file",
+            "Open",
+            id="generate.open",
+            tooltip="Open a checkpoint file from anywhere on disk.",
+        ),
+        Binding(
+            "ctrl+r",
+            "rescan",
+            "Rescan",
+            show=False,  # the list rescans by itself; the help and the palette have it
+            id="generate.rescan",
+            tooltip="Look for new checkpoints now (the list also refreshes every few seconds).",
+        ),
+        Binding(
+            "ctrl+s",
+            "save_output",
+            "Save",
+            id="generate.save",
+            tooltip="Save the generated text to a file under the data directory.",
+        ),
+        Binding(
+            "I",
+            "inspect_output",
+            "Inspect",
+            show=False,  # the footer is full at 80 columns; the help and the palette list it
+            id="generate.inspect",
+            tooltip="Open the generated text in the Inspect view, with this checkpoint.",
+        ),
+    ]
 
     def __init__(self, paths: Paths, settings: GenerateSettings, **kwargs) -> None:
         super().__init__(**kwargs)
-        from shakespeare_tui.core.runs.checkpoints import InfoCache
-
         self.paths = paths
         self.settings = settings
         self._infos: InfoCache = {}
-        self._models = None  # core.streaming.ModelCache, made in the first worker (torch)
-        self._models_made = threading.Lock()
-        self._generation = 0  # bumped per `g`; chunks of an older stream are dropped
-        self._worker: Worker | None = None
-        self._last_seed: int | None = None
         self._scanned = False
         self._scan_id = 0  # bumped per scan request; an out-of-date scan's answer is dropped
         self._scanning: Worker | None = None
         self._scan_again = False  # asked for while a scan ran: one more follows it
-        self._streamed = 0  # characters shown of the current stream
-        self._length = 0  # characters asked for
-        self._status_at = 0.0  # when the progress in the status line was last redrawn
-        self._pacer = Pacer(*CHUNK_SECONDS, share=DRAWING_SHARE)  # the stream's, one per `g`
         self._generate_when_scanned = False  # `g` came before the first scan ended
-        self._made_with: str = ""  # what the output was generated with, for its saved header
-        # (path, title, settings) asked for, and those of the output shown (seed set).
-        self._asked: tuple | None = None
-        self._made_from: tuple | None = None
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
-        return offered(action, generating=self.generating, in_field=isinstance(self.focused, Input))
+        """Whether `action` works now (False hides it from the footer and the palette)."""
+        in_field = isinstance(self.focused, Input)
+        if action == "stop":
+            return self.generating
+        if action == "leave_field":
+            return in_field and not self.generating
+        if action == "nudge_temperature":
+            return not in_field
+        if action == "open_file":
+            return not in_field and not self.generating
+        return True
 
     # -- layout ---------------------------------------------------------------------------
 
@@ -109,17 +167,12 @@ class GenerateScreen(GenerationStream, Screen):
                 picker.border_title = "Checkpoint"
                 yield picker
                 yield GenerateForm(self.settings, id="generate-form")
-            with Vertical(id="generate-output-box"):
-                output = GeneratedText(
-                    id="output", colour_by_probability=self.settings.colour_by_probability
-                )
-                output.border_title = "Output"
-                yield output
-                yield GenerateStatus(id="generate-status")
+            yield OutputPane(
+                id="generate-output-box", colour_by_probability=self.settings.colour_by_probability
+            )
         yield Footer()
 
     def on_mount(self) -> None:
-        self._status.idle()
         self.query_one(CheckpointPicker).focus()
         changed = getattr(self.app, "checkpoints_changed", None)  # None in a bare test app
         if changed is not None:
@@ -161,8 +214,6 @@ class GenerateScreen(GenerationStream, Screen):
 
     @work(thread=True, group="scan", exit_on_error=False)
     def _scan_worker(self, scan_id: int) -> None:
-        from shakespeare_tui.core.runs.checkpoints import scan_checkpoints
-
         infos = dict(self._infos)  # a private copy: swapped in whole when the scan is done
         entries = scan_checkpoints(self.paths, infos, tuple(self.settings.files))
         self._infos = infos
@@ -177,8 +228,6 @@ class GenerateScreen(GenerationStream, Screen):
         """
         if message.scan_id != self._scan_id:
             return
-        from shakespeare_tui.core.runs.checkpoints import default_key
-
         picker = self.query_one(CheckpointPicker)
         key = default_key(message.entries, self.settings.checkpoint)
         with self.prevent(OptionList.OptionHighlighted):  # not the person's choice
@@ -202,19 +251,23 @@ class GenerateScreen(GenerationStream, Screen):
     # -- actions ------------------------------------------------------------------------------
 
     @property
+    def _pane(self) -> OutputPane:
+        return self.query_one(OutputPane)
+
+    @property
     def generating(self) -> bool:
-        worker = self._worker
-        return worker is not None and not worker.is_finished and not worker.is_cancelled
+        return self._pane.generating
 
     def action_generate(self) -> None:
         """Start streaming, or stop the stream that is running."""
-        if self.generating:
-            self._stop()
+        pane = self._pane
+        if pane.generating:
+            pane.stop()
             return
         entry = self.query_one(CheckpointPicker).selected_entry
         if entry is None and not self._scanned:
             self._generate_when_scanned = True  # starts as soon as the list is there
-            self._status.say("waiting for the checkpoint list…")
+            pane.status.say("waiting for the checkpoint list…")
             return
         if entry is None:
             self._tell("Cannot generate: no checkpoint to use yet", severity="warning")
@@ -233,17 +286,10 @@ class GenerateScreen(GenerationStream, Screen):
             self._tell(exc.worded(form.label_of), title="Cannot generate", severity="error")
             return
         self.settings.checkpoint = entry.key  # generated from: remembered from now on
-        self._made_with = _header(entry.path, settings)
-        self._asked = (entry.path, entry.title, settings)
-        self._generation += 1
-        self._length = settings.length
-        self._pacer = pacer = Pacer(*CHUNK_SECONDS, share=DRAWING_SHARE)
-        self._status.loading(entry.title)
-        self._worker = self._generate(self._generation, entry.path, entry.title, settings, pacer)
-        self.refresh_bindings()  # `esc` stops now
+        pane.start(entry.path, entry.title, settings)
 
     def action_stop(self) -> None:
-        self._stop()
+        self._pane.stop()
 
     def action_leave_field(self) -> None:
         self.query_one(CheckpointPicker).focus()
@@ -252,18 +298,17 @@ class GenerateScreen(GenerationStream, Screen):
         self.query_one(GenerateForm).nudge_temperature(direction)
 
     def action_toggle_colour(self) -> None:
-        output = self.query_one(GeneratedText)
-        output.colour_by_probability = not output.colour_by_probability
-        self.settings.colour_by_probability = output.colour_by_probability
+        self.settings.colour_by_probability = self._pane.toggle_colour()
 
     def action_replay_seed(self) -> None:
-        if self._last_seed is None:
+        seed = self._pane.last_seed
+        if seed is None:
             self._tell("No seed yet: generate something first.", severity="warning")
             return
-        self.query_one(GenerateForm).set_seed(self._last_seed)
+        self.query_one(GenerateForm).set_seed(seed)
 
     def action_save_output(self) -> None:
-        text = self.query_one(GeneratedText).text
+        text = self._pane.text
         if not text.strip():
             self._tell("Nothing to save yet.", severity="warning")
             return
@@ -271,7 +316,7 @@ class GenerateScreen(GenerationStream, Screen):
         path = folder / f"{dt.datetime.now().strftime('%Y%m%d-%H%M%S-%f')}.txt"
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            path.write_text(self._made_with + "\n" + text + "\n", encoding="utf-8")
+            path.write_text(self._pane.made_with + "\n" + text + "\n", encoding="utf-8")
         except OSError as exc:
             self._tell(f"Cannot save to {folder}: {exc.strerror or exc}", severity="error")
             return
@@ -282,8 +327,6 @@ class GenerateScreen(GenerationStream, Screen):
         self.notify("looking for checkpoints…", timeout=2)
 
     def action_open_file(self) -> None:
-        from shakespeare_tui.views.file_picker import FilePickerScreen
-
         def chosen(path: str | None) -> None:
             if not path:
                 return
@@ -297,50 +340,47 @@ class GenerateScreen(GenerationStream, Screen):
 
     def action_inspect_output(self) -> None:
         """The output, with the checkpoint and the settings that wrote it, in the Inspect view."""
-        text = self.query_one(GeneratedText).text
+        text = self._pane.text
+        made_from = self._pane.made_from
         opener = getattr(self.app, "inspect_text", None)  # None in a bare test app
-        if self._made_from is None or not text or opener is None:
+        if made_from is None or not text or opener is None:
             self._tell("Nothing to inspect yet: generate something first.", severity="warning")
             return
-        opener(*self._made_from[:2], text, "the text just generated", self._made_from[2])
+        path, title, settings = made_from
+        opener(path, title, text, "the text just generated", settings)
 
-    def _stop(self) -> None:
-        if self._worker is not None:
-            self._worker.cancel()
+    # -- what the output pane tells ------------------------------------------------------------
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        worker = event.worker
-        if worker.group not in ("generate", "scan"):
-            return
-        event.stop()
-        if worker is self._scanning and worker.is_finished and self._scan_again:
-            self._scan()
-        if worker is self._worker and worker.is_finished:
-            self.refresh_bindings()  # `esc` stops no more
-        if event.state != WorkerState.ERROR:
-            return
-        error = worker.error
-        if worker.group == "scan":
-            self._tell(f"Cannot list checkpoints: {one_line(error)}", severity="error")
-            return
+    @on(OutputPane.Started)
+    def _seed_drawn(self, message: OutputPane.Started) -> None:
+        self.query_one(GenerateForm).show_last_seed(message.seed)
+
+    @on(OutputPane.Failed)
+    def _generation_failed(self, message: OutputPane.Failed) -> None:
+        error = message.error
         form = self.query_one(GenerateForm)
         if isinstance(error, SamplingError):
             form.show_problem(error)
             text = error.worded(form.label_of)
         else:
             text = one_line(error)
-        if worker is self._worker:
-            self._status.failed(text)
+        if message.current:
+            self._pane.status.failed(text)
         self._tell(text, title="Cannot generate", severity="error")
         if not isinstance(error, SamplingError):
             self._scan()  # the file may have changed or gone: show the list as it is now
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if worker.group != "scan":
+            return
+        if worker is self._scanning and worker.is_finished and self._scan_again:
+            self._scan()
+        if event.state == WorkerState.ERROR:
+            self._tell(f"Cannot list checkpoints: {one_line(worker.error)}", severity="error")
 
     # -- telling the person ---------------------------------------------------------------------
 
     def _tell(self, text: str, *, title: str = "", severity: str = "information") -> None:
         """A notification; its text is shown as is (a file name or prompt may hold [brackets])."""
         self.notify(text, title=title, severity=severity, markup=False)
-
-    @property
-    def _status(self) -> GenerateStatus:
-        return self.query_one("#generate-status", GenerateStatus)

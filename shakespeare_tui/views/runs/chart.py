@@ -19,17 +19,15 @@ from textual.color import Color
 from textual.reactive import reactive
 from textual_plotext import PlotextPlot
 
-from shakespeare_tui.core.runs.curves import X_TITLES, RunCurves
+from shakespeare_tui.core.runs.curves import X_TITLES, RunCurves, downsample
 from shakespeare_tui.core.units import in_units, unit_name
-from shakespeare_tui.widgets.loss_chart import loss_labels, loss_ticks, nice_steps, nice_ticks
+from shakespeare_tui.widgets.chart_axes import log_loss_ticks, loss_labels, loss_ticks, x_ticks
 
 # Tableau 10: told apart by most eyes, and readable on dark and light surfaces alike.
 PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
            "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac")  # fmt: skip
 POINTS_PER_COLUMN = 2  # braille holds two dots a column; more than FEW_RUNS runs get one
 FEW_RUNS = 3
-LN2 = math.log(2)
-MAX_TICKS = 10
 KEY_ROWS = 2  # at most, above the plot; runs that do not fit are counted
 TRAIN_MARKER, VAL_MARKER, BEST_MARKER = "braille", "●", "◆"
 CURVES = ("both", "val", "train")  # which curves are drawn
@@ -49,42 +47,6 @@ class ChartRun(NamedTuple):
     name: str
     colour: int  # PALETTE index
     curves: RunCurves | None  # None: not read yet
-
-
-def x_ticks(xmax: float, columns: int, axis: str) -> tuple[list[float], list[str], float]:
-    """(ticks, labels, scale) for an x-axis from 0 to `xmax`: values are divided by `scale`
-    before plotting (wall time in s, min or h), and labels fit `columns`."""
-    scale, suffix = 1.0, ""
-    if axis == "time":
-        scale, suffix = next((s, u) for s, u in ((1, "s"), (60, "m"), (3600, "h"))
-                             if xmax / s < 120 or u == "h")  # fmt: skip
-    top = max(xmax / scale, 1e-9)
-    for step in nice_steps(top / MAX_TICKS):
-        if axis != "time" and step < 1:
-            continue  # steps and characters are whole numbers
-        ticks = nice_ticks(0, top, step)
-        labels = [_label(t, step, suffix) for t in ticks]
-        if len(ticks) <= MAX_TICKS and len(ticks) * (max(map(len, labels)) + 3) <= columns:
-            return ticks, labels, scale
-        if len(ticks) <= 2:
-            return ticks[:1], labels[:1], scale
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
-def _label(value: float, step: float, suffix: str) -> str:
-    """`800`, `1.5k`, `20M`, `3G`; with a unit suffix for time: `30s`, `1.5h`."""
-    for unit, letter in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if abs(value) >= unit and not suffix:
-            return _trim(f"{value / unit:.{_decimals(step / unit)}f}") + letter
-    return _trim(f"{value:.{_decimals(step)}f}") + suffix
-
-
-def _decimals(step: float) -> int:
-    return max(0, -math.floor(math.log10(step) + 1e-9)) if step > 0 else 0
-
-
-def _trim(text: str) -> str:
-    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 class RunsChart(PlotextPlot):
@@ -164,7 +126,7 @@ class RunsChart(PlotextPlot):
         if kept is not None and kept[0] == key:
             return kept[1]
         curves, axis, bits, log = run.curves, self.x_axis, self.bits, self.log_y
-        scale = 1 / LN2 if bits else 1.0
+        scale = in_units(1.0, bits)
 
         def points(p, draw: bool) -> tuple[list[float], list[float]]:
             xs = p.xs(axis)
@@ -185,7 +147,7 @@ class RunsChart(PlotextPlot):
         if best is not None and best.x(axis) is not None:
             y = best.loss * scale
             spot = (best.x(axis), math.log10(y) if log else y)
-        prepared = (_means(tx, limit), _means(ty, limit), vx, vy, spot)
+        prepared = (downsample(tx, limit), downsample(ty, limit), vx, vy, spot)
         self._prepared[run.name] = (key, prepared)
         return prepared
 
@@ -227,23 +189,10 @@ class RunsChart(PlotextPlot):
                      background=Color.parse(self._surface()).rgb, alignment="center")  # fmt: skip
 
     def _y_ticks(self, lo: float, hi: float, rows: int) -> tuple[list[float], list[str]]:
-        if not self.log_y:
-            ticks = loss_ticks(lo, hi, rows)
-            return ticks, loss_labels(ticks)
-        # Round losses, placed at their logarithms; two rows apart at least.
-        real_lo, real_hi = 10**lo, 10**hi
-        values = loss_ticks(real_lo, real_hi, max(2, rows))
-        for extra in (x * 10.0**k for k in range(-2, 3) for x in (1, 2, 3, 5)):
-            if real_lo <= extra <= real_hi and len(values) < 3:
-                values = sorted({*values, extra})
-        placed, last = [], -math.inf
-        gap = 2 * (hi - lo) / max(1, rows)
-        for v in values:
-            if math.log10(v) - last >= gap:
-                placed.append(v)
-                last = math.log10(v)
-        labels = loss_labels(placed) if len(placed) > 1 else [f"{v:g}" for v in placed]
-        return [math.log10(v) for v in placed], labels
+        if self.log_y:
+            return log_loss_ticks(lo, hi, rows)
+        ticks = loss_ticks(lo, hi, rows)
+        return ticks, loss_labels(ticks)
 
     # -- the key ------------------------------------------------------------------------
 
@@ -301,20 +250,6 @@ class RunsChart(PlotextPlot):
         theme = self.app.theme_variables
         surface = Color.parse(self._surface())
         return Color.parse(theme.get("foreground", "#e0e0e0")).blend(surface, 0.6).rgb
-
-
-def _means(values: list[float], limit: int) -> list[float]:
-    """At most `limit` values: the means of equal runs of consecutive (finite) values."""
-    n = len(values)
-    if n <= limit:
-        return values
-    size = n / limit
-    out = []
-    for i in range(limit):
-        start = int(i * size)
-        chunk = values[start : max(int((i + 1) * size), start + 1)]
-        out.append(sum(chunk) / len(chunk))
-    return out
 
 
 def _span(values: list[float], log: bool, bits: bool, fit_all: bool) -> tuple[float, float]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from rich.console import Group
+from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
@@ -117,8 +117,6 @@ class RunPanel(Static):
     @property
     def plain(self) -> str:
         """What the panel shows, as text (for tests)."""
-        from rich.console import Console
-
         console = Console(width=max(20, self.size.width), record=True, file=_Null())
         console.print(self.shown)
         return console.export_text()

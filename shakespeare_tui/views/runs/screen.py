@@ -5,57 +5,134 @@ A worker catches a RunCatalog up with the runs folder every REFRESH_S seconds (a
 run when nothing changed; only what was appended is parsed, so a run trained by another process
 updates live) and builds the selected runs' curves (core/runs/curves.py). The UI thread filters,
 sorts and draws. Renaming, deleting, exporting and finding a run's checkpoint touch files, so
-they run in workers too (views/runs/actions.py); selecting runs and setting the chart up are
-in views/runs/chart_keys.py.
+they run in a worker too (the file work is views/runs/actions.py).
+
+Every key of the view is in BINDINGS below, with its action in this class.
 """
 
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING
+from pathlib import Path
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from shakespeare_tui.core.errors import one_line
+from shakespeare_tui.core.errors import ActionFailed, UserError, one_line
+from shakespeare_tui.core.figures import count, size
+from shakespeare_tui.core.paths import Paths
 from shakespeare_tui.core.runs.catalog import CACHE_FILE, RunCatalog
-from shakespeare_tui.core.runs.curves import X_AXES, run_curves
+from shakespeare_tui.core.runs.checkpoints import bundled_entry
+from shakespeare_tui.core.runs.curves import (
+    SMOOTHING_WEIGHTS,
+    X_AXES,
+    X_TITLES,
+    RunCurves,
+    run_curves,
+)
 from shakespeare_tui.core.runs.diff import diff_runs
-from shakespeare_tui.core.runs.table import RunRow, filter_rows, sort_rows
-from shakespeare_tui.messages import BundledRowRead, RunsRefreshed
-from shakespeare_tui.views.runs.actions import RunActions
-from shakespeare_tui.views.runs.chart import RunsChart
-from shakespeare_tui.views.runs.chart_keys import ChartKeys
-from shakespeare_tui.views.runs.keys import KEYS, offered
+from shakespeare_tui.core.runs.folders import BUNDLED
+from shakespeare_tui.core.runs.table import (
+    HALF_WRITTEN,
+    RunRow,
+    bundled_row,
+    filter_rows,
+    sort_rows,
+)
+from shakespeare_tui.messages import BundledRowRead, RunActionDone, RunsRefreshed
+from shakespeare_tui.settings import RunsSettings
+from shakespeare_tui.views.runs.actions import VERBS, act_on_run
+from shakespeare_tui.views.runs.chart import CURVES, ChartRun, RunsChart, free_colour
+from shakespeare_tui.views.runs.dialogs import DeleteDialog, RenameDialog
 from shakespeare_tui.views.runs.panel import RunPanel
 from shakespeare_tui.views.runs.table import MARK, SHOWN, SORT_KEYS, TABLE_COLUMNS, RunsTable
-
-if TYPE_CHECKING:
-    from shakespeare_tui.core.paths import Paths
-    from shakespeare_tui.core.runs.curves import RunCurves
-    from shakespeare_tui.settings import RunsSettings
 
 REFRESH_S = 2.0  # between catch-ups with the runs folder
 # A first look at many long runs shows the rows read after FIRST_ROWS_S, then more every
 # MORE_ROWS_S (each showing costs the UI thread, which shares the GIL with the reading).
 FIRST_ROWS_S, MORE_ROWS_S = 0.3, 1.0
 DESCENDING_FIRST = {"created"}  # columns whose first sort is descending (newest first)
+TOP = 10  # runs `a` selects
+CURVE_NAMES = {"both": "train+val", "val": "val only", "train": "train only"}
+SMOOTHING_KEYS = Binding.Group("Smooth", compact=True)  # "[] Smooth"
+# What the keys typed into the filter field would do: not offered while it has the focus.
+TYPED_IN_FIELD = {"toggle_select", "select_top", "clear_selection", "filter", "sort", "reverse",
+                  "smoothing", "next_x_axis", "toggle_log", "toggle_fit", "toggle_bits",
+                  "next_curves", "continue_run", "generate", "inspect", "rename", "delete",
+                  "export", "queue"}  # fmt: skip
 
 
-class RunsScreen(ChartKeys, RunActions, Screen):
+def _who(row: RunRow) -> str:
+    return "this program" if row.training_here else "another process"
+
+
+class RunsScreen(Screen):
     """The app's "runs" mode."""
 
     AUTO_FOCUS = "#runs-table"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-normal"), (170, "-wide")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall"), (50, "-very-tall")]
-    BINDINGS = KEYS
+    # Ids for the keymap, tooltips for the help and the palette.
+    BINDINGS = [
+        Binding("space", "toggle_select", "Select", id="runs.select",
+                tooltip="Select the highlighted run (or unselect it): its curves join the chart"),
+        Binding("a", "select_top", "Top 10", show=False, id="runs.select_top",
+                tooltip="Select the first ten runs as sorted (o to sort by best val: the best ten)"),
+        Binding("c", "clear_selection", "Unselect all", show=False, id="runs.clear",
+                tooltip="Unselect every run"),
+        Binding("slash", "filter", "Filter", id="runs.filter",
+                tooltip="Type to keep the runs whose name, cell, corpus or state hold every word"),
+        Binding("escape", "escape", "Clear filter", show=False, id="runs.escape",
+                tooltip="Clear the filter and go back to the table"),
+        Binding("o", "sort(1)", "Sort", id="runs.sort",
+                tooltip="Sort by the next column (O the previous one; a click on a header sorts)"),
+        Binding("O", "sort(-1)", "Sort back", show=False, id="runs.sort_back",
+                tooltip="Sort by the previous column"),
+        Binding("r", "reverse", "Reverse", show=False, id="runs.reverse",
+                tooltip="Reverse the order of the sort"),
+        Binding("left_square_bracket", "smoothing(-1)", "Less", key_display="[",
+                group=SMOOTHING_KEYS, id="runs.smooth_less",
+                tooltip="Smooth the training curves less"),
+        Binding("right_square_bracket", "smoothing(1)", "More", key_display="]",
+                group=SMOOTHING_KEYS, id="runs.smooth_more",
+                tooltip="Smooth the training curves more (0, 0.6, 0.8, 0.9, 0.95, 0.99)"),
+        Binding("x", "next_x_axis", "X-axis", id="runs.x_axis",
+                tooltip="Put the step, the characters seen or the wall time on the x-axis"),
+        Binding("l", "toggle_log", "Log", show=False, id="runs.log",
+                tooltip="A logarithmic loss axis, or a linear one"),
+        Binding("z", "toggle_fit", "Fit all", show=False, id="runs.fit",
+                tooltip="Fit the loss axis to every point, or leave out the highest 5% (the first "
+                "steps), as TensorBoard does by default"),
+        Binding("b", "toggle_bits", "Bits", show=False, id="runs.bits",
+                tooltip="Losses in bits per character, or in nats"),
+        Binding("v", "next_curves", "Curves", show=False, id="runs.curves",
+                tooltip="Draw training and validation curves, validation only, or training only"),
+        Binding("T", "continue_run", "Continue", id="runs.continue",
+                tooltip="Continue the highlighted run: the Train view with it selected (s resumes)"),
+        Binding("G", "generate", "Generate", show=False, id="runs.generate",
+                tooltip="Generate from the highlighted run's best checkpoint"),
+        Binding("I", "inspect", "Inspect", show=False, id="runs.inspect",
+                tooltip="Inspect the highlighted run's best checkpoint"),
+        Binding("n", "rename", "Rename", show=False, id="runs.rename",
+                tooltip="Rename the highlighted run"),
+        Binding("d,delete", "delete", "Delete", show=False, id="runs.delete",
+                tooltip="Delete the highlighted run (it asks first)"),
+        Binding("e", "export", "Export", show=False, id="runs.export",
+                tooltip="Export the highlighted run's best checkpoint, weights only in bf16, to the "
+                "data folder's exports/"),
+        Binding("Q", "queue", "Queue", show=False, id="runs.queue",
+                tooltip="Show the run queue"),
+    ]  # fmt: skip
 
-    def __init__(self, paths: Paths, settings: RunsSettings, refresh_s: float | None = None):
+    def __init__(
+        self, paths: Paths, settings: RunsSettings, refresh_s: float | None = None
+    ) -> None:
         super().__init__()
         self.paths = paths
         self.settings = settings
@@ -84,7 +161,9 @@ class RunsScreen(ChartKeys, RunActions, Screen):
         self._expected_gone: set[str] = set()  # runs this view renamed or deleted
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
-        return offered(action, in_field=isinstance(self.focused, Input))
+        """Whether `action` works now (False hides it from the footer and the palette): in the
+        filter field the printable keys are typed."""
+        return not (isinstance(self.focused, Input) and action in TYPED_IN_FIELD)
 
     # -- layout -------------------------------------------------------------------------
 
@@ -163,9 +242,6 @@ class RunsScreen(ChartKeys, RunActions, Screen):
 
     @work(thread=True, exclusive=True, group="runs-bundled", exit_on_error=False)
     def _read_bundled(self) -> None:
-        from shakespeare_tui.core.runs.checkpoints import bundled_entry
-        from shakespeare_tui.core.runs.table import bundled_row
-
         entry = bundled_entry()
         if entry is not None and entry.ok:
             self.post_message(BundledRowRead(bundled_row(entry.info)))
@@ -328,6 +404,228 @@ class RunsScreen(ChartKeys, RunActions, Screen):
 
     def action_reverse(self) -> None:
         self._sort_by(self.settings.sort, not self.settings.descending)
+
+    # -- the selection and the chart ------------------------------------------------------
+
+    def _select(self, names: list[str], select: bool) -> None:
+        """Select (or unselect) runs: each selected one gets a colour of its own while it stays
+        selected, and its curves join the chart."""
+        for name in names:
+            if select and name not in self.selected:
+                self.selected[name] = free_colour(self.selected.values())
+            elif not select:
+                self.selected.pop(name, None)
+                self.curves.pop(name, None)
+        self._show_rows()
+        self._show_controls()
+        # The table's marks answer the key in this frame; the chart (a plot of ten runs is
+        # tens of milliseconds) and the worker (it reads a newly selected run's file whole,
+        # sharing the GIL) come after it.
+        self.call_after_refresh(self._show_chart)
+        self.call_after_refresh(self._request_refresh)
+
+    def action_toggle_select(self) -> None:
+        row = self.highlighted
+        if row is None:
+            return
+        if row.path is None:
+            self._tell("the bundled checkpoint has no training history to draw", "warning")
+            return
+        self._select([row.name], row.name not in self.selected)
+
+    def action_select_top(self) -> None:
+        self._select([r.name for r in self.shown if r.path is not None][:TOP], True)
+
+    def action_clear_selection(self) -> None:
+        self._select(list(self.selected), False)
+
+    def _show_chart(self) -> None:
+        runs = [ChartRun(n, c, self.curves.get(n)) for n, c in self.selected.items()]
+        self.query_one(RunsChart).show_runs(runs)
+        self._show_controls()
+
+    def _show_controls(self) -> None:
+        """The chart's settings, each after its key; shorter words under 100 columns."""
+        chart, narrow = self.query_one(RunsChart), self.size.width < 100
+        fit = ("fit all" if chart.fit_all else "fit 95%") if narrow else (
+            "all points" if chart.fit_all else "top 5% out")  # fmt: skip
+        curves = chart.curves if narrow else CURVE_NAMES[chart.curves]
+        parts = [("[ ]", f"{'smooth' if narrow else 'smoothing'} {self.settings.smoothing:g}"),
+                 ("x", chart.x_axis if narrow else X_TITLES[chart.x_axis]),
+                 ("l", "log" if chart.log_y else "linear"), ("z", fit),
+                 ("b", "bits" if chart.bits else "nats"), ("v", curves)]  # fmt: skip
+        text = Text()
+        for key, value in parts:
+            text.append(f"{key} ", style="bold")
+            text.append(value + ("  " if narrow else "   "))
+        n = len(self.selected)
+        text.append(f"{n} selected" if n else "space selects runs to compare", style="dim")
+        self.query_one("#runs-controls", Static).update(text, layout=False)
+
+    def action_smoothing(self, direction: int) -> None:
+        weights = SMOOTHING_WEIGHTS
+        now = min(range(len(weights)), key=lambda i: abs(weights[i] - self.settings.smoothing))
+        self.settings.smoothing = weights[max(0, min(len(weights) - 1, now + direction))]
+        self._show_controls()
+        self.call_after_refresh(self._request_refresh)  # the worker smooths the curves again
+
+    def action_next_x_axis(self) -> None:
+        chart = self.query_one(RunsChart)
+        chart.x_axis = self.settings.x_axis = X_AXES[(X_AXES.index(chart.x_axis) + 1) % 3]
+        self._show_controls()
+
+    def action_toggle_log(self) -> None:
+        chart = self.query_one(RunsChart)
+        chart.log_y = self.settings.log_y = not chart.log_y
+        self._show_controls()
+
+    def action_toggle_fit(self) -> None:
+        chart = self.query_one(RunsChart)
+        chart.fit_all = not chart.fit_all
+        self._show_controls()
+
+    def action_toggle_bits(self) -> None:
+        chart = self.query_one(RunsChart)
+        chart.bits = not chart.bits
+        self._show_controls()
+        self._show_panel()
+
+    def action_next_curves(self) -> None:
+        chart = self.query_one(RunsChart)
+        chart.curves = CURVES[(CURVES.index(chart.curves) + 1) % len(CURVES)]
+        self._show_controls()
+
+    # -- what can be done with a run -----------------------------------------------------
+
+    def _acting_on(self) -> RunRow | None:
+        row = self.highlighted
+        if row is None:
+            self._tell("no run to act on yet", "warning")
+        return row
+
+    def action_continue_run(self) -> None:
+        row = self._acting_on()
+        if row is None:
+            return
+        if row.path is None:
+            self._tell("the bundled checkpoint is no run to continue; start a new run in the "
+                       "Train view (t)", "warning")  # fmt: skip
+        elif row.state == HALF_WRITTEN:
+            self._tell(
+                f"run {row.name} has no readable config.json: nothing to continue", "warning"
+            )
+        elif row.training and not row.training_here:
+            self._tell(f"run {row.name} is being trained by another process; continue it once "
+                       "that has stopped", "warning")  # fmt: skip
+        else:
+            refusal = self.app.continue_run(row.name, row.training_here)
+            if refusal:
+                self._tell(refusal, "warning")
+
+    def action_generate(self) -> None:
+        row = self._acting_on()
+        if row is not None:
+            if row.path is None:
+                self.app.generate_from(BUNDLED)
+            else:
+                self._act("generate", row.name)
+
+    def action_inspect(self) -> None:
+        row = self._acting_on()
+        if row is not None:
+            self._act("inspect", row.name)
+
+    def action_rename(self) -> None:
+        row = self._acting_on()
+        if row is None:
+            return
+        if row.path is None:
+            self._tell("the bundled checkpoint ships with the program and cannot be renamed; "
+                       "export it (e) to make a copy of your own", "warning")  # fmt: skip
+            return
+        if row.training:
+            self._tell(f"run {row.name} is being trained by {_who(row)}; stop it before you "
+                       "rename it", "warning")  # fmt: skip
+            return
+
+        def renamed(new: str | None) -> None:
+            if new:
+                self._renames[row.name] = new  # a refresh may list the new name first
+                self._act("rename", row.name, new)
+
+        self.app.push_screen(RenameDialog(row.name, [r.name for r in self.rows]), renamed)
+
+    def action_delete(self) -> None:
+        row = self._acting_on()
+        if row is not None:
+            self._act("ask-delete", row.name)  # the core's refusals, else the folder's size
+
+    def action_export(self) -> None:
+        row = self._acting_on()
+        if row is not None:
+            self._act("export", row.name)
+
+    def action_queue(self) -> None:
+        self.app.show_queue()
+
+    def renamed(self, old: str, new: str) -> None:
+        """Run `old` is called `new` now: its colour and curves, and the highlight, go with it
+        (once: the rename's answer and a refresh listing the new name may come either way)."""
+        if self._renames.pop(old, None) is None:
+            return
+        self._expected_gone.add(old)
+        if old in self.selected:
+            self.selected[new] = self.selected.pop(old)
+            if old in self.curves:
+                self.curves[new] = self.curves.pop(old)
+        self._highlight_next = new
+
+    # -- the worker and its answers -----------------------------------------------------
+
+    @work(thread=True, group="runs-action", exit_on_error=False)
+    def _act(self, action: str, name: str, argument=None) -> None:
+        try:
+            result = act_on_run(self.paths, action, name, argument)
+        except (UserError, ActionFailed, OSError) as exc:
+            self.post_message(RunActionDone(action, name, error=one_line(exc)))
+            return
+        self.post_message(RunActionDone(action, name, result))
+
+    def on_run_action_done(self, message: RunActionDone) -> None:
+        action, name, result = message.action, message.name, message.result
+        if message.error:
+            self._renames.pop(name, None)
+            if action == "delete":
+                self._expected_gone.discard(name)
+            self._tell(message.error, "error", title=f"Cannot {VERBS[action]} {name}")
+        elif action == "generate":
+            self.app.generate_from(result)
+        elif action == "inspect":
+            title = "bundled (pretrained)" if name == BUNDLED else f"{name} · {Path(result).stem}"
+            self.app.inspect_checkpoint(result, title)  # (the titles the pickers give)
+        elif action == "rename":
+            new = Path(result).name
+            self.renamed(name, new)
+            self._tell(f"renamed run {name} to {new}")
+            self._request_refresh()
+        elif action == "ask-delete":
+            folder, files, total = result
+
+            def answered(yes: bool | None) -> None:
+                if yes:
+                    self._expected_gone.add(name)  # a refresh may miss it before the answer
+                    self._act("delete", name, (files, total))
+
+            self.app.push_screen(DeleteDialog(name, folder, files, total), answered)
+        elif action == "delete":
+            files, total = result
+            self._select([name], False)
+            self._tell(f"deleted run {name} ({count(files)} files, {size(total)})")
+        elif action == "export":
+            path, n_bytes = result
+            self._tell(f"exported {name} to {path} ({size(n_bytes)})", title="Exported")
+
+    # -- telling the person -------------------------------------------------------------
 
     def _tell(self, text: str, severity: str = "information", title: str = "") -> None:
         self.notify(text, title=title, severity=severity, markup=False)

@@ -4,7 +4,7 @@ A named preset ("auto" follows the device: notebook on a GPU, cpu elsewhere) sho
 and optimiser in the fields; typing over one of them makes the run "custom", and the line under
 the preset says so. With an existing run selected, `s` resumes it and only the budgets, device
 and samples apply: the other fields show the run's own values, locked. Field specs and the
-settings → config rule are in `train_fields`.
+settings → config rule are in fields.py.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from textual.suggester import SuggestFromList
 from textual.validation import Function
 from textual.widgets import Collapsible, Input, Select, Static
 
-from shakespeare_tui.core.config import CELLS, CUSTOM, SCHEDULES, SIZED, preset_values
+from shakespeare_tui.core.config import CELLS, CUSTOM, SCHEDULES, SIZED, ModelConfig, preset_values
+from shakespeare_tui.core.errors import UserError
 from shakespeare_tui.core.figures import params, size
 from shakespeare_tui.core.model.estimate import (
     parameters,
@@ -28,6 +29,7 @@ from shakespeare_tui.core.model.estimate import (
     training_bytes,
 )
 from shakespeare_tui.core.runs.summary import RunInfo
+from shakespeare_tui.core.sizing.rule import ladder_summary
 from shakespeare_tui.core.text.corpus import NAMED_CORPORA
 from shakespeare_tui.settings import TrainSettings
 from shakespeare_tui.views.train.fields import (
@@ -305,15 +307,15 @@ class TrainForm(VerticalScroll):
             if self.selected_run is not None:  # the fields hold the run's own sizes
                 values = replace(values, preset=CUSTOM)
             config = form_config(values, self.device_type)
-        except Exception:  # a half-typed field: keep the last estimate
+        except UserError:
+            # The settings as build_config refuses them (a setting it does not know). A
+            # half-typed field is no such case: `values` leaves out what does not validate.
             return
         sized = config.preset == SIZED and self.selected_run is None
         preset = str(self.query_one("#preset", Select).value)
         minutes = config.max_minutes if sized else None
         self.query_one("#preset-hint", Static).update(preset_hint(preset, minutes))
         if sized:
-            from shakespeare_tui.core.sizing.rule import ladder_summary
-
             self.query_one("#estimate", Static).update(ladder_summary(config))
             return
         count = parameters(config.model)
@@ -322,8 +324,6 @@ class TrainForm(VerticalScroll):
             (r for r in self._runs.values() if r.chars_per_sec and r.train.get("model")), None
         )
         if reference is not None:
-            from shakespeare_tui.core.config import ModelConfig
-
             model = reference.train["model"]
             try:
                 ref = ModelConfig(**{k: v for k, v in model.items() if k != "vocab_size"})

@@ -1,203 +1,206 @@
-"""The Train view's queue: add the form's run to it, and train the queued runs one after another.
+"""The Train view's queue worker: add the form's run to the run queue, and train the queued runs
+one after another.
 
-A mixin of TrainScreen. `a` queues the form's settings as a new run (checked as `s` would
-check them); `w` works the queue: each entry trains as an ordinary run, and when it ends the
-next one starts, until none is left or the person stops one (`s`, or quitting: the entry is
-then "stopped", and goes on from its last checkpoint next time). `Q` shows the queue. On
-launch, a queue with runs left is offered to continue. The queue's lock is held while this
-app works it, so `shakespeare-tui queue` elsewhere waits its turn.
+`a` queues the form's settings as a new run (checked as `s` would check them); `w` works the
+queue: each entry trains as an ordinary run of the view, and when it ends the next one starts,
+until none is left or the person stops one (`s`, or quitting: the entry is then "stopped", and
+goes on from its last checkpoint next time). `Q` shows the queue. On launch, a queue with runs
+left is offered to continue. The queue's lock is held while this app works it, so
+`shakespeare-tui queue` elsewhere waits its turn.
 """
 
 from __future__ import annotations
 
-import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
-from textual import work
-from textual.worker import get_current_worker
+from textual.dom import DOMNode
+from textual.worker import Worker, WorkerState
 
-from shakespeare_tui.core.errors import UserError, one_line
-from shakespeare_tui.messages import QueueRead, TrainingUpdate
+from shakespeare_tui.core.errors import ActionFailed, UserError, one_line
+from shakespeare_tui.core.paths import Paths
+from shakespeare_tui.core.runs.lock import RunLock, RunLockedError
+from shakespeare_tui.core.runs.run_queue import (
+    FAILED,
+    QUEUE_FILE,
+    STOPPED,
+    QueueEntry,
+    RunQueue,
+    entry_config,
+    entry_resume_overrides,
+    resume_point,
+    state_after,
+)
+from shakespeare_tui.messages import QueueRead
+from shakespeare_tui.settings import TrainSettings
+from shakespeare_tui.views.queue_dialog import QueueScreen
+from shakespeare_tui.views.queue_offer import QueueOfferScreen
 from shakespeare_tui.views.train.fields import config_settings
-from shakespeare_tui.views.train.form import TrainForm
-from shakespeare_tui.views.train.progress import SamplesLog, TrainProgress
-from shakespeare_tui.widgets.loss_chart import LossChart
 
 
-class TrainQueue:
-    """Queue actions for TrainScreen (which holds the form, `paths`, `_start_queued`)."""
+def queued_run(entry: QueueEntry, resume: Path | None, device_type: str | None) -> dict[str, Any]:
+    """What the trainer is given for a queue entry: a new run's config (or, going on from
+    `resume`, the settings a resume may change), by the core's one rule for it. Called in the
+    training worker: resolving "auto" on a device not known yet (`device_type` None) loads
+    torch."""
+    return {
+        "config": None if resume else entry_config(entry, device_type),
+        "run_name": None if resume else entry.run,
+        "resume": str(resume) if resume else None,
+        "resume_overrides": entry_resume_overrides(entry) if resume else None,
+    }
 
-    _queue = None  # core.queue.RunQueue, once read
-    _queue_entry = None  # the QueueEntry being trained
-    _queue_lock = None  # held while this app works the queue
+
+class QueueWorker:
+    """Works the run queue for the Train view, `host`: reads queue.json in the host's workers
+    (the answer comes back as a QueueRead the host passes to `read_done`), trains each entry
+    with `train(entry, resume)`, and is told by the host when that run's worker ended."""
+
+    def __init__(
+        self,
+        host: DOMNode,
+        paths: Paths,
+        *,
+        training: Callable[[], bool],
+        train: Callable[[QueueEntry, Path | None], None],
+        say: Callable[[str], None],
+    ) -> None:
+        self._host = host
+        self._paths = paths
+        self._training = training  # whether the view trains a run now
+        self._train = train
+        self._say = say  # a line on the view's status
+        self._queue: RunQueue | None = None  # once read
+        self._entry: QueueEntry | None = None  # the entry being trained
+        self._lock: RunLock | None = None  # held while this app works the queue
+
+    @property
+    def entry(self) -> QueueEntry | None:
+        """The queued run the view trains now, if it trains one."""
+        return self._entry
 
     # -- reading it ------------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="queue", exit_on_error=False)
-    def _read_queue(self, then: str) -> None:
-        """Read queue.json (and whether another process works it); `then` says what for."""
-        from shakespeare_tui.core.runs.run_queue import RunQueue
+    def read(self, then: str) -> None:
+        """Read queue.json (and whether another process works it) in a worker, for `then`:
+        "show" the dialog, "work" the queue, or "offer" to go on with it."""
+        self._host.run_worker(
+            lambda: self._load(then),
+            thread=True,
+            exclusive=True,
+            group="queue",
+            exit_on_error=False,
+        )
 
-        queue = RunQueue.load(self.paths.data)
+    def _load(self, then: str) -> None:
+        queue = RunQueue.load(self._paths.data)
         elsewhere = queue.lock().held_by_other_process()
-        self.post_message(QueueRead(queue, elsewhere, then))
+        self._host.post_message(QueueRead(queue, elsewhere, then))
 
-    def on_queue_read(self, message: QueueRead) -> None:
-        if self._queue_lock is None:  # while working it, this app's copy is the queue
-            self._queue = message.queue
-        queue, left = self._queue, len(self._queue.open_entries)
+    def read_done(self, message: QueueRead) -> None:
+        self._queue = message.queue  # as the file holds it now: other processes change it too
+        queue = self._queue
+        assert queue is not None
         if message.then == "show":
-            from shakespeare_tui.views.queue_dialog import QueueScreen
-
-            screen = QueueScreen(queue, self._queue_lock is not None, message.elsewhere)
-            self.app.push_screen(screen, lambda work: work and self.action_work_queue())
+            screen = QueueScreen(queue, self._lock is not None, message.elsewhere)
+            self._host.app.push_screen(screen, lambda go: go and self.work())
         elif message.then == "work":
             self._work_next(message.elsewhere)
-        elif message.then == "offer" and left and not message.elsewhere and not self.training:
-            from shakespeare_tui.views.queue_offer import QueueOfferScreen
+        elif message.then == "offer":
+            left = len(queue.open_entries)
+            next_open = queue.next_open()
+            if left and next_open and not message.elsewhere and not self._training():
+                offer = QueueOfferScreen(left, next_open.run)
+                self._host.app.push_screen(offer, lambda go: go and self.work())
 
-            offer = QueueOfferScreen(left, queue.next_open().run)
-            self.app.push_screen(offer, lambda go: go and self.action_work_queue())
+    # -- what the keys ask -----------------------------------------------------------------
 
-    # -- actions ---------------------------------------------------------------------------
-
-    def action_show_queue(self) -> None:
-        self._read_queue("show")
-
-    def action_queue_run(self) -> None:
-        """Queue the form's settings as a new run."""
-        from shakespeare_tui.core.runs.run_queue import RunQueue
-
-        form = self.checked_form("Cannot queue")
-        if form is None:
-            return
-        if form.selected_run is not None:
-            self.notify("choose “new run” to queue one: a past run goes on with s",
-                        title="Cannot queue", severity="warning")  # fmt: skip
-            return
-        settings = form.values(self.settings)
+    def add(self, settings: TrainSettings) -> None:
+        """Queue the form's (checked) settings as a new run."""
         try:
-            queue = self._queue if self._queue_lock is not None else RunQueue.load(self.paths.data)
+            queue = RunQueue(self._paths.data / QUEUE_FILE)
             flat = {"preset": settings.preset, **config_settings(settings)}
-            entry = queue.add(flat, None, self.paths.runs)
-            queue.save()
-        except (UserError, OSError) as exc:
-            self.notify(one_line(exc), title="Cannot queue", severity="error", markup=False)
+            entry = queue.add(flat, None, self._paths.runs)  # written at once, under its lock
+        except (UserError, ActionFailed, OSError) as exc:
+            self._host.notify(one_line(exc), title="Cannot queue", severity="error", markup=False)
             return
         self._queue = queue
         left = len(queue.open_entries)
-        how = "w trains the queue" if self._queue_lock is None else "it trains after the others"
-        self.notify(f"queued {entry.run} ({left} to train): {how}; Q shows the queue",
-                    markup=False)  # fmt: skip
+        how = "w trains the queue" if self._lock is None else "it trains after the others"
+        self._host.notify(f"queued {entry.run} ({left} to train): {how}; Q shows the queue",
+                          markup=False)  # fmt: skip
 
-    def action_work_queue(self) -> None:
-        if self.training:
-            self.notify("a run is training: the queue starts when it is stopped",
-                        severity="warning")  # fmt: skip
+    def work(self) -> None:
+        """Train the queued runs, one after another, from the next open one."""
+        if self._training():
+            self._host.notify("a run is training: the queue starts when it is stopped",
+                              severity="warning")  # fmt: skip
             return
-        self._read_queue("work")
+        self.read("work")
 
     # -- working it ------------------------------------------------------------------------
 
     def _work_next(self, elsewhere: bool = False) -> None:
         """Start the queue's next open entry, taking the queue's lock first."""
-        from shakespeare_tui.core.runs.lock import RunLockedError
-        from shakespeare_tui.core.runs.run_queue import TRAINING, resume_point
-
-        if self._queue_lock is None:
+        queue = self._queue
+        assert queue is not None
+        if self._lock is None:
             if elsewhere:
-                self.notify("another process is working the queue", severity="warning")
+                self._host.notify("another process is working the queue", severity="warning")
                 return
             try:
-                self._queue_lock = self._queue.lock().acquire(wait_s=0)
+                self._lock = queue.lock().acquire(wait_s=0)
             except (RunLockedError, OSError) as exc:
-                self.notify(one_line(exc), title="Cannot work the queue", severity="error")
+                self._host.notify(one_line(exc), title="Cannot work the queue", severity="error")
                 return
-        entry = self._queue.next_open()
-        if entry is None:
-            self._stop_queue("the queue is done")
+        try:
+            entry = queue.start_next()  # taken and marked "training" in one change of the file
+        except (UserError, ActionFailed) as exc:
+            self._stop(f"cannot work the queue: {one_line(exc)}")
             return
-        resume = resume_point(entry, self.paths.runs)
-        self._queue.mark(entry.id, TRAINING)
-        self._save_queue()
-        self._queue_entry = entry
-        left = len(self._queue.open_entries)
-        self.notify(f"queue: {entry.run} {'goes on' if resume else 'starts'} ({left} to train)",
-                    markup=False)  # fmt: skip
-        self._start_queued(entry, str(resume) if resume else None)
-
-    def _start_queued(self, entry, resume: str | None) -> None:
-        """Train a queue entry as a run of its own (going on from `resume` if given)."""
-        self._run_name = entry.run
-        self.stop_following()
-        self.query_one(TrainForm).set_running(True)
-        self.query_one(TrainProgress).status(f"starting {entry.run} (queued)…")
-        if resume is None:
-            self.query_one(LossChart).clear()
-            self.query_one(SamplesLog).clear()
-        self._sample_now = threading.Event()
-        self._worker = self._train_queued(entry, resume, self._sample_now)
-        self.refresh_bindings()
-
-    @work(thread=True, exclusive=True, group="train", exit_on_error=False)
-    def _train_queued(self, entry, resume: str | None, sample_now):
-        from shakespeare_tui.core.config import RESUMABLE_FIELDS, build_config
-
-        worker = get_current_worker()
-        settings = {k: v for k, v in entry.settings.items() if k != "preset"}
-        config, overrides = None, None
-        if resume is None:
-            device = settings.get("device") or "auto"
-            device_type = self.device_type if device == "auto" and self.device_type else None
-            if device_type is None:
-                from shakespeare_tui.core.device import resolve_device
-
-                device_type = resolve_device(device).type
-            config = build_config(entry.preset, device_type, settings)
-        else:  # it keeps its settings; the queue's budget for it may have grown since
-            overrides = {k: v for k, v in settings.items() if k in RESUMABLE_FIELDS}
-        return self.trainer(
-            config,
-            self.paths,
-            on_event=lambda event: self.post_message(TrainingUpdate(event)),
-            stop=worker.cancelled_event,
-            sample_now=sample_now,
-            run_name=None if resume else entry.run,
-            resume=resume,
-            resume_overrides=overrides,
-        )
-
-    def queued_run_ended(self, reason: str | None, message: str) -> None:
-        """The queued run's worker ended (`reason` None: it failed to start or crashed)."""
-        from shakespeare_tui.core.runs.run_queue import FAILED, STOPPED, state_after
-
-        entry, self._queue_entry = self._queue_entry, None
         if entry is None:
+            self._stop("the queue is done")
+            return
+        resume = resume_point(entry, self._paths.runs)  # from its state before it was taken
+        self._entry = entry
+        left = len(queue.open_entries)
+        self._host.notify(f"queue: {entry.run} {'goes on' if resume else 'starts'} "
+                          f"({left} to train)", markup=False)  # fmt: skip
+        self._train(entry, resume)
+
+    def run_ended(self, worker: Worker) -> None:
+        """The training worker of the queued run ended: as it ended, the queue goes on."""
+        if worker.state == WorkerState.SUCCESS:
+            result = worker.result
+            reason = getattr(result, "reason", None) if result is not None else "stopped"
+            why = getattr(result, "message", None) or "stopped"
+        elif worker.state == WorkerState.ERROR:
+            reason, why = None, one_line(worker.error)
+        else:
+            reason, why = "stopped", "stopped"
+        self.ended(reason, why)
+
+    def ended(self, reason: str | None, message: str) -> None:
+        """The queued run ended for `reason` (None: it failed to start, or crashed)."""
+        entry, self._entry = self._entry, None
+        queue = self._queue
+        if entry is None or queue is None:
             return
         state = FAILED if reason is None else state_after(reason)
-        self._queue.mark(entry.id, state, message)
-        self._save_queue()
-        if state == STOPPED:
-            left = len(self._queue.open_entries)
-            self._stop_queue(f"queue stopped: {left} to train; w goes on")
-        else:
-            self.call_later(self._work_next)
-
-    def _stop_queue(self, why: str) -> None:
-        if self._queue_lock is not None:
-            self._queue_lock.release()
-            self._queue_lock = None
-        self.query_one(TrainProgress).status(why)
-        self.notify(why, markup=False)
-
-    def _save_queue(self) -> None:
         try:
-            self._queue.save()
-        except OSError as exc:
-            self.notify(f"cannot save the queue: {exc.strerror or exc}", severity="error")
+            queue.mark(entry.id, state, message)
+        except (UserError, ActionFailed) as exc:
+            self._stop(f"cannot save the queue: {one_line(exc)}")
+            return
+        if state == STOPPED:
+            self._stop(f"queue stopped: {len(queue.open_entries)} to train; w goes on")
+        else:
+            self._host.call_later(self._work_next)
 
-    @property
-    def queue_status(self) -> str:
-        """ " · queue: 2 to train" while this app works the queue ("" otherwise)."""
-        if self._queue_lock is None or self._queue is None:
-            return ""
-        return f" · queue: {len(self._queue.open_entries)} to train"
+    def _stop(self, why: str) -> None:
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+        self._say(why)
+        self._host.notify(why, markup=False)

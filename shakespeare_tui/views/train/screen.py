@@ -2,58 +2,140 @@
 
 `s` starts a run (or resumes the selected one), stops it after the current step with a
 resumable `last.pt`, and resumes it again; a run that already reached its end asks how much
-further to go. Selecting a past run shows its whole history without training it. Training runs
-in a thread worker that talks to the UI only through `post_message`; its stop signal is the
-worker's `cancelled_event`, which Textual also sets when the app shuts down, so the engine
-never outlives the app.
+further to go. Selecting a past run shows its whole history without training it, live while
+another process trains it (follow.py). Training runs in a thread worker that talks to the UI
+only through `post_message`; its stop signal is the worker's `cancelled_event`, which Textual
+also sets when the app shuts down, so the engine never outlives the app. The run queue is
+worked from here too (queue_worker.py): each queued run trains as any run of this view.
+
+Every key of the view is in BINDINGS below, with its action in this class.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import threading
+import time
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.binding import Binding
+from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input
-from textual.worker import Worker, WorkerState, get_current_worker
+from textual.worker import Worker, WorkerError, WorkerState, get_current_worker
 
 from shakespeare_tui.core.errors import EncodingStopped, UserError, one_line
+from shakespeare_tui.core.events import (
+    CheckpointFailed,
+    CheckpointSaved,
+    EpochEnded,
+    LogWriteFailed,
+    StepLogged,
+    TrainingFinished,
+    TrainingStarted,
+)
 from shakespeare_tui.core.paths import Paths
 from shakespeare_tui.core.runs.folders import LAST, resolve_checkpoint
 from shakespeare_tui.core.runs.history import RunHistory, read_run_history
+from shakespeare_tui.core.runs.run_queue import QueueEntry
 from shakespeare_tui.core.runs.summary import list_runs
+from shakespeare_tui.core.units import loss_text
 from shakespeare_tui.messages import (
     HeaderInfo,
+    QueueRead,
     RunHistoryRead,
     RunsListed,
     TorchReady,
+    TrainingStatus,
     TrainingUpdate,
 )
 from shakespeare_tui.settings import TrainSettings
+from shakespeare_tui.views.file_picker import FilePickerScreen
 from shakespeare_tui.views.train.extend_dialog import ExtendScreen, extension_for
 from shakespeare_tui.views.train.fields import form_config, label_of
-from shakespeare_tui.views.train.follow import TrainFollow
+from shakespeare_tui.views.train.follow import RunFollower
 from shakespeare_tui.views.train.form import TrainForm
-from shakespeare_tui.views.train.keys import KEYS
-from shakespeare_tui.views.train.live_run import TrainEvents
-from shakespeare_tui.views.train.progress import SamplesLog, TrainProgress
-from shakespeare_tui.views.train.queue_worker import TrainQueue
-from shakespeare_tui.widgets.loss_chart import LossChart
+from shakespeare_tui.views.train.panels import RunPanels
+from shakespeare_tui.views.train.progress import SamplesLog
+from shakespeare_tui.views.train.queue_worker import QueueWorker, queued_run
 
 STOP_WAIT_S = 15.0  # the engine returns within one step; a big model on a slow CPU takes a while
+STATUS_INTERVAL_S = 1.0  # the header's training line changes at most once a second
 
 
-class TrainScreen(TrainEvents, TrainQueue, TrainFollow, Screen):
+class TrainScreen(Screen):
     """Train a model and watch it learn."""
 
     AUTO_FOCUS = "#samples"  # not an Input, so single-letter keys work at once
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-normal"), (170, "-wide")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall"), (48, "-very-tall")]
-    BINDINGS = KEYS
+    # Ids for the keymap, tooltips for the help and the palette.
+    BINDINGS = [
+        Binding(
+            "s",
+            "toggle_training",
+            "Start/stop",
+            id="train.toggle",
+            tooltip="Start training, stop it (saving a resumable checkpoint), or resume",
+        ),
+        Binding(
+            "n",
+            "sample_now",
+            "Sample now",
+            id="train.sample",
+            tooltip="Draw a sample from the weights as they are now (training goes on)",
+        ),
+        Binding(
+            "b",
+            "toggle_bits",
+            "Bits/nats",
+            id="train.bits",
+            tooltip="Show every loss in bits or nats per character",
+        ),
+        Binding(
+            "ctrl+o",
+            "pick_corpus",
+            "Corpus file",
+            show=False,  # a crowded footer; the help and the palette list it
+            id="train.pick_corpus",
+            tooltip="Choose the corpus from a folder tree",
+        ),
+        Binding(
+            "f",
+            "toggle_form",
+            "Settings",
+            id="train.form",
+            tooltip="Hide or show the settings, giving the chart the whole width",
+        ),
+        Binding(
+            "escape",
+            "leave_input",
+            "Leave field",
+            show=False,
+            id="train.leave_input",
+            tooltip="Move focus out of the settings field",
+        ),
+        Binding(
+            "a",
+            "queue_run",
+            "Queue",
+            id="train.queue_run",
+            tooltip="Add the form's run to the queue instead of starting it",
+        ),
+        Binding(
+            "w",
+            "work_queue",
+            "Work queue",
+            show=False,
+            id="train.work_queue",
+            tooltip="Train the queued runs one after another",
+        ),
+    ]
 
     def __init__(self, paths: Paths, settings: TrainSettings, trainer, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -66,16 +148,17 @@ class TrainScreen(TrainEvents, TrainQueue, TrainFollow, Screen):
         self._run_name: str | None = None  # the run the worker trains, once it has started
         self._shown_run: str | None = None  # the run whose history the panels show
         self._history: RunHistory | None = None  # the shown run as its folder tells it
-        self._status_at = 0.0
+        self._status_at = 0.0  # when the header's training line last changed
+        self._follower = RunFollower(self, paths.runs)
+        self._queue = QueueWorker(
+            self, paths, training=lambda: self.training, train=self._train_queued, say=self._say
+        )
 
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="train-body"):
             yield TrainForm(self.settings, id="train-form")
-            with Vertical(id="train-main"):
-                yield LossChart(id="loss-chart")
-                yield TrainProgress(id="train-progress")
-                yield SamplesLog(id="samples")
+            yield RunPanels(id="train-main")
         yield Footer()
 
     def on_resize(self) -> None:
@@ -90,7 +173,7 @@ class TrainScreen(TrainEvents, TrainQueue, TrainFollow, Screen):
         self.app.torch_ready.subscribe(self, self._torch_ready)
         self.refresh_runs(self.settings.run or None)
         self._post_header()
-        self._read_queue("offer")  # a queue left with runs to train is offered to continue
+        self._queue.read("offer")  # a queue left with runs to train is offered to continue
 
     def on_screen_resume(self) -> None:
         """Back in this view: list the runs again (another process may have started one)."""
@@ -107,6 +190,15 @@ class TrainScreen(TrainEvents, TrainQueue, TrainFollow, Screen):
             WorkerState.PENDING,
             WorkerState.RUNNING,
         )
+
+    @property
+    def following(self) -> str | None:
+        """The run shown live, read-only, while another process trains it."""
+        return self._follower.following
+
+    @property
+    def _panels(self) -> RunPanels:
+        return self.query_one(RunPanels)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "sample_now":
@@ -138,12 +230,10 @@ class TrainScreen(TrainEvents, TrainQueue, TrainFollow, Screen):
         """Show a run's history from its folder (read in a worker), or nothing for a new run."""
         self._shown_run = run
         if run != self.following:
-            self.stop_following()
+            self._follower.stop()
         if run is None:
             self._history = None
-            self.query_one(LossChart).clear()
-            self.query_one(TrainProgress).clear()
-            self.query_one(SamplesLog).clear()
+            self._panels.clear()
         else:
             self._read_history(run)
 
@@ -152,16 +242,13 @@ class TrainScreen(TrainEvents, TrainQueue, TrainFollow, Screen):
         self.post_message(RunHistoryRead(read_run_history(self.paths.runs / run)))
 
     def on_run_history_read(self, message: RunHistoryRead) -> None:
+        """A run's history, read for the selection or by the follower."""
         history = message.history
         if self.training or history.name != self._shown_run:
             return  # a live run owns the panels, or the selection moved on
         self._history = history
-        chart = self.query_one(LossChart)
-        chart.clear()
-        chart.load_history(history.records)
-        self.query_one(TrainProgress).show_history(history)
-        self.query_one(SamplesLog).show_samples(history.samples)
-        self.follow(history)
+        self._panels.show_history(history)
+        self._follower.shown(history, training_here=self.training)
 
     def _post_header(self) -> None:
         s = self.settings
@@ -170,6 +257,16 @@ class TrainScreen(TrainEvents, TrainQueue, TrainFollow, Screen):
         else:
             model = f"{s.preset} · {form_config(s, self.device_type).model.summary}"
         self.app.post_message(HeaderInfo(s.corpus, model))
+
+    def _say(self, text: str) -> None:
+        self._panels.say(text)
+
+    def _status(self, text: str, force: bool = False) -> None:
+        """The training line every view's header shows (at most once a second)."""
+        now = time.monotonic()
+        if force or now - self._status_at >= STATUS_INTERVAL_S:
+            self._status_at = now
+            self.app.post_message(TrainingStatus(text))
 
     # -- actions ---------------------------------------------------------------------------
 
@@ -180,9 +277,7 @@ class TrainScreen(TrainEvents, TrainQueue, TrainFollow, Screen):
             self.query_one(SamplesLog).focus()
 
     def action_toggle_bits(self) -> None:
-        bits = not self.query_one(LossChart).bits
-        for widget in (LossChart, TrainProgress, SamplesLog):
-            self.query_one(widget).bits = bits
+        self._panels.bits = not self._panels.bits
 
     def action_toggle_form(self) -> None:
         form = self.query_one(TrainForm)
@@ -191,10 +286,6 @@ class TrainScreen(TrainEvents, TrainQueue, TrainFollow, Screen):
             self.query_one(SamplesLog).focus()
 
     def action_pick_corpus(self) -> None:
-        from pathlib import Path
-
-        from shakespeare_tui.views.file_picker import FilePickerScreen
-
         corpus = self.query_one("#corpus", Input)
         typed = Path(corpus.value.strip()).expanduser()
         start = typed.parent if typed.parent.is_dir() and str(typed.parent) != "." else Path.cwd()
@@ -217,11 +308,32 @@ class TrainScreen(TrainEvents, TrainQueue, TrainFollow, Screen):
         else:
             self.start_training()
 
+    def action_queue_run(self) -> None:
+        """Queue the form's settings as a new run."""
+        form = self.checked_form("Cannot queue")
+        if form is None:
+            return
+        if form.selected_run is not None:
+            self.notify("choose “new run” to queue one: a past run goes on with s",
+                        title="Cannot queue", severity="warning")  # fmt: skip
+            return
+        self._queue.add(form.values(self.settings))
+
+    def action_work_queue(self) -> None:
+        self._queue.work()
+
+    def show_queue(self) -> None:
+        """The run queue's dialog (`Q`, from any view)."""
+        self._queue.read("show")
+
+    def on_queue_read(self, message: QueueRead) -> None:
+        self._queue.read_done(message)
+
     def request_stop(self) -> None:
         """Ask the engine to stop after the current step; it saves a resumable last.pt."""
         if self.training and self._worker is not None:
             self._worker.cancelled_event.set()
-            self.query_one(TrainProgress).status("stopping after this step…")
+            self._say("stopping after this step…")
 
     async def stop_and_wait(self, timeout: float = STOP_WAIT_S) -> None:
         """Stop training and wait (without blocking the UI) until the engine has returned."""
@@ -229,10 +341,15 @@ class TrainScreen(TrainEvents, TrainQueue, TrainFollow, Screen):
         if worker is None or not self.training:
             return
         worker.cancelled_event.set()
-        with contextlib.suppress(Exception):
+        try:
             await asyncio.wait_for(asyncio.shield(worker.wait()), timeout)
-        if self._queue_entry is not None:  # quitting: the queue goes on from here next time
-            self.queued_run_ended("stopped", "stopped by quitting")
+        except (asyncio.TimeoutError, WorkerError):
+            # Quitting goes on: a step longer than `timeout` (the engine stops after it, and
+            # the app's exit waits for its thread), a run that failed (the failure is told
+            # where it happened), or a worker not started yet (it stops at once).
+            pass
+        if self._queue.entry is not None:  # quitting: the queue goes on from here next time
+            self._queue.ended("stopped", "stopped by quitting")
 
     def checked_form(self, title: str) -> TrainForm | None:
         """The form if every field holds a usable value; else None, the first refusal told."""
@@ -256,7 +373,7 @@ class TrainScreen(TrainEvents, TrainQueue, TrainFollow, Screen):
                         title="Cannot resume", severity="warning", markup=False)  # fmt: skip
             return
         if run is None:
-            self._start(self.settings, None, None)
+            self._start_new(self.settings)
             return
         overrides = form.resume_overrides()
         info, history = form.selected_info, self._history
@@ -273,41 +390,62 @@ class TrainScreen(TrainEvents, TrainQueue, TrainFollow, Screen):
                 return
         self._resume(run, overrides)
 
+    def _start_new(self, settings: TrainSettings) -> None:
+        def new_run() -> dict[str, Any]:
+            return {"config": form_config(settings, self._device_type_now(settings))}
+
+        self.app.save_settings()
+        self._start(new_run, run_name=self.settings.run or None, status="starting…", fresh=True)
+
     def _resume(self, run: str, overrides: dict) -> None:
         try:
             checkpoint = resolve_checkpoint(run, self.paths, prefer=LAST)
         except UserError as exc:
             self.notify(exc.worded(label_of), title="Cannot resume", severity="error")
             return
-        self._start(None, str(checkpoint), overrides)
-
-    def _start(self, settings: TrainSettings | None, resume: str | None, overrides) -> None:
-        self._run_name = self.settings.run or None  # a new run is named when it starts
-        self.stop_following()
-        self.query_one(TrainForm).set_running(True)
-        self.query_one(TrainProgress).status("starting…")
-        if resume is None:
-            self.query_one(LossChart).clear()
-            self.query_one(SamplesLog).clear()
         self.app.save_settings()
+        resumed = {"resume": str(checkpoint), "resume_overrides": overrides}
+        self._start(lambda: resumed, run_name=run, status="starting…", fresh=False)
+
+    def _train_queued(self, entry: QueueEntry, resume: Path | None) -> None:
+        """Train a queue entry as a run of its own (going on from `resume` if given)."""
+        self._start(
+            partial(queued_run, entry, resume, self.device_type),
+            run_name=entry.run,
+            status=f"starting {entry.run} (queued)…",
+            fresh=resume is None,
+        )
+
+    def _start(
+        self,
+        prepare: Callable[[], dict[str, Any]],
+        *,
+        run_name: str | None,
+        status: str,
+        fresh: bool,
+    ) -> None:
+        """Train in a worker what `prepare` says (called there: resolving "auto" may load
+        torch) — the trainer's config, or the checkpoint to resume and what changes."""
+        self._run_name = run_name  # a new run is named when it starts
+        self._follower.stop()
+        self.query_one(TrainForm).set_running(True)
+        self._panels.starting(status, fresh=fresh)
         self._sample_now = threading.Event()
-        self._worker = self._train(settings, resume, overrides, self._sample_now)
+        self._worker = self._train(prepare, self._sample_now)
         self.refresh_bindings()
 
     @work(thread=True, exclusive=True, group="train", exit_on_error=False)
-    def _train(self, settings: TrainSettings | None, resume: str | None, overrides, sample_now):
+    def _train(self, prepare: Callable[[], dict[str, Any]], sample_now: threading.Event):
         worker = get_current_worker()
-        config = None
-        if settings is not None:
-            config = form_config(settings, self._device_type_now(settings))
+        run = {"config": None, "run_name": None, "resume": None, "resume_overrides": None}
+        run.update(prepare())
         return self.trainer(
-            config,
+            run.pop("config"),
             self.paths,
             on_event=lambda event: self.post_message(TrainingUpdate(event)),
             stop=worker.cancelled_event,
             sample_now=sample_now,
-            resume=resume,
-            resume_overrides=overrides,
+            **run,
         )
 
     def _device_type_now(self, settings: TrainSettings) -> str | None:
@@ -316,7 +454,7 @@ class TrainScreen(TrainEvents, TrainQueue, TrainFollow, Screen):
             return None
         if self.device_type is not None and settings.device == "auto":
             return self.device_type
-        from shakespeare_tui.core.device import resolve_device
+        from shakespeare_tui.core.device import resolve_device  # imports torch
 
         return resolve_device(settings.device).type
 
@@ -337,27 +475,50 @@ class TrainScreen(TrainEvents, TrainQueue, TrainFollow, Screen):
         if not self.training and form.selected_run != self._shown_run:
             self._show_run(form.selected_run)
 
+    def on_training_update(self, message: TrainingUpdate) -> None:
+        """An engine event of the run trained here: on the panels, and where the app shows it."""
+        event = message.event
+        self._panels.show_event(event)
+        match event:
+            case TrainingStarted():
+                self._run_name = self._shown_run = event.run_name
+                self.app.post_message(HeaderInfo(event.corpus, event.model_summary))
+                self.refresh_runs(event.run_name)  # the selector shows the run being trained
+                self._status(f"training {event.run_name}", force=True)
+                for note in event.notes:
+                    self.notify(note, markup=False)
+            case StepLogged():
+                share = event.epoch_step / max(1, event.steps_per_epoch)
+                self._status(f"training {self._run_name} · epoch {event.epoch} {share:.0%}")
+            case EpochEnded():
+                val = loss_text(event.val_loss, self._panels.bits, unit=True)
+                self._status(f"training {self._run_name} · val {val}", force=True)
+            case CheckpointSaved():
+                self.app.checkpoints_changed.publish(event.path)
+            case CheckpointFailed() | LogWriteFailed():
+                self.notify(event.message, severity="warning", markup=False)
+            case TrainingFinished():
+                self._status("", force=True)
+                if event.failed:
+                    self.notify(event.message, title="Training failed", severity="error",
+                                timeout=10, markup=False)  # fmt: skip
+                elif event.reason != "stopped":
+                    self.notify(event.message, title="Training finished", markup=False)
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group != "train" or event.worker is not self._worker:
             return
         if event.state == WorkerState.ERROR and isinstance(event.worker.error, EncodingStopped):
             # Stopped by the person while the corpus was encoded: nothing failed.
-            self.query_one(TrainProgress).status(one_line(event.worker.error) + "; s starts again")
+            self._say(one_line(event.worker.error) + "; s starts again")
         elif event.state == WorkerState.ERROR:
             error = event.worker.error
             text = error.worded(label_of) if isinstance(error, UserError) else one_line(error)
-            self.query_one(TrainProgress).status(f"failed: {text}")
+            self._say(f"failed: {text}")
             self.notify(text, title="Training failed", severity="error", timeout=10, markup=False)
         if event.state in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
-            if self._queue_entry is not None:
-                result = event.worker.result if event.state == WorkerState.SUCCESS else None
-                reason = getattr(result, "reason", None)
-                why = getattr(result, "message", None) or (
-                    one_line(event.worker.error) if event.state == WorkerState.ERROR else "stopped"
-                )
-                self.queued_run_ended(reason if result is not None else
-                                      (None if event.state == WorkerState.ERROR else "stopped"),
-                                      why)  # fmt: skip
+            if self._queue.entry is not None:
+                self._queue.run_ended(event.worker)
             self._status("", force=True)
             self.query_one(TrainForm).set_running(False)
             self.refresh_bindings()

@@ -1,4 +1,5 @@
-"""The live loss curve: smoothed training loss per logged step, validation loss per evaluation.
+"""The Train view's live loss curve: smoothed training loss per logged step, validation loss per
+evaluation.
 
 Evaluations are markers (each one is a single measurement), epoch ends are faint vertical lines
 with a tick on the step axis, the key sits on its own line above the plot so it hides no data,
@@ -18,19 +19,30 @@ from textual.color import Color
 from textual.reactive import reactive
 from textual_plotext import PlotextPlot
 
-LN2 = math.log(2)
-SMOOTHING = 0.6  # weight of the running value in the training-loss moving average
+from shakespeare_tui.core.runs.curves import downsample
+from shakespeare_tui.core.units import in_units
+from shakespeare_tui.widgets.chart_axes import (
+    MAX_TICKS,
+    count_label,
+    loss_labels,
+    loss_ticks,
+    nice_steps,
+    x_ticks,
+)
+
+EMA_WEIGHT = 0.6  # the running value's weight in the training loss's moving average
 POINTS_PER_COLUMN = 2
 REDRAW_INTERVAL_S = 0.2  # at most 5 redraws a second
 MIN_STEPS = 10  # the step axis spans at least 0..MIN_STEPS, so a first point is not alone at -1..1
 MIN_LOSS_SPAN = 0.2  # nats: the loss axis of a single point or a flat curve
 EMPTY_LOSS = (0.0, 5.0)  # nats: the loss axis before any data (an untrained model is near 4.2)
-MAX_TICKS = 10  # on either axis: more reads as a ruler, not as a scale
 LINE_GAP = 6  # columns at least between two epoch lines; closer ones are thinned out
 TRAIN_MARKER, VAL_MARKER, BEST_MARKER = "braille", "●", "◆"
 
 
-class Evaluation(NamedTuple):
+class ValidationPoint(NamedTuple):
+    """One validation loss as the chart marks it."""
+
     step: float
     loss: float  # nats
     epoch: int  # the epoch it is labelled with (0: the untrained model)
@@ -40,79 +52,14 @@ class Evaluation(NamedTuple):
 # -- pure helpers (unit-tested) ---------------------------------------------------------------
 
 
-def downsample(points: list[tuple[float, float]], limit: int) -> list[tuple[float, float]]:
-    """At most `limit` points: the mean of each of `limit` equal runs of consecutive points."""
+def downsample_points(points: list[tuple[float, float]], limit: int) -> list[tuple[float, float]]:
+    """At most `limit` (step, loss) points: the steps and the losses each averaged down by the
+    one rule for curves (`core.runs.curves.downsample`), cut at the same places."""
     if limit < 1 or len(points) <= limit:
         return list(points)
-    out = []
-    size = len(points) / limit
-    for i in range(limit):
-        chunk = points[int(i * size) : max(int((i + 1) * size), int(i * size) + 1)]
-        out.append((sum(p[0] for p in chunk) / len(chunk), sum(p[1] for p in chunk) / len(chunk)))
-    return out
-
-
-def nice_steps(smallest: float):
-    """1, 2, 5 × 10^k from the one at or below `smallest` upwards, forever."""
-    k = math.floor(math.log10(smallest)) if smallest > 0 else 0
-    while True:
-        for m in (1, 2, 5):
-            yield m * 10.0**k
-        k += 1
-
-
-def nice_ticks(lo: float, hi: float, min_step: float) -> list[float]:
-    """The multiples of the smallest 1-2-5 step at least `min_step` that lie in [lo, hi]."""
-    step = next(s for s in nice_steps(min_step) if s >= min_step * (1 - 1e-9))
-    first, last = math.ceil(lo / step - 1e-9), math.floor(hi / step + 1e-9)
-    return [round(i * step, 12) for i in range(first, last + 1)]
-
-
-def loss_ticks(lo: float, hi: float, rows: int) -> list[float]:
-    """Round loss ticks at least two rows apart (so a blank row parts any two labels), at most
-    MAX_TICKS of them."""
-    span = hi - lo
-    if span <= 0:
-        return [lo]
-    ticks = nice_ticks(lo, hi, max(2 * span / max(1, rows - 1), span / MAX_TICKS))
-    if ticks:
-        return ticks
-    # A step too coarse for any tick inside: one round value near the middle, finer-grained.
-    middle = (lo + hi) / 2
-    step = next(s for s in nice_steps(span) if s >= span * (1 - 1e-9)) / 10
-    return [round(round(middle / step) * step, 12)]
-
-
-def _decimals(step: float) -> int:
-    return max(0, -math.floor(math.log10(step) + 1e-9)) if step > 0 else 0
-
-
-def loss_labels(ticks: list[float]) -> list[str]:
-    """`2.0 2.5 3.0`: one decimal at least, more only where the step needs it."""
-    step = ticks[1] - ticks[0] if len(ticks) > 1 else 1.0
-    digits = max(1, _decimals(step))
-    return [f"{t:.{digits}f}" for t in ticks]
-
-
-def step_label(value: float, step: float) -> str:
-    """A step tick: `800`, `1k`, `1.5k`, `20k`, `1.2M` (as many decimals as the tick step needs)."""
-    for unit, suffix in ((1e6, "M"), (1e3, "k")):
-        if abs(value) >= unit:
-            text = f"{value / unit:.{_decimals(step / unit)}f}"
-            return (text.rstrip("0").rstrip(".") if "." in text else text) + suffix
-    return f"{value:.{_decimals(step)}f}"
-
-
-def step_ticks(xmax: float, columns: int) -> tuple[list[float], list[str]]:
-    """Round step ticks from 0 to `xmax` whose labels fit in `columns` with room between them."""
-    for step in nice_steps(max(1.0, xmax / MAX_TICKS)):  # steps are whole numbers
-        ticks = nice_ticks(0, xmax, step)
-        labels = [step_label(t, step) for t in ticks]
-        if len(ticks) <= MAX_TICKS and len(ticks) * (max(map(len, labels)) + 3) <= columns:
-            return ticks, labels
-        if len(ticks) <= 2:
-            return ticks[:1], labels[:1]
-    raise AssertionError("unreachable")  # pragma: no cover
+    steps = downsample([p[0] for p in points], limit)
+    losses = downsample([p[1] for p in points], limit)
+    return list(zip(steps, losses, strict=True))
 
 
 def thinning(gap_columns: float, need: float) -> int:
@@ -137,7 +84,7 @@ class LossChart(PlotextPlot):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self._train: list[tuple[float, float]] = []  # (step, smoothed loss), nats
-        self._val: list[Evaluation] = []
+        self._val: list[ValidationPoint] = []
         self._smoothed: float | None = None
         self._last_draw = 0.0
         self._scheduled = False
@@ -188,7 +135,7 @@ class LossChart(PlotextPlot):
         best = self._best()
         return None if best is None else (best.step, best.loss, best.epoch)
 
-    def _best(self) -> Evaluation | None:
+    def _best(self) -> ValidationPoint | None:
         trained = [p for p in self._val if p.epoch >= 1]
         return min(trained, key=lambda p: p.loss) if trained else None
 
@@ -205,12 +152,12 @@ class LossChart(PlotextPlot):
         if not math.isfinite(loss):
             return
         s = self._smoothed
-        self._smoothed = loss if s is None else SMOOTHING * s + (1 - SMOOTHING) * loss
+        self._smoothed = loss if s is None else EMA_WEIGHT * s + (1 - EMA_WEIGHT) * loss
         self._train.append((float(step), self._smoothed))
 
     def _add_eval(self, step: float, loss: float, epoch: int, epoch_end: bool) -> None:
         if math.isfinite(loss):
-            self._val.append(Evaluation(float(step), float(loss), epoch, epoch_end))
+            self._val.append(ValidationPoint(float(step), float(loss), epoch, epoch_end))
 
     # -- drawing ---------------------------------------------------------------------------
 
@@ -256,10 +203,10 @@ class LossChart(PlotextPlot):
     def _redraw(self) -> None:
         self._scheduled = False
         self._last_draw = time.monotonic()
-        scale = 1 / LN2 if self.bits else 1.0
+        scale = in_units(1.0, self.bits)
         colours = self._colours()
         width, rows = self.size.width, max(1, self.size.height - 3)  # key, axis, tick labels
-        train = downsample(self._train, max(8, width * POINTS_PER_COLUMN))
+        train = downsample_points(self._train, max(8, width * POINTS_PER_COLUMN))
         train = [(x, y * scale) for x, y in train]
         val = [p._replace(loss=p.loss * scale) for p in self._val]
         best = self._best()
@@ -280,7 +227,7 @@ class LossChart(PlotextPlot):
         xmax = max([MIN_STEPS, *steps])
         columns = max(1, width - max(map(len, ylabels)) - 1)
         plt.xlim(0, xmax)
-        plt.xticks(*step_ticks(xmax, columns))
+        plt.xticks(*x_ticks(xmax, columns)[:2])
 
         # Epoch lines first: the data is drawn over them.
         self._draw_epochs(xmax, columns, lo, hi, rows, train, val, colours)
@@ -330,7 +277,7 @@ class LossChart(PlotextPlot):
                 continue
             self.plt.text(label, step, hi, **_faint_text(colours))
 
-    def _key_line(self, width: int, best: Evaluation | None, scale: float, colours) -> Text:
+    def _key_line(self, width: int, best: ValidationPoint | None, scale: float, colours) -> Text:
         """What each mark means, in the longest wording that fits `width` (never wrapped)."""
         unit = "bits/char" if self.bits else "nats/char"
         best_long = best_short = ""
@@ -339,7 +286,7 @@ class LossChart(PlotextPlot):
             if best.epoch_end:
                 best_long, best_short = f"(epoch {best.epoch})", f"e{best.epoch}"
             else:
-                best_long, best_short = f"(step {best.step:,.0f})", f"@{step_label(best.step, 1)}"
+                best_long, best_short = f"(step {best.step:,.0f})", f"@{count_label(best.step, 1)}"
             best_long, best_short = f"best {loss} {best_long}", f"best {loss} {best_short}"
         variants = (
             (f"{unit}, by step", "train (smoothed)", "validation", best_long, "  "),
