@@ -52,20 +52,28 @@ def _real(value: object) -> bool:
         return False
 
 
+def _brief(value: object) -> str:
+    """A value as a refusal quotes it: its repr, cut short (a value from a file may be huge)."""
+    text = (
+        repr(value) if isinstance(value, str | int | float | bool | None) else type(value).__name__
+    )
+    return text if len(text) <= 24 else text[:23] + "…"
+
+
 def _check_whole(name: str, value: object, low: int, high: int | None = None) -> None:
     """FieldError unless `value` is a whole number in [low, high] (no upper bound: None)."""
-    ok = _whole(value) and value >= low and (high is None or value <= high)
-    if ok:
-        return
-    if high is None:
-        raise FieldError(name, f"must be a whole number, at least {low:,}")
-    raise FieldError(name, f"must be a whole number from {low:,} to {high:,}")
+    if not _whole(value):
+        raise FieldError(name, f"must be a whole number, not {_brief(value)}")
+    if value < low:
+        raise FieldError(name, f"must be at least {low:,}")
+    if high is not None and value > high:
+        raise FieldError(name, f"must be at most {high:,}")
 
 
 def _check_real(name: str, value: object, ok, reason: str) -> None:
     """FieldError unless `value` is a finite number for which `ok(value)` holds."""
-    if not _real(value):  # "a finite number, in (0, 10)"
-        raise FieldError(name, f"must be a finite number, {reason.removeprefix('must be ')}")
+    if not _real(value):
+        raise FieldError(name, f"must be a finite number, not {_brief(value)}")
     if not ok(value):
         raise FieldError(name, reason)
 
@@ -167,14 +175,15 @@ class TrainConfig:
         _check_real("val_fraction", self.val_fraction, lambda v: 0 < v < 0.5, "must be in (0, 0.5)")
         if self.threads is not None:
             limit = machine_threads()
-            if not _whole(self.threads) or self.threads < 1:
-                raise FieldError("threads", "must be a whole number, at least 1")
+            _check_whole("threads", self.threads, 1)
             if self.threads > limit:
                 raise FieldError(
                     "threads",
                     f"must be at most {limit:,}, the CPUs of this machine (more only slow a run)",
                 )
-        if not _whole(self.seed) or not 0 <= self.seed < 2**63:
+        if not _whole(self.seed):
+            raise FieldError("seed", f"must be a whole number, not {_brief(self.seed)}")
+        if not 0 <= self.seed < 2**63:
             raise FieldError("seed", "must be in [0, 2**63)")
         _check_whole("log_every", self.log_every, 1)
         _check_whole("sample_length", self.sample_length, 0, MAX_SAMPLE_LENGTH)

@@ -54,7 +54,7 @@ CASES = {
     ),
     "--sample-length 100000000": (
         ["train", "--corpus", "{corpus}", *TINY, "--sample-length", "100000000", "--name", "s"],
-        "--sample-length must be a whole number from 0 to 1,000,000",
+        "--sample-length must be at most 1,000,000",
     ),
     "--resume --threads 100000": (
         ["train", "--resume", "trained", "--epochs", "4", "--threads", "100000"],

@@ -2,11 +2,6 @@
 `runs`, `runs --json`, `runs diff` and `train --resume`: never a crash, a bad value shown as "—",
 one bad run never hides the table, no escape sequence from a file on the terminal, and a
 listing changes no file.
-
-Cases whose fix lives in files another session owns (core/runs/folders.py: read_json and
-read_metrics parse with json.loads, which raises RecursionError on deep nesting; trim_metrics
-compares a record's step without checking its kind) are marked xfail(strict=True): they fail
-today, and the mark must go when that fix lands (the test then passes, and strict xfail fails).
 """
 
 from __future__ import annotations
@@ -23,16 +18,6 @@ from tests.hostile.hostile_support import assert_no_escapes, assert_refused, sna
 OSC52 = "x\x1b]52;c;ZXZpbA==\x1b\\y"
 RUN = "trained"
 NESTED = "[" * 100_000 + "]" * 100_000
-# Lead-owned fixes (see the module's docstring): read_json / read_metrics / trim_metrics.
-NEEDS_READ_JSON = pytest.mark.xfail(
-    strict=True, reason="core/runs/folders.read_json must parse with core.file_json.parse_json"
-)
-NEEDS_READ_METRICS = pytest.mark.xfail(
-    strict=True, reason="core/runs/folders.read_metrics must parse with core.file_json.parse_json"
-)
-NEEDS_TRIM = pytest.mark.xfail(
-    strict=True, reason="core/runs/folders.trim_metrics must skip a record whose step is no int"
-)
 
 
 def _append(line: str) -> Callable[[Path], None]:
@@ -86,15 +71,6 @@ CASES: dict[str, Callable[[Path], None]] = {
     ),
     "created is a list": _config(lambda d: d.update(created=["2026"])),
 }
-# What fails today for a reason in another session's files (see the module's docstring).
-LEAD = {
-    ("config nested 100,000 deep", "runs"): NEEDS_READ_JSON,
-    ("config nested 100,000 deep", "runs --json"): NEEDS_READ_JSON,
-    ("config nested 100,000 deep", "runs diff"): NEEDS_READ_JSON,
-    ("config nested 100,000 deep", "train --resume"): NEEDS_READ_JSON,
-    ("a line nested 100,000 deep", "train --resume"): NEEDS_READ_METRICS,
-    ("step and elapsed as text", "train --resume"): NEEDS_TRIM,
-}
 COMMANDS = ("runs", "runs --json", "runs diff", "train --resume")
 # Where `runs diff` refuses rather than compares: a run without a readable config.json.
 DIFF_REFUSED = {"config nested 100,000 deep": "no readable config.json"}
@@ -103,8 +79,7 @@ DIFF_REFUSED = {"config nested 100,000 deep": "no readable config.json"}
 def _params():
     for case in CASES:
         for command in COMMANDS:
-            marks = [LEAD[(case, command)]] if (case, command) in LEAD else []
-            yield pytest.param(case, command, marks=marks, id=f"{case}-{command}")
+            yield pytest.param(case, command, id=f"{case}-{command}")
 
 
 @pytest.fixture
