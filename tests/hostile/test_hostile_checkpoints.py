@@ -9,6 +9,7 @@ tensor of 1 GiB), which is what the checks must see before anything is allocated
 from __future__ import annotations
 
 import copy
+import json
 import os
 import sys
 import zipfile
@@ -145,6 +146,14 @@ def test_a_checkpoint_named_with_escapes_is_shown_escaped(zygote, trained_run, h
     assert outcome.code == 0, outcome
     assert "x\\x1b]52;c;ZXZpbA==" in outcome.out.decode()
     assert_no_escapes(outcome)
+    c1 = tmp_path / "c1\x9b31m\x7f.pt"  # C1 CSI and DEL: JSON itself leaves them as they are
+    c1.write_bytes(named.read_bytes())
+    outcome = zygote.run("inspect", "--checkpoint", c1, "--length", "200", "--json",
+                         "--data-dir", home)  # fmt: skip
+    assert outcome.code == 0, outcome
+    assert_no_escapes(outcome)
+    assert b"\x7f" not in outcome.out and r"c1\u009b31m\u007f.pt" in outcome.out.decode()
+    assert json.loads(outcome.out)["checkpoint"].startswith("c1\x9b31m\x7f.pt")
     broken = tmp_path / f"{OSC52}-cut.pt"
     broken.write_bytes(named.read_bytes()[:1000])
     assert_refused(zygote.run("generate", "--checkpoint", broken, "--data-dir", home), 2)
@@ -157,3 +166,35 @@ def test_a_pipe_named_as_a_checkpoint_is_refused_without_waiting(zygote, home, t
     os.mkfifo(fifo)
     for argv in (["generate", "--checkpoint", fifo], ["export", fifo, tmp_path / "out.pt"]):
         assert_refused(zygote.run(*argv, "--data-dir", home), 2, str(fifo))
+
+
+def _vocabulary_of_controls(path: Path, trained: Path) -> Path:
+    """The trained checkpoint with every character of its vocabulary but the newline replaced
+    by a control character (ESC, BEL, C1 CSI…): all the model can write is escapes."""
+    data = torch.load(trained, map_location="cpu", weights_only=True)
+    controls = [chr(c) for c in [*range(0x01, 0x20), *range(0x7F, 0xA0)] if chr(c) != "\n"]
+    data["vocab"] = "".join(c if c == "\n" else controls.pop() for c in data["vocab"])
+    torch.save(data, path)
+    return path
+
+
+def test_generate_on_a_terminal_shows_the_models_escapes_escaped(
+    trained_run, tmp_path, capsys, monkeypatch
+):
+    """A checkpoint's vocabulary is the file's: on a terminal, what the model writes is shown
+    escaped (newlines kept); into a pipe it goes as it is (it is the text asked for)."""
+    from shakespeare_tui.cli import main
+
+    _, finished, _ = trained_run
+    path = _vocabulary_of_controls(tmp_path / "controls.pt", Path(finished.best_checkpoint))
+    argv = ["generate", "--checkpoint", str(path), "--length", "300", "--seed", "1",
+            "--data-dir", str(tmp_path / "home")]  # fmt: skip
+    capsys.readouterr()
+    assert main(argv) == 0
+    piped = capsys.readouterr().out
+    assert "\x1b" in piped or "\x07" in piped or "\x9b" in piped  # the text as it is
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    assert main(argv) == 0
+    shown = capsys.readouterr().out
+    assert not [c for c in shown if c != "\n" and (ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F)]
+    assert "\\x" in shown and shown.count("\n") == piped.count("\n")
