@@ -8,6 +8,7 @@ from rich.progress import BarColumn, Progress, TextColumn
 
 from shakespeare_tui.core.events import CorpusEncoding
 from shakespeare_tui.core.figures import duration, size
+from shakespeare_tui.core.shown_text import shown
 
 
 class EncodingBar:
@@ -24,7 +25,7 @@ class EncodingBar:
         if self.console.is_terminal and not event.done_bytes >= event.total_bytes:
             if self.progress is None:
                 self.progress = Progress(
-                    TextColumn(f"[bold]encoding {escape(event.corpus)}[/]"),
+                    TextColumn(f"[bold]encoding {escape(shown(event.corpus))}[/]"),
                     BarColumn(),
                     TextColumn("{task.fields[numbers]}"),
                     console=self.console,
@@ -39,7 +40,7 @@ class EncodingBar:
         if event.done_bytes >= event.total_bytes:
             seconds = event.total_bytes / max(event.mb_per_s * 1e6, 1e-9)
             self.console.print(
-                f"encoded {escape(event.corpus)} into the cache: {size(event.total_bytes)} in "
+                f"encoded {escape(shown(event.corpus))} into the cache: {size(event.total_bytes)} in "
                 f"{duration(seconds)} ({event.mb_per_s:,.0f} MB/s), once for this version of it"
             )
 

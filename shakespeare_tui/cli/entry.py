@@ -15,7 +15,7 @@ from shakespeare_tui.cli.exits import (
     reader_left,
 )
 from shakespeare_tui.cli.parser import build_parser
-from shakespeare_tui.core.errors import ActionFailed, UserError, flag_name
+from shakespeare_tui.core.errors import ActionFailed, UserError, flag_name, system_failure
 from shakespeare_tui.core.paths import Paths
 from shakespeare_tui.core.training.distributed import launched_by_torchrun
 
@@ -40,6 +40,9 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # `runs | head`: the reader left; quietly stop writing
         reader_left()
         return EXIT_OK
+    except OSError as exc:  # the system said no (a full disk) where no command said more
+        error(str(system_failure(exc, doing="use")))
+        return EXIT_FAILURE
     except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, not a traceback
         if os.environ.get(DEBUG_ENV):
             raise

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import sys
 
+from shakespeare_tui.core.shown_text import shown
 from shakespeare_tui.core.training.distributed import env_rank
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -17,12 +18,15 @@ DEBUG_ENV = "SHAKESPEARE_TUI_DEBUG"  # set: an internal error shows its tracebac
 def error(message: str, *, every_rank: bool = False) -> None:
     """One line on stderr. Under torchrun every process of a job gets here with the same
     refusal (the ranks agree on one: core/training/distributed.py), so rank 0 alone says it, unless
-    the line is this process's own (`every_rank`), and then it names the rank."""
+    the line is this process's own (`every_rank`), and then it names the rank. A message may
+    quote a file (a run's name, a checkpoint's config): its control characters are shown
+    escaped, never sent to the terminal."""
     rank = env_rank()
     if rank and not every_rank:
         return
     who = f"shakespeare-tui (rank {rank})" if rank else "shakespeare-tui"
-    print(f"{who}: {message.splitlines()[0] if message else 'error'}", file=sys.stderr)
+    line = message.splitlines()[0] if message.strip() else "error"
+    print(f"{who}: {shown(line)}", file=sys.stderr)
 
 
 def reader_left() -> None:

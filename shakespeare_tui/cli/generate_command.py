@@ -10,6 +10,7 @@ from shakespeare_tui.core.errors import named_by_path
 from shakespeare_tui.core.runs.folders import resolve_checkpoint
 from shakespeare_tui.core.sampling.settings import SampleSettings
 from shakespeare_tui.core.sampling.streaming import ModelCache, chunked
+from shakespeare_tui.core.shown_text import shown
 
 
 def generate_command(args, paths) -> int:
@@ -32,10 +33,13 @@ def generate_command(args, paths) -> int:
         seed = settings.seed
         print(f"seed {seed} (replay with --seed {seed})", file=sys.stderr, flush=True)
     out = sys.stdout
+    # A checkpoint's vocabulary is the file's: a terminal is shown the text with control
+    # characters escaped (an ESC the model writes is not obeyed); a pipe gets it as it is.
+    show = (lambda text: shown(text, keep="\n\t")) if out.isatty() else (lambda text: text)
     try:
-        out.write(settings.prompt)
+        out.write(show(settings.prompt))
         for text, _ in chunked(generate(stepper, vocab, settings)):
-            out.write(text)
+            out.write(show(text))
             out.flush()
         out.write("\n")
         out.flush()

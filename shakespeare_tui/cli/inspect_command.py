@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import sys
 
 import numpy as np
@@ -23,10 +24,12 @@ from shakespeare_tui.core.inspection import lens
 from shakespeare_tui.core.inspection.neurons import correlations, find_units, text_features
 from shakespeare_tui.core.inspection.unit_address import unit_problem
 from shakespeare_tui.core.runs.folders import resolve_checkpoint
+from shakespeare_tui.core.shown_text import shown
 from shakespeare_tui.core.text.passages import Passage, held_out_passage, read_text_file
 
 MAX_CHARS = 200_000  # ~0.5 GB of float16 states at H640; a view of more is no longer usable
 VALIDATION_LENGTH = 10_000
+_UNSAFE_IN_JSON = re.compile("[\x7f-\x9f\ud800-\udfff]")
 
 
 def inspect_command(args, paths) -> int:
@@ -67,7 +70,7 @@ def inspect_command(args, paths) -> int:
             checkpoint.payload, paths.cache, args.length or VALIDATION_LENGTH
         )
     if passage.note:
-        print(f"note: {passage.note}", file=sys.stderr)
+        print(f"note: {shown(passage.note)}", file=sys.stderr)
     context = passage.context if "\n" in checkpoint.vocab or passage.context != "\n" else ""
     result = replay(checkpoint.model, checkpoint.vocab, passage.text, context=context)
     found = find_units(result, quantity=quantity, top=args.top)
@@ -103,8 +106,10 @@ def _print_json(result, found, quantity, described, unit) -> None:
             "r": _unit_correlations(result, values),
             "values": [round(float(v), 3) for v in values],
         }
-    json.dump(document, sys.stdout, ensure_ascii=False)
-    sys.stdout.write("\n")
+    # JSON escapes C0 controls itself; DEL, C1 and a lone surrogate (a file name that is not
+    # UTF-8) would pass as they are: written as \u escapes, which JSON reads back the same.
+    text = json.dumps(document, ensure_ascii=False)
+    sys.stdout.write(_UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m[0]):04x}", text) + "\n")
 
 
 def _unit_correlations(result, values) -> dict[str, float]:
@@ -121,7 +126,7 @@ def _console():
 def _print_table(result, found, quantity, described) -> None:
 
     console = _console()
-    console.print(described, highlight=False)
+    console.print(Text(shown(described)), highlight=False)  # a file's name: never markup
     console.print(f"{result.bits_per_char:.3f} bits per character", highlight=False)
     console.print(
         f"units whose {QUANTITY_NAMES[quantity]} tracks each feature (Pearson r):",
@@ -155,7 +160,8 @@ def _print_unit(result, quantity: str, layer: int, unit: int) -> None:
             text.append(piece)
         else:
             x = level[start] / lens.LEVELS
-            text.append(piece, style=f"{_rgb(lens.ink(x))} on {_rgb(lens.colour(x))}")
+            style = f"{_rgb(lens.ink(x))} on {_rgb(lens.colour(x))}"
+            text.append(shown(piece, keep="\t"), style=style)  # the text is a file's
         start = i
     console = _console()
     r = _unit_correlations(result, values)

@@ -12,10 +12,13 @@ import argparse
 import signal
 import threading
 
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from shakespeare_tui.cli.console import PipeConsole
 from shakespeare_tui.cli.exits import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, error
+from shakespeare_tui.cli.train_command import run_folder_failure
 from shakespeare_tui.cli.train_report import ConsoleReporter
 from shakespeare_tui.core.runs.lock import RunLockedError
 from shakespeare_tui.core.runs.run_queue import (
@@ -26,6 +29,7 @@ from shakespeare_tui.core.runs.run_queue import (
     read_queue_file,
     work_queue,
 )
+from shakespeare_tui.core.shown_text import shown
 
 
 def queue_command(args: argparse.Namespace, paths) -> int:
@@ -39,7 +43,7 @@ def queue_command(args: argparse.Namespace, paths) -> int:
         runs = read_queue_file(args.file)
         added = queue.add_many([(name, settings) for name, settings in runs], paths.runs)
         print(f"queued {len(added)} run{'s' * (len(added) != 1)}: "
-              + ", ".join(e.run for e in added))  # fmt: skip
+              + ", ".join(shown(e.run) for e in added))  # fmt: skip
     elif args.add:
         error("--add needs a queue FILE")
         return EXIT_USAGE
@@ -81,7 +85,7 @@ def _work(queue, paths, quiet: bool) -> int:
         error(f"queue stopped: {left} run{'s' * (left != 1)} left; `shakespeare-tui queue` goes on")
         return EXIT_INTERRUPTED
     failed = [e for e in queue.entries if e.state == FAILED]
-    print(f"queue done: {_count(queue)}")
+    print(f"queue done: {shown(_count(queue))}")
     return EXIT_FAILURE if failed else EXIT_OK
 
 
@@ -92,12 +96,17 @@ def _train(entry, resume, paths, stop: threading.Event, quiet: bool):
     reporter = ConsoleReporter(quiet=quiet, max_steps=settings.get("max_steps"),
                                max_minutes=settings.get("max_minutes"))  # fmt: skip
     how = "continues" if resume else "starts"
-    reporter.console.print(f"[bold]queue:[/] {entry.run} {how} ({entry.budget})")
+    reporter.console.print(
+        f"[bold]queue:[/] {escape(shown(entry.run))} {how} ({escape(shown(entry.budget))})"
+    )
     config = entry_config(entry) if resume is None else None
     with reporter:
-        return train(config, paths, on_event=reporter, stop=stop,
-                     run_name=None if resume else entry.run, resume=resume,
-                     resume_overrides=entry_resume_overrides(entry) if resume else None)  # fmt: skip
+        try:
+            return train(config, paths, on_event=reporter, stop=stop,
+                         run_name=None if resume else entry.run, resume=resume,
+                         resume_overrides=entry_resume_overrides(entry) if resume else None)  # fmt: skip
+        except OSError as exc:  # the run folder could not be made or written (a full disk)
+            raise run_folder_failure(exc, paths) from None
 
 
 def _show(queue) -> None:
@@ -105,9 +114,11 @@ def _show(queue) -> None:
     for header in ("#", "run", "state", "preset", "settings", "budget", "note"):
         table.add_column(header, overflow="fold")
     for n, e in enumerate(queue.entries, 1):
-        shown = " ".join(f"{k}={v}" for k, v in e.settings.items()
-                         if k not in ("preset", "max_minutes", "max_steps"))  # fmt: skip
-        table.add_row(str(n), e.run, e.state, e.preset, shown, e.budget, e.note)
+        settings = " ".join(f"{k}={v}" for k, v in e.settings.items()
+                            if k not in ("preset", "max_minutes", "max_steps"))  # fmt: skip
+        # From queue.json, which anyone may have edited: escaped, and never read as markup.
+        cells = (str(n), e.run, e.state, e.preset, settings, e.budget, e.note)
+        table.add_row(*(Text(shown(cell)) for cell in cells))
     console = PipeConsole()
     console.print(table if queue.entries else "the queue is empty")
 

@@ -9,10 +9,11 @@ from pathlib import Path
 
 from rich.cells import cell_len
 from rich.table import Table
+from rich.text import Text
 
 from shakespeare_tui.cli.console import PipeConsole
 from shakespeare_tui.cli.exits import EXIT_OK
-from shakespeare_tui.core.errors import UserError, named_by_path
+from shakespeare_tui.core.errors import UserError, named_by_path, system_failure
 from shakespeare_tui.core.figures import count, size
 from shakespeare_tui.core.runs.actions import (
     deletable,
@@ -27,6 +28,7 @@ from shakespeare_tui.core.runs.checkpoints import bundled_entry
 from shakespeare_tui.core.runs.diff import diff_runs
 from shakespeare_tui.core.runs.folders import resolve_checkpoint
 from shakespeare_tui.core.runs.table import COLUMNS, HALF_WRITTEN, bundled_row, read_row, sort_rows
+from shakespeare_tui.core.shown_text import shown
 
 # The table's columns (COLUMNS' keys); the first five are what the table had before states.
 TABLE = ("name", "corpus", "model", "epochs_done", "state", "params", "best_val_loss",
@@ -51,12 +53,13 @@ def list_command(args, paths) -> int:
     if args.json:
         print(json.dumps([row.to_json() for row in rows], indent=2, allow_nan=False))
         return EXIT_OK
-    texts = {k: [COLUMNS[k].title] + [COLUMNS[k].text(row) for row in rows] for k in TABLE}
-    shown = _fitting(texts, _console().width)
-    columns = [COLUMNS[k] for k in TABLE if k in shown]
+    # Every cell may come from a file (a run's name, its corpus, its device): shown escaped.
+    texts = {k: [COLUMNS[k].title] + [shown(COLUMNS[k].text(row)) for row in rows] for k in TABLE}
+    fitting = _fitting(texts, _console().width)
+    columns = [COLUMNS[k] for k in TABLE if k in fitting]
     table = _table(*(c.title for c in columns), right={c.title for c in columns if c.numeric})
     for i in range(len(rows)):
-        table.add_row(*(texts[c.key][i + 1] for c in columns))
+        table.add_row(*(Text(texts[c.key][i + 1]) for c in columns))
     _console().print(table)
     return EXIT_OK
 
@@ -84,19 +87,25 @@ def diff_command(args, paths) -> int:
         if row.state == HALF_WRITTEN:
             raise UserError(f"run {row.name} has no readable config.json to compare")
     diff = diff_runs(*rows)
-    table = _table("setting", args.a, args.b)
-    for setting in diff.settings:
-        table.add_row(setting.key, *setting.texts)
+    table = _table("setting", shown(args.a), shown(args.b))
+    for setting in diff.settings:  # keys and values from the runs' config.json
+        _add_row(table, setting.key, *setting.texts)
     if not diff.settings:
         table.add_row("(every setting)", "the same", "the same")
     table.add_row("", "", "")
     for title, a, b in diff.figures:
-        table.add_row(title, a, b)
+        _add_row(table, title, a, b)
     _console().print(table)
     if diff.better is not None:
         gap = abs(diff.a.best_val_loss - diff.b.best_val_loss)
-        print(f"{diff.better.name} is better by {gap:.4f} nats/char")
+        print(f"{shown(diff.better.name)} is better by {gap:.4f} nats/char")
     return EXIT_OK
+
+
+def _add_row(table: Table, *cells: str) -> None:
+    """A row of text from files: control characters escaped, and no markup read into it (a
+    corpus named "[/]" would end rich's rendering with a MarkupError)."""
+    table.add_row(*(Text(shown(cell)) for cell in cells))
 
 
 def rm_command(args, paths) -> int:
@@ -128,7 +137,7 @@ def _table(*headers: str, right=frozenset()):
     table = Table(box=None, pad_edge=False)
     for header in headers:
         table.add_column(
-            header,
+            Text(header),
             no_wrap=header != "corpus",
             overflow="fold",
             justify="right" if header in right else "left",
@@ -165,7 +174,7 @@ def export_command(args, paths) -> int:
     try:
         with named_by_path(source):
             export_checkpoint(source, target, bf16=not args.fp32)
-    except OSError as exc:
-        raise UserError(f"cannot write {target}: {exc.strerror or exc}") from None
+    except OSError as exc:  # the disk said no (full, read-only): a runtime failure, exit 1
+        raise system_failure(exc, target, elsewhere="export to another disk") from None
     print(f"wrote {target} ({size(target.stat().st_size)}) from {source}")
     return EXIT_OK

@@ -7,6 +7,7 @@ starts them (cli/torchrun.py).
 from __future__ import annotations
 
 import contextlib
+import os
 import shlex
 import signal
 import threading
@@ -24,6 +25,7 @@ from shakespeare_tui.core.errors import (
     UserError,
     flag_name,
     named_by_path,
+    system_failure,
 )
 from shakespeare_tui.core.figures import count
 from shakespeare_tui.core.runs.folders import (
@@ -97,17 +99,20 @@ def _run(args, paths, stop: threading.Event) -> int:
         from shakespeare_tui.core.training.engine import train  # torch: only once a run starts
 
         with reporter, named_by_path(resume) if resume else contextlib.nullcontext():
-            finished = train(
-                config,
-                paths,
-                on_event=reporter if ranks.writer else None,  # rank 0 speaks for the job
-                stop=stop,
-                run_name=args.run,
-                resume=resume,
-                resume_overrides=overrides,
-                corpus=corpus,
-                ranks=ranks,
-            )
+            try:
+                finished = train(
+                    config,
+                    paths,
+                    on_event=reporter if ranks.writer else None,  # rank 0 speaks for the job
+                    stop=stop,
+                    run_name=args.run,
+                    resume=resume,
+                    resume_overrides=overrides,
+                    corpus=corpus,
+                    ranks=ranks,
+                )
+            except OSError as exc:  # the run folder could not be made or written (a full disk)
+                raise run_folder_failure(exc, paths) from None
     except KeyboardInterrupt:  # a second Ctrl+C: out at once, saying what is left
         error(_what_remains(reporter, args, paths))
         return EXIT_INTERRUPTED
@@ -144,6 +149,16 @@ def _setup(args, paths, on_event=None, stop=None):
     device_type = resolve_device(args.device or "auto").type
     config = build_config(args.preset or "auto", device_type, settings)
     return config, None, None, config, corpus
+
+
+def run_folder_failure(exc: OSError, paths):
+    """An OSError as a run starts or resumes (its folder, lock, config or metrics), as one
+    line naming the run folder: "no space left on the device for the run folder …"."""
+    named = Path(os.path.abspath(exc.filename)) if exc.filename else None
+    runs = Path(os.path.abspath(paths.runs))
+    folder = next((p for p in (named, *named.parents) if p.parent == runs), None) if named else None
+    what = f"the run folder {folder}" if folder else None
+    return system_failure(exc, what)
 
 
 def _lost_line(exc) -> str:

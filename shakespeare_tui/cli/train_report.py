@@ -16,6 +16,13 @@ from shakespeare_tui.cli.console import PipeConsole
 from shakespeare_tui.cli.encoding_bar import EncodingBar
 from shakespeare_tui.core import events
 from shakespeare_tui.core.figures import count, duration, params
+from shakespeare_tui.core.shown_text import shown
+
+
+def _safe(text: object, keep: str = "") -> str:
+    """Text that may come from a file (a run's name, its corpus, a sample of a model trained
+    on any text) as markup may hold it: control characters escaped, brackets not markup."""
+    return escape(shown(text, keep))
 
 
 class ConsoleReporter:
@@ -148,19 +155,19 @@ class ConsoleReporter:
                 f"resuming {event.run_name} {where}" if event.resumed else f"run {event.run_name}"
             )
             print_(
-                f"[bold]{escape(verb)}[/] · {event.model_summary} ({params(event.parameters)}) · "
-                f"{event.device}"
+                f"[bold]{_safe(verb)}[/] · {_safe(event.model_summary)} "
+                f"({params(event.parameters)}) · {_safe(event.device)}"
             )
             if event.processes > 1:  # the batch is each process's
                 self.windows = f"{event.processes} × {count(event.batch_size)} windows"
             per_step = f"{self.windows} a step · " if self.windows else ""
             print_(
-                f"corpus {escape(event.corpus)} · {count(event.corpus_chars)} chars · "
+                f"corpus {_safe(event.corpus)} · {count(event.corpus_chars)} chars · "
                 f"{per_step}{count(event.steps_per_epoch)} steps per epoch"
             )
             for note in event.notes:
-                print_(f"[yellow]{escape(note)}[/]")
-            print_(f"[dim]{escape(event.run_dir)}[/]")
+                print_(f"[yellow]{_safe(note)}[/]")
+            print_(f"[dim]{_safe(event.run_dir)}[/]")
             # A new run validates the untrained model first (seconds, on a big corpus).
             status = "validating the untrained model…" if not event.resumed else "starting…"
             self._validating_since = None if event.resumed else 0.0
@@ -178,18 +185,18 @@ class ConsoleReporter:
             self._on_epoch(event)
         elif isinstance(event, events.CheckpointSaved):
             if event.kind == "best":
-                print_(f"[dim]saved {escape(event.path)}[/]")
+                print_(f"[dim]saved {_safe(event.path)}[/]")
         elif isinstance(event, events.CheckpointFailed):
-            print_(f"[red]{escape(event.message)}[/] (the previous checkpoint is intact)")
+            print_(f"[red]{_safe(event.message)}[/] (the previous checkpoint is intact)")
         elif isinstance(event, events.LogWriteFailed):
-            print_(f"[yellow]{escape(event.message)}[/]")
+            print_(f"[yellow]{_safe(event.message)}[/]")
         elif isinstance(event, events.TrainingFinished):
             self.__exit__()  # the bar goes before the last lines
             style = "red" if event.failed else "bold"
-            print_(f"[{style}]{escape(event.message)}[/]")
+            print_(f"[{style}]{_safe(event.message)}[/]")
             line = self.hint(event) if self.hint else None
             if line:
-                print_(f"[dim]{escape(line)}[/]")
+                print_(f"[dim]{_safe(line)}[/]")
 
     def _on_step(self, event: events.StepLogged) -> None:
         if self._since is not None:  # time since the last step event, with no validation in it
@@ -222,7 +229,8 @@ class ConsoleReporter:
             f"patience {event.patience_left} · elapsed {duration(event.elapsed_s)}"
         )
         if event.sample:
-            print_(f"[italic]{escape(event.sample)}[/]\n")
+            sample = _safe(event.sample, keep="\n")  # its lines kept, anything else escaped
+            print_(f"[italic]{sample}[/]\n")
         if not event.partial:
             numbers = self._numbers(event.elapsed_s, event.epoch + 1, 0, event.step)
             self._show(event.epoch + 1, 0, numbers)

@@ -6,6 +6,8 @@ Everything here is plain data (str/int/float/bool/None), so it goes into JSON an
 
 from __future__ import annotations
 
+import math
+import os
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
@@ -16,6 +18,64 @@ from shakespeare_tui.core.errors import FieldError, UserError
 SCHEDULES = ("constant", "cosine")
 # "sized": "auto" with a time budget, the model fitted to it when the run starts (core/sizing/rule.py).
 AUTO, CUSTOM, SIZED = "auto", "custom", "sized"
+
+# The sane limits every config is checked against (typed, a queue file, a checkpoint's or a
+# run folder's config), before anything is allocated or built. Far above anything this project
+# trains (the notebook's model is E256/H1024, 5.3M parameters; the sizing ladder's largest is
+# H1024), low enough that no value can ask for a model no machine builds (`layers = 10**6`
+# built for minutes before failing) or an allocation torch cannot even size.
+MAX_VOCAB = 0x110000  # every Unicode code point: no vocabulary of characters is larger
+MAX_WIDTH = 16_384  # embed and hidden
+MAX_LAYERS = 16  # char-rnn's models had 2 or 3
+MAX_PARAMETERS = 1_000_000_000  # 4 GB of float32 weights, and twice that again for Adam
+MAX_WINDOWS = 65_536  # batch size and window length, each
+MAX_SAMPLE_LENGTH = 1_000_000  # characters of a sample (sampling's MAX_LENGTH is this)
+
+
+def machine_threads() -> int:
+    """The most CPU threads a run may ask for: this machine's logical CPUs (more only slow a
+    run down — 5,000 threads took 112 s for 5 steps — and 100,000 crash the OpenMP runtime)."""
+    return os.cpu_count() or 1
+
+
+def _whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _real(value: object) -> bool:
+    """A finite int or float (an int of 400 digits is not finite as a float)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
+def _brief(value: object) -> str:
+    """A value as a refusal quotes it: its repr, cut short (a value from a file may be huge)."""
+    text = (
+        repr(value) if isinstance(value, str | int | float | bool | None) else type(value).__name__
+    )
+    return text if len(text) <= 24 else text[:23] + "…"
+
+
+def _check_whole(name: str, value: object, low: int, high: int | None = None) -> None:
+    """FieldError unless `value` is a whole number in [low, high] (no upper bound: None)."""
+    if not _whole(value):
+        raise FieldError(name, f"must be a whole number, not {_brief(value)}")
+    if value < low:
+        raise FieldError(name, f"must be at least {low:,}")
+    if high is not None and value > high:
+        raise FieldError(name, f"must be at most {high:,}")
+
+
+def _check_real(name: str, value: object, ok, reason: str) -> None:
+    """FieldError unless `value` is a finite number for which `ok(value)` holds."""
+    if not _real(value):
+        raise FieldError(name, f"must be a finite number, not {_brief(value)}")
+    if not ok(value):
+        raise FieldError(name, reason)
 
 
 @dataclass(frozen=True)
@@ -28,13 +88,23 @@ class ModelConfig:
     dropout: float = 0.0  # on the recurrent output(s); 0 for the notebook
 
     def validate(self) -> None:
-        if self.cell not in CELLS:
-            raise FieldError("cell", f"must be one of {', '.join(CELLS)}, not {self.cell!r}")
-        for name in ("embed", "hidden", "layers"):
-            if getattr(self, name) < 1:
-                raise FieldError(name, "must be at least 1")
-        if not 0.0 <= self.dropout < 1.0:
-            raise FieldError("dropout", "must be in [0, 1)")
+        """Raise FieldError, naming the field, for the first unusable one: a value of the wrong
+        kind (32.5, "big", a list) or outside the sane limits above, and a model over
+        MAX_PARAMETERS. Only arithmetic: nothing is built."""
+        if not isinstance(self.cell, str) or self.cell not in CELLS:
+            shown = self.cell if isinstance(self.cell, str) else type(self.cell).__name__
+            raise FieldError("cell", f"must be one of {', '.join(CELLS)}, not {shown!r}")
+        _check_whole("vocab_size", self.vocab_size, 0, MAX_VOCAB)  # 0: set from the corpus
+        _check_whole("embed", self.embed, 1, MAX_WIDTH)
+        _check_whole("hidden", self.hidden, 1, MAX_WIDTH)
+        _check_whole("layers", self.layers, 1, MAX_LAYERS)
+        _check_real("dropout", self.dropout, lambda v: 0.0 <= v < 1.0, "must be in [0, 1)")
+        if self.parameter_count() > MAX_PARAMETERS:
+            raise FieldError(
+                "hidden",
+                f"is too large: {self.summary} has {self.parameter_count():,} parameters, over "
+                f"the limit of {MAX_PARAMETERS:,}",
+            )
 
     @property
     def summary(self) -> str:
@@ -83,40 +153,65 @@ class TrainConfig:
     sizing: dict[str, Any] | None = None
 
     def validate(self) -> None:
-        """Raise FieldError, naming the setting, for the first unusable one."""
+        """Raise FieldError, naming the setting, for the first unusable one: of the wrong kind
+        (a string, a float where a whole number belongs, NaN) or outside its limits."""
+        if not isinstance(self.model, ModelConfig):
+            raise FieldError("model", "must be a model's settings")
         self.model.validate()
-        checks = [
-            (self.batch_size >= 1, "batch_size", "must be at least 1"),
-            (self.seq_len >= 2, "seq_len", "must be at least 2"),
-            (self.lr > 0 and self.lr < 10, "lr", "must be in (0, 10)"),
-            (self.schedule in SCHEDULES, "schedule", f"must be one of {', '.join(SCHEDULES)}"),
-            (self.warmup_steps >= 0, "warmup_steps", "must be at least 0"),
-            (self.clip > 0, "clip", "must be positive"),
-            (self.epochs >= 1, "epochs", "must be at least 1"),
-            (self.patience >= 1, "patience", "must be at least 1"),
-            (self.eval_every >= 0, "eval_every", "must be at least 0"),
-            (self.max_steps is None or self.max_steps >= 1, "max_steps", "must be at least 1"),
-            (self.max_minutes is None or self.max_minutes > 0, "max_minutes", "must be positive"),
-            (0 < self.val_fraction < 0.5, "val_fraction", "must be in (0, 0.5)"),
-            (self.threads is None or self.threads >= 1, "threads", "must be at least 1"),
-            (0 <= self.seed < 2**63, "seed", "must be in [0, 2**63)"),
-            (self.log_every >= 1, "log_every", "must be at least 1"),
-            (self.sample_length >= 0, "sample_length", "must be at least 0"),
-            (0 <= self.sample_temperature <= 2, "sample_temperature", "must be from 0 to 2"),
-        ]
-        for ok, field_name, reason in checks:
-            if not ok:
-                raise FieldError(field_name, reason)
+        _check_whole("batch_size", self.batch_size, 1, MAX_WINDOWS)
+        _check_whole("seq_len", self.seq_len, 2, MAX_WINDOWS)
+        _check_real("lr", self.lr, lambda v: 0 < v < 10, "must be in (0, 10)")
+        if self.schedule not in SCHEDULES:
+            raise FieldError("schedule", f"must be one of {', '.join(SCHEDULES)}")
+        _check_whole("warmup_steps", self.warmup_steps, 0)
+        _check_real("clip", self.clip, lambda v: v > 0, "must be positive")
+        _check_whole("epochs", self.epochs, 1)
+        _check_whole("patience", self.patience, 1)
+        _check_whole("eval_every", self.eval_every, 0)
+        if self.max_steps is not None:
+            _check_whole("max_steps", self.max_steps, 1)
+        if self.max_minutes is not None:
+            _check_real("max_minutes", self.max_minutes, lambda v: v > 0, "must be positive")
+        _check_real("val_fraction", self.val_fraction, lambda v: 0 < v < 0.5, "must be in (0, 0.5)")
+        if self.threads is not None:
+            limit = machine_threads()
+            _check_whole("threads", self.threads, 1)
+            if self.threads > limit:
+                raise FieldError(
+                    "threads",
+                    f"must be at most {limit:,}, the CPUs of this machine (more only slow a run)",
+                )
+        if not _whole(self.seed):
+            raise FieldError("seed", f"must be a whole number, not {_brief(self.seed)}")
+        if not 0 <= self.seed < 2**63:
+            raise FieldError("seed", "must be in [0, 2**63)")
+        _check_whole("log_every", self.log_every, 1)
+        _check_whole("sample_length", self.sample_length, 0, MAX_SAMPLE_LENGTH)
+        _check_real(
+            "sample_temperature",
+            self.sample_temperature,
+            lambda v: 0 <= v <= 2,
+            "must be from 0 to 2",
+        )
+        for name in ("corpus", "device"):
+            if not isinstance(getattr(self, name), str):
+                raise FieldError(name, "must be text")
+        if self.bf16 is not None and not isinstance(self.bf16, bool):
+            raise FieldError("bf16", "must be true, false or unset")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        """A config from its saved form (a config.json's or a checkpoint's "train"). Fields it
+        does not know are left out and a part that is not an object is read as empty; what the
+        values are is `validate`'s to say."""
+        data = data if isinstance(data, dict) else {}
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
         model_known = {f.name for f in fields(ModelConfig)}
-        model = data.get("model") or {}
+        model = data.get("model") if isinstance(data.get("model"), dict) else {}
         values["model"] = ModelConfig(**{k: v for k, v in model.items() if k in model_known})
         return cls(**values)
 

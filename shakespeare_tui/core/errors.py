@@ -7,6 +7,8 @@ any of these is the core's own wording.
 
 from __future__ import annotations
 
+import errno
+import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -90,6 +92,28 @@ class RunLockedError(UserError):
 class ActionFailed(Exception):
     """What was asked could not be done for a reason outside the input, such as the disk (the
     CLI exits 1). The message is one line."""
+
+
+# What a full disk (or a spent quota) says when a file is written.
+_NO_SPACE = (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
+
+
+def system_failure(
+    exc: OSError,
+    what: str | os.PathLike | None = None,
+    doing: str = "write",
+    elsewhere: str = "choose another place with --data-dir",
+) -> ActionFailed:
+    """An OSError from writing (`doing`) `what` ("the run folder /data/runs/x"; the file the
+    error names by default) as one line: a full disk said as such, as the corpus encoder says
+    it, with what to do (free some space, or `elsewhere`); anything else in the system's
+    words. Raise it: the CLI exits 1."""
+    what = what or exc.filename or "a file"
+    if exc.errno in _NO_SPACE:
+        return ActionFailed(
+            f"no space left on the device for {what}: free some space, or {elsewhere}"
+        )
+    return ActionFailed(f"cannot {doing} {what}: {exc.strerror or exc}")
 
 
 _PLAIN = {

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shakespeare_tui.core.errors import UserError
+from shakespeare_tui.core.user_files import user_path
 
 APP_NAME = "shakespeare-tui"
 HOME_ENV = "SHAKESPEARE_TUI_HOME"
@@ -51,7 +52,7 @@ class Paths:
         """`--data-dir`, then $SHAKESPEARE_TUI_HOME, then the platform's user directories."""
         override = data_dir or os.environ.get(HOME_ENV)
         if override:
-            home = Path(override).expanduser()
+            home = user_path(override)
             return cls(data=home, cache=home / "cache", config=home / "config")
         import platformdirs
 

@@ -23,7 +23,7 @@ from shakespeare_tui.core.model.checkpoint import (
     read_info,
     save_checkpoint,
 )
-from shakespeare_tui.core.model.network import CharRNN, CharStepper
+from shakespeare_tui.core.model.network import CharRNN, CharStepper, weight_shapes
 from shakespeare_tui.core.sampling.sampler import SampleSettings, generate
 from shakespeare_tui.core.text.vocab import Vocabulary
 
@@ -159,6 +159,17 @@ def test_read_info_of_a_trained_run(trained_run):
 def test_parameter_count_matches_the_model(model):
     m = make_model(**model)
     assert m.config.parameter_count() == sum(p.numel() for p in m.parameters())
+
+
+@pytest.mark.parametrize(
+    "model",
+    [{}, {"cell": "gru"}, {"cell": "rnn"}, {"layers": 3}, {"cell": "gru", "layers": 2, "embed": 5}],
+)
+def test_weight_shapes_are_the_models_without_building_it(model):
+    """What a checkpoint's weights are checked against before any model is built."""
+    m = make_model(**model)
+    assert weight_shapes(m.config) == {k: tuple(v.shape) for k, v in m.state_dict().items()}
+    assert list(weight_shapes(m.config)) == list(m.state_dict())
 
 
 # ---------------------------------------------------------------- refusals

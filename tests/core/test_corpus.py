@@ -79,7 +79,15 @@ def test_unreadable(tmp_path, monkeypatch):
         def denied(*args, **kwargs):
             raise PermissionError(13, "Permission denied")
 
+        real_open = os.open
+
+        def os_open_denied(path, *args, **kwargs):  # the one reader of a person's files
+            if os.fspath(path) == spec:
+                denied()
+            return real_open(path, *args, **kwargs)
+
         monkeypatch.setattr(pathlib.Path, "open", denied)
+        monkeypatch.setattr(os, "open", os_open_denied)
     try:
         refused(spec, tmp_path, "cannot read", "permission denied")
     finally:

@@ -410,3 +410,55 @@ def test_the_mapped_path_is_chosen_by_size_and_never_reads_the_file_whole(tmp_pa
     monkeypatch.setattr(corpus_module, "MAP_ABOVE_BYTES", size)
     small = load_corpus(str(path), tmp_path / "cache")
     assert small.mapped is None and small.text == normalised(path.read_text(encoding="utf-8"))
+
+
+# ---------------------------------------------------------------- a map is checked, not trusted
+
+
+def _damage(map_path: Path, at: int, data: bytes) -> None:
+    """Write `data` into the codes at byte `at`, keeping the file's size and its key's stamp
+    (the key records the corpus file's stamp, not the map's): a map found, then damaged."""
+    with open(map_path, "r+b") as f:
+        f.seek(at)
+        f.write(data)
+
+
+def test_codes_beyond_the_characters_are_refused_as_read_never_an_index_error(tmp_path):
+    path = tmp_path / "c.txt"
+    path.write_text(mixed_text(50_000))
+    corpus = load_corpus(str(path), tmp_path / "cache")
+    _damage(corpus.mapped.path, 30_000, b"\xff" * 8)  # 255: far beyond 30-odd characters
+    codes = corpus.codes(corpus.vocabulary())
+    codes.rows(np.array([0]), 1000)  # before the damage: read as ever
+    with pytest.raises(CorpusError, match="holds codes beyond its .* characters .*rebuild"):
+        codes.rows(np.array([29_990]), 100)
+
+
+@pytest.mark.parametrize("at", [0, 25_000, -1], ids=["start", "middle", "end"])
+def test_a_damaged_map_in_the_cache_is_encoded_again(tmp_path, at):
+    path = tmp_path / "c.txt"
+    path.write_text(mixed_text(50_000))
+    first = load_corpus(str(path), tmp_path / "cache")
+    map_path = first.mapped.path
+    offset = at if at >= 0 else first.mapped.length * first.mapped.width - 4
+    _damage(map_path, offset, b"\xfe" * 4)
+    events: list[CorpusEncoding] = []
+    again = load_corpus(str(path), tmp_path / "cache", on_event=events.append)
+    assert events, "the damaged map was trusted"
+    assert again.read(0, again.length) == normalised(path.read_text())
+    assert again.mapped.looks_whole()
+
+
+def test_a_folder_in_the_place_of_a_map_is_one_line(tmp_path):
+    path = tmp_path / "c.txt"
+    path.write_text(mixed_text(20_000))
+    first = load_corpus(str(path), tmp_path / "cache")
+    map_path = first.mapped.path
+    del first
+    map_path.unlink()
+    map_path.mkdir()
+    with pytest.raises(CorpusError) as caught:
+        load_corpus(str(path), tmp_path / "cache")
+    message = str(caught.value)
+    assert "\n" not in message and "cannot keep the encoded copy" in message
+    assert "remove what is there" in message and map_path.is_dir()

@@ -42,3 +42,23 @@ def test_duration_is_a_clock_or_a_dash(seconds, text):
 )
 def test_size_in_decimal_units(n, text):
     assert numbers.size(n) == text
+
+
+# A number read from a file may be anything: each function shows "—" rather than raise
+# (OverflowError from round(inf) ended `runs` and the app's Runs view).
+FROM_A_FILE = [float("inf"), float("-inf"), float("nan"), "12", None, [1], {"a": 1}, True,
+               10**400]  # fmt: skip
+
+
+@pytest.mark.parametrize("value", FROM_A_FILE, ids=repr)
+def test_no_figure_raises_on_a_value_from_a_file(value):
+    assert numbers.count(value) == numbers.UNKNOWN
+    assert numbers.compact(value) == numbers.UNKNOWN
+    assert numbers.params(value) == f"{numbers.UNKNOWN} parameters"
+    assert numbers.duration(value) == numbers.UNKNOWN
+    assert numbers.size(value) == numbers.UNKNOWN
+
+
+@pytest.mark.parametrize("value", [5, None, ["2026"], "0001-01-01T00:00:00+00:00", "nonsense"])
+def test_local_time_never_raises(value):
+    assert isinstance(numbers.local_time(value), str)

@@ -41,20 +41,33 @@ def test_every_reader_refuses_a_missing_file_and_a_directory_alike(kind, tmp_pat
 
 
 @pytest.mark.parametrize("kind", list(READERS))
-def test_every_reader_says_what_the_system_said(kind, tmp_path, monkeypatch):
-    """Root reads through chmod, so the refusal is the open call's own."""
+@pytest.mark.parametrize(
+    "code, said",
+    [(errno.EIO, "Input/output error"),
+     (errno.EACCES, "permission denied; fix its permissions or copy it somewhere")],
+    ids=["eio", "eacces"],
+)  # fmt: skip
+def test_every_reader_says_what_the_system_said(kind, code, said, tmp_path, monkeypatch):
+    """Root reads through chmod, so the refusal is the open call's own (the one reader opens
+    with os.open, without blocking; builtins.open is refused too, for any other way in)."""
     read, _ = READERS[kind]
     path = tmp_path / "locked"
     path.write_bytes(b"x")
-    real_open = open
+    real_open, real_os_open = open, os.open
 
     def refusing_open(file, *args, **kwargs):
         if os.fspath(file) == str(path):
-            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+            raise OSError(code, os.strerror(code), str(path))
         return real_open(file, *args, **kwargs)
 
+    def refusing_os_open(file, *args, **kwargs):
+        if os.fspath(file) == str(path):
+            raise OSError(code, os.strerror(code), str(path))
+        return real_os_open(file, *args, **kwargs)
+
     monkeypatch.setattr("builtins.open", refusing_open)
-    assert refusal(read, path) == f"cannot read {path}: Permission denied"
+    monkeypatch.setattr(os, "open", refusing_os_open)
+    assert refusal(read, path) == f"cannot read {path}: {said}"
 
 
 def test_a_checkpoint_is_refused_as_a_checkpoint_error(tmp_path):
@@ -75,21 +88,61 @@ def test_a_file_over_the_limit_is_refused_in_mib_before_it_is_read(tmp_path):
         read_queue_file(path)
 
 
-def test_a_pipe_is_read_up_to_the_limit_only(tmp_path):
-    """A file whose size the system does not know (a FIFO) is read no further than the limit."""
+@pytest.mark.parametrize("kind", list(READERS))
+def test_a_pipe_or_a_device_is_refused_before_it_is_read(kind, tmp_path):
+    """A FIFO with no writer would block the open for ever, /dev/zero never ends: each is
+    refused from its stat, in the reader's words, without blocking (the test has a timeout of
+    its own: a reader that opened the FIFO without O_NONBLOCK would hang here)."""
+    read, what = READERS[kind]
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)
+    refused = _within(5, lambda: refusal(read, fifo))
+    assert refused == f"{fifo} is a pipe (FIFO), not {what}"
+    if os.path.exists("/dev/zero"):
+        assert (
+            _within(5, lambda: refusal(read, "/dev/zero")) == f"/dev/zero is a device, not {what}"
+        )
 
-    def write() -> None:  # the other end: one byte more than the limit
-        with open(fifo, "wb") as f:
-            f.write(b"y" * (MIB + 1))
 
-    writer = threading.Thread(target=write, daemon=True)
-    writer.start()
-    with pytest.raises(UserError, match="is over 1 MiB, the limit for a queue file"):
-        read_user_file(fifo, what="a queue file", max_bytes=MIB)
-    writer.join(timeout=10)
-    assert not writer.is_alive()
+def test_a_file_whose_size_lies_is_read_up_to_the_limit_only():
+    """A /proc file says it has 0 bytes and has more: the read still stops at the limit."""
+    proc = "/proc/self/maps"
+    if not os.path.isfile(proc):
+        pytest.skip("no /proc here")
+    with pytest.raises(UserError, match="is over .* MiB, the limit for a queue file"):
+        read_user_file(proc, what="a queue file", max_bytes=100)
+
+
+def test_a_pipe_made_after_the_check_is_still_never_waited_on(tmp_path, monkeypatch):
+    """The stat said regular file, then a FIFO took its place: the open does not block (it is
+    non-blocking) and the file is refused from its fstat."""
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    real_stat = os.stat
+    regular = real_stat(__file__)
+    monkeypatch.setattr(os, "stat", lambda p, *a, **k: regular if p == fifo else real_stat(p))
+    with pytest.raises(UserError, match="is a pipe"):
+        _within(5, lambda: read_user_file(fifo, what="a queue file", max_bytes=MIB))
+
+
+def _within(seconds: float, call):
+    """call()'s result, failing the test if it takes over `seconds` (a thread: a blocked open
+    cannot be interrupted)."""
+    box: dict = {}
+
+    def run() -> None:
+        try:
+            box["value"] = call()
+        except BaseException as exc:  # noqa: BLE001 - handed to the test's thread
+            box["error"] = exc
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(seconds)
+    assert not worker.is_alive(), f"still blocked after {seconds} s"
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
 
 
 def test_the_head_of_a_large_file_and_its_own_error_class(tmp_path):

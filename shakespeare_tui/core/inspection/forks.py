@@ -15,6 +15,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
+import re
+import reprlib
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -23,6 +26,7 @@ from typing import TYPE_CHECKING
 
 from shakespeare_tui.core.atomic import atomic_write_text
 from shakespeare_tui.core.errors import UserError
+from shakespeare_tui.core.file_json import TooDeep, parse_json
 from shakespeare_tui.core.sampling.settings import MAX_LENGTH, MAX_SEED, SampleSettings
 from shakespeare_tui.core.user_files import MIB, read_user_file
 
@@ -178,12 +182,15 @@ class ForkTree:
         path = Path(path)
         raw = read_user_file(path, what="a fork tree", max_bytes=MAX_FILE_BYTES)
         try:
-            data = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
+            data = parse_json(raw.decode("utf-8"))
+        except TooDeep:
+            raise UserError(f"{path} is not a fork tree (nested too deeply to read)") from None
+        except ValueError:  # not UTF-8, or not JSON
             raise UserError(f"{path} is not a fork tree (not JSON)") from None
         try:
             return cls.from_json(data)
-        except (KeyError, TypeError, ValueError, IndexError) as exc:
+        # AttributeError: a list where an object belongs; RecursionError: a deep one shown
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError, RecursionError) as exc:
             raise UserError(f"{path} is not a usable fork tree: {_why(exc)}") from None
 
     @classmethod
@@ -191,11 +198,11 @@ class ForkTree:
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise ValueError("it was not written by shakespeare-tui")
         if data.get("version") != VERSION:
-            raise ValueError(f"version {data.get('version')!r}, this program reads {VERSION}")
+            raise ValueError(f"version {_brief(data.get('version'))}, this program reads {VERSION}")
         checkpoint, s = data["checkpoint"], data["settings"]
         settings = SampleSettings(
             length=_int(s["length"], 1, MAX_LENGTH, "length"),
-            temperature=float(s["temperature"]),
+            temperature=_number(s["temperature"], "temperature"),
             top_k=None if s["top_k"] is None else _int(s["top_k"], 1, 10**6, "top_k"),
             prompt=_str(s["prompt"], "prompt"),
             seed=_int(s["seed"], 0, MAX_SEED, "seed"),
@@ -210,7 +217,7 @@ class ForkTree:
             raise ValueError(f"it needs 1–{MAX_BRANCHES:,} branches")
         for i, row in enumerate(rows):
             if row["id"] != i:
-                raise ValueError(f"branch {i} is numbered {row['id']!r}")
+                raise ValueError(f"branch {i} is numbered {_brief(row['id'])}")
             own = _str(row["text"], f"branch {i}'s text")
             seed = _int(row["seed"], 0, MAX_SEED, f"branch {i}'s seed")
             target = _int(row["target"], 0, MAX_LENGTH, f"branch {i}'s target")
@@ -277,17 +284,50 @@ def grow(
 
 def _int(value, low: int, high: int, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ValueError(f"{what} must be a whole number {low}–{high}, not {value!r}")
+        raise ValueError(f"{what} must be a whole number {low}–{high}, not {_brief(value)}")
     return value
+
+
+def _number(value, what: str) -> float:
+    """A finite number (float() of a 400-digit int raises OverflowError: refused here)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{what} must be a number, not {type(value).__name__}")
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        raise ValueError(f"{what} must be a finite number")
+    return number
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _str(value, what: str) -> str:
     if not isinstance(value, str):
         raise ValueError(f"{what} must be text, not {type(value).__name__}")
+    lone = _SURROGATE.search(value)  # JSON's "\ud800" alone: no character, and not UTF-8
+    if lone:
+        raise ValueError(f"{what} holds a lone surrogate (U+{ord(lone[0]):04X}), not text")
     return value
+
+
+_BRIEF = reprlib.Repr()  # keyword arguments only from Python 3.12
+_BRIEF.maxlevel, _BRIEF.maxstring, _BRIEF.maxother, _BRIEF.maxlong = 2, 40, 40, 40
+
+
+def _brief(value) -> str:
+    """A value from the file as a message quotes it: its repr, cut short (however large or
+    deep the value is)."""
+    return _BRIEF.repr(value)
 
 
 def _why(exc: Exception) -> str:
     if isinstance(exc, KeyError):
-        return f"{exc.args[0]!r} is missing"
+        return f"{_brief(exc.args[0])} is missing"
+    if isinstance(exc, RecursionError):
+        return "it is nested too deeply"
+    if isinstance(exc, AttributeError | TypeError):
+        return "a value is not of the kind a fork tree holds"
     return str(exc)

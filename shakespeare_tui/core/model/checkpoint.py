@@ -4,14 +4,23 @@ A checkpoint is a torch zip archive of plain values (dicts, lists, str, int, flo
 and tensors, loaded with `weights_only=True` passed explicitly: the environment variable
 TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD would otherwise turn the safe loader off. Anything that needs
 a class to unpickle is refused before it can run.
+
+Nothing a file says is allocated before it is checked. The archive's records must be stored,
+as torch.save writes them (a compressed one could unpack a 1 MB file into gigabytes), so what
+is read is never more than the file; torch maps it (mmap=True) rather than reading it; the
+model config is checked against core/config.py's limits and every weight's dtype, layout and
+shape against that config (network.weight_shapes: arithmetic, no model) — and only then is the
+model built and the weights copied in.
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import pickle
 import re
 import struct
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +29,8 @@ import torch
 from shakespeare_tui.core.atomic import atomic_write
 from shakespeare_tui.core.config import ModelConfig
 from shakespeare_tui.core.errors import CheckpointError, FieldError
-from shakespeare_tui.core.model.network import CharRNN
+from shakespeare_tui.core.figures import size
+from shakespeare_tui.core.model.network import CharRNN, weight_shapes
 from shakespeare_tui.core.text.vocab import Vocabulary
 from shakespeare_tui.core.user_files import read_user_file_head
 
@@ -28,6 +38,8 @@ FORMAT = "shakespeare-tui-checkpoint"
 FORMAT_VERSION = 1
 _ZIP_MAGIC = b"PK\x03\x04"
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
+# What weights may be: real floating point (float32 as trained, bf16 as exported), dense.
+WEIGHT_DTYPES = (torch.float32, torch.bfloat16, torch.float16, torch.float64)
 # What torch.load raises for bytes that are not a well-formed archive of plain values: the zip
 # reader's RuntimeError, the safe unpickler's UnpicklingError, and whatever a damaged pickle or
 # storage record makes the loader trip on. Found by loading ~10,000 truncated, bit-flipped and
@@ -117,10 +129,12 @@ def save_checkpoint(path: Path, payload: dict) -> None:
     atomic_write(Path(path), lambda f: torch.save(payload, f))
 
 
-def _read(path: Path, mmap: bool) -> dict:
+def _read(path: Path) -> dict:
+    """The file's contents, its tensors mapped from the file (not read), or CheckpointError."""
     path = Path(path)
     name = path.name
-    # A checkpoint can be large: only its head is read here, torch maps or reads the rest.
+    # A checkpoint can be large: only its head is read here (a regular file only: a pipe would
+    # block), torch maps the rest.
     head = read_user_file_head(path, 4, what="a checkpoint file", error=CheckpointError)
     if not head:
         raise CheckpointError(f"{name} is empty: not a checkpoint")
@@ -128,8 +142,9 @@ def _read(path: Path, mmap: bool) -> dict:
         raise CheckpointError(
             f"{name} is not a shakespeare-tui checkpoint (not a torch zip archive)"
         )
+    _check_records(path)
     try:
-        data = torch.load(path, map_location="cpu", weights_only=True, mmap=mmap)
+        data = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
     except _DAMAGED_ARCHIVE as exc:
         text = _ANSI.sub("", str(exc))
         if "weights_only" in text or "Unsupported global" in text or "GLOBAL" in text:
@@ -151,25 +166,47 @@ def _read(path: Path, mmap: bool) -> dict:
     return data
 
 
+def _check_records(path: Path) -> None:
+    """Every record of the archive is stored, as torch.save writes it: a compressed one is
+    refused before anything is unpacked (a 1.2 MB file held a 1 GiB tensor of zeros)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            packed = [
+                i.filename for i in archive.infolist() if i.compress_type != zipfile.ZIP_STORED
+            ]
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, struct.error):
+        return  # not a readable zip: torch.load says so in its words (corrupt or truncated)
+    if packed:
+        raise CheckpointError(
+            f"{path.name} holds compressed records ({packed[0]}), which torch.save never "
+            "writes: not a checkpoint this program made, and not unpacked"
+        )
+
+
 def read_payload(path: Path) -> dict:
     """A checkpoint's plain contents (progress, settings, …) without building its model; the
     weights are mapped, not read. Raises CheckpointError as `load_checkpoint` does."""
-    return _read(Path(path), mmap=True)
+    return _read(Path(path))
 
 
 def _model_config(data: dict, name: str) -> tuple[ModelConfig, Vocabulary]:
+    """The checkpoint's model config, checked against core/config.py's limits, and its
+    vocabulary; CheckpointError, in one line, naming the first unusable field."""
     raw, chars = data.get("model_config"), data.get("vocab")
     if not isinstance(raw, dict) or not isinstance(chars, str) or not chars:
         raise CheckpointError(f"{name} lacks its model config or vocabulary")
+    # Checked before it is shown: a tensor or a deeply nested list where a number belongs
+    # (its str() could span lines, or run out of stack).
+    if not all(isinstance(k, str) and isinstance(v, str | int | float) for k, v in raw.items()):
+        raise CheckpointError(f"{name} has an invalid model config: a value is not a number")
     shown = " ".join(str(raw).split())  # one line, whatever a value's repr spans
-    invalid = CheckpointError(f"{name} has an invalid model config: {shown}")
-    if not all(isinstance(v, str | int | float) for v in raw.values()):
-        raise invalid  # a tensor or a list where a number belongs
     try:
         config = ModelConfig(**raw)
         config.validate()
-    except (TypeError, FieldError):  # a field unknown or missing, a value of the wrong kind
-        raise invalid from None
+    except TypeError:  # a field unknown or missing
+        raise CheckpointError(f"{name} has an invalid model config: {shown}") from None
+    except FieldError as exc:  # a value of the wrong kind, or beyond the limits
+        raise CheckpointError(f"{name} has an invalid model config: {exc} ({shown})") from None
     if config.vocab_size != len(chars) or len(set(chars)) != len(chars):
         raise CheckpointError(
             f"{name}: its vocabulary ({len(chars)} characters) does not match its model "
@@ -178,32 +215,65 @@ def _model_config(data: dict, name: str) -> tuple[ModelConfig, Vocabulary]:
     return config, Vocabulary(chars)
 
 
-def load_checkpoint(path: Path) -> Checkpoint:
-    """Load onto the CPU (a GPU-trained file loads anywhere), or raise CheckpointError."""
-    path = Path(path)
-    data = _read(path, mmap=False)
-    config, vocab = _model_config(data, path.name)
+def _check_weights(data: dict, config: ModelConfig, name: str) -> dict:
+    """The weights, each a dense real floating-point tensor of the shape `config` gives it and
+    holding no more data than that shape, with none missing or left over; else CheckpointError.
+    Only metadata is looked at: a mapped file is not read, and no model is built."""
     weights = data.get("weights")
     if not isinstance(weights, dict):
-        raise CheckpointError(f"{path.name} has no weights")
-    model = CharRNN(config)
-    expected = model.state_dict()
-    for key, tensor in expected.items():
+        raise CheckpointError(f"{name} has no weights")
+    expected = weight_shapes(config)
+    for key, need in expected.items():
         got = weights.get(key)
-        if not isinstance(got, torch.Tensor) or got.shape != tensor.shape:
-            shape = tuple(got.shape) if isinstance(got, torch.Tensor) else "missing"
+        if not isinstance(got, torch.Tensor):
+            raise CheckpointError(f"{name}: weight {key} is missing, but its config needs {need}")
+        if got.layout != torch.strided:
             raise CheckpointError(
-                f"{path.name}: weight {key} is {shape}, but its config needs {tuple(tensor.shape)}"
+                f"{name}: weight {key} is a sparse tensor ({got.layout}); a checkpoint holds "
+                "dense weights"
             )
-    if set(weights) != set(expected):
-        raise CheckpointError(
-            f"{path.name} has unexpected weights: {sorted(set(weights) - set(expected))}"
-        )
+        if got.dtype not in WEIGHT_DTYPES:
+            raise CheckpointError(
+                f"{name}: weight {key} is {str(got.dtype).removeprefix('torch.')}; a checkpoint "
+                "holds real floating-point weights"
+            )
+        if tuple(got.shape) != need:
+            raise CheckpointError(
+                f"{name}: weight {key} is {tuple(got.shape)}, but its config needs {need}"
+            )
+        held, shaped = got.untyped_storage().nbytes(), got.numel() * got.element_size()
+        if held > shaped:  # a view of a larger tensor: what the file holds is not the weight
+            raise CheckpointError(
+                f"{name}: weight {key} holds {size(held)} for a {need} tensor of "
+                f"{size(shaped)}: not a checkpoint this program made"
+            )
+    extra = [str(k) for k in weights if k not in expected]
+    if extra:
+        raise CheckpointError(f"{name} has unexpected weights: {sorted(extra)[:5]}")
+    return weights
+
+
+def load_checkpoint(path: Path) -> Checkpoint:
+    """Load onto the CPU (a GPU-trained file loads anywhere), or raise CheckpointError.
+
+    The file is mapped and checked (its config, then every weight against it) before the model
+    is built; then the weights are copied in and the payload is copied out of the mapping, so
+    the loaded checkpoint holds no open mapping of the file (which a resume then rewrites).
+    """
+    path = Path(path)
+    mapped = _read(path)
+    config, vocab = _model_config(mapped, path.name)
+    weights = _check_weights(mapped, config, path.name)
+    model = CharRNN(config)
     # load_state_dict copies into float32 parameters, so bf16-stored weights load too.
     model.load_state_dict(weights)
     if not all(torch.isfinite(p).all() for p in model.parameters()):
         raise CheckpointError(f"{path.name} has non-finite weights")
     model.eval()
+    try:
+        data = copy.deepcopy(mapped)  # every tensor read out of the file: at most its size
+    except RecursionError:
+        raise CheckpointError(f"{path.name} is nested too deeply to be a checkpoint") from None
     return Checkpoint(path=path, model=model, vocab=vocab, payload=data)
 
 
@@ -225,43 +295,56 @@ class CheckpointInfo:
     resumable: bool = False
 
 
-def _check_outer_weights(data: dict, config: ModelConfig, name: str) -> None:
-    """The weights that depend on the vocabulary have its shape (cheap: no model is built)."""
-    weights = data.get("weights")
-    if not isinstance(weights, dict):
-        raise CheckpointError(f"{name} has no weights")
-    v = config.vocab_size
-    for key, need in (("embed.weight", (v, config.embed)), ("head.weight", (v, config.hidden))):
-        got = weights.get(key)
-        shape = tuple(got.shape) if isinstance(got, torch.Tensor) else "missing"
-        if shape != need:
-            raise CheckpointError(f"{name}: weight {key} is {shape}, but its config needs {need}")
-
-
 def read_info(path: Path) -> CheckpointInfo:
-    """A checkpoint's summary, or `ok=False` with the reason; never raises for a bad file."""
+    """A checkpoint's summary, or `ok=False` with the reason; never raises for a bad file.
+
+    Its config and every weight's shape are checked as `load_checkpoint` checks them (from the
+    mapped file: nothing is read or built); what else it says is taken only where it is of the
+    right kind ("" or 0 otherwise), as a listing shows it.
+    """
     path = Path(path)
     try:
-        data = _read(path, mmap=True)
+        data = _read(path)
         config, _ = _model_config(data, path.name)
-        _check_outer_weights(data, config, path.name)
+        _check_weights(data, config, path.name)
     except CheckpointError as exc:
         return CheckpointInfo(path=str(path), ok=False, error=str(exc))
-    progress = data.get("progress") or {}
-    corpus = data.get("corpus") or {}
+    progress, corpus = _dict(data.get("progress")), _dict(data.get("corpus"))
+    loss = data.get("val_loss")
     return CheckpointInfo(
         path=str(path),
         ok=True,
-        kind=str(data.get("kind", "")),
-        val_loss=data.get("val_loss"),
-        epoch=int(progress.get("epoch", 0)),
-        step=int(progress.get("step", 0)),
+        kind=_text(data.get("kind")),
+        val_loss=float(loss) if _finite(loss) else None,
+        epoch=_whole(progress.get("epoch")),
+        step=_whole(progress.get("step")),
         model_summary=config.summary,
         parameters=config.parameter_count(),
-        created=str(data.get("created", "")),
-        corpus=str(corpus.get("name", "")),
+        created=_text(data.get("created")),
+        corpus=_text(corpus.get("name")),
         resumable=data.get("resume") is not None,
     )
+
+
+def _dict(value) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _text(value) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _whole(value) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _finite(value) -> bool:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return abs(float(value)) < float("inf")
+    except OverflowError:
+        return False
 
 
 def export_checkpoint(

@@ -5,10 +5,28 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from shakespeare_tui.core.cells import WEIGHT_BLOCKS
 from shakespeare_tui.core.config import ModelConfig
 
 # The torch module of each cell of core/cells.py; the basic RNN is Elman's, with tanh.
 MODULES = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
+
+
+def weight_shapes(config: ModelConfig) -> dict[str, tuple[int, ...]]:
+    """The shape of every weight of `CharRNN(config)`, by its state_dict name and in its order,
+    found by arithmetic: a checkpoint's weights are checked against these before any model is
+    built (building one for a config that lies allocates what the config says)."""
+    v, e, h = config.vocab_size, config.embed, config.hidden
+    rows = WEIGHT_BLOCKS[config.cell] * h  # the gates' blocks, stacked
+    shapes: dict[str, tuple[int, ...]] = {"embed.weight": (v, e)}
+    for layer in range(config.layers):
+        shapes[f"rnn.weight_ih_l{layer}"] = (rows, e if layer == 0 else h)
+        shapes[f"rnn.weight_hh_l{layer}"] = (rows, h)
+        shapes[f"rnn.bias_ih_l{layer}"] = (rows,)
+        shapes[f"rnn.bias_hh_l{layer}"] = (rows,)
+    shapes["head.weight"] = (v, h)
+    shapes["head.bias"] = (v,)
+    return shapes
 
 
 def recurrent(cell: str, input_size: int, hidden: int, **kwargs) -> nn.Module:

@@ -11,6 +11,7 @@ import secrets
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from shakespeare_tui.core.config import MAX_SAMPLE_LENGTH
 from shakespeare_tui.core.errors import SamplingError
 
 if TYPE_CHECKING:
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
 
 # Beyond 2 a character model's text is noise; 0 means "always the likeliest character".
 MAX_TEMPERATURE = 2.0
-MAX_LENGTH = 1_000_000
+MAX_LENGTH = MAX_SAMPLE_LENGTH  # a run's samples (config.py) are held to the same limit
 # The model reads a prompt a character at a time: ~1,500 a second on a CPU.
 MAX_PROMPT = 10_000
 MAX_SEED = 2**63 - 1

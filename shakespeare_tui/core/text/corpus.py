@@ -22,6 +22,7 @@ from shakespeare_tui.core.atomic import atomic_write_bytes
 from shakespeare_tui.core.errors import CorpusError
 from shakespeare_tui.core.text.map_cache import map_corpus
 from shakespeare_tui.core.text.refusals import binary_error, blank_error, utf8_error
+from shakespeare_tui.core.user_files import check_user_file, read_user_file, user_path
 
 if TYPE_CHECKING:
     from shakespeare_tui.core.text.corpus_map import CorpusMap
@@ -93,6 +94,7 @@ TINY_URL = (
     "https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/input.txt"
 )
 DOWNLOAD_TIMEOUT_S = 15
+_A_CORPUS = "a text file to train on"
 USE_A_FILE = "use a local file: give a file as {corpus}"
 
 
@@ -108,7 +110,7 @@ def load_corpus(spec: str, cache_dir: Path, *, on_event=None, stop=None) -> Corp
         return _load_plays(Path(cache_dir))
     if spec == "tinyshakespeare":
         return _load_tiny(Path(cache_dir))
-    path = Path(spec).expanduser()
+    path = user_path(spec, error=CorpusError)
     if _file_size(path, shown=spec) > MAP_ABOVE_BYTES:
         entry = map_corpus(path, spec, Path(cache_dir), on_event=on_event, stop=stop)
         source = str(path.resolve())
@@ -121,7 +123,7 @@ def corpus_key(spec: str) -> str:
     """What a run records as its corpus: a name as is, a file by its absolute path."""
     if spec in NAMED_CORPORA:
         return spec
-    return str(Path(spec).expanduser().resolve())
+    return str(user_path(spec, error=CorpusError).resolve())
 
 
 def same_corpus(a: str, b: str) -> bool:
@@ -144,7 +146,8 @@ def _mchars(text: str) -> str:
 
 
 def _file_size(path: Path, shown: str) -> int:
-    """The size of a user's file, refusing a missing one or a folder with one line."""
+    """The size of a user's file, refusing a missing one, a folder, or anything but a regular
+    file (a pipe would block, a device never end) with one line, before it is opened."""
     try:
         st = path.stat()
     except (FileNotFoundError, NotADirectoryError):
@@ -158,27 +161,17 @@ def _file_size(path: Path, shown: str) -> int:
         raise CorpusError(
             f"{shown} is a directory; give a text file in it as {{corpus}}", names=["corpus"]
         )
-    return st.st_size
+    return check_user_file(path, what=_A_CORPUS, shown=shown, error=CorpusError).st_size
 
 
 def _read_text_file(path: Path, shown: str) -> str:
     """Read a user's file (at most MAP_ABOVE_BYTES) as UTF-8 text, refusing anything unusable."""
     _file_size(path, shown)
-    try:
-        with path.open("rb") as f:
-            # Bounded even when stat lies (pipes, /proc files), which cannot be mapped either.
-            data = f.read(MAP_ABOVE_BYTES + 1)
-    except PermissionError:
-        raise CorpusError(
-            f"cannot read {shown}: permission denied; fix its permissions or copy it somewhere"
-        ) from None
-    except OSError as exc:
-        raise CorpusError(f"cannot read {shown}: {_reason(exc)}") from None
-    if len(data) > MAP_ABOVE_BYTES:
-        raise CorpusError(
-            f"{shown} is longer than its size says (a pipe or a special file?); "
-            "copy it to a regular file"
-        )
+    # The one reader of a person's files: a regular file only, and read no further than the
+    # limit even when its size lies (/proc files), which cannot be mapped either.
+    data = read_user_file(
+        path, what=_A_CORPUS, max_bytes=MAP_ABOVE_BYTES, shown=shown, error=CorpusError
+    )
     return _decode(data, shown)
 
 

@@ -15,7 +15,6 @@ its corpus was mapped or read whole.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import threading
 from collections.abc import Callable
@@ -26,10 +25,12 @@ from pathlib import Path
 import numpy as np
 
 from shakespeare_tui.core.errors import CorpusError
+from shakespeare_tui.core.file_json import parse_json
 
 FORMAT = 1
 MAGIC = b"STUIMAP1"
 DTYPES = {1: np.dtype("<u1"), 2: np.dtype("<u2"), 4: np.dtype("<u4")}  # by bytes per code
+SPOT_WINDOWS, SPOT_BYTES = 62, 65_536  # what `looks_whole` reads of a map found in the cache
 
 
 def width_for(chars: int) -> int:
@@ -63,6 +64,23 @@ class CorpusMap:
 
     def unknown(self, vocab) -> list[str]:
         return [c for c in self.chars if c not in vocab]
+
+    def looks_whole(self, windows: int = SPOT_WINDOWS, size: int = SPOT_BYTES) -> bool:
+        """Whether spots of the map (its start, its end and `windows` between, `size` bytes
+        each: ~4 MB whatever the map's size) hold only codes its characters number. A damaged
+        or hand-made map is caught here and encoded again before a run starts, without reading
+        a multi-GB map at every start; `MappedCodes.rows` checks every window it reads too."""
+        per_window = max(1, min(self.length, size // self.width))
+        last = self.length - per_window
+        starts = np.unique(np.linspace(0, last, num=windows + 2, dtype=np.int64))
+        table = np.arange(len(self.chars), dtype=np.int64)
+        try:
+            MappedCodes(self.file, 0, self.length, DTYPES[self.width], table).rows(
+                starts, per_window
+            )
+        except (CorpusError, OSError):
+            return False
+        return True
 
     def read(self, start: int, stop: int) -> str:
         """Characters [start, stop) as text, read from the map (a slice, not the whole)."""
@@ -101,7 +119,16 @@ class MappedCodes:
         data = b"".join([read(size, (base + s) * width) for s in starts.tolist()])
         if len(data) != size * len(starts):  # only if the file was cut short under us
             raise CorpusError(f"{self.file.name} is shorter than it says: delete it to rebuild it")
-        return self.table[np.frombuffer(data, dtype=self.dtype).reshape(len(starts), length)]
+        codes = np.frombuffer(data, dtype=self.dtype).reshape(len(starts), length)
+        # Checked as read, not trusted: a damaged or hand-made map may hold codes its trailer
+        # has no character for (the max of a batch costs microseconds; a scan of a multi-GB
+        # map at every start would cost seconds).
+        if codes.size and int(codes.max()) >= len(self.table):
+            raise CorpusError(
+                f"{self.file.name} holds codes beyond its {len(self.table):,} characters "
+                "(damaged): delete it to rebuild it"
+            )
+        return self.table[codes]
 
 
 _SEEKING = threading.Lock()
@@ -132,7 +159,7 @@ def open_entry(path: Path) -> CorpusMap | None:
                 return None
             meta_len = int.from_bytes(tail[8:], "little")
             f.seek(total - 16 - meta_len)
-            meta = json.loads(f.read(meta_len).decode("utf-8"))
+            meta = parse_json(f.read(meta_len))
         width, length, chars = int(meta["width"]), int(meta["length"]), str(meta["chars"])
         entry = CorpusMap(path, chars, length, width, str(meta["checksum"]))
     except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError):

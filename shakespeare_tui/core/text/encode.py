@@ -98,7 +98,7 @@ class Encoder:
                 os.fsync(out.fileno())
                 final = self.folder / (checksum.removeprefix("sha256:") + ".map")
                 os.chmod(tmp, 0o644)
-                os.replace(tmp, final)  # still flocked: no cleaner can take it meanwhile
+                self._keep(tmp, final)  # still flocked: no cleaner can take it meanwhile
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
@@ -108,6 +108,17 @@ class Encoder:
         if entry is None:  # cannot happen unless the disk lies; say so rather than train on it
             raise CorpusError(f"the encoded copy of {self.shown} at {final} did not read back")
         return entry
+
+    def _keep(self, tmp: str, final: Path) -> None:
+        """Rename the finished temp file into place: a folder (or anything) in the way of the
+        entry is refused in one line, never an IsADirectoryError."""
+        try:
+            os.replace(tmp, final)
+        except OSError as exc:
+            raise CorpusError(
+                f"cannot keep the encoded copy of {self.shown} as {final}: "
+                f"{exc.strerror or exc}; remove what is there"
+            ) from None
 
     def _encode(self) -> str:
         digest = hashlib.sha256()

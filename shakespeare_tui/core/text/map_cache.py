@@ -23,6 +23,7 @@ except ImportError:  # Windows: no flock; temps are then cleaned by age
 
 from shakespeare_tui.core.atomic import TEMP_SUFFIX, atomic_write_text
 from shakespeare_tui.core.errors import CorpusError, EncodingStopped
+from shakespeare_tui.core.file_json import parse_json
 from shakespeare_tui.core.text.corpus_map import CorpusMap, open_entry
 from shakespeare_tui.core.text.encode import Encoder
 
@@ -85,14 +86,16 @@ def _stamp(st: os.stat_result) -> dict:
 def _known(key: Path, st: os.stat_result, folder: Path) -> CorpusMap | None:
     """The entry recorded for this exact version of the file, if it is still there and whole."""
     try:
-        recorded = json.loads(key.read_text(encoding="utf-8"))
+        recorded = parse_json(key.read_text(encoding="utf-8"))
         checksum = str(recorded.pop("checksum"))
     except (OSError, ValueError, KeyError, AttributeError, TypeError):
         return None
     if recorded != _stamp(st):
         return None
     entry = open_entry(folder / (checksum.removeprefix("sha256:") + ".map"))
-    return entry if entry is not None and entry.checksum == checksum else None
+    if entry is None or entry.checksum != checksum or not entry.looks_whole():
+        return None  # encoded again, over it
+    return entry
 
 
 @contextlib.contextmanager
@@ -100,7 +103,11 @@ def _locked(lock_path: Path, stop, shown: str):
     if fcntl is None:
         yield
         return
-    with open(lock_path, "a+b") as f:
+    try:
+        f = open(lock_path, "a+b")  # noqa: SIM115 - closed by the with below
+    except OSError as exc:  # a folder where the lock file belongs, a read-only cache
+        raise CorpusError(f"cannot lock {lock_path}: {exc.strerror or exc}") from None
+    with f:
         while True:
             try:
                 fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from shakespeare_tui.core.errors import CorpusError, UserError
 from shakespeare_tui.core.text.corpus import NAMED_CORPORA, load_corpus
-from shakespeare_tui.core.user_files import MIB, read_user_file
+from shakespeare_tui.core.user_files import MIB, read_user_file, user_path
 
 CONTEXT_CHARS = 1_000  # read before a held-out passage, for its state (and its first prediction)
 MAX_FILE_BYTES = 64 * MIB  # a text file to inspect is read whole
@@ -67,8 +67,8 @@ def held_out_passage(payload: dict, cache_dir: Path, length: int) -> Passage:
 
 def read_text_file(path: str | Path, shown: str | None = None) -> str:
     """A UTF-8 text file, newlines normalised; UserError in one line if it cannot be used."""
-    path = Path(path).expanduser()
     shown = shown or str(path)
+    path = user_path(path)
     data = read_user_file(path, what="a text file", max_bytes=MAX_FILE_BYTES, shown=shown)
     try:
         text = data.decode("utf-8-sig")
