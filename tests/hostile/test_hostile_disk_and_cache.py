@@ -18,11 +18,6 @@ from tests.hostile.hostile_support import assert_no_escapes, assert_refused, sna
 TINY = ["--preset", "tiny", "--threads", "1", "--max-steps", "2", "--quiet"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core/training/setup.lock_new_run says 'cannot create' as a UserError (exit 2): it "
-    "must raise core.errors.system_failure(exc, f'the run folder {folder}') (exit 1)",
-)
 def test_a_full_disk_when_a_new_run_starts(zygote, home, corpus_file):
     runs = home / "runs"
     before = snapshot(runs)

@@ -1,13 +1,7 @@
 """Queue files a person hands to `queue FILE --add`, and a queue.json edited by hand: every
 entry is checked with `train`'s rules when it is added, so a value no run can start with is one
 line (exit 2) and the queue is left as it was; what `queue --list` shows of a queue.json is
-escaped.
-
-The reader of a queue file and of queue.json is core/runs/run_queue.py, which another session
-owns; its cases of deep nesting (tomllib and json.loads raise RecursionError) are marked
-xfail(strict=True) until that file parses with core.file_json.parse_json (and catches
-RecursionError from tomllib).
-"""
+escaped."""
 
 from __future__ import annotations
 
@@ -16,10 +10,6 @@ import json
 import pytest
 
 from tests.hostile.hostile_support import assert_no_escapes, assert_refused, snapshot
-
-NEEDS_QUEUE_READER = pytest.mark.xfail(
-    strict=True, reason="core/runs/run_queue.py must read JSON and TOML without RecursionError"
-)
 
 # name → (file name, its text, words of the refusal)
 CASES = [
@@ -35,12 +25,11 @@ CASES = [
     ("JSON nested 100,000 deep", "q.json", "[" * 100_000 + "]" * 100_000, "q.json"),
     ("TOML nested 100,000 deep", "q.toml", "a = " + "[" * 100_000 + "]" * 100_000, "q.toml"),
 ]
-LEAD = {"JSON nested 100,000 deep", "TOML nested 100,000 deep"}  # see the module's docstring
 
 
 @pytest.mark.parametrize(
     "case, name, text, words",
-    [pytest.param(*c, id=c[0], marks=[NEEDS_QUEUE_READER] if c[0] in LEAD else []) for c in CASES],
+    [pytest.param(*c, id=c[0]) for c in CASES],
 )
 def test_a_queue_file_no_run_can_start_with_is_refused_when_added(
     zygote, home, tmp_path, case, name, text, words
@@ -71,7 +60,6 @@ def test_queue_list_shows_a_hand_edited_queue_escaped(zygote, home):
     assert snapshot(home) == before
 
 
-@pytest.mark.xfail(strict=True, reason="run_queue.QueueEntry.budget formats a string with 'g'")
 def test_queue_list_with_a_budget_of_text_is_one_line_at_most(zygote, home):
     """`max_minutes = "x"` in queue.json: the budget column's format code 'g' raised ValueError
     (core/runs/run_queue.py's QueueEntry.budget, another session's)."""

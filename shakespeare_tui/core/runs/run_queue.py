@@ -38,7 +38,8 @@ from shakespeare_tui.core.config import (
     build_config,
     flat,
 )
-from shakespeare_tui.core.errors import EncodingStopped, FieldError, UserError
+from shakespeare_tui.core.errors import ActionFailed, EncodingStopped, FieldError, UserError
+from shakespeare_tui.core.file_json import parse_json
 from shakespeare_tui.core.runs.folders import (
     CHECKPOINT_FILES,
     LAST,
@@ -86,8 +87,16 @@ class QueueEntry:
 
     @property
     def budget(self) -> str:
+        """ "5 min / 300 steps" as far as the settings say (shown, so never raising on a value
+        a hand-edited queue.json holds)."""
         minutes, steps = self.settings.get("max_minutes"), self.settings.get("max_steps")
-        parts = ([f"{minutes:g} min"] if minutes else []) + ([f"{steps:,} steps"] if steps else [])
+        parts = []
+        if minutes:
+            parts.append(
+                f"{minutes:g} min" if isinstance(minutes, (int, float)) else f"{minutes!r} min"
+            )
+        if steps:
+            parts.append(f"{steps:,} steps" if isinstance(steps, int) else f"{steps!r} steps")
         return " / ".join(parts) or "no budget"
 
 
@@ -121,8 +130,8 @@ class RunQueue:
             return []
         path = self.path
         try:
-            document = json.loads(data.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError, RecursionError):
+            document = parse_json(data.decode("utf-8"))
+        except ValueError:  # not UTF-8, not JSON, or nested too deep
             raise UserError(
                 f"{path} is not a queue (not JSON); move it away to start anew"
             ) from None
@@ -376,9 +385,11 @@ def read_queue_file(path: Path) -> list[tuple[str | None, dict]]:
     raw = read_user_file(path, what="a queue file", max_bytes=MAX_FILE_BYTES)
     try:
         text = raw.decode("utf-8")
-        data = tomllib.loads(text) if path.suffix.lower() == ".toml" else json.loads(text)
+        data = tomllib.loads(text) if path.suffix.lower() == ".toml" else parse_json(text)
     except UnicodeDecodeError:
         raise UserError(f"{path} is not UTF-8 text") from None
+    except RecursionError:  # tomllib, like json, recurses per level of nesting
+        raise UserError(f"{path} is nested too deeply to read") from None
     except (tomllib.TOMLDecodeError, ValueError) as exc:
         kind = "TOML" if path.suffix.lower() == ".toml" else "JSON"
         raise UserError(f"{path} is not valid {kind}: {str(exc).splitlines()[0]}") from None
@@ -442,7 +453,7 @@ def work_queue(queue: RunQueue, paths, train_entry, stop, on_change=None) -> str
             queue.mark(entry.id, WAITING if resume is None else STOPPED, str(exc))
             changed()
             return "stopped"
-        except UserError as exc:
+        except (UserError, ActionFailed) as exc:  # bad settings, or the disk said no
             queue.mark(entry.id, FAILED, str(exc))
             changed()
             continue

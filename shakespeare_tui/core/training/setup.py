@@ -20,10 +20,11 @@ from shakespeare_tui.core.config import (
     RESUMABLE_FIELDS,
     TrainConfig,
     flat,
+    machine_threads,
     preset_values,
     resolve_auto,
 )
-from shakespeare_tui.core.errors import ResumeConflict, UserError
+from shakespeare_tui.core.errors import ResumeConflict, UserError, system_failure
 from shakespeare_tui.core.model.checkpoint import Checkpoint, load_checkpoint
 from shakespeare_tui.core.paths import Paths
 from shakespeare_tui.core.runs.folders import CONFIG, check_run_name, new_run_name, read_json
@@ -215,8 +216,8 @@ def lock_new_run(folder: Path) -> RunLock:
     """Make a new run's folder and take its lock; refuse a folder another run already holds."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UserError(f"cannot create {folder}: {exc.strerror or exc}") from None
+    except OSError as exc:  # a full disk or a refusal of the system's: a runtime failure
+        raise system_failure(exc, f"the run folder {folder}", doing="create") from None
     lock = RunLock(folder).acquire(wait_s=0)
     if any(p.name != lock.path.name for p in folder.iterdir()):
         lock.release()
@@ -250,6 +251,10 @@ def resume_config(
     repeating the command that started the run, with the resume added, is accepted as long as
     every value it implies is the run's own.
     """
+    if saved.threads is not None and saved.threads > machine_threads():
+        # Saved on a machine with more CPUs: a thread count this one cannot give would refuse
+        # the resume; the threads are the machine's to choose, not the run's.
+        saved = replace(saved, threads=None)
     given = {k: v for k, v in requested.items() if v is not None}
     preset = given.pop("preset", None)
     saved_values = flat(saved)
