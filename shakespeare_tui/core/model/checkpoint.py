@@ -126,11 +126,12 @@ class Checkpoint:
 
     @property
     def epoch(self) -> int:
-        return int(self.payload.get("progress", {}).get("epoch", 0))
+        return _whole(json_object(self.payload.get("progress")).get("epoch"))
 
     @property
     def val_loss(self) -> float | None:
-        return self.payload.get("val_loss")
+        loss = self.payload.get("val_loss")
+        return float(loss) if _finite(loss) else None
 
     @property
     def resumable(self) -> bool:
@@ -264,6 +265,57 @@ def _model_config(data: JSONObject, name: str) -> tuple[ModelConfig, Vocabulary]
             f"({config.vocab_size})"
         )
     return config, Vocabulary(chars)
+
+
+def resume_state(payload: JSONObject, name: str) -> ResumeState:
+    """The state a resume goes on from (`payload["resume"]`), each part of the kind this
+    program writes, and a progress record to go with it; CheckpointError, in one line,
+    naming the first part that is not (`name`: the checkpoint's file name)."""
+    resume = payload.get("resume")
+    if not isinstance(resume, dict):
+        raise damaged_state(name, "its resume state is not an object")
+    if not isinstance(payload.get("progress"), dict):
+        raise damaged_state(name, "its progress is not an object")
+    optimizer, processes = resume.get("optimizer"), resume.get("processes", 1)
+    if not isinstance(optimizer, dict):
+        raise damaged_state(name, "its optimizer state is not an object")
+    if not isinstance(processes, int) or isinstance(processes, bool) or processes < 1:
+        raise damaged_state(name, "its count of processes is not a whole number")
+    state = ResumeState(
+        optimizer=optimizer,
+        data_rng=_tensor(resume.get("data_rng"), name, "data_rng"),
+        **_streams(resume, name),
+        processes=processes,
+    )
+    ranks = resume.get("ranks")
+    if ranks is not None:
+        if not isinstance(ranks, list) or not all(isinstance(r, dict) for r in ranks):
+            raise damaged_state(name, "its ranks are not a list of objects")
+        state["ranks"] = [
+            RankState(**_streams(rank, name), weights_sha256=_text(rank.get("weights_sha256")))
+            for rank in ranks
+        ]
+    return state
+
+
+def damaged_state(name: str, why: str) -> CheckpointError:
+    """A resume refused: the checkpoint's training state cannot be used (`why`)."""
+    return CheckpointError(f"{name} cannot be resumed: its training state is damaged ({why})")
+
+
+def _streams(part: dict[str, object], name: str) -> RandomStreams:
+    """A process's dropout streams from a resume state (or a rank's part of it)."""
+    cuda = part.get("cuda_rng")
+    return RandomStreams(
+        torch_rng=_tensor(part.get("torch_rng"), name, "torch_rng"),
+        cuda_rng=None if cuda is None else _tensor(cuda, name, "cuda_rng"),
+    )
+
+
+def _tensor(value: object, name: str, key: str) -> torch.Tensor:
+    if not isinstance(value, torch.Tensor):
+        raise damaged_state(name, f"its {key} is not a tensor")
+    return value
 
 
 def _check_weights(data: JSONObject, config: ModelConfig, name: str) -> dict[str, torch.Tensor]:

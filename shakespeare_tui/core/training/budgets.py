@@ -14,6 +14,7 @@ from pathlib import Path
 
 from shakespeare_tui.core.config import TrainConfig
 from shakespeare_tui.core.events import FinishReason
+from shakespeare_tui.core.file_json import json_object
 from shakespeare_tui.core.runs.progress import RunProgress
 
 # The setting a resume may raise to go on past each way a run ends by its own budget.
@@ -72,4 +73,4 @@ def saved_state(path: Path) -> tuple[TrainConfig, RunProgress] | None:
     if data.get("resume") is None:
         return None
     config = TrainConfig.from_dict(data.get("train_config") or {})
-    return config, RunProgress.from_dict(data.get("progress") or {})
+    return config, RunProgress.from_dict(json_object(data.get("progress")))

@@ -25,7 +25,8 @@ from shakespeare_tui.core.config import (
     resolve_auto,
 )
 from shakespeare_tui.core.errors import ResumeConflict, UserError, system_failure
-from shakespeare_tui.core.model.checkpoint import Checkpoint, load_checkpoint
+from shakespeare_tui.core.file_json import json_object
+from shakespeare_tui.core.model.checkpoint import Checkpoint, load_checkpoint, resume_state
 from shakespeare_tui.core.paths import Paths
 from shakespeare_tui.core.runs.folders import CONFIG, check_run_name, new_run_name, read_json
 from shakespeare_tui.core.runs.lock import RunLock
@@ -115,6 +116,7 @@ def _prepare(
         checkpoint = load_checkpoint(Path(resume))
         if not checkpoint.resumable:
             raise UserError(f"{resume} holds no training state to resume (only weights)")
+        resume_state(checkpoint.payload, checkpoint.path.name)  # refused before anything is read
         saved = TrainConfig.from_dict(checkpoint.payload.get("train_config") or {})
         requested = dict(resume_overrides or {})
         device = requested.get("device") or saved.device
@@ -131,7 +133,7 @@ def _prepare(
         config = replace(config, corpus=text.source)
     if checkpoint is not None:
         vocab = checkpoint.vocab
-        expected = (checkpoint.payload.get("corpus") or {}).get("checksum")
+        expected = json_object(checkpoint.payload.get("corpus")).get("checksum")
         if expected and expected != text.checksum:
             raise UserError(
                 f"the corpus {text.name} changed since this run started; "

@@ -12,9 +12,21 @@ from dataclasses import dataclass
 
 import torch
 
-from shakespeare_tui.core.model.checkpoint import Checkpoint, build_payload
+from shakespeare_tui.core.errors import one_line
+from shakespeare_tui.core.file_json import json_object
+from shakespeare_tui.core.model.checkpoint import (
+    Checkpoint,
+    RandomStreams,
+    build_payload,
+    damaged_state,
+    resume_state,
+)
 from shakespeare_tui.core.runs.progress import RunProgress
 from shakespeare_tui.core.training.rank_views import weights_sha256
+
+# What torch raises for a state of the right kind that does not fit (optimizer.load_state_dict,
+# torch.set_rng_state): a damaged or hand-made checkpoint's, never one this program wrote.
+_UNFIT = (ValueError, KeyError, TypeError, IndexError, RuntimeError)
 
 CROSSED_DEVICES = "resumed on another kind of device: training continues, but not bit for bit"
 
@@ -90,10 +102,18 @@ class TrainState:
         streams when the job has as many processes as the one that saved, else fresh ones.
         """
         notes = []
+        name = checkpoint.path.name
+        resume = resume_state(checkpoint.payload, name)
         self.model.load_state_dict(checkpoint.model.state_dict())
-        resume = checkpoint.payload["resume"]
-        self.optimizer.load_state_dict(resume["optimizer"])
-        progress = RunProgress.from_dict(checkpoint.payload["progress"])
+        try:
+            self.optimizer.load_state_dict(resume["optimizer"])
+        except torch.cuda.OutOfMemoryError:
+            raise  # a RuntimeError, but the device's trouble, not the file's
+        except _UNFIT as exc:
+            raise damaged_state(
+                name, f"its optimizer state does not fit the model: {one_line(exc)}"
+            ) from None
+        progress = RunProgress.from_dict(json_object(checkpoint.payload.get("progress")))
         try:
             self.data.set_rng_state(resume["data_rng"])
         except (RuntimeError, TypeError):
@@ -102,16 +122,21 @@ class TrainState:
             self.data.generator.manual_seed(seed + progress.step)
             notes.append(CROSSED_DEVICES)
         rank, world = (ranks.rank, ranks.world) if ranks is not None else (0, 1)
-        saved = resume.get("processes", 1)
+        saved = resume["processes"]
         if saved != world:
             notes.append(other_processes(saved, world))
-        streams = resume
+        streams: RandomStreams | None = resume
         if rank:  # rank 0's are the checkpoint's own, taken as it was written
             peers = resume.get("ranks") or []
             streams = peers[rank] if saved == world and rank < len(peers) else None
         if streams is not None:
-            torch.set_rng_state(streams["torch_rng"])
-            if self.device.type == "cuda" and streams.get("cuda_rng") is not None:
-                torch.cuda.set_rng_state(streams["cuda_rng"], self.device)
+            try:
+                torch.set_rng_state(streams["torch_rng"])
+                if self.device.type == "cuda" and streams["cuda_rng"] is not None:
+                    torch.cuda.set_rng_state(streams["cuda_rng"], self.device)
+            except _UNFIT as exc:
+                raise damaged_state(
+                    name, f"its dropout streams cannot be restored: {one_line(exc)}"
+                ) from None
         progress.finished = None
         return progress, list(checkpoint.payload.get("history") or []), notes

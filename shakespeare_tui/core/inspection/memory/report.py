@@ -37,7 +37,7 @@ from shakespeare_tui.core.inspection.memory.targets import (
     choose_targets,
 )
 from shakespeare_tui.core.text.corpus import NAMED_CORPORA, load_corpus
-from shakespeare_tui.core.text.passages import held_out_passage, read_text_file
+from shakespeare_tui.core.text.passages import held_out_passage, read_text_file, trained_on
 from shakespeare_tui.core.text.vocab import Vocabulary
 
 CACHE_FORMAT = "shakespeare-tui-memory"
@@ -252,8 +252,7 @@ def ngram_baseline(
 ) -> tuple[NgramCurve | None, str]:
     """The n-gram's curve on `text`'s targets, trained on the training text of the corpus a
     checkpoint (its `payload`) was trained on: (curve, "") or (None, why there is none)."""
-    train = payload.get("train_config") or {}
-    spec = str(train.get("corpus") or (payload.get("corpus") or {}).get("name") or "")
+    spec, fraction = trained_on(payload)
     if not spec:
         return None, "no n-gram baseline: the checkpoint does not record its corpus"
     if spec not in NAMED_CORPORA and not Path(spec).is_file():
@@ -262,7 +261,6 @@ def ngram_baseline(
         corpus = load_corpus(spec, Path(cache_dir))
     except CorpusError as exc:
         return None, f"no n-gram baseline: cannot read the checkpoint's corpus ({exc})"
-    fraction = float(train.get("val_fraction") or 0.1)
     try:
         counts = ngram_counts(corpus, vocab, fraction, cache_dir, stop=stop, on_event=on_event)
     except ValueError:
