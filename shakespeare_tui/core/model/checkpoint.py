@@ -281,10 +281,12 @@ def resume_state(payload: JSONObject, name: str) -> ResumeState:
         raise damaged_state(name, "its optimizer state is not an object")
     if not isinstance(processes, int) or isinstance(processes, bool) or processes < 1:
         raise damaged_state(name, "its count of processes is not a whole number")
+    streams = _streams(resume, name)
     state = ResumeState(
         optimizer=optimizer,
         data_rng=_tensor(resume.get("data_rng"), name, "data_rng"),
-        **_streams(resume, name),
+        torch_rng=streams["torch_rng"],
+        cuda_rng=streams["cuda_rng"],
         processes=processes,
     )
     ranks = resume.get("ranks")
