@@ -231,6 +231,14 @@ RESUMED_PARTS: dict[str, tuple[Callable[[dict], None], str | None]] = {
     ),
     "torch_rng text": (_resume_part(torch_rng="x"), "training state is damaged"),
     "processes text": (_resume_part(processes="x"), "training state is damaged"),
+    "progress's step text": (
+        lambda data: data["progress"].update(step="x"),
+        "training state is damaged",
+    ),
+    "progress's best loss a list": (
+        lambda data: data["progress"].update(best_val_loss=[1]),
+        "training state is damaged",
+    ),
 }
 
 

@@ -67,10 +67,13 @@ def saved_state(path: Path) -> tuple[TrainConfig, RunProgress] | None:
     """A checkpoint's settings and progress, as a resume would start from them; None for a
     file with no training state (a weights-only export). Raises CheckpointError."""
     # torch: the CLI checks a resume's budget with this before it loads torch for training
-    from shakespeare_tui.core.model.checkpoint import read_payload
+    from shakespeare_tui.core.model.checkpoint import damaged_state, read_payload
 
     data = read_payload(Path(path))
     if data.get("resume") is None:
         return None
     config = TrainConfig.from_dict(data.get("train_config") or {})
-    return config, RunProgress.from_dict(json_object(data.get("progress")))
+    try:
+        return config, RunProgress.from_dict(json_object(data.get("progress")))
+    except ValueError as exc:
+        raise damaged_state(Path(path).name, f"its progress's {exc}") from None

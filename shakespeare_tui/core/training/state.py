@@ -113,7 +113,10 @@ class TrainState:
             raise damaged_state(
                 name, f"its optimizer state does not fit the model: {one_line(exc)}"
             ) from None
-        progress = RunProgress.from_dict(json_object(checkpoint.payload.get("progress")))
+        try:
+            progress = RunProgress.from_dict(json_object(checkpoint.payload.get("progress")))
+        except ValueError as exc:
+            raise damaged_state(name, f"its progress's {exc}") from None
         try:
             self.data.set_rng_state(resume["data_rng"])
         except (RuntimeError, TypeError):
