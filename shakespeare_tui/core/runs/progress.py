@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeGuard, get_args
 
 from shakespeare_tui.core.config import TrainConfig
 from shakespeare_tui.core.events import EpochEnded, FinishReason
 from shakespeare_tui.core.file_json import JSONObject
 
 EvalKind = Literal["initial", "epoch", "interim", "budget"]
+EVAL_KINDS: tuple[EvalKind, ...] = get_args(EvalKind)
+
+
+def is_eval_kind(value: object) -> TypeGuard[EvalKind]:
+    return value in EVAL_KINDS
 
 
 def _whole(value: object) -> bool:
