@@ -133,9 +133,10 @@ def run_state(
     the folder's RunLock, for a caller that asks every second."""
     if (lock or RunLock(run_dir)).held_by_other_process():
         return TRAINING, f"being trained by another process (step {step:,} so far)"
-    if finish is not None and finish.get("reason") in FINISH_REASONS:
-        message = finish.get("message")
-        return finish["reason"], message if isinstance(message, str) else finish["reason"]
+    if finish is not None:
+        reason, message = finish.get("reason"), finish.get("message")
+        if isinstance(reason, str) and reason in FINISH_REASONS:  # (a list is unhashable)
+            return reason, message if isinstance(message, str) else reason
     if not any_records:
         return NEW, "not trained yet"
     return INTERRUPTED, (
