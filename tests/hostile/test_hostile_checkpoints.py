@@ -231,6 +231,9 @@ RESUMED_PARTS: dict[str, tuple[Callable[[dict], None], str | None]] = {
     ),
     "torch_rng text": (_resume_part(torch_rng="x"), "training state is damaged"),
     "processes text": (_resume_part(processes="x"), "training state is damaged"),
+    "history of numbers": (lambda data: data.update(history=[1, 2]), None),
+    "history a text": (lambda data: data.update(history="xy"), None),
+    "history's last record without a loss": (lambda data: data.update(history=[{}]), None),
     "progress's step text": (
         lambda data: data["progress"].update(step="x"),
         "training state is damaged",

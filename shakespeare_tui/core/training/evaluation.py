@@ -80,9 +80,14 @@ class Evaluator:
 
     def keep_last(self) -> None:
         """last.pt from the weights as they are, with the latest validation loss (rank 0)."""
-        self.on_rank0(
-            lambda: self.save(LAST, self.history[-1]["val_loss"] if self.history else None)
-        )
+
+        def save_last() -> None:
+            loss = self.history[-1].get("val_loss") if self.history else None
+            if isinstance(loss, bool) or not isinstance(loss, int | float):
+                loss = None  # a record restored from a checkpoint may hold anything
+            self.save(LAST, loss)
+
+        self.on_rank0(save_last)
 
     def on_rank0(self, work):
         """`work()` (validating, saving) on rank 0 alone, with the unwrapped model."""

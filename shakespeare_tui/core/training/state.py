@@ -142,4 +142,7 @@ class TrainState:
                     name, f"its dropout streams cannot be restored: {one_line(exc)}"
                 ) from None
         progress.finished = None
-        return progress, list(checkpoint.payload.get("history") or []), notes
+        history = checkpoint.payload.get("history")
+        # Its records (objects) only: a file may hold anything, and a resumed run reads them.
+        records = [r for r in history if isinstance(r, dict)] if isinstance(history, list) else []
+        return progress, records, notes
