@@ -1,0 +1,292 @@
+"""The Runs view's memory charts: the selected runs' context or connectivity curves, a status
+line above them and, under them, how far back each run reads, in words.
+
+The screen says which runs are selected (`show_runs`) and whether the pane is shown
+(`activate`, `deactivate`). While it is shown, a worker measures every selected run that has
+not been measured as it is now (core/inspection/run_memories.py: each run's best checkpoint,
+over one text shared by all, cached on disk by the checkpoint's sha256), sending what it found
+and its progress as messages; the status line says what it is doing, and escape (`stop`) stops
+it. What was found stays here: a second look shows it at once and reads nothing.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, NamedTuple
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import Static
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from shakespeare_tui.core.errors import one_line
+from shakespeare_tui.views.runs.chart import PALETTE
+from shakespeare_tui.views.runs.memory_chart import MemoryChart, MemoryLine, reach
+
+if TYPE_CHECKING:  # torch: the measurements' modules load it; the worker imports them
+    from shakespeare_tui.core.inspection.run_memories import Baseline, Found
+
+GROUP = "runs-memory"
+STOPS = "escape stops"
+
+
+class MemoryRun(NamedTuple):
+    """A selected run as the pane needs it."""
+
+    name: str
+    colour: int  # PALETTE index
+    folder: str
+    training: bool
+    version: int | None  # its best step (else its step): a new best is a new checkpoint
+
+
+class MemoryPane(Vertical):
+    """The status line, the chart, and the words under it (see the module docstring)."""
+
+    DEFAULT_CSS = """
+    MemoryPane {
+        width: 1fr;
+        height: 1fr;
+    }
+    MemoryPane > #memory-status {
+        height: 1;
+        padding: 0 1;
+        color: $text-muted;
+    }
+    MemoryPane > MemoryChart {
+        height: 1fr;
+    }
+    MemoryPane > #memory-words {
+        height: auto;
+        max-height: 2;
+        padding: 0 1;
+    }
+    """
+
+    class Measured(Message, bubble=False):
+        """The worker found a run's memory (a run_memories.Found) or the n-gram's (Baseline)."""
+
+        def __init__(self, found) -> None:
+            super().__init__()
+            self.found = found
+
+    class Progress(Message, bubble=False):
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    def __init__(self, cache_dir, *, device: str | None = None, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.cache_dir = cache_dir
+        self.device = device  # where the runs are measured (None: the CPU)
+        self.runs: tuple[MemoryRun, ...] = ()
+        # name → (the run as asked, the first run then (whose corpus gave the text), found)
+        self.found: dict[str, tuple[MemoryRun, str, Found]] = {}
+        self.baseline: Baseline | None = None
+        self.active = False
+        self.stopped = False  # by the person (escape): no new measurement until `activate`
+        self.progress = ""
+        self._memories = None  # the worker's RunMemories, made in it (it imports torch)
+        self._memories_lock = threading.Lock()  # one worker at a time uses it
+        self._worker: Worker | None = None
+        self._asked: tuple[MemoryRun, ...] | None = None  # what the worker was given
+        self._again = False
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="memory-status")
+        yield MemoryChart()
+        yield Static(id="memory-words")
+
+    @property
+    def chart(self) -> MemoryChart:
+        return self.query_one(MemoryChart)
+
+    @property
+    def measuring(self) -> bool:
+        return self._worker is not None and not self._worker.is_finished
+
+    # -- what the screen asks -----------------------------------------------------------
+
+    def show_runs(self, runs: Sequence[MemoryRun]) -> None:
+        """The selected runs now; measured while the pane is shown."""
+        self.runs = tuple(runs)
+        self._show()
+        self._measure_if_needed()
+
+    def activate(self) -> None:
+        """Shown: measure what is not measured yet (a stop is over)."""
+        self.active, self.stopped = True, False
+        self._show()
+        self._measure_if_needed()
+
+    def deactivate(self) -> None:
+        """Hidden: a measurement in progress stops (what it finished is kept)."""
+        self.active = False
+        self._cancel()
+
+    def stop(self) -> None:
+        """Stop measuring until the next `activate`."""
+        if self.measuring:
+            self.stopped = True
+            self._cancel()
+            self.progress = "stopped; m twice measures the rest"
+            self._show()
+
+    def _cancel(self) -> None:
+        if self.measuring and self._worker is not None:
+            self._worker.cancel()
+        self._again = False
+
+    # -- measuring ----------------------------------------------------------------------
+
+    def _current(self, run: MemoryRun) -> bool:
+        """Whether what was found for `run` is for it as it is now, on today's shared text
+        (the first selected run's corpus gives it)."""
+        kept = self.found.get(run.name)
+        return kept is not None and kept[:2] == (run, self.runs[0].name)
+
+    def _stale(self) -> list[MemoryRun]:
+        return [run for run in self.runs if not self._current(run)]
+
+    def _measure_if_needed(self) -> None:
+        if not self.active or self.stopped or not self.runs:
+            return
+        if self.measuring:
+            self._again = self.runs != self._asked
+            return
+        if not self._stale() and self.baseline is not None:
+            return  # everything shown is as measured: nothing read, nothing measured
+        self._asked = self.runs
+        self._worker = self._measure(self.runs)
+        self._show()
+
+    @work(thread=True, exclusive=True, group=GROUP, exit_on_error=False)
+    def _measure(self, runs: tuple[MemoryRun, ...]) -> None:
+        # torch: measuring loads it (in this worker, never on the first frame)
+        from shakespeare_tui.core.inspection import run_memories
+        from shakespeare_tui.core.inspection.memory.events import MemoryStopped
+
+        worker = get_current_worker()
+        wanted = [run_memories.RunToMeasure(r.name, r.folder, r.training) for r in runs]
+        with self._memories_lock:
+            if self._memories is None:
+                self._memories = run_memories.RunMemories(self.cache_dir, device=self.device)
+            try:
+                self._memories.measure(
+                    wanted,
+                    found=lambda found: self.post_message(self.Measured(found)),
+                    stop=worker.cancelled_event,
+                    on_event=lambda event: self.post_message(self.Progress(event.summary())),
+                )
+            except MemoryStopped:
+                pass  # the person stopped it, or left the charts: what it found is kept
+
+    def on_memory_pane_measured(self, message: Measured) -> None:
+        found, asked = message.found, self._asked or ()
+        name = getattr(found, "name", None)
+        if name is None:  # the n-gram's
+            self.baseline = found
+        else:
+            run = next((r for r in asked if r.name == name), None)
+            if run is not None:
+                self.found[name] = (run, asked[0].name, found)
+        self.progress = ""
+        self._show()
+
+    def on_memory_pane_progress(self, message: Progress) -> None:
+        if self.measuring:
+            self.progress = message.text
+            self._show_status()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != GROUP:
+            return
+        event.stop()
+        if event.worker is not self._worker or not event.worker.is_finished:
+            return
+        if event.state == WorkerState.ERROR:
+            self.progress = f"cannot measure: {one_line(event.worker.error)}"
+        elif not self.stopped:
+            self.progress = ""
+        self._show()
+        if self._again:
+            self._again = False
+            self._measure_if_needed()
+
+    # -- showing ------------------------------------------------------------------------
+
+    def _lines(self) -> list[MemoryLine]:
+        lines = []
+        for run in self.runs:
+            kept = self.found.get(run.name)
+            memory, note = (kept[2].memory, kept[2].note) if kept else (None, "")
+            if kept is None or (memory is None and not self._current(run)):
+                # Not measured yet (an earlier figure, if any, is shown until the new one comes)
+                note = "measuring…" if self.measuring else ("stopped" if self.stopped else "")
+            lines.append(MemoryLine(run.name, run.colour, memory, note))
+        return lines
+
+    def _show(self) -> None:
+        if not self.is_mounted:
+            return
+        lines = self._lines()
+        baseline = self.baseline
+        self.chart.show_lines(lines, baseline.curve if baseline is not None else None)
+        self._show_status()
+        self.query_one("#memory-words", Static).update(self.words(lines), layout=True)
+
+    def _show_status(self) -> None:
+        parts = []
+        if self.progress:
+            parts.append(self.progress + (f" · {STOPS}" if self.measuring else ""))
+        elif self.measuring:
+            parts.append(f"measuring… · {STOPS}")
+        elif self.baseline is not None:
+            parts.append(f"{self.baseline.targets:,} targets in {self.baseline.source}")
+        for line in self._lines():
+            kept = self.found.get(line.name)
+            if kept is not None and kept[2].note and line.note == kept[2].note:
+                parts.append(f"{line.name}: {line.note}")
+        if self.baseline is not None and self.baseline.note:
+            parts.append(self.baseline.note)
+        line = Text(" · ".join(parts), no_wrap=True, overflow="ellipsis")
+        self.query_one("#memory-status", Static).update(line, layout=False)
+
+    def words(self, lines: Sequence[MemoryLine]) -> Text:
+        """How far back each measured run reads, as a sentence (longest first)."""
+        measured = [line for line in lines if line.memory is not None]
+        if not measured:
+            return Text("")
+        cells = [line.memory.cell for line in measured]
+        by_cell = len(set(cells)) == len(cells)  # three cells: "LSTM", else the run names
+
+        def label(line: MemoryLine) -> str:
+            return line.memory.cell.upper() if by_cell else line.name
+
+        if self.chart.kind == "context":
+            figures = [(line, line.memory.effective_context) for line in measured]
+            ranked = sorted(figures, key=lambda f: -(f[1] or 10**6))
+            said = [f"~{k}" if k is not None else "past 512" for _, k in ranked]
+            head = f"{label(ranked[0][0])} keeps improving up to {said[0]} characters back"
+            tail = [f"{label(line)} {s}" for (line, _), s in zip(ranked[1:], said[1:], strict=True)]
+            ngram = self.baseline.curve if self.baseline is not None else None
+            if ngram is not None:
+                tail.append(f"the n-gram stops at {ngram.effective_context()}")
+        else:
+            figures = [(line, reach(line.memory.connectivity.grad) or 0) for line in measured]
+            ranked = sorted(figures, key=lambda f: -f[1])
+            head = (f"{label(ranked[0][0])}'s predictions still feel the character ~{ranked[0][1]} "
+                    "back (a gradient ≥ 1% of the last one's)")  # fmt: skip
+            tail = [f"{label(line)} ~{k}" for line, k in ranked[1:]]
+        text = Text("; ".join([head, *tail]))
+        for line in measured:  # each run's figure in its colour
+            text.highlight_words([label(line)], style=f"bold {_colour(line.colour)}")
+        return text
+
+
+def _colour(index: int) -> str:
+    return PALETTE[index % len(PALETTE)]
