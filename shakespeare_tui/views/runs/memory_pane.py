@@ -24,6 +24,7 @@ from textual.widgets import Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from shakespeare_tui.core.errors import one_line
+from shakespeare_tui.core.inspection.memory.events import STAGE_WORDS
 from shakespeare_tui.views.runs.chart import PALETTE
 from shakespeare_tui.views.runs.memory_chart import MemoryChart, MemoryLine, reach
 
@@ -75,9 +76,11 @@ class MemoryPane(Vertical):
             self.found = found
 
     class Progress(Message, bubble=False):
-        def __init__(self, text: str) -> None:
+        """How far a stage of the measurement is (a MemoryProgress's plain values)."""
+
+        def __init__(self, name: str, stage: str, done: float) -> None:
             super().__init__()
-            self.text = text
+            self.name, self.stage, self.done = name, stage, done
 
     def __init__(self, cache_dir, *, device: str | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -180,7 +183,9 @@ class MemoryPane(Vertical):
                     wanted,
                     found=lambda found: self.post_message(self.Measured(found)),
                     stop=worker.cancelled_event,
-                    on_event=lambda event: self.post_message(self.Progress(event.summary())),
+                    on_event=lambda e: self.post_message(
+                        self.Progress(e.checkpoint, e.stage, e.done)
+                    ),  # fmt: skip
                 )
             except MemoryStopped:
                 pass  # the person stopped it, or left the charts: what it found is kept
@@ -198,9 +203,15 @@ class MemoryPane(Vertical):
         self._show()
 
     def on_memory_pane_progress(self, message: Progress) -> None:
-        if self.measuring:
-            self.progress = message.text
-            self._show_status()
+        if not self.measuring:
+            return
+        words = f"{STAGE_WORDS.get(message.stage, message.stage)}… {message.done:.0%}"
+        names = [run.name for run in self._asked or ()]
+        if message.name in names:
+            where = f" ({names.index(message.name) + 1} of {len(names)})" if len(names) > 1 else ""
+            words = f"measuring {message.name}{where}: {words}"
+        self.progress = words
+        self._show_status()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group != GROUP:
@@ -275,7 +286,9 @@ class MemoryPane(Vertical):
             tail = [f"{label(line)} {s}" for (line, _), s in zip(ranked[1:], said[1:], strict=True)]
             ngram = self.baseline.curve if self.baseline is not None else None
             if ngram is not None:
-                tail.append(f"the n-gram stops at {ngram.effective_context()}")
+                c, longest = ngram.effective_context(), max(ngram.contexts)
+                stops = f"stops at {c}" if c < longest else f"still improves at {c}, its longest"
+                tail.append(f"the n-gram {stops}")
         else:
             figures = [(line, reach(line.memory.connectivity.grad) or 0) for line in measured]
             ranked = sorted(figures, key=lambda f: -f[1])
