@@ -496,6 +496,7 @@ class RunsScreen(Screen):
         pane = self.query_one(MemoryPane)
         self.query_one(RunsChart).display = not memory
         pane.display = memory
+        self.set_class(memory, "-memory")
         if memory:
             pane.chart.kind = mode
             pane.chart.bits = self.query_one(RunsChart).bits
