@@ -179,9 +179,7 @@ async def test_escape_stops_a_measurement_and_nothing_restarts_it(memory_app, un
         await select(pilot, until, screen, "lstm-a", "rnn-b")
         await pilot.press("m")
         await until(pilot, lambda: "measuring lstm-a (1 of 2)" in status(screen), 20, "progress")
-        assert "reading the last k characters before each target… 30% · escape stops" in (
-            status(screen)
-        )
+        assert "(1 of 2): the last k characters… 30% · escape stops" in status(screen)
         await pilot.press("escape")
         await until(pilot, lambda: not pane(screen).measuring, 20, "the stop")
         assert pane(screen).stopped and "stopped" in status(screen)

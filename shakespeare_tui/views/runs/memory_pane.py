@@ -24,7 +24,6 @@ from textual.widgets import Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from shakespeare_tui.core.errors import one_line
-from shakespeare_tui.core.inspection.memory.events import STAGE_WORDS
 from shakespeare_tui.views.runs.chart import PALETTE
 from shakespeare_tui.views.runs.memory_chart import MemoryChart, MemoryLine, reach
 
@@ -33,6 +32,9 @@ if TYPE_CHECKING:  # torch: the measurements' modules load it; the worker import
 
 GROUP = "runs-memory"
 STOPS = "escape stops"
+# Each stage of a measurement in a few words (the status line holds a run's name beside it).
+STAGES = {"ngram": "counting the n-gram", "context": "the last k characters",
+          "whole text": "the whole text", "connectivity": "connectivity"}  # fmt: skip
 
 
 class MemoryRun(NamedTuple):
@@ -123,6 +125,8 @@ class MemoryPane(Vertical):
     def activate(self) -> None:
         """Shown: measure what is not measured yet (a stop is over)."""
         self.active, self.stopped = True, False
+        if not self.measuring:
+            self.progress = ""  # a stop said before is over
         self._show()
         self._measure_if_needed()
 
@@ -136,7 +140,7 @@ class MemoryPane(Vertical):
         if self.measuring:
             self.stopped = True
             self._cancel()
-            self.progress = "stopped; m twice measures the rest"
+            self.progress = "stopped; the next look (m) measures the rest"
             self._show()
 
     def _cancel(self) -> None:
@@ -205,7 +209,7 @@ class MemoryPane(Vertical):
     def on_memory_pane_progress(self, message: Progress) -> None:
         if not self.measuring:
             return
-        words = f"{STAGE_WORDS.get(message.stage, message.stage)}… {message.done:.0%}"
+        words = f"{STAGES.get(message.stage, message.stage)}… {message.done:.0%}"
         names = [run.name for run in self._asked or ()]
         if message.name in names:
             where = f" ({names.index(message.name) + 1} of {len(names)})" if len(names) > 1 else ""

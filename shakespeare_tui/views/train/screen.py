@@ -44,6 +44,7 @@ from shakespeare_tui.core.runs.folders import LAST, resolve_checkpoint
 from shakespeare_tui.core.runs.history import RunHistory, read_run_history
 from shakespeare_tui.core.runs.run_queue import QueueEntry
 from shakespeare_tui.core.runs.summary import list_runs
+from shakespeare_tui.core.sizing.cell_comparison import DEFAULT_MINUTES
 from shakespeare_tui.core.units import loss_text
 from shakespeare_tui.messages import (
     HeaderInfo,
@@ -134,8 +135,8 @@ class TrainScreen(Screen):
             show=False,  # a crowded footer; the help and the palette list it
             id="train.compare_cells",
             tooltip="Compare the cells: queue a basic RNN, a GRU and an LSTM of equal parameters "
-            "and one recipe, each for the budget (max min, else 3) on the form's corpus, and "
-            "train them; the Runs view (R) overlays them",
+            f"and one recipe, each for the budget (max min, else {DEFAULT_MINUTES:g}) on the "
+            "form's corpus, and train them; the Runs view (R) overlays them",
         ),
         Binding(
             "w",
