@@ -34,6 +34,7 @@ from shakespeare_tui.core.inspection.memory.report import (
 from shakespeare_tui.core.model.checkpoint import load_checkpoint
 from shakespeare_tui.core.runs.folders import BEST, CHECKPOINT_FILES, LAST
 from shakespeare_tui.core.text.corpus import same_corpus
+from shakespeare_tui.core.text.vocab import Vocabulary
 
 TRAINING = "training: measured once it ends"
 NO_CHECKPOINT = "no checkpoint yet"
@@ -91,7 +92,7 @@ class _SharedText:
     text: MemoryText
     corpus: str  # that checkpoint's corpus
     payload: dict  # what the n-gram needs of that checkpoint: its corpus and split
-    vocab: object  # and its vocabulary
+    vocab: Vocabulary  # and its vocabulary
 
 
 class RunMemories:
@@ -117,20 +118,20 @@ class RunMemories:
         self,
         runs: Sequence[RunToMeasure],
         *,
-        found: Callable[[Found | Baseline], None],
+        found: Callable[[Found | Baseline], object],
         stop: threading.Event | None = None,
-        on_event: Callable[[MemoryProgress], None] | None = None,
+        on_event: Callable[[MemoryProgress], object] | None = None,
     ) -> None:
         """Give `found` each run's Found, then the Baseline. Raises MemoryStopped once `stop`
         is set (what was measured until then is kept)."""
         checkpoints = {run.name: checkpoint_of(run.folder) for run in runs}
-        owner = next((run for run in runs if checkpoints[run.name] is not None), None)
+        owner = next((checkpoints[run.name] for run in runs if checkpoints[run.name]), None)
         if owner is None:
             for run in runs:
                 found(Found(run.name, None, TRAINING if run.training else NO_CHECKPOINT))
             return
         try:
-            shared = self._shared_text(checkpoints[owner.name])
+            shared = self._shared_text(owner)
         except (UserError, OSError) as exc:
             for run in runs:
                 found(Found(run.name, None, f"no text to measure on: {one_line(exc)}"))

@@ -171,12 +171,12 @@ class MemoryChart(PlotextPlot):
         every = max(1, math.ceil(len(decades) / max(1, (rows - 2) // 2)))
         decades = decades[::-1][::every][::-1]
         plt.ylim(lo, hi)
-        plt.yticks(decades, [_decade(d) for d in decades])
+        plt.yticks([float(d) for d in decades], [_decade(d) for d in decades])
         plt.xlim(0, top)
-        powers = [p for p in range(0, int(top) + 1)]
+        powers = list(range(0, int(top) + 1))
         step = max(1, math.ceil(len(powers) * 5 / max(1, width - 8)))
         powers = powers[::step]
-        plt.xticks(powers, [str(2**p) for p in powers])
+        plt.xticks([float(p) for p in powers], [str(2**p) for p in powers])
         for colour, pairs in curves:
             plt.plot([x for x, _ in pairs], [y for _, y in pairs], marker="braille", color=colour)
         if not ys:
@@ -197,7 +197,8 @@ class MemoryChart(PlotextPlot):
                     f"{NGRAM_MARKER * 3} n-gram")  # fmt: skip
         else:
             head = "‖∂ log p / ∂ embedding‖ of the character k back (log–log)"
-        lines, line = [], Text(head, style="dim")
+        lines: list[Text] = []
+        line = Text(head, style="dim")
         items = [self._key_item(item) for item in self.lines]
         if self.kind == "context" and self.ngram is not None:
             items.append(Text(f"{NGRAM_MARKER * 3} n-gram {self.ngram.effective_context()}",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from rich.text import Text
@@ -28,7 +29,7 @@ from shakespeare_tui.views.runs.chart import PALETTE
 from shakespeare_tui.views.runs.memory_chart import MemoryChart, MemoryLine, reach
 
 if TYPE_CHECKING:  # torch: the measurements' modules load it; the worker imports them
-    from shakespeare_tui.core.inspection.run_memories import Baseline, Found
+    from shakespeare_tui.core.inspection.run_memories import Baseline, Found, RunMemories
 
 GROUP = "runs-memory"
 STOPS = "escape stops"
@@ -95,7 +96,7 @@ class MemoryPane(Vertical):
         self.active = False
         self.stopped = False  # by the person (escape): no new measurement until `activate`
         self.progress = ""
-        self._memories = None  # the worker's RunMemories, made in it (it imports torch)
+        self._memories: RunMemories | None = None  # the worker's, made in it (it imports torch)
         self._memories_lock = threading.Lock()  # one worker at a time uses it
         self._worker: Worker | None = None
         self._asked: tuple[MemoryRun, ...] | None = None  # what the worker was given
@@ -178,12 +179,13 @@ class MemoryPane(Vertical):
         from shakespeare_tui.core.inspection.memory.events import MemoryStopped
 
         worker = get_current_worker()
-        wanted = [run_memories.RunToMeasure(r.name, r.folder, r.training) for r in runs]
+        wanted = [run_memories.RunToMeasure(r.name, Path(r.folder), r.training) for r in runs]
         with self._memories_lock:
             if self._memories is None:
                 self._memories = run_memories.RunMemories(self.cache_dir, device=self.device)
+            memories = self._memories
             try:
-                self._memories.measure(
+                memories.measure(
                     wanted,
                     found=lambda found: self.post_message(self.Measured(found)),
                     stop=worker.cancelled_event,
@@ -223,7 +225,7 @@ class MemoryPane(Vertical):
         event.stop()
         if event.worker is not self._worker or not event.worker.is_finished:
             return
-        if event.state == WorkerState.ERROR:
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
             self.progress = f"cannot measure: {one_line(event.worker.error)}"
         elif not self.stopped:
             self.progress = ""
@@ -268,40 +270,37 @@ class MemoryPane(Vertical):
                 parts.append(f"{line.name}: {line.note}")
         if self.baseline is not None and self.baseline.note:
             parts.append(self.baseline.note)
-        line = Text(" · ".join(parts), no_wrap=True, overflow="ellipsis")
-        self.query_one("#memory-status", Static).update(line, layout=False)
+        said = Text(" · ".join(parts), no_wrap=True, overflow="ellipsis")
+        self.query_one("#memory-status", Static).update(said, layout=False)
 
     def words(self, lines: Sequence[MemoryLine]) -> Text:
         """How far back each measured run reads, as a sentence (longest first)."""
-        measured = [line for line in lines if line.memory is not None]
+        measured = [(line, line.memory) for line in lines if line.memory is not None]
         if not measured:
             return Text("")
-        cells = [line.memory.cell for line in measured]
+        cells = [memory.cell for _, memory in measured]
         by_cell = len(set(cells)) == len(cells)  # three cells: "LSTM", else the run names
-
-        def label(line: MemoryLine) -> str:
-            return line.memory.cell.upper() if by_cell else line.name
-
+        labels = [memory.cell.upper() if by_cell else line.name for line, memory in measured]
         if self.chart.kind == "context":
-            figures = [(line, line.memory.effective_context) for line in measured]
-            ranked = sorted(figures, key=lambda f: -(f[1] or 10**6))
-            said = [f"~{k}" if k is not None else "past 512" for _, k in ranked]
-            head = f"{label(ranked[0][0])} keeps improving up to {said[0]} characters back"
-            tail = [f"{label(line)} {s}" for (line, _), s in zip(ranked[1:], said[1:], strict=True)]
+            reads = [memory.effective_context for _, memory in measured]
+            order = sorted(range(len(measured)), key=lambda i: -(reads[i] or 10**6))
+            said = [f"~{reads[i]}" if reads[i] is not None else "past 512" for i in order]
+            head = f"{labels[order[0]]} keeps improving up to {said[0]} characters back"
+            tail = [f"{labels[i]} {s}" for i, s in zip(order[1:], said[1:], strict=True)]
             ngram = self.baseline.curve if self.baseline is not None else None
             if ngram is not None:
                 c, longest = ngram.effective_context(), max(ngram.contexts)
                 stops = f"stops at {c}" if c < longest else f"still improves at {c}, its longest"
                 tail.append(f"the n-gram {stops}")
         else:
-            figures = [(line, reach(line.memory.connectivity.grad) or 0) for line in measured]
-            ranked = sorted(figures, key=lambda f: -f[1])
-            head = (f"{label(ranked[0][0])}'s predictions still feel the character ~{ranked[0][1]} "
-                    "back (a gradient ≥ 1% of the last one's)")  # fmt: skip
-            tail = [f"{label(line)} ~{k}" for line, k in ranked[1:]]
+            reaches = [reach(memory.connectivity.grad) or 0 for _, memory in measured]
+            order = sorted(range(len(measured)), key=lambda i: -reaches[i])
+            head = (f"{labels[order[0]]}'s predictions still feel the character "
+                    f"~{reaches[order[0]]} back (a gradient ≥ 1% of the last one's)")  # fmt: skip
+            tail = [f"{labels[i]} ~{reaches[i]}" for i in order[1:]]
         text = Text("; ".join([head, *tail]))
-        for line in measured:  # each run's figure in its colour
-            text.highlight_words([label(line)], style=f"bold {_colour(line.colour)}")
+        for (line, _), label in zip(measured, labels, strict=True):  # each in its colour
+            text.highlight_words([label], style=f"bold {_colour(line.colour)}")
         return text
 
 

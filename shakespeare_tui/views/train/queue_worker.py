@@ -172,14 +172,14 @@ class QueueWorker:
 
     def cells_ended(self, worker: Worker) -> None:
         """The planning worker ended: tell the plan and train the queue, or say why not."""
-        if worker.state == WorkerState.ERROR:
+        if worker.state == WorkerState.ERROR and worker.error is not None:
             error = worker.error
             text = error.worded(label_of) if isinstance(error, UserError) else one_line(error)
             self._say(f"cannot compare the cells: {text}")
             self._host.notify(text, title="Cannot compare the cells", severity="error",
                               timeout=10, markup=False)  # fmt: skip
             return
-        if worker.state != WorkerState.SUCCESS:
+        if worker.state != WorkerState.SUCCESS or worker.result is None:
             return
         plan, added = worker.result
         names = [e.run for e in added]
