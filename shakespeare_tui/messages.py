@@ -123,13 +123,16 @@ class InspectReady(Message, bubble=False):
 
 
 class UnitsFound(Message, bubble=False):
-    """The neuron finder's answer: feature → `core.inspection.neurons.UnitScore`s, best first."""
+    """The neuron finder's answer: feature → `core.inspection.neurons.UnitScore`s, best first;
+    `constant`: feature → its one value, for the features the same all over the text (they rank
+    no unit)."""
 
-    def __init__(self, request: int, quantity: str, found: dict) -> None:
+    def __init__(self, request: int, quantity: str, found: dict, constant: dict) -> None:
         super().__init__()
         self.request = request
         self.quantity = quantity
         self.found = found
+        self.constant = constant
 
 
 class SpansMatched(Message, bubble=False):

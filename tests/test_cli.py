@@ -531,8 +531,8 @@ def test_every_flag_has_a_help_line_that_gives_its_default():
         if "None" in shown:
             problems.append(f"{name}: 'None' in its help")
     assert problems == []
-    # the program, train, generate, inspect, runs (and its diff, rm, mv), queue, export
-    assert len(list(every_parser())) == 10
+    # the program, train, generate, inspect, memory, runs (and its diff, rm, mv), queue, export
+    assert len(list(every_parser())) == 11
 
 
 def test_model_flags_give_each_presets_value(capsys):

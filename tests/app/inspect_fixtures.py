@@ -12,6 +12,7 @@ from shakespeare_tui.app import ShakespeareApp
 from shakespeare_tui.core.paths import Paths
 from shakespeare_tui.core.runs.folders import bundled_checkpoint
 from shakespeare_tui.core.sampling.sampler import SampleSettings
+from shakespeare_tui.views.help import HelpScreen
 from shakespeare_tui.views.inspect.next_char import NextCharPanel
 from shakespeare_tui.views.inspect.screen import InspectScreen
 from shakespeare_tui.views.inspect.text_view import InspectText
@@ -42,9 +43,11 @@ SETTINGS = SampleSettings(length=len(TEXT), temperature=0.8, seed=11)
 
 
 class InspectApp(App):
-    """The smallest app that shows the Inspect view, on `text` (None: a held-out passage)."""
+    """The smallest app that shows the Inspect view, on `text` (None: a held-out passage).
+    It has the app's keys, so its footer is the one people see (`?` opens the help)."""
 
     CSS_PATH = APP_CSS
+    BINDINGS = ShakespeareApp.BINDINGS
 
     def __init__(
         self, paths: Paths, text: str | None = TEXT, length: int = 400, settings=None
@@ -58,6 +61,9 @@ class InspectApp(App):
             source = "a test text" if self.settings is None else "generated"
             screen.inspect(str(bundled_checkpoint()), "bundled", self.text, source, self.settings)
         self.push_screen(screen)
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(self.screen))
 
 
 def ForkApp(paths, settings=SETTINGS, text=TEXT) -> InspectApp:

@@ -49,3 +49,39 @@ async def _fork(pilot) -> None:
 def test_inspect_view_with_a_fork_120x40(snap_compare, tmp_path):
     app = ForkApp(Paths.resolve(tmp_path).ensure())
     assert snap_compare(app, terminal_size=(120, 40), run_before=_fork)
+
+
+async def _inspect_then_shrink(pilot) -> None:
+    """The view at 120×40 with the finder shown, then the terminal resized to 80×24."""
+    await _inspect(pilot)
+    await pilot.resize_terminal(80, 24)
+    await pilot.pause()
+    await pilot.pause()
+
+
+def test_inspect_view_after_a_resize_from_120x40_to_80x24(snap_compare, app):
+    assert snap_compare(app, terminal_size=(120, 40), run_before=_inspect_then_shrink)
+
+
+async def _gates(pilot) -> None:
+    """The gate saturation at 80×24: the legend and the y axis above the points."""
+    screen = pilot.app.screen
+    await wait_for(pilot, lambda: bool(screen.finder.found), 60, "the finder")
+    await pilot.press("s", "escape")
+    await pilot.pause()
+
+
+def test_inspect_view_gates_80x24(snap_compare, app):
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_gates)
+
+
+async def _gates_then_grow(pilot) -> None:
+    """The gates at 80×24, then the terminal resized to 120×40: the panel lists ten again."""
+    await _gates(pilot)
+    await pilot.resize_terminal(120, 40)
+    await pilot.pause()
+    await pilot.pause()
+
+
+def test_inspect_view_after_a_resize_from_80x24_to_120x40(snap_compare, app):
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_gates_then_grow)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -11,6 +13,9 @@ from textual.widgets import Input, Label, Static, TextArea
 
 from shakespeare_tui.core.errors import UserError
 from shakespeare_tui.core.inspection.unit_address import UnitAddress, parse_unit, read_unit
+
+if TYPE_CHECKING:
+    from shakespeare_tui.core.text.vocab import Vocabulary
 
 
 class UnitValidator(Validator):
@@ -57,21 +62,40 @@ class UnitDialog(ModalScreen[UnitAddress | None]):
 
 
 class TextDialog(ModalScreen[str | None]):
-    """Type or paste a text; ctrl+s inspects it, escape cancels."""
+    """Type or paste a text; ctrl+s inspects it, escape cancels. With the model's `vocab`, a
+    character it never saw is named under the text as soon as it is typed or pasted (the bundled
+    plays have no brackets, so a pasted "(" would be refused)."""
 
     BINDINGS = [
         Binding("ctrl+s", "accept", "Inspect", id="text.accept", priority=True),
         Binding("escape", "dismiss(None)", "Cancel", id="text.cancel"),
     ]
 
-    def __init__(self, text: str = "") -> None:
+    def __init__(self, text: str = "", vocab: Vocabulary | None = None) -> None:
         super().__init__()
         self._text = text
+        self._vocab = vocab
 
     def compose(self) -> ComposeResult:
         with Vertical(id="text-dialog", classes="inspect-dialog"):
             yield Label("Text to inspect: type or paste it · ctrl+s inspects · esc cancels")
             yield TextArea(self._text, id="text-input", soft_wrap=True)
+            yield Static("", id="text-error", classes="dialog-error", markup=False)
+
+    def on_mount(self) -> None:
+        self._check(self._text)
+
+    def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        self._check(event.text_area.text)
+
+    def _check(self, text: str) -> None:
+        """Name the characters the model never saw (one line; empty if none)."""
+        unknown = self._vocab.unknown("".join(dict.fromkeys(text))) if self._vocab else []
+        line = ""
+        if unknown:
+            shown = ", ".join(repr(c) for c in unknown[:8]) + (" …" if len(unknown) > 8 else "")
+            line = f"this model never saw {shown}: its corpus has none"
+        self.query_one("#text-error", Static).update(line)
 
     def action_accept(self) -> None:
         self.dismiss(self.query_one(TextArea).text)

@@ -33,6 +33,7 @@ from shakespeare_tui.views.inspect.next_char import shown
 from shakespeare_tui.views.inspect.status_line import StatusLine
 
 if TYPE_CHECKING:
+    from shakespeare_tui.core.inspection.replay import Replay
     from shakespeare_tui.core.sampling.settings import SampleSettings
 
 NOT_GENERATED = "forks grow from generated text: generate in the Generate view, then press I there"
@@ -70,8 +71,10 @@ class ForksTab(TabPane):
         self.forks_folder = forks_folder  # where ctrl+s saves and `o` starts looking
         self.fork_tree: ForkTree | None = None
         self.branch_id = 0  # the branch shown
-        self._growing: tuple[Worker, ForkTree, int] | None = None  # the worker, what it grows
-        self._replays: dict = {}  # (checkpoint, text) → Replay of this tree's branches
+        # The worker growing a branch, and what it grows.
+        self._growing: tuple[Worker[None], ForkTree, int] | None = None
+        # (checkpoint, text) → the Replay of one of this tree's branches.
+        self._replays: dict[tuple[str, str], Replay] = {}
         self._models = ModelCache(size=1)  # the model that grows branches, loaded in a worker
 
     def compose(self) -> ComposeResult:
@@ -116,11 +119,11 @@ class ForksTab(TabPane):
     def growing(self) -> bool:
         return self._growing is not None
 
-    def kept_replay(self, checkpoint: str, text: str):
+    def kept_replay(self, checkpoint: str, text: str) -> Replay | None:
         """The replay of a branch's `text` with `checkpoint`, if it is kept."""
         return self._replays.get((checkpoint, text))
 
-    def keep_replay(self, checkpoint: str, replay) -> None:
+    def keep_replay(self, checkpoint: str, replay: Replay) -> None:
         self._replays[(checkpoint, replay.text)] = replay
         while len(self._replays) > KEPT_REPLAYS:
             self._replays.pop(next(iter(self._replays)))

@@ -1,7 +1,7 @@
 """The next-character panel: what the model expected at the cursor, and how surprised it was.
 
 It shows plain numbers the Inspect view hands it (from `core.prediction.Prediction`); it never
-touches the model.
+touches the model. Its bars are as long as its width allows, so it draws them again when resized.
 """
 
 from __future__ import annotations
@@ -30,8 +30,20 @@ def bar(probability: float, width: int = BAR) -> str:
 class NextCharPanel(Static):
     """The top-k next characters with bars, the entropy, the actual character's numbers."""
 
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        # The arguments of the last `show`, for a resize.
+        self._shown: (
+            tuple[str, list[tuple[str, float]], float, float, float, int, str, bool] | None
+        ) = None
+
     def show_nothing(self, why: str) -> None:
+        self._shown = None
         self.update(Text(why, style="dim"))
+
+    def on_resize(self) -> None:
+        if self._shown is not None:
+            self.show(*self._shown)
 
     def show(
         self,
@@ -46,6 +58,7 @@ class NextCharPanel(Static):
     ) -> None:
         """`numbered`: each alternative to the actual character gets the digit that forks to
         it (1–9, then 0)."""
+        self._shown = (actual, top, prob, surprise, entropy, rank, lens_line, numbered)
         text = Text()
         width = self.content_region.width
         cells = max(4, min(BAR * 2, width - 11 - 2 * numbered)) if width else BAR

@@ -28,7 +28,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, OptionList, TabbedContent, TabPane
+from textual.widgets import Header, Input, OptionList, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from shakespeare_tui.core.errors import UserError, one_line
@@ -40,6 +40,7 @@ from shakespeare_tui.core.text.passages import held_out_passage
 from shakespeare_tui.messages import CheckpointsScanned, InspectReady
 from shakespeare_tui.views.inspect.dialogs import TextDialog, UnitDialog
 from shakespeare_tui.views.inspect.finder import Finder
+from shakespeare_tui.views.inspect.footer import KeysFooter
 from shakespeare_tui.views.inspect.forks import NOT_GENERATED, ForksTab
 from shakespeare_tui.views.inspect.lens import PALETTE, Lens
 from shakespeare_tui.views.inspect.next_char import NextCharPanel, shown
@@ -52,14 +53,23 @@ from shakespeare_tui.widgets.checkpoint_picker import CheckpointPicker
 if TYPE_CHECKING:
     from shakespeare_tui.core.inspection.replay import Replay
     from shakespeare_tui.core.paths import Paths
+    from shakespeare_tui.core.sampling.settings import SampleSettings
 
 PASSAGE_LENGTH = 10_000  # characters of held-out text inspected by default
 TOP_K = 10  # next characters listed at the cursor
 TOP_K_SHORT = 5  # on a short terminal (under 36 rows), so the tabs below keep some room
 FIRST_FEATURE = "line_position"  # the lens opens on the unit that tracks it best
+COMPACT_BELOW = 110  # columns under which the footer packs its keys (the other views' rule)
+# The keys the footer keeps while they fit, most useful first (the others: `?`, the help).
+FOOTER_FIRST = (
+    "inspect.next_unit", "inspect.quantity", "inspect.finder", "inspect.mark",
+    "inspect.saturation", "inspect.checkpoints", "inspect.unit", "inspect.layer",
+    "inspect.ranks", "inspect.held_out", "inspect.type_text", "inspect.fork",
+    "inspect.next_branch", "inspect.forks", "app.quit",
+)  # fmt: skip
 
 
-class InspectScreen(Screen):
+class InspectScreen(Screen[None]):
     """The app's "inspect" mode."""
 
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-normal"), (170, "-wide")]
@@ -115,7 +125,7 @@ class InspectScreen(Screen):
                 "the text"),
     ]  # fmt: skip
 
-    def __init__(self, paths: Paths, *, length: int | None = None, **kwargs) -> None:
+    def __init__(self, paths: Paths, *, length: int | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.paths = paths
         self.length = length or PASSAGE_LENGTH
@@ -126,7 +136,7 @@ class InspectScreen(Screen):
         self._scan_id = 0
         self._scanned = False
         self._request = 0  # bumped per text or checkpoint; older answers are dropped
-        self._worker: Worker | None = None  # the replay being made
+        self._worker: Worker[None] | None = None  # the replay being made
         self._mark_start: int | None = None
         self._source: tuple[str, str] = ("held_out", "")  # ("held_out", "") or ("text", text)
         self._source_name = ""
@@ -145,7 +155,6 @@ class InspectScreen(Screen):
                 text = InspectText(id="inspect-text")
                 text.border_title = "Inspect"
                 yield text
-                yield StatusLine("scanning checkpoints…", id="inspect-status")
             with Vertical(id="inspect-side"):
                 panel = NextCharPanel(id="next-char")
                 panel.border_title = "Next character"
@@ -159,7 +168,9 @@ class InspectScreen(Screen):
                     yield SpanTab("Spans", id="tab-spans")
                     yield GatesTab("Gates", id="tab-saturation")
                     yield ForksTab("Forks", self.paths.forks, id="tab-forks")
-        yield Footer()
+        # The whole width: at 80 columns the text's column would cut a refusal mid-sentence.
+        yield StatusLine("scanning checkpoints…", id="inspect-status")
+        yield KeysFooter(FOOTER_FIRST)
 
     def on_mount(self) -> None:
         self.view.focus()
@@ -167,6 +178,14 @@ class InspectScreen(Screen):
         if changed is not None:
             changed.subscribe(self, lambda _path: self._scan())
         self._scan()
+
+    def on_resize(self) -> None:
+        footer = self.query_one(KeysFooter)  # it holds the keys the width allows
+        footer.compact = self.size.width < COMPACT_BELOW
+        footer.show_command_palette = not footer.compact
+        # The panel lists as many characters as the height allows (`top_k`, from the breakpoint
+        # classes, which Textual sets after this handler: Screen._on_resize comes later).
+        self.call_after_refresh(self._show_cursor, self.view.cursor)
 
     @property
     def view(self) -> InspectText:
@@ -192,7 +211,14 @@ class InspectScreen(Screen):
 
     # -- opening a text ---------------------------------------------------------------------
 
-    def inspect(self, path: str, title: str, text: str, source: str, settings=None) -> None:
+    def inspect(
+        self,
+        path: str,
+        title: str,
+        text: str,
+        source: str,
+        settings: SampleSettings | None = None,
+    ) -> None:
         """Inspect `text` with the checkpoint at `path` (the Generate view's hand-off); with
         the `settings` (seed set) it was generated with, its forks can be taken."""
         if not self.is_mounted:
@@ -254,7 +280,8 @@ class InspectScreen(Screen):
 
     def action_type_text(self) -> None:
         current = self._source[1] if self._source[0] == "text" else ""
-        self.app.push_screen(TextDialog(current), self._typed)
+        vocab = self.replay.vocab if self.replay is not None else None
+        self.app.push_screen(TextDialog(current, vocab), self._typed)
 
     def _typed(self, text: str | None) -> None:
         if text is not None:
@@ -300,7 +327,9 @@ class InspectScreen(Screen):
                 self._start(*entry)
 
     @work(thread=True, exclusive=True, group="inspect", exit_on_error=False)
-    def _analyse(self, request: int, path: str, title: str, kind: str, text: str, name: str):
+    def _analyse(
+        self, request: int, path: str, title: str, kind: str, text: str, name: str
+    ) -> None:
         # Imported here: both load torch, which the first frame must not wait for.
         from shakespeare_tui.core.inspection.replay import replay
         from shakespeare_tui.core.model.checkpoint import load_checkpoint
@@ -345,14 +374,15 @@ class InspectScreen(Screen):
         else:
             forks.drop()
         self.fresh_from = None
-        self.lens.fit(result)
+        self.lens.fit(result, self.checkpoint_path or "")
         self.finder.reset()
         self.query_one(SpanTab).reset()
         view = self.view
         if view.text != result.text:
             view.set_text(result.text)
+        # Bits per character before the source, which a narrow title cuts.
         view.border_title = (
-            f"{message.title} · {message.source} · {result.bits_per_char:.3f} bits/char"
+            f"{message.title} · {result.bits_per_char:.3f} bits/char · {message.source}"
         )
         self._recolour()
         view.set_forks(forks.fork_positions())
@@ -390,7 +420,7 @@ class InspectScreen(Screen):
             float(p.surprise[t]),
             float(p.entropy[t]),
             int(p.rank[t]),
-            lens_line,
+            "" if self.has_class("-short") else lens_line,  # (a row for the tabs; it is below)
             numbered=not self.forkable(t),
         )
         where = f"{t + 1:,}/{len(result.text):,} {shown(result.text[t])} · "
@@ -476,6 +506,13 @@ class InspectScreen(Screen):
 
     def on_span_tab_matched(self, message: SpanTab.Matched) -> None:
         self.query_one(TabbedContent).active = "tab-spans"
+        a, b = message.span
+        span = f"span {a + 1:,}–{b:,}: "  # (the status line said it was being matched)
+        if message.units:
+            self._status(f"{span}{message.units} units on, {message.passages} other passages "
+                         "where they fire (the Spans tab)")  # fmt: skip
+        else:
+            self._status(f"{span}no unit is on over it and off before it: mark another span")
 
     def on_span_tab_match_chosen(self, message: SpanTab.MatchChosen) -> None:
         view = self.view

@@ -8,6 +8,8 @@ it); a new answer posts `SpanTab.Matched` (the screen brings the tab forward).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -17,10 +19,13 @@ from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
 from shakespeare_tui.core.errors import one_line
-from shakespeare_tui.core.inspection.spans import active, match_spans, select_units
+from shakespeare_tui.core.inspection.spans import SpanMatch, active, match_spans, select_units
 from shakespeare_tui.messages import SpansMatched
 from shakespeare_tui.views.inspect.next_char import shown
 from shakespeare_tui.views.inspect.status_line import StatusLine
+
+if TYPE_CHECKING:
+    from shakespeare_tui.core.inspection.replay import Replay
 
 SPAN_HINT = "m marks a span's start, m again its end"
 
@@ -29,18 +34,23 @@ class SpanTab(TabPane):
     """What the last marked span selected: its units, and the passages where they fire."""
 
     class Matched(Message):
-        """The tab lists a new answer."""
+        """The tab lists a new answer: over `span` (start, stop), `units` units were on, and
+        they fire over `passages` other passages."""
+
+        def __init__(self, span: tuple[int, int], units: int, passages: int) -> None:
+            super().__init__()
+            self.span, self.units, self.passages = span, units, passages
 
     class MatchChosen(Message):
         """The person chose a passage (a `core.spans.SpanMatch`): mark it in the text."""
 
-        def __init__(self, match) -> None:
+        def __init__(self, match: SpanMatch) -> None:
             super().__init__()
             self.match = match
 
     def __init__(self, title: str, *, id: str | None = None) -> None:
         super().__init__(title, id=id)
-        self.matches: list = []  # the SpanMatch of each option, best first
+        self.matches: list[SpanMatch] = []  # the SpanMatch of each option, best first
         self._text = ""  # the text the matches are in
         self._asked = 0  # bumped per question; an answer to an older one is dropped
 
@@ -48,7 +58,7 @@ class SpanTab(TabPane):
         yield Static(SPAN_HINT, id="span-info")
         yield OptionList(id="span-matches")
 
-    def match(self, replay, layer: int, quantity: str, span: tuple[int, int]) -> None:
+    def match(self, replay: Replay, layer: int, quantity: str, span: tuple[int, int]) -> None:
         """Select the units of `layer` on over `span` (start, stop) of `replay`'s text."""
         self._asked += 1
         self._text = replay.text
@@ -66,7 +76,9 @@ class SpanTab(TabPane):
         self.query_one("#span-info", Static).update(SPAN_HINT)
 
     @work(thread=True, exclusive=True, group="inspect-spans", exit_on_error=False)
-    def _select(self, asked: int, replay, layer: int, quantity: str, span: tuple[int, int]):
+    def _select(
+        self, asked: int, replay: Replay, layer: int, quantity: str, span: tuple[int, int]
+    ) -> None:
         firing = active(replay, layer, quantity)
         units = select_units(firing, *span)
         matches = match_spans(firing, units, exclude=span)
@@ -95,7 +107,7 @@ class SpanTab(TabPane):
             options.add_option(Option(line))
         if message.matches:
             options.highlighted = 0
-        self.post_message(self.Matched())
+        self.post_message(self.Matched(message.span, len(units), len(message.matches)))
 
     @on(OptionList.OptionSelected)
     def _passage_chosen(self, event: OptionList.OptionSelected) -> None:

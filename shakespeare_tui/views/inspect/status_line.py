@@ -12,7 +12,15 @@ from textual.widgets import Static
 
 
 class StatusLine(Static):
-    """One line of plain text (never markup: it quotes what people typed)."""
+    """One line of plain text (never markup: it quotes what people typed); a line longer than
+    the terminal ends in "…", so it is seen to go on."""
+
+    DEFAULT_CSS = """
+    StatusLine {
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+    }
+    """
 
     class Say(Message):
         """Put `text` on the view's status line."""

@@ -1,7 +1,9 @@
 """The inspected text: every character on a background colour, a cursor, a marked span.
 
-A Line API widget: the text is wrapped once per width (characters, not words, so a column is a
-position), and `render_line` draws only the rows on screen, one segment per run of equal style.
+A Line API widget: the text is wrapped once per width, at a space where the word after it fits
+on the next row (a word longer than a row is cut), and no character is dropped or added, so each
+row is a slice of the text and a column on it is a position; `render_line` draws only the rows
+on screen, one segment per run of equal style.
 What colours a character is one small integer per character (`shades`, an int8 array the view
 computes once per unit, quantity or mode change) indexing a tuple of styles (`palette`), so
 moving the cursor or switching the unit repaints a screenful of rows, never the whole text.
@@ -10,6 +12,7 @@ moving the cursor or switching the unit repaints a screenful of rows, never the 
 from __future__ import annotations
 
 import bisect
+from collections.abc import Iterable
 
 import numpy as np
 from rich.segment import Segment
@@ -28,14 +31,23 @@ _NEWLINE_STYLE = Style(dim=True)
 
 
 def wrap_rows(text: str, width: int) -> list[int]:
-    """Where each row starts: a row ends after a newline or after `width` characters."""
+    """Where each row starts: a row ends after a newline, or after the last space that leaves
+    it at most `width` characters (its newline included, so the ↵ is on screen), or after
+    `width` characters when no space does (a word longer than the row)."""
     width = max(1, width)
     starts: list[int] = []
     pos, length = 0, len(text)
     while pos < length or not starts:
         starts.append(pos)
-        newline = text.find("\n", pos, pos + width)
-        pos = newline + 1 if newline >= 0 else pos + width
+        limit = pos + width
+        newline = text.find("\n", pos, limit)
+        if newline >= 0:
+            pos = newline + 1
+        elif limit >= length:
+            break
+        else:
+            space = max(text.rfind(" ", pos, limit), text.rfind("\t", pos, limit))
+            pos = space + 1 if space >= pos else limit
         if pos >= length:
             break
     return starts
@@ -117,7 +129,7 @@ class InspectText(ScrollView, can_focus=True):
         self._rewrap()
         self.refresh()
 
-    def set_forks(self, positions) -> None:
+    def set_forks(self, positions: Iterable[int]) -> None:
         self.forks = frozenset(positions)
         self.refresh()
 
@@ -140,6 +152,7 @@ class InspectText(ScrollView, can_focus=True):
 
     def on_resize(self) -> None:
         self._rewrap()
+        self._scroll_to_cursor()  # its row moved when the rows were wrapped again
         self.refresh()
 
     def row_of(self, position: int) -> int:
