@@ -19,6 +19,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from shakespeare_tui.core.errors import UserError, one_line
 from shakespeare_tui.core.inspection.memory.defaults import DEFAULT_LENGTH
@@ -75,23 +76,26 @@ def checkpoint_of(folder: Path) -> Path | None:
     return None
 
 
-def _version(path: Path) -> tuple[str, int, int]:
+Version = tuple[str, int, int]  # a checkpoint's path, size and modification time
+
+
+def _version(path: Path) -> Version:
     """What tells a rewritten checkpoint from the one measured before, without reading it."""
     stat = path.stat()
     return str(path), stat.st_size, stat.st_mtime_ns
 
 
-def _corpus_of(payload: dict) -> str:
+def _corpus_of(payload: dict[str, Any]) -> str:
     train = payload.get("train_config") or {}
     return str(train.get("corpus") or (payload.get("corpus") or {}).get("name") or "")
 
 
 @dataclass
 class _SharedText:
-    version: tuple  # of the checkpoint it came from
+    version: Version  # of the checkpoint it came from
     text: MemoryText
     corpus: str  # that checkpoint's corpus
-    payload: dict  # what the n-gram needs of that checkpoint: its corpus and split
+    payload: dict[str, Any]  # what the n-gram needs of that checkpoint: its corpus and split
     vocab: Vocabulary  # and its vocabulary
 
 
@@ -111,16 +115,17 @@ class RunMemories:
         self.length = length  # characters of the held-out end read
         self.device = device
         self._text: _SharedText | None = None
-        self._measured: dict[str, tuple[tuple, str, Found]] = {}  # name → (version, text, found)
+        # name → (its checkpoint's version, the text's checksum, what was found)
+        self._measured: dict[str, tuple[Version, str, Found]] = {}
         self._baseline: tuple[str, Baseline] | None = None  # (text checksum, baseline)
 
     def measure(
         self,
         runs: Sequence[RunToMeasure],
         *,
-        found: Callable[[Found | Baseline], object],
+        found: Callable[[Found | Baseline], None],
         stop: threading.Event | None = None,
-        on_event: Callable[[MemoryProgress], object] | None = None,
+        on_event: Callable[[MemoryProgress], None] | None = None,
     ) -> None:
         """Give `found` each run's Found, then the Baseline. Raises MemoryStopped once `stop`
         is set (what was measured until then is kept)."""
@@ -156,7 +161,14 @@ class RunMemories:
         self._text = _SharedText(version, text, _corpus_of(payload), payload, checkpoint.vocab)
         return self._text
 
-    def _measure_run(self, name: str, path: Path, shared: _SharedText, stop, on_event) -> Found:
+    def _measure_run(
+        self,
+        name: str,
+        path: Path,
+        shared: _SharedText,
+        stop: threading.Event | None,
+        on_event: Callable[[MemoryProgress], None] | None,
+    ) -> Found:
         version = _version(path)
         kept = self._measured.get(name)
         if kept is not None and kept[:2] == (version, shared.text.checksum):
@@ -178,7 +190,12 @@ class RunMemories:
         self._measured[name] = (version, shared.text.checksum, result)
         return result
 
-    def _ngram(self, shared: _SharedText, stop, on_event) -> Baseline:
+    def _ngram(
+        self,
+        shared: _SharedText,
+        stop: threading.Event | None,
+        on_event: Callable[[MemoryProgress], None] | None,
+    ) -> Baseline:
         checksum = shared.text.checksum
         if self._baseline is not None and self._baseline[0] == checksum:
             return self._baseline[1]

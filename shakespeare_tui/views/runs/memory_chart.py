@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from rich.text import Text
 from textual.color import Color
@@ -66,12 +66,12 @@ class MemoryChart(PlotextPlot):
     bits: reactive[bool] = reactive(False)
     """Losses in bits per character instead of nats."""
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.lines: tuple[MemoryLine, ...] = ()
         self.ngram: NgramCurve | None = None
         self._generation = 0
-        self._plot_built: tuple | None = None  # (what it was built from, the plot's rows)
+        self._plot_built: tuple[tuple[object, ...], Text] | None = None  # (what from, rows)
 
     def show_lines(self, lines: Sequence[MemoryLine], ngram: NgramCurve | None) -> None:
         lines = tuple(lines)

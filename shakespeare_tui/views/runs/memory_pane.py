@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from rich.text import Text
 from textual import work
@@ -29,6 +29,7 @@ from shakespeare_tui.views.runs.chart import PALETTE
 from shakespeare_tui.views.runs.memory_chart import MemoryChart, MemoryLine, reach
 
 if TYPE_CHECKING:  # torch: the measurements' modules load it; the worker imports them
+    from shakespeare_tui.core.inspection.memory.events import MemoryProgress
     from shakespeare_tui.core.inspection.run_memories import Baseline, Found, RunMemories
 
 GROUP = "runs-memory"
@@ -72,11 +73,11 @@ class MemoryPane(Vertical):
     """
 
     class Measured(Message, bubble=False):
-        """The worker found a run's memory (a run_memories.Found) or the n-gram's (Baseline)."""
+        """The worker found a run's memory (`run`) or the n-gram's (`baseline`)."""
 
-        def __init__(self, found) -> None:
+        def __init__(self, run: Found | None, baseline: Baseline | None = None) -> None:
             super().__init__()
-            self.found = found
+            self.run, self.baseline = run, baseline
 
     class Progress(Message, bubble=False):
         """How far a stage of the measurement is (a MemoryProgress's plain values)."""
@@ -85,7 +86,7 @@ class MemoryPane(Vertical):
             super().__init__()
             self.name, self.stage, self.done = name, stage, done
 
-    def __init__(self, cache_dir, *, device: str | None = None, **kwargs) -> None:
+    def __init__(self, cache_dir: Path, *, device: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.cache_dir = cache_dir
         self.device = device  # where the runs are measured (None: the CPU)
@@ -98,7 +99,7 @@ class MemoryPane(Vertical):
         self.progress = ""
         self._memories: RunMemories | None = None  # the worker's, made in it (it imports torch)
         self._memories_lock = threading.Lock()  # one worker at a time uses it
-        self._worker: Worker | None = None
+        self._worker: Worker[None] | None = None
         self._asked: tuple[MemoryRun, ...] | None = None  # what the worker was given
         self._again = False
 
@@ -180,31 +181,34 @@ class MemoryPane(Vertical):
 
         worker = get_current_worker()
         wanted = [run_memories.RunToMeasure(r.name, Path(r.folder), r.training) for r in runs]
+
+        def found(what: Found | Baseline) -> None:
+            if isinstance(what, run_memories.Baseline):
+                self.post_message(self.Measured(None, what))
+            else:
+                self.post_message(self.Measured(what))
+
+        def progress(event: MemoryProgress) -> None:
+            self.post_message(self.Progress(event.checkpoint, event.stage, event.done))
+
         with self._memories_lock:
             if self._memories is None:
                 self._memories = run_memories.RunMemories(self.cache_dir, device=self.device)
             memories = self._memories
             try:
-                memories.measure(
-                    wanted,
-                    found=lambda found: self.post_message(self.Measured(found)),
-                    stop=worker.cancelled_event,
-                    on_event=lambda e: self.post_message(
-                        self.Progress(e.checkpoint, e.stage, e.done)
-                    ),  # fmt: skip
-                )
+                memories.measure(wanted, found=found, stop=worker.cancelled_event,
+                                 on_event=progress)  # fmt: skip
             except MemoryStopped:
                 pass  # the person stopped it, or left the charts: what it found is kept
 
     def on_memory_pane_measured(self, message: Measured) -> None:
-        found, asked = message.found, self._asked or ()
-        name = getattr(found, "name", None)
-        if name is None:  # the n-gram's
-            self.baseline = found
-        else:
-            run = next((r for r in asked if r.name == name), None)
+        found, asked = message.run, self._asked or ()
+        if message.baseline is not None:
+            self.baseline = message.baseline
+        if found is not None:
+            run = next((r for r in asked if r.name == found.name), None)
             if run is not None:
-                self.found[name] = (run, asked[0].name, found)
+                self.found[found.name] = (run, asked[0].name, found)
         self.progress = ""
         self._show()
 

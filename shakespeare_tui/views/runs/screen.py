@@ -17,6 +17,7 @@ Every key of the view is in BINDINGS below, with its action in this class.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 
 from rich.text import Text
@@ -500,7 +501,8 @@ class RunsScreen(Screen):
         if memory:
             pane.chart.kind = mode
             pane.chart.bits = self.query_one(RunsChart).bits
-            pane.device = "cuda" if self.app.device_type == "cuda" else None
+            on_gpu = getattr(self.app, "device_type", None) == "cuda"  # known once torch is
+            pane.device = "cuda" if on_gpu else None
             self._show_memory()
             pane.activate()
             if not self.selected:
@@ -510,7 +512,7 @@ class RunsScreen(Screen):
         self._show_controls()
         self.refresh_bindings()
 
-    def compare(self, names) -> None:
+    def compare(self, names: Iterable[str]) -> None:
         """Select these runs, and only these, as each is listed (a queued run is listed when
         it starts), by characters seen: the cells compared (the Train view's C)."""
         self._to_compare = list(names)
