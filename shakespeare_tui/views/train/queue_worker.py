@@ -145,7 +145,7 @@ class QueueWorker:
                               "idle machine", title="Cannot compare the cells",
                               severity="warning")  # fmt: skip
             return
-        if any(w.group == CELLS_GROUP and w.is_running for w in self._host.app.workers):
+        if any(w.group == CELLS_GROUP and not w.is_finished for w in self._host.app.workers):
             self._host.notify("already timing the LSTM for the cells", severity="warning")
             return
         minutes = settings.max_minutes or DEFAULT_MINUTES
