@@ -12,7 +12,9 @@ The screen holds the text and its replay, and every key of the view (BINDINGS, n
 actions they run: all of them work wherever the focus is in the view). It composes parts that
 own what they show and talk back in messages: the text view (text_view.py), the next-character
 panel (next_char.py), the lens's choice (lens.py), and the tabs: the checkpoint picker, the
-finder (finder.py), the span selection (spans.py), the gate saturation (saturation.py) and the
+finder (finder.py), the memory (memory_tab.py: the heat of the prediction at the cursor, drawn
+on the text instead of the lens while the tab shows, and the checkpoint's context and
+connectivity curves), the span selection (spans.py), the gate saturation (saturation.py) and the
 fork tree (forks.py). The parts' workers report their failures on the status line
 (status_line.py).
 """
@@ -23,6 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -42,7 +45,10 @@ from shakespeare_tui.views.inspect.dialogs import TextDialog, UnitDialog
 from shakespeare_tui.views.inspect.finder import Finder
 from shakespeare_tui.views.inspect.footer import KeysFooter
 from shakespeare_tui.views.inspect.forks import NOT_GENERATED, ForksTab
+from shakespeare_tui.views.inspect.heat import HEAT_STYLES, heat_shades
+from shakespeare_tui.views.inspect.heat import subtitle as heat_subtitle
 from shakespeare_tui.views.inspect.lens import PALETTE, Lens
+from shakespeare_tui.views.inspect.memory_tab import MemoryTab
 from shakespeare_tui.views.inspect.next_char import NextCharPanel, shown
 from shakespeare_tui.views.inspect.saturation import GatesTab
 from shakespeare_tui.views.inspect.spans import SpanTab
@@ -51,6 +57,7 @@ from shakespeare_tui.views.inspect.text_view import InspectText
 from shakespeare_tui.widgets.checkpoint_picker import CheckpointPicker
 
 if TYPE_CHECKING:
+    from shakespeare_tui.core.inspection.memory.report import MemorySettings
     from shakespeare_tui.core.inspection.replay import Replay
     from shakespeare_tui.core.paths import Paths
     from shakespeare_tui.core.sampling.settings import SampleSettings
@@ -62,7 +69,7 @@ FIRST_FEATURE = "line_position"  # the lens opens on the unit that tracks it bes
 COMPACT_BELOW = 110  # columns under which the footer packs its keys (the other views' rule)
 # The keys the footer keeps while they fit, most useful first (the others: `?`, the help).
 FOOTER_FIRST = (
-    "inspect.next_unit", "inspect.quantity", "inspect.finder", "inspect.mark",
+    "inspect.next_unit", "inspect.memory", "inspect.quantity", "inspect.finder", "inspect.mark",
     "inspect.saturation", "inspect.checkpoints", "inspect.unit", "inspect.layer",
     "inspect.ranks", "inspect.held_out", "inspect.type_text", "inspect.fork",
     "inspect.next_branch", "inspect.forks", "app.quit",
@@ -106,6 +113,10 @@ class InspectScreen(Screen[None]):
                 "else they fire"),
         Binding("f", "show_tab('tab-finder')", "Finder", id="inspect.finder",
                 tooltip="Show the neuron finder: the units that track each feature"),
+        Binding("M", "show_memory", "Memory", id="inspect.memory",
+                tooltip="Show the Memory tab: how much the prediction at the cursor depends on "
+                "each character before it, drawn on the text; how far back the model reads "
+                "(again: the other chart, where one fits)"),
         Binding("s", "show_tab('tab-saturation')", "Saturation", id="inspect.saturation",
                 tooltip="Show the gate saturation of the lens's layer"),
         Binding("c", "show_tab('tab-checkpoint')", "Checkpoint", id="inspect.checkpoints",
@@ -125,10 +136,21 @@ class InspectScreen(Screen[None]):
                 "the text"),
     ]  # fmt: skip
 
-    def __init__(self, paths: Paths, *, length: int | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        paths: Paths,
+        *,
+        length: int | None = None,
+        memory_settings: MemorySettings | None = None,
+        memory_length: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """`memory_settings` and `memory_length`: how the Memory tab measures a checkpoint, and
+        over how much of its held-out text (None: the memory command's defaults)."""
         super().__init__(**kwargs)
         self.paths = paths
         self.length = length or PASSAGE_LENGTH
+        self._memory_settings, self._memory_length = memory_settings, memory_length
         self.lens = Lens()
         self.replay: Replay | None = None  # of the text shown, once a worker made one
         self.fresh_from: int | None = None  # where the text shown stops matching `replay`
@@ -145,6 +167,8 @@ class InspectScreen(Screen[None]):
         self._pending: tuple[Callable[..., None], tuple[Any, ...]] | None = None
         self._cursor_after = 0  # where the cursor goes when the replay is ready
         self._showing_branch = False  # the text is a branch of the fork tree (forks.py)
+        self.replay_context = ""  # what the model read before the replayed text
+        self.heat: tuple[int, tuple[float, ...]] | None = None  # (position, grads) drawn
 
     # -- layout ---------------------------------------------------------------------------
 
@@ -161,10 +185,17 @@ class InspectScreen(Screen[None]):
                 panel.show_nothing("no text yet")
                 yield panel
                 with TabbedContent(id="inspect-tabs", initial="tab-checkpoint"):
-                    with TabPane("Checkpoint", id="tab-checkpoint"):
+                    with TabPane("Model", id="tab-checkpoint"):
                         yield CheckpointPicker(id="inspect-picker")
                     with TabPane("Finder", id="tab-finder"):
                         yield Finder(id="finder")
+                    yield MemoryTab(
+                        "Memory",
+                        self.paths.cache,
+                        settings=self._memory_settings,
+                        length=self._memory_length,
+                        id="tab-memory",
+                    )
                     yield SpanTab("Spans", id="tab-spans")
                     yield GatesTab("Gates", id="tab-saturation")
                     yield ForksTab("Forks", self.paths.forks, id="tab-forks")
@@ -198,6 +229,15 @@ class InspectScreen(Screen[None]):
     @property
     def finder(self) -> Finder:
         return self.query_one(Finder)
+
+    @property
+    def memory(self) -> MemoryTab:
+        return self.query_one(MemoryTab)
+
+    @property
+    def memory_shown(self) -> bool:
+        """The Memory tab is shown: the text shows the heat instead of the lens."""
+        return self.has_class("-memory")
 
     @property
     def checkpoint_path(self) -> str | None:
@@ -254,11 +294,14 @@ class InspectScreen(Screen[None]):
         self._mark_start = None
         self.finder.forget()  # their answers are about the text being replaced
         self.query_one(SpanTab).forget()
+        self.memory.forget_heat()
         if not self._showing_branch:
             self._cursor_after = 0
         kept = self.forks.kept_replay(path, self._source[1]) if self._showing_branch else None
-        if kept is not None:
-            self.on_inspect_ready(InspectReady(self._request, kept, title, self._source_name))
+        if kept is not None:  # a branch's text, read after a newline (if the model knows one)
+            context = "\n" if kept.context else ""
+            ready = InspectReady(self._request, kept, title, self._source_name, context)
+            self.on_inspect_ready(ready)
             return
         what = "held-out text" if self._source[0] == "held_out" else self._source_name
         self._status(f"replaying {title} over the {what}…")
@@ -342,10 +385,10 @@ class InspectScreen(Screen[None]):
         else:
             text = text.replace("\r\n", "\n").replace("\r", "\n")
             context, source = None, f"{name} ({len(text):,} characters)"
-        if kind == "held_out" and "\n" not in checkpoint.vocab:
-            context = ""
+        if context is None or (kind == "held_out" and "\n" not in checkpoint.vocab):
+            context = "\n" if "\n" in checkpoint.vocab else ""  # (replay's own default)
         result = replay(checkpoint.model, checkpoint.vocab, text, context=context, stop=stop)
-        self.post_message(InspectReady(request, result, title, source))
+        self.post_message(InspectReady(request, result, title, source, context))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The screen's own workers (each part reports its own on the status line)."""
@@ -367,6 +410,7 @@ class InspectScreen(Screen[None]):
         if message.request != self._request:
             return
         result = self.replay = message.replay
+        self.replay_context, self.heat = message.context, None
         forks = self.forks
         if self._showing_branch and self._entry is not None:
             forks.keep_replay(self._entry[0], result)
@@ -393,6 +437,8 @@ class InspectScreen(Screen[None]):
             self._show_cursor(cursor)
         self.query_one(GatesTab).draw(result, self.lens.layer)
         self.finder.find(result, self.lens.quantity)
+        if self.memory_shown:
+            self._follow_memory()
 
     # -- the cursor and the lens ------------------------------------------------------------
 
@@ -426,11 +472,17 @@ class InspectScreen(Screen[None]):
         where = f"{t + 1:,}/{len(result.text):,} {shown(result.text[t])} · "
         if fork_line:  # before the lens: on a narrow terminal the line's end is cut
             where += f"{fork_line} · "
+        if self.memory_shown:  # the panel is hidden: the prediction's numbers instead
+            self.memory.want_heat(t, result.text[t])
+            lens_line = f"p {p.prob[t]:.1%}, {p.surprise[t]:.2f} bits"
         self._status(f"{where}{lens_line} · {result.bits_per_char:.3f} bits/char")
 
     def _recolour(self) -> None:
         result = self.replay
         if result is None:
+            return
+        if self.memory_shown:
+            self._draw_heat(result)
             return
         shades, legend = self.lens.shades(result)
         if self.fresh_from is not None:  # a branch shown before its replay: only what matches
@@ -438,6 +490,47 @@ class InspectScreen(Screen[None]):
         view = self.view
         view.border_subtitle = legend
         view.set_shades(shades, PALETTE)
+
+    # -- the memory --------------------------------------------------------------------------
+
+    @on(TabbedContent.TabActivated, "#inspect-tabs")
+    def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
+        shown = event.pane.id == "tab-memory"
+        if shown == self.memory_shown:
+            return
+        self.set_class(shown, "-memory")  # the stylesheet hides the panel: the tab needs rows
+        if shown:
+            self._follow_memory()
+        self._recolour()
+        self._show_cursor(self.view.cursor)
+
+    def action_show_memory(self) -> None:
+        if self.memory_shown and self.has_class("-short"):
+            self._status(f"the Memory tab shows the {self.memory.flip_chart()} (M: the other)")
+        self.action_show_tab("tab-memory")
+
+    def _follow_memory(self) -> None:
+        """The Memory tab on the checkpoint and the text shown (once its replay is ready)."""
+        if self.replay is None or self._entry is None or self.fresh_from is not None:
+            return
+        self.memory.measure(*self._entry)
+        self.memory.follow(self._entry[0], self.replay.text, self.replay_context)
+
+    def on_memory_tab_heat(self, message: MemoryTab.Heat) -> None:
+        if self.replay is None or self.fresh_from is not None:
+            return
+        self.heat = (message.position, message.grads)
+        if self.memory_shown:
+            self._draw_heat(self.replay)
+
+    def _draw_heat(self, result: Replay) -> None:
+        """Colour the text by the heat of the last prediction measured (none yet: plain)."""
+        view = self.view
+        view.border_subtitle = heat_subtitle(narrow=self.has_class("-narrow"))
+        if self.heat is None or self.fresh_from is not None:
+            view.set_shades(np.zeros(len(view.text), np.int8), HEAT_STYLES)
+            return
+        view.set_shades(heat_shades(len(result.text), *self.heat), HEAT_STYLES)
 
     def _point_lens(self, layer: int, unit: int, chosen: bool = True) -> None:
         if self.replay is None:
@@ -621,7 +714,7 @@ class InspectScreen(Screen[None]):
     # -- keys that move around --------------------------------------------------------------
 
     def action_escape(self) -> None:
-        if self.forks.stop_growing():
+        if self.forks.stop_growing() or self.memory.stop():
             return
         view = self.view
         if self.focused is not view and not isinstance(self.focused, Input):
@@ -638,6 +731,7 @@ class InspectScreen(Screen[None]):
             "tab-finder": "#finder",
             "tab-checkpoint": "#inspect-picker",
             "tab-spans": "#span-matches",
+            "tab-memory": "#inspect-text",  # the arrows move the cursor the heat follows
         }.get(tab)
         if inner:
             self.query_one(inner).focus()
