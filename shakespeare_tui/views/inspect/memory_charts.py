@@ -186,7 +186,7 @@ class ConnectivityChart(PlotextPlot):
         plt.ylim(lo, hi)
         plt.yticks(yticks, ylabels)
         columns = width - max(map(len, ylabels)) - 1
-        right = max(xs)
+        right = max(*xs, 2.0)  # a prediction near the text's start has few characters back
         plt.xlim(0, right)
         ticks = power_ticks(0, right, columns, first=0)
         plt.xticks([float(p) for p in ticks], [str(2**p) for p in ticks])
