@@ -72,13 +72,21 @@ class MemoryApp(App):
 
     CSS_PATH = APP_CSS
 
-    def __init__(self, paths: Paths, checkpoint: Path, text: str, title: str = "tiny") -> None:
+    def __init__(
+        self,
+        paths: Paths,
+        checkpoint: Path,
+        text: str,
+        title: str = "tiny",
+        settings: MemorySettings = MEMORY_SETTINGS,
+    ) -> None:
         super().__init__()
         self.paths, self.checkpoint, self.text, self.title = paths, checkpoint, text, title
+        self.settings = settings
 
     def on_mount(self) -> None:
         screen = InspectScreen(
-            self.paths, memory_settings=MEMORY_SETTINGS, memory_length=MEMORY_LENGTH
+            self.paths, memory_settings=self.settings, memory_length=MEMORY_LENGTH
         )
         screen.inspect(str(self.checkpoint), self.title, self.text, "a test text")
         self.push_screen(screen)
