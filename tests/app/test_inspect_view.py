@@ -285,7 +285,7 @@ async def test_the_help_lists_every_inspect_key_with_its_id(paths, until):
         await pilot.pause()
         shown_keys = str(pilot.app.screen.query_one("#help-keys").render())
         described = [b for _, b in view_bindings(InspectScreen) if b.description]
-        assert len(described) == 19  # the fork digits 2–0 share "1–9"'s line
+        assert len(described) == 22  # the fork digits 2–0 share "1–9"'s line
         for binding in described:
             assert f"[{binding.id}]" in shown_keys
 
