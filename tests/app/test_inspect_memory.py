@@ -211,6 +211,12 @@ async def test_a_measurement_shows_its_progress_and_esc_stops_it(
         assert status(screen) == f"memory: {STOPPED}"
         assert str(screen.query_one("#memory-words").render()) == STOPPED
         assert not screen.memory.measuring and screen.memory.measured is None
+        stopped.clear()
+        await pilot.press("M")  # as the line says: M measures it again
+        await until(pilot, lambda: status(screen).startswith(line), 30, "the second start")
+        assert screen.memory.measuring
+        await pilot.press("escape")
+        await until(pilot, stopped.is_set, 30, "the second stop")
 
 
 async def test_a_corpus_with_a_character_the_model_never_saw_is_one_line(
@@ -250,8 +256,8 @@ def test_the_headline_gives_the_effective_context_and_the_ngrams():
         "the n-gram baseline stops at 5."
     )
     assert definition(curve) == (
-        "Reading only the last 16 characters, its loss is within 2% of its loss with the whole "
-        "text read (1.378 against 1.355 nats/char); over 1,000 predictions of its held-out text."
+        "Within 2% of its loss with the whole text read: 1.378 against 1.355 nats/char "
+        "(1,000 predictions of its held-out text)."
     )
     why = "no n-gram baseline: the checkpoint's corpus x.txt no longer exists"
     assert headline(curve, "gru", None, why).endswith(f"; {why}.")
@@ -264,8 +270,8 @@ def test_the_headline_for_a_model_that_reads_past_the_longest_window_or_only_the
         "This LSTM keeps improving past 512 characters back;"
     )
     assert definition(far).startswith(
-        "Reading only the last 512 characters, its loss is 1.500: more than 2% above its loss "
-        "with the whole text read (1.400 nats/char)"
+        "Even the last 512 leave its loss at 1.500, over 2% above its loss with the whole text "
+        "read, 1.400 nats/char"
     )
     near = _curve([1.5] * 10, 1.5)
     assert headline(near, "rnn", None).startswith(
@@ -281,3 +287,32 @@ def test_the_heat_is_a_log_scale_from_the_most_down_four_powers_of_ten():
     assert levels[2] == 1 + (heat.LEVELS - 1) // 2, "half way down the log scale: the middle"
     shades = heat.heat_shades(10, 5, [0.5, 1.0, 0.0001])  # k = 1, 2, 3 back
     assert shades.tolist() == [0, 0, 1, heat.LEVELS, heat.levels([0.5, 1.0])[0], 0, 0, 0, 0, 0]
+
+
+async def test_at_80x24_the_tab_shows_one_chart_and_m_shows_the_other(
+    paths, until, corpus_file, corpus_text
+):
+    checkpoint = make_checkpoint(paths, "tiny", corpus_file)
+    async with MemoryApp(paths, checkpoint, _text(corpus_text)).run_test(size=(80, 24)) as pilot:
+        screen = await _replayed(pilot, until)
+        await pilot.press("M")
+        tab = screen.memory
+        await until(pilot, lambda: tab.measured is not None, 60, "the memory")
+        await pilot.pause()
+        context, connectivity = screen.query_one(ContextChart), screen.query_one(ConnectivityChart)
+
+        def shown(widget) -> bool:
+            return widget.region.height > 0 and screen.region.contains_region(widget.region)
+
+        for part in ("#memory-legend", "#memory-words", "#memory-context-key"):
+            assert shown(screen.query_one(part)), part
+        assert shown(context) and context.region.height >= 7 and not shown(connectivity)
+        await pilot.press("M")
+        await pilot.pause()
+        assert shown(connectivity) and connectivity.region.height >= 7 and not shown(context)
+        assert status(screen) == "the Memory tab shows the connectivity (M: the other)"
+        await pilot.resize_terminal(120, 40)  # room for both
+        await pilot.pause()
+        await pilot.pause()
+        assert shown(context) and shown(connectivity) and shown(screen.query_one(
+            "#memory-definition"))  # fmt: skip

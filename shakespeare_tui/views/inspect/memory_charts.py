@@ -157,7 +157,7 @@ class ConnectivityChart(PlotextPlot):
             text.append("━ ", style=_rgb(MODEL_COLOUR))
             text.append(f"mean of {self.curve.targets}  ")
         text.append("━ ", style=_rgb(CURSOR_COLOUR)).append("at the cursor")
-        text.append("\n↑ gradient (log) · characters back →", style="dim")
+        text.append("\n↑ gradient · characters back →", style="dim")
         return text
 
     def _draw(self) -> None:

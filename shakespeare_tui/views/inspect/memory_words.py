@@ -29,21 +29,18 @@ def headline(curve: ContextCurve, cell: str, ngram: NgramCurve | None, why: str 
 def definition(curve: ContextCurve) -> str:
     """What the headline's number means, with the two losses it compares."""
     k = curve.effective_context()
-    whole = f"{curve.loss_all:.3f} nats/char"
+    over = f"({curve.targets:,} predictions of its held-out text)"
     if k is None:
         longest = max(curve.contexts)
         loss = curve.loss[curve.contexts.index(longest)]
         return (
-            f"Reading only the last {longest} characters, its loss is {loss:.3f}: more than "
-            f"{TOLERANCE:.0%} above its loss with the whole text read ({whole}); over "
-            f"{curve.targets:,} predictions of its held-out text."
+            f"Even the last {longest} leave its loss at {loss:.3f}, over {TOLERANCE:.0%} above "
+            f"its loss with the whole text read, {curve.loss_all:.3f} nats/char {over}."
         )
     loss = curve.loss[curve.contexts.index(k)]
-    last = "character" if k == 1 else f"{k} characters"
     return (
-        f"Reading only the last {last}, its loss is within {TOLERANCE:.0%} of its loss with the "
-        f"whole text read ({loss:.3f} against {whole}); over {curve.targets:,} predictions of "
-        "its held-out text."
+        f"Within {TOLERANCE:.0%} of its loss with the whole text read: {loss:.3f} against "
+        f"{curve.loss_all:.3f} nats/char {over}."
     )
 
 

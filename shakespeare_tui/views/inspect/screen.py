@@ -543,8 +543,12 @@ class InspectScreen(Screen[None]):
         self._show_cursor(self.view.cursor)
 
     def action_show_memory(self) -> None:
-        if self.memory_shown and self.has_class("-short"):
-            self._status(f"the Memory tab shows the {self.memory.flip_chart()} (M: the other)")
+        memory = self.memory
+        if self.memory_shown:  # M again: measure what was stopped, or show the other chart
+            stopped = not memory.measuring and memory.measured is None
+            self._follow_memory()
+            if not stopped and self.has_class("-short"):
+                self._status(f"the Memory tab shows the {memory.flip_chart()} (M: the other)")
         self.action_show_tab("tab-memory")
 
     def _follow_memory(self) -> None:
