@@ -75,7 +75,7 @@ COMPACT_BELOW = 110  # columns under which the footer packs its keys (the other 
 # The keys the footer keeps while they fit, most useful first (the others: `?`, the help).
 FOOTER_FIRST = (
     "inspect.next_unit", "inspect.memory", "inspect.quantity", "inspect.finder", "inspect.mark",
-    "inspect.saturation", "inspect.checkpoints", "inspect.unit", "inspect.layer",
+    "inspect.saturation", "inspect.compare", "inspect.checkpoints", "inspect.unit", "inspect.layer",
     "inspect.ranks", "inspect.held_out", "inspect.type_text", "inspect.fork",
     "inspect.next_branch", "inspect.forks", "app.quit",
 )  # fmt: skip
@@ -671,6 +671,8 @@ class InspectScreen(Screen[None]):
             self._status("nothing is compared: a adds a checkpoint to the finder")
             return
         self.compare.drop_all()
+        if self.focused is self.compare:
+            self.finder.focus()
         self._status("the finder shows the checkpoint inspected again")
 
     def on_compare_table_changed(self, message: CompareTable.Changed) -> None:
