@@ -40,12 +40,12 @@ def test_runs_view_three_runs_80x24(snap_compare, snapshot_app):
 
 
 # The context overlay: the same three runs measured by a scripted measurement (made-up figures
-# of the notebook's lesson, tests/app/memory_fixtures.py), so nothing depends on the CPU.
+# of the notebook's lesson, tests/app/runs_memory_fixtures.py), so nothing depends on the CPU.
 
 
 @pytest.fixture
 def memory_snapshot_app(snapshot_app, monkeypatch):
-    from tests.app.memory_fixtures import scripted
+    from tests.app.runs_memory_fixtures import scripted
 
     scripted(monkeypatch)
     return snapshot_app
@@ -54,7 +54,7 @@ def memory_snapshot_app(snapshot_app, monkeypatch):
 async def _context_overlay(pilot) -> None:
     from shakespeare_tui.views.runs.memory_pane import MemoryPane
     from tests.app.conftest import wait_for
-    from tests.app.memory_fixtures import SOURCE
+    from tests.app.runs_memory_fixtures import SOURCE
 
     await _three_selected(pilot)
     await pilot.press("m")
