@@ -13,8 +13,8 @@ import pytest
 from shakespeare_tui.settings import AppSettings
 from shakespeare_tui.views.runs.chart import RunsChart
 from shakespeare_tui.views.runs.memory_pane import MemoryPane
-from tests.app.runs_memory_fixtures import scripted
 from tests.app.runs_fixtures import SIZE, select, table
+from tests.app.runs_memory_fixtures import scripted
 from tests.core.run_folders import locked_by_another_process, make_run, step
 
 pytestmark = pytest.mark.usefixtures("fp32")
