@@ -117,6 +117,8 @@ class ShakespeareApp(App):
         self.training_status = ""  # what the run being trained is doing, for every view
         self._train_screen: TrainScreen | None = None  # once built: quitting stops its run
         self._inspect_screen: InspectScreen | None = None  # once built: others hand over to it
+        self._runs_screen: RunsScreen | None = None  # once built: it selects runs to compare
+        self._runs_to_compare: tuple[str, ...] = ()  # for a Runs view built later
         self.add_mode("train", self._build_train)
         self.add_mode("generate", self._build_generate)
         self.add_mode("inspect", self._build_inspect)
@@ -138,7 +140,9 @@ class ShakespeareApp(App):
         return self._inspect_screen
 
     def _build_runs(self) -> Screen:
-        return RunsScreen(self.paths, self.settings.runs)
+        self._runs_screen = RunsScreen(self.paths, self.settings.runs)
+        self._runs_screen.compare(self._runs_to_compare)
+        return self._runs_screen
 
     # -- what one view asks of another -----------------------------------------------------
 
@@ -166,6 +170,22 @@ class ShakespeareApp(App):
         self.action_show_view("inspect")
         if self._inspect_screen is not None:
             self._inspect_screen.inspect_checkpoint(path, title)
+
+    def compare_runs(self, names: Iterable[str]) -> None:
+        """The Runs view selects these runs as each appears (a queued run appears when it
+        starts), overlaid by characters seen."""
+        self._runs_to_compare = tuple(names)
+        self.settings.runs.x_axis = "chars"
+        if self._runs_screen is not None:
+            self._runs_screen.compare(self._runs_to_compare)
+
+    def compare_cells(self) -> None:
+        """The Train view's "compare the cells" (C), from any view."""
+        self.action_show_view("train")
+        if self._train_screen is not None and self._train_screen.is_mounted:
+            self._train_screen.action_compare_cells()
+        else:
+            self.call_later(self.compare_cells)
 
     def show_queue(self) -> None:
         """The run queue's dialog, from any view (the Train view works the queue)."""
@@ -333,6 +353,12 @@ class ShakespeareApp(App):
         yield SystemCommand("Queue", "Show the run queue: reorder, cancel, start", self.show_queue)
         train = self._train_screen
         if screen is not train:  # the Train view lists its own keys below
+            yield SystemCommand(
+                "Compare cells",
+                "Queue a basic RNN, a GRU and an LSTM of equal parameters and one recipe, and "
+                "train them (the Train view's C)",
+                self.compare_cells,
+            )
             training = train is not None and train.training
             yield SystemCommand(
                 "Stop training" if training else "Start training",

@@ -114,12 +114,13 @@ class InspectReady(Message, bubble=False):
     it, on the UI thread, once this arrives.
     """
 
-    def __init__(self, request: int, replay, title: str, source: str) -> None:
+    def __init__(self, request: int, replay, title: str, source: str, context: str = "") -> None:
         super().__init__()
         self.request = request
         self.replay = replay
         self.title = title  # the checkpoint, for people
         self.source = source  # where the text came from, for people
+        self.context = context  # what the model read before the text (the heat reads it too)
 
 
 class UnitsFound(Message, bubble=False):
@@ -174,6 +175,56 @@ class ForkTreeOpened(Message, bubble=False):
         self.tree = tree
         self.path = path
         self.warning = warning
+
+
+class MemoryMeasured(Message, bubble=False):
+    """The Inspect view's Memory tab has a checkpoint's memory: its
+    `core.inspection.memory.report.CheckpointMemory` and the n-gram baseline's `NgramCurve`
+    (None, and `why` there is none), measured or read from the cache; `note` says what a
+    person should know about the text (its corpus changed since training)."""
+
+    def __init__(self, request: int, memory, ngram, why: str, note: str) -> None:
+        super().__init__()
+        self.request = request
+        self.memory = memory
+        self.ngram = ngram
+        self.why = why
+        self.note = note
+
+
+class MemoryWorking(Message, bubble=False):
+    """A memory measurement's progress (`core.inspection.memory.events.MemoryProgress`), for
+    the status line."""
+
+    def __init__(self, request: int, progress) -> None:
+        super().__init__()
+        self.request = request
+        self.progress = progress
+
+
+class HeatMeasured(Message, bubble=False):
+    """The connectivity of the prediction at `position` of the inspected text: grads[k − 1] is
+    ‖∂ log p / ∂ e‖ of the character k back."""
+
+    def __init__(self, request: int, position: int, grads: tuple[float, ...]) -> None:
+        super().__init__()
+        self.request = request
+        self.position = position
+        self.grads = grads
+
+
+class CheckpointCompared(Message, bubble=False):
+    """A checkpoint added to the finder's comparison, replayed over the text shown: its
+    `Replay` and the finder's answer in its cell's own quantity (feature → `UnitScore`s), or
+    `error`, one line on why it could not be."""
+
+    def __init__(self, request: int, path: str, replay=None, found=None, error: str = "") -> None:
+        super().__init__()
+        self.request = request
+        self.path = path
+        self.replay = replay
+        self.found = found or {}
+        self.error = error
 
 
 class QueueRead(Message, bubble=False):

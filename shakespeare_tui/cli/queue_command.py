@@ -1,9 +1,10 @@
-"""`shakespeare-tui queue [FILE]`: train queued runs one after another, headless.
+"""`shakespeare-tui queue [FILE | --cells]`: train queued runs one after another, headless.
 
 FILE (TOML or JSON, see core/runs/run_queue.py) adds its runs to the data folder's queue, the same
-queue the app shows; then the queue is worked until every run has ended. Ctrl+C stops the run
-in progress (it saves, as `train` does) and the queue with it; `shakespeare-tui queue` again
-goes on from there.
+queue the app shows; `--cells` adds the notebook's lesson instead, a basic RNN, a GRU and an LSTM
+planned for a fair comparison (core/sizing/cells_speed.py, which times the LSTM here first). Then
+the queue is worked until every run has ended. Ctrl+C stops the run in progress (it saves, as
+`train` does) and the queue with it; `shakespeare-tui queue` again goes on from there.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from shakespeare_tui.cli.console import PipeConsole
 from shakespeare_tui.cli.exits import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, error
 from shakespeare_tui.cli.train_command import run_folder_failure
 from shakespeare_tui.cli.train_report import ConsoleReporter
+from shakespeare_tui.core.errors import UserError
+from shakespeare_tui.core.runs.folders import check_run_name
 from shakespeare_tui.core.runs.lock import RunLockedError
 from shakespeare_tui.core.runs.run_queue import (
     FAILED,
@@ -30,22 +33,28 @@ from shakespeare_tui.core.runs.run_queue import (
     work_queue,
 )
 from shakespeare_tui.core.shown_text import shown
+from shakespeare_tui.core.sizing.cell_comparison import ORDER
+
+CELLS_FLAGS = ("max_minutes", "corpus", "name")  # what only --cells takes
 
 
 def queue_command(args: argparse.Namespace, paths) -> int:
+    _check_cells_flags(args)
     paths = paths.ensure()
     queue = RunQueue.load(paths.data)
     if args.clear:
         queue.clear()
         print("the queue is empty" if not queue.entries else "kept the run in training")
         return EXIT_OK
-    if args.file:
+    if args.cells:
+        _add_cells(args, queue, paths)
+    elif args.file:
         runs = read_queue_file(args.file)
         added = queue.add_many([(name, settings) for name, settings in runs], paths.runs)
         print(f"queued {len(added)} run{'s' * (len(added) != 1)}: "
               + ", ".join(shown(e.run) for e in added))  # fmt: skip
     elif args.add:
-        error("--add needs a queue FILE")
+        error("--add needs a queue FILE or --cells")
         return EXIT_USAGE
     if args.list:
         _show(queue)
@@ -56,6 +65,47 @@ def queue_command(args: argparse.Namespace, paths) -> int:
         print("nothing is queued: give a queue file (see `shakespeare-tui queue --help`)")
         return EXIT_OK
     return _work(queue, paths, args.quiet)
+
+
+def _check_cells_flags(args: argparse.Namespace) -> None:
+    """--cells and its flags go together, and not with a FILE, --list or --clear."""
+    if args.cells:
+        for flag, given in (("FILE", args.file), ("--clear", args.clear)):
+            if given:
+                raise UserError(f"--cells queues its own runs: give it or {flag}, not both")
+        return
+    given = [name for name in CELLS_FLAGS if getattr(args, name) is not None]
+    if given:
+        raise UserError(f"--{given[0].replace('_', '-')} goes with --cells")
+
+
+def _add_cells(args: argparse.Namespace, queue: RunQueue, paths) -> None:
+    """Plan the three cells here (the LSTM timed for a second) and queue them together."""
+    from shakespeare_tui.core.sizing.cells_speed import free_prefix, plan_here
+
+    taken = {e.run for e in queue.open_entries}
+    prefix = args.name
+    if prefix is None:
+        prefix = free_prefix(paths.runs, taken)
+    else:  # refused before anything is timed
+        for cell in ORDER:
+            check_run_name(f"{prefix}-{cell}")
+        if free_prefix(paths.runs, taken, base=prefix) != prefix:
+            raise UserError(f"{{name}} {prefix}: a run {prefix}-… already exists or is queued; "
+                            "choose another name", names=["name"])  # fmt: skip
+    plan = plan_here(
+        args.corpus or "plays",
+        paths.cache,
+        minutes=args.max_minutes,
+        prefix=prefix,
+        on_timing=lambda: print("timing the LSTM here for a second…", flush=True),
+    )
+    added = queue.add_many([(run.run, run.settings) for run in plan.runs], paths.runs)
+    print(plan.reason)
+    print(f"queued {len(added)} runs: " + ", ".join(shown(e.run) for e in added))
+    names = " ".join(f"--checkpoint {e.run}" for e in added)
+    print(f"then: `shakespeare-tui memory {names}` compares how far back each reads; in the "
+          "app, R shows them side by side")  # fmt: skip
 
 
 def _work(queue, paths, quiet: bool) -> int:

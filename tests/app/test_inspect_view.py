@@ -229,7 +229,7 @@ async def test_every_inspect_key_is_a_palette_command_that_acts(paths, until, sc
         screen = await ready(pilot, until)
         commands = {command.title: command for command in app.get_system_commands(screen)}
         keys = _palette_keys()
-        assert len(keys) == 18 and {b.description for b in keys} <= set(commands)
+        assert len(keys) == 21 and {b.description for b in keys} <= set(commands)
 
         async def run(title: str) -> None:
             await commands[title].callback()  # (a binding's command runs an action: awaited)
@@ -263,6 +263,14 @@ async def test_every_inspect_key_is_a_palette_command_that_acts(paths, until, sc
         await run("Unit…")
         assert pilot.app.screen.query_one("#unit-input")
         await pilot.press("escape")
+        await run("Stop comparing")
+        assert status(screen) == "nothing is compared: a adds a checkpoint to the finder"
+        await run("Compare")  # the bundled checkpoint is the only one
+        assert status(screen) == "no other checkpoint to compare: train one in the Train view"
+        await run("Memory")
+        assert tabs.active == "tab-memory" and screen.memory_shown
+        await pilot.press("escape")  # stops measuring the bundled checkpoint
+        await until(pilot, lambda: not screen.memory.measuring, 30, "the stop")
         await run("Type text")
         assert pilot.app.screen.query_one("TextArea")
 
@@ -277,7 +285,7 @@ async def test_the_help_lists_every_inspect_key_with_its_id(paths, until):
         await pilot.pause()
         shown_keys = str(pilot.app.screen.query_one("#help-keys").render())
         described = [b for _, b in view_bindings(InspectScreen) if b.description]
-        assert len(described) == 19  # the fork digits 2–0 share "1–9"'s line
+        assert len(described) == 22  # the fork digits 2–0 share "1–9"'s line
         for binding in described:
             assert f"[{binding.id}]" in shown_keys
 

@@ -37,3 +37,36 @@ def test_runs_view_three_runs_120x40(snap_compare, snapshot_app):
 
 def test_runs_view_three_runs_80x24(snap_compare, snapshot_app):
     assert snap_compare(snapshot_app, terminal_size=(80, 24), run_before=_three_selected)
+
+
+# The context overlay: the same three runs measured by a scripted measurement (made-up figures
+# of the notebook's lesson, tests/app/runs_memory_fixtures.py), so nothing depends on the CPU.
+
+
+@pytest.fixture
+def memory_snapshot_app(snapshot_app, monkeypatch):
+    from tests.app.runs_memory_fixtures import scripted
+
+    scripted(monkeypatch)
+    return snapshot_app
+
+
+async def _context_overlay(pilot) -> None:
+    from shakespeare_tui.views.runs.memory_pane import MemoryPane
+    from tests.app.conftest import wait_for
+    from tests.app.runs_memory_fixtures import SOURCE
+
+    await _three_selected(pilot)
+    await pilot.press("m")
+    pane = pilot.app.screen.query_one(MemoryPane)
+    await wait_for(pilot, lambda: pane.baseline is not None and not pane.measuring, 20, "memory")
+    assert SOURCE in str(pane.query_one("#memory-status").render())
+    await pilot.pause(0.1)
+
+
+def test_runs_view_context_overlay_120x40(snap_compare, memory_snapshot_app):
+    assert snap_compare(memory_snapshot_app, terminal_size=(120, 40), run_before=_context_overlay)
+
+
+def test_runs_view_context_overlay_80x24(snap_compare, memory_snapshot_app):
+    assert snap_compare(memory_snapshot_app, terminal_size=(80, 24), run_before=_context_overlay)

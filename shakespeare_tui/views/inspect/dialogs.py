@@ -1,4 +1,5 @@
-"""The Inspect view's two small dialogs: a text to inspect, and a unit to look at."""
+"""The Inspect view's small dialogs: a text to inspect, a unit to look at, a checkpoint to
+compare."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.validation import ValidationResult, Validator
-from textual.widgets import Input, Label, Static, TextArea
+from textual.widgets import Input, Label, OptionList, Static, TextArea
 
 from shakespeare_tui.core.errors import UserError
 from shakespeare_tui.core.inspection.unit_address import UnitAddress, parse_unit, read_unit
+from shakespeare_tui.core.runs.checkpoints import CheckpointEntry
+from shakespeare_tui.widgets.checkpoint_picker import CheckpointPicker
 
 if TYPE_CHECKING:
     from shakespeare_tui.core.text.vocab import Vocabulary
@@ -99,3 +102,29 @@ class TextDialog(ModalScreen[str | None]):
 
     def action_accept(self) -> None:
         self.dismiss(self.query_one(TextArea).text)
+
+
+class CompareDialog(ModalScreen[CheckpointEntry | None]):
+    """Choose a checkpoint to compare beside the one inspected; enter adds it, escape cancels."""
+
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", id="compare.cancel")]
+
+    def __init__(self, entries: list[CheckpointEntry]) -> None:
+        super().__init__()
+        self._entries = entries
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="compare-dialog", classes="inspect-dialog"):
+            yield Label("A checkpoint to compare · enter adds it · esc cancels")
+            yield CheckpointPicker(id="compare-picker")
+
+    def on_mount(self) -> None:
+        picker = self.query_one(CheckpointPicker)
+        picker.show_entries(self._entries, self._entries[0].key if self._entries else None)
+        picker.focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        entry = self.query_one(CheckpointPicker).selected_entry
+        if entry is not None:
+            self.dismiss(entry)

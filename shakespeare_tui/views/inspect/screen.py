@@ -12,9 +12,12 @@ The screen holds the text and its replay, and every key of the view (BINDINGS, n
 actions they run: all of them work wherever the focus is in the view). It composes parts that
 own what they show and talk back in messages: the text view (text_view.py), the next-character
 panel (next_char.py), the lens's choice (lens.py), and the tabs: the checkpoint picker, the
-finder (finder.py), the span selection (spans.py), the gate saturation (saturation.py) and the
-fork tree (forks.py). The parts' workers report their failures on the status line
-(status_line.py).
+finder (finder.py; with other checkpoints added, compare.py's table in its place, and the
+chosen one's unit in a second text panel under the text), the memory (memory_tab.py: the heat
+of the prediction at the cursor, drawn on the text instead of the lens while the tab shows, and
+the checkpoint's context and connectivity curves), the span selection (spans.py), the gate
+saturation (saturation.py) and the fork tree (forks.py). The parts' workers report their
+failures on the status line (status_line.py).
 """
 
 from __future__ import annotations
@@ -23,12 +26,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Header, Input, OptionList, TabbedContent, TabPane
+from textual.widgets import Header, Input, OptionList, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from shakespeare_tui.core.errors import UserError, one_line
@@ -38,11 +42,15 @@ from shakespeare_tui.core.inspection.unit_address import UnitAddress
 from shakespeare_tui.core.runs.checkpoints import InfoCache, default_key, scan_checkpoints
 from shakespeare_tui.core.text.passages import held_out_passage
 from shakespeare_tui.messages import CheckpointsScanned, InspectReady
-from shakespeare_tui.views.inspect.dialogs import TextDialog, UnitDialog
+from shakespeare_tui.views.inspect.compare import CompareTable, short_name
+from shakespeare_tui.views.inspect.dialogs import CompareDialog, TextDialog, UnitDialog
 from shakespeare_tui.views.inspect.finder import Finder
 from shakespeare_tui.views.inspect.footer import KeysFooter
 from shakespeare_tui.views.inspect.forks import NOT_GENERATED, ForksTab
+from shakespeare_tui.views.inspect.heat import HEAT_STYLES, heat_shades
+from shakespeare_tui.views.inspect.heat import subtitle as heat_subtitle
 from shakespeare_tui.views.inspect.lens import PALETTE, Lens
+from shakespeare_tui.views.inspect.memory_tab import MemoryTab
 from shakespeare_tui.views.inspect.next_char import NextCharPanel, shown
 from shakespeare_tui.views.inspect.saturation import GatesTab
 from shakespeare_tui.views.inspect.spans import SpanTab
@@ -51,9 +59,13 @@ from shakespeare_tui.views.inspect.text_view import InspectText
 from shakespeare_tui.widgets.checkpoint_picker import CheckpointPicker
 
 if TYPE_CHECKING:
+    from shakespeare_tui.core.inspection.memory.report import MemorySettings
+    from shakespeare_tui.core.inspection.neurons import UnitScore
     from shakespeare_tui.core.inspection.replay import Replay
     from shakespeare_tui.core.paths import Paths
+    from shakespeare_tui.core.runs.checkpoints import CheckpointEntry
     from shakespeare_tui.core.sampling.settings import SampleSettings
+    from shakespeare_tui.views.inspect.compare import Column
 
 PASSAGE_LENGTH = 10_000  # characters of held-out text inspected by default
 TOP_K = 10  # next characters listed at the cursor
@@ -62,8 +74,8 @@ FIRST_FEATURE = "line_position"  # the lens opens on the unit that tracks it bes
 COMPACT_BELOW = 110  # columns under which the footer packs its keys (the other views' rule)
 # The keys the footer keeps while they fit, most useful first (the others: `?`, the help).
 FOOTER_FIRST = (
-    "inspect.next_unit", "inspect.quantity", "inspect.finder", "inspect.mark",
-    "inspect.saturation", "inspect.checkpoints", "inspect.unit", "inspect.layer",
+    "inspect.next_unit", "inspect.memory", "inspect.quantity", "inspect.finder", "inspect.mark",
+    "inspect.saturation", "inspect.compare", "inspect.checkpoints", "inspect.unit", "inspect.layer",
     "inspect.ranks", "inspect.held_out", "inspect.type_text", "inspect.fork",
     "inspect.next_branch", "inspect.forks", "app.quit",
 )  # fmt: skip
@@ -106,6 +118,15 @@ class InspectScreen(Screen[None]):
                 "else they fire"),
         Binding("f", "show_tab('tab-finder')", "Finder", id="inspect.finder",
                 tooltip="Show the neuron finder: the units that track each feature"),
+        Binding("a", "compare", "Compare", id="inspect.compare",
+                tooltip="Add a checkpoint to compare in the finder: each one's best unit per "
+                "feature side by side (three at most)"),
+        Binding("x", "stop_comparing", "Stop comparing", show=False, id="inspect.stop_comparing",
+                tooltip="Drop the checkpoints added to the finder and the second text panel"),
+        Binding("M", "show_memory", "Memory", id="inspect.memory",
+                tooltip="Show the Memory tab: how much the prediction at the cursor depends on "
+                "each character before it, drawn on the text; how far back the model reads "
+                "(again: the other chart, where one fits)"),
         Binding("s", "show_tab('tab-saturation')", "Saturation", id="inspect.saturation",
                 tooltip="Show the gate saturation of the lens's layer"),
         Binding("c", "show_tab('tab-checkpoint')", "Checkpoint", id="inspect.checkpoints",
@@ -125,10 +146,21 @@ class InspectScreen(Screen[None]):
                 "the text"),
     ]  # fmt: skip
 
-    def __init__(self, paths: Paths, *, length: int | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        paths: Paths,
+        *,
+        length: int | None = None,
+        memory_settings: MemorySettings | None = None,
+        memory_length: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """`memory_settings` and `memory_length`: how the Memory tab measures a checkpoint, and
+        over how much of its held-out text (None: the memory command's defaults)."""
         super().__init__(**kwargs)
         self.paths = paths
         self.length = length or PASSAGE_LENGTH
+        self._memory_settings, self._memory_length = memory_settings, memory_length
         self.lens = Lens()
         self.replay: Replay | None = None  # of the text shown, once a worker made one
         self.fresh_from: int | None = None  # where the text shown stops matching `replay`
@@ -145,6 +177,10 @@ class InspectScreen(Screen[None]):
         self._pending: tuple[Callable[..., None], tuple[Any, ...]] | None = None
         self._cursor_after = 0  # where the cursor goes when the replay is ready
         self._showing_branch = False  # the text is a branch of the fork tree (forks.py)
+        self.replay_context = ""  # what the model read before the replayed text
+        # The added checkpoint and unit the second text panel shows (compare.py).
+        self._second: tuple[Column, UnitScore] | None = None
+        self.heat: tuple[int, tuple[float, ...]] | None = None  # (position, grads) drawn
 
     # -- layout ---------------------------------------------------------------------------
 
@@ -155,16 +191,30 @@ class InspectScreen(Screen[None]):
                 text = InspectText(id="inspect-text")
                 text.border_title = "Inspect"
                 yield text
+                # Another checkpoint's lens over the same text (compare.py); its cursor is
+                # the text's, so it is never focused.
+                second = InspectText(id="inspect-text-2")
+                second.can_focus = False
+                yield second
             with Vertical(id="inspect-side"):
                 panel = NextCharPanel(id="next-char")
                 panel.border_title = "Next character"
                 panel.show_nothing("no text yet")
                 yield panel
                 with TabbedContent(id="inspect-tabs", initial="tab-checkpoint"):
-                    with TabPane("Checkpoint", id="tab-checkpoint"):
+                    with TabPane("Model", id="tab-checkpoint"):
                         yield CheckpointPicker(id="inspect-picker")
                     with TabPane("Finder", id="tab-finder"):
                         yield Finder(id="finder")
+                        yield Static("", id="compare-info")
+                        yield CompareTable(id="compare")
+                    yield MemoryTab(
+                        "Memory",
+                        self.paths.cache,
+                        settings=self._memory_settings,
+                        length=self._memory_length,
+                        id="tab-memory",
+                    )
                     yield SpanTab("Spans", id="tab-spans")
                     yield GatesTab("Gates", id="tab-saturation")
                     yield ForksTab("Forks", self.paths.forks, id="tab-forks")
@@ -189,7 +239,16 @@ class InspectScreen(Screen[None]):
 
     @property
     def view(self) -> InspectText:
-        return self.query_one(InspectText)
+        return self.query_one("#inspect-text", InspectText)
+
+    @property
+    def second_view(self) -> InspectText:
+        """Another checkpoint's lens over the text, shown while comparing (compare.py)."""
+        return self.query_one("#inspect-text-2", InspectText)
+
+    @property
+    def compare(self) -> CompareTable:
+        return self.query_one(CompareTable)
 
     @property
     def forks(self) -> ForksTab:
@@ -198,6 +257,15 @@ class InspectScreen(Screen[None]):
     @property
     def finder(self) -> Finder:
         return self.query_one(Finder)
+
+    @property
+    def memory(self) -> MemoryTab:
+        return self.query_one(MemoryTab)
+
+    @property
+    def memory_shown(self) -> bool:
+        """The Memory tab is shown: the text shows the heat instead of the lens."""
+        return self.has_class("-memory")
 
     @property
     def checkpoint_path(self) -> str | None:
@@ -254,11 +322,14 @@ class InspectScreen(Screen[None]):
         self._mark_start = None
         self.finder.forget()  # their answers are about the text being replaced
         self.query_one(SpanTab).forget()
+        self.memory.forget_heat()
         if not self._showing_branch:
             self._cursor_after = 0
         kept = self.forks.kept_replay(path, self._source[1]) if self._showing_branch else None
-        if kept is not None:
-            self.on_inspect_ready(InspectReady(self._request, kept, title, self._source_name))
+        if kept is not None:  # a branch's text, read after a newline (if the model knows one)
+            context = "\n" if kept.context else ""
+            ready = InspectReady(self._request, kept, title, self._source_name, context)
+            self.on_inspect_ready(ready)
             return
         what = "held-out text" if self._source[0] == "held_out" else self._source_name
         self._status(f"replaying {title} over the {what}…")
@@ -342,10 +413,10 @@ class InspectScreen(Screen[None]):
         else:
             text = text.replace("\r\n", "\n").replace("\r", "\n")
             context, source = None, f"{name} ({len(text):,} characters)"
-        if kind == "held_out" and "\n" not in checkpoint.vocab:
-            context = ""
+        if context is None or (kind == "held_out" and "\n" not in checkpoint.vocab):
+            context = "\n" if "\n" in checkpoint.vocab else ""  # (replay's own default)
         result = replay(checkpoint.model, checkpoint.vocab, text, context=context, stop=stop)
-        self.post_message(InspectReady(request, result, title, source))
+        self.post_message(InspectReady(request, result, title, source, context))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The screen's own workers (each part reports its own on the status line)."""
@@ -367,6 +438,7 @@ class InspectScreen(Screen[None]):
         if message.request != self._request:
             return
         result = self.replay = message.replay
+        self.replay_context, self.heat = message.context, None
         forks = self.forks
         if self._showing_branch and self._entry is not None:
             forks.keep_replay(self._entry[0], result)
@@ -393,12 +465,23 @@ class InspectScreen(Screen[None]):
             self._show_cursor(cursor)
         self.query_one(GatesTab).draw(result, self.lens.layer)
         self.finder.find(result, self.lens.quantity)
+        if self.memory_shown:
+            self._follow_memory()
+        if self.has_class("-comparing"):  # the added checkpoints read the new text
+            self._second = None
+            self.remove_class("-two-lenses")
+            self.compare.read(result.text, self.replay_context)
 
     # -- the cursor and the lens ------------------------------------------------------------
 
-    @on(InspectText.CursorMoved)
+    @on(InspectText.CursorMoved, "#inspect-text")
     def _cursor_moved(self, event: InspectText.CursorMoved) -> None:
+        self.second_view.move_to(event.position)
         self._show_cursor(event.position)
+
+    @on(InspectText.CursorMoved, "#inspect-text-2")
+    def _second_cursor_moved(self, event: InspectText.CursorMoved) -> None:
+        self.view.move_to(event.position)  # a click on the second panel moves the one cursor
 
     def _show_cursor(self, t: int) -> None:
         """The panel and the status line for character `t`."""
@@ -426,11 +509,17 @@ class InspectScreen(Screen[None]):
         where = f"{t + 1:,}/{len(result.text):,} {shown(result.text[t])} · "
         if fork_line:  # before the lens: on a narrow terminal the line's end is cut
             where += f"{fork_line} · "
+        if self.memory_shown:  # the panel is hidden: the prediction's numbers instead
+            self.memory.want_heat(t, result.text[t])
+            lens_line = f"p {p.prob[t]:.1%}, {p.surprise[t]:.2f} bits"
         self._status(f"{where}{lens_line} · {result.bits_per_char:.3f} bits/char")
 
     def _recolour(self) -> None:
         result = self.replay
         if result is None:
+            return
+        if self.memory_shown:
+            self._draw_heat(result)
             return
         shades, legend = self.lens.shades(result)
         if self.fresh_from is not None:  # a branch shown before its replay: only what matches
@@ -438,6 +527,52 @@ class InspectScreen(Screen[None]):
         view = self.view
         view.border_subtitle = legend
         view.set_shades(shades, PALETTE)
+
+    # -- the memory --------------------------------------------------------------------------
+
+    @on(TabbedContent.TabActivated, "#inspect-tabs")
+    def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
+        self.set_class(event.pane.id == "tab-finder", "-finder")  # (a comparison's rows)
+        shown = event.pane.id == "tab-memory"
+        if shown == self.memory_shown:
+            return
+        self.set_class(shown, "-memory")  # the stylesheet hides the panel: the tab needs rows
+        if shown:
+            self._follow_memory()
+        self._recolour()
+        self._show_cursor(self.view.cursor)
+
+    def action_show_memory(self) -> None:
+        memory = self.memory
+        if self.memory_shown:  # M again: measure what was stopped, or show the other chart
+            stopped = not memory.measuring and memory.measured is None
+            self._follow_memory()
+            if not stopped and self.has_class("-short"):
+                self._status(f"the Memory tab shows the {memory.flip_chart()} (M: the other)")
+        self.action_show_tab("tab-memory")
+
+    def _follow_memory(self) -> None:
+        """The Memory tab on the checkpoint and the text shown (once its replay is ready)."""
+        if self.replay is None or self._entry is None or self.fresh_from is not None:
+            return
+        self.memory.measure(*self._entry)
+        self.memory.follow(self._entry[0], self.replay.text, self.replay_context)
+
+    def on_memory_tab_heat(self, message: MemoryTab.Heat) -> None:
+        if self.replay is None or self.fresh_from is not None:
+            return
+        self.heat = (message.position, message.grads)
+        if self.memory_shown:
+            self._draw_heat(self.replay)
+
+    def _draw_heat(self, result: Replay) -> None:
+        """Colour the text by the heat of the last prediction measured (none yet: plain)."""
+        view = self.view
+        view.border_subtitle = heat_subtitle(narrow=self.has_class("-narrow"))
+        if self.heat is None or self.fresh_from is not None:
+            view.set_shades(np.zeros(len(view.text), np.int8), HEAT_STYLES)
+            return
+        view.set_shades(heat_shades(len(result.text), *self.heat), HEAT_STYLES)
 
     def _point_lens(self, layer: int, unit: int, chosen: bool = True) -> None:
         if self.replay is None:
@@ -479,12 +614,117 @@ class InspectScreen(Screen[None]):
         best = message.found.get(FIRST_FEATURE)
         if best and not self.lens.chosen:
             self._point_lens(best[0].layer, best[0].unit, chosen=False)
+        if self.replay is not None and self._entry is not None:
+            path, title = self._entry
+            name = short_name(self._picker_entry(path), title)
+            self.compare.show_main(path, name, self.replay, self.lens.quantity, message.found)
+
+    def _picker_entry(self, path: str) -> CheckpointEntry | None:
+        entries = self.query_one(CheckpointPicker).entries
+        return next((entry for entry in entries if entry.path == path), None)
 
     def on_finder_unit_picked(self, message: Finder.UnitPicked) -> None:
         score = message.score
         self.lens.ranks = False
         self._point_lens(score.layer, score.unit)
         self._status(f"{score.feature}: layer {score.layer} unit {score.unit}, r {score.r:+.2f}")
+
+    # -- checkpoints compared ----------------------------------------------------------------
+
+    def action_compare(self) -> None:
+        if self.replay is None or self._entry is None:
+            self._status("no text yet: a checkpoint is compared over the text inspected")
+            return
+        full = self.compare.why_not("")
+        if full:
+            self._status(full)
+            return
+        entries = [
+            entry
+            for entry in self.query_one(CheckpointPicker).entries
+            if entry.ok and not self.compare.why_not(entry.path)
+        ]
+        if not entries:
+            self._status("no other checkpoint to compare: train one in the Train view")
+            return
+        self.app.push_screen(CompareDialog(entries), self._compare_chosen)
+
+    def _compare_chosen(self, entry: CheckpointEntry | None) -> None:
+        if entry is None or self.replay is None:
+            return
+        why = self.compare.why_not(entry.path)
+        if why:
+            self._status(why)
+            return
+        self.compare.read(self.replay.text, self.replay_context)
+        self.compare.add(entry.path, short_name(entry, entry.title))
+        self.add_class("-comparing")  # the stylesheet shows the table in the finder's place
+        self.query_one(TabbedContent).active = "tab-finder"
+        self.compare.focus()
+        self._status(f"replaying {entry.title} over the text to compare it…")
+
+    def _show_compare_note(self) -> None:
+        self.query_one("#compare-info", Static).update(self.compare.note())
+
+    def action_stop_comparing(self) -> None:
+        if not self.has_class("-comparing"):
+            self._status("nothing is compared: a adds a checkpoint to the finder")
+            return
+        self.compare.drop_all()
+        if self.focused is self.compare:
+            self.finder.focus()
+        self._status("the finder shows the checkpoint inspected again")
+
+    def on_compare_table_changed(self, message: CompareTable.Changed) -> None:
+        self._show_compare_note()
+        if not self.compare.added:  # the last one added could not be compared, or x
+            self._second = None
+            self.remove_class("-comparing", "-two-lenses")
+
+    def on_compare_table_chosen(self, message: CompareTable.Chosen) -> None:
+        feature, column = message.feature, message.column
+        if self.replay is None or self._entry is None:
+            return
+        main = self.finder.found.get(feature) or []
+        score = column.best(feature)
+        if column.replay is None or score is None or not main:
+            which = column.title if column.replay is None or score is None else self._entry[1]
+            self._status(f"{feature}: no unit of {which} to show (— in the table)")
+            return
+        self.lens.ranks = False
+        self._point_lens(main[0].layer, main[0].unit)
+        self._second = (column, score)
+        self._draw_second()
+        self.add_class("-two-lenses")
+        self._status(
+            f"{feature}: {self._entry[1]} {self._unit_words(main[0], self.replay.layers)} above, "
+            f"{column.title} {self._unit_words(score, column.layers)} below"
+        )
+
+    @staticmethod
+    def _unit_words(score: UnitScore, layers: int) -> str:
+        unit = f"L{score.layer} unit {score.unit}" if layers > 1 else f"unit {score.unit}"
+        return f"{unit} r {score.r:+.2f}"
+
+    def _draw_second(self) -> None:
+        """The chosen checkpoint's unit over the same text, in the second panel."""
+        if self._second is None:
+            return
+        column, score = self._second
+        replay = column.replay
+        if replay is None:
+            return
+        view = self.second_view
+        if view.text != replay.text:
+            view.set_text(replay.text)
+        second = Lens()  # its own: the view's lens stays the inspected checkpoint's
+        second.fit(replay, column.path)
+        second.point_at(replay, score.layer, score.unit)
+        shades, legend = second.shades(replay)
+        view.set_shades(shades, PALETTE)
+        view.border_title = f"{column.title} · {column.heading} · r {score.r:+.2f}"
+        view.border_subtitle = legend
+        view.move_to(self.view.cursor)
 
     # -- a marked span ----------------------------------------------------------------------
 
@@ -621,7 +861,7 @@ class InspectScreen(Screen[None]):
     # -- keys that move around --------------------------------------------------------------
 
     def action_escape(self) -> None:
-        if self.forks.stop_growing():
+        if self.forks.stop_growing() or self.memory.stop():
             return
         view = self.view
         if self.focused is not view and not isinstance(self.focused, Input):
@@ -638,6 +878,7 @@ class InspectScreen(Screen[None]):
             "tab-finder": "#finder",
             "tab-checkpoint": "#inspect-picker",
             "tab-spans": "#span-matches",
+            "tab-memory": "#inspect-text",  # the arrows move the cursor the heat follows
         }.get(tab)
         if inner:
             self.query_one(inner).focus()

@@ -87,11 +87,17 @@ class InspectText(ScrollView, can_focus=True):
     """The character the cursor is on (an index into the text)."""
 
     class CursorMoved(Message):
-        """The cursor is now on character `position`."""
+        """The cursor of `view` is now on character `position`."""
 
-        def __init__(self, position: int) -> None:
+        def __init__(self, view: InspectText, position: int) -> None:
             super().__init__()
+            self.view = view
             self.position = position
+
+        @property
+        def control(self) -> InspectText:
+            """The view whose cursor moved (so a handler can name it: `@on(..., "#id")`)."""
+            return self.view
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
@@ -206,7 +212,7 @@ class InspectText(ScrollView, can_focus=True):
         for position in (old, new):
             self._refresh_row(self.row_of(position))
         self._scroll_to_cursor()
-        self.post_message(self.CursorMoved(new))
+        self.post_message(self.CursorMoved(self, new))
 
     def _refresh_row(self, row: int) -> None:
         y = row - round(self.scroll_offset.y)

@@ -1,6 +1,10 @@
 """The Runs view: every run in a table, the selected runs' curves overlaid on one chart, the
 differences between two of them, and what can be done with a run.
 
+`m` turns the chart from the training curves to how far back each selected run reads — its
+context curve, then its connectivity — measured in the memory pane's worker
+(views/runs/memory_pane.py) and kept, so the next look is instant.
+
 A worker catches a RunCatalog up with the runs folder every REFRESH_S seconds (a few stats per
 run when nothing changed; only what was appended is parsed, so a run trained by another process
 updates live) and builds the selected runs' curves (core/runs/curves.py). The UI thread filters,
@@ -13,6 +17,7 @@ Every key of the view is in BINDINGS below, with its action in this class.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 
 from rich.text import Text
@@ -50,6 +55,7 @@ from shakespeare_tui.settings import RunsSettings
 from shakespeare_tui.views.runs.actions import VERBS, act_on_run
 from shakespeare_tui.views.runs.chart import CURVES, ChartRun, RunsChart, free_colour
 from shakespeare_tui.views.runs.dialogs import DeleteDialog, RenameDialog
+from shakespeare_tui.views.runs.memory_pane import MemoryPane, MemoryRun
 from shakespeare_tui.views.runs.panel import RunPanel
 from shakespeare_tui.views.runs.table import MARK, SHOWN, SORT_KEYS, TABLE_COLUMNS, RunsTable
 
@@ -60,12 +66,18 @@ FIRST_ROWS_S, MORE_ROWS_S = 0.3, 1.0
 DESCENDING_FIRST = {"created"}  # columns whose first sort is descending (newest first)
 TOP = 10  # runs `a` selects
 CURVE_NAMES = {"both": "train+val", "val": "val only", "train": "train only"}
+# What the chart shows, in the order `m` goes through them.
+CHARTS = ("training", "context", "connectivity")
+CHART_NAMES = {"training": "training curves", "context": "context curves",
+               "connectivity": "connectivity"}  # fmt: skip
+# The training curves' settings: nothing to change while the memory charts are shown.
+TRAINING_CHART_ONLY = {"smoothing", "next_x_axis", "toggle_log", "toggle_fit", "next_curves"}
 SMOOTHING_KEYS = Binding.Group("Smooth", compact=True)  # "[] Smooth"
 # What the keys typed into the filter field would do: not offered while it has the focus.
 TYPED_IN_FIELD = {"toggle_select", "select_top", "clear_selection", "filter", "sort", "reverse",
                   "smoothing", "next_x_axis", "toggle_log", "toggle_fit", "toggle_bits",
                   "next_curves", "continue_run", "generate", "inspect", "rename", "delete",
-                  "export", "queue"}  # fmt: skip
+                  "export", "queue", "next_chart"}  # fmt: skip
 
 
 def _who(row: RunRow) -> str:
@@ -89,17 +101,20 @@ class RunsScreen(Screen):
         Binding("slash", "filter", "Filter", id="runs.filter",
                 tooltip="Type to keep the runs whose name, cell, corpus or state hold every word"),
         Binding("escape", "escape", "Clear filter", show=False, id="runs.escape",
-                tooltip="Clear the filter and go back to the table"),
+                tooltip="Clear the filter and go back to the table; stop measuring the runs' "
+                "memory"),
         Binding("o", "sort(1)", "Sort", id="runs.sort",
                 tooltip="Sort by the next column (O the previous one; a click on a header sorts)"),
         Binding("O", "sort(-1)", "Sort back", show=False, id="runs.sort_back",
                 tooltip="Sort by the previous column"),
         Binding("r", "reverse", "Reverse", show=False, id="runs.reverse",
                 tooltip="Reverse the order of the sort"),
-        Binding("left_square_bracket", "smoothing(-1)", "Less", key_display="[",
+        # (Out of the footer, which holds no more at 120 columns: the line under the chart
+        # names them with the smoothing they set.)
+        Binding("left_square_bracket", "smoothing(-1)", "Less", key_display="[", show=False,
                 group=SMOOTHING_KEYS, id="runs.smooth_less",
                 tooltip="Smooth the training curves less"),
-        Binding("right_square_bracket", "smoothing(1)", "More", key_display="]",
+        Binding("right_square_bracket", "smoothing(1)", "More", key_display="]", show=False,
                 group=SMOOTHING_KEYS, id="runs.smooth_more",
                 tooltip="Smooth the training curves more (0, 0.6, 0.8, 0.9, 0.95, 0.99)"),
         Binding("x", "next_x_axis", "X-axis", id="runs.x_axis",
@@ -113,6 +128,11 @@ class RunsScreen(Screen):
                 tooltip="Losses in bits per character, or in nats"),
         Binding("v", "next_curves", "Curves", show=False, id="runs.curves",
                 tooltip="Draw training and validation curves, validation only, or training only"),
+        Binding("m", "next_chart", "Memory", id="runs.memory",
+                tooltip="How far back each selected run reads: its context curve (the loss with "
+                "only the last k characters read, beside an n-gram's), then its connectivity, "
+                "then the training curves again; measured on the best checkpoints over one "
+                "shared text the first time"),
         Binding("T", "continue_run", "Continue", id="runs.continue",
                 tooltip="Continue the highlighted run: the Train view with it selected (s resumes)"),
         Binding("G", "generate", "Generate", show=False, id="runs.generate",
@@ -159,10 +179,15 @@ class RunsScreen(Screen):
         self._highlight_next: str | None = None  # a renamed run, highlighted once it is listed
         self._renames: dict[str, str] = {}  # renames asked for: old name → new
         self._expected_gone: set[str] = set()  # runs this view renamed or deleted
+        self.chart_mode = CHARTS[0]  # what the chart shows: a key of CHART_NAMES
+        self._to_compare: list[str] = []  # runs to select as they are listed (compare)
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         """Whether `action` works now (False hides it from the footer and the palette): in the
-        filter field the printable keys are typed."""
+        filter field the printable keys are typed; the memory charts have no smoothing, x-axis
+        or log scale to change."""
+        if self.chart_mode != "training" and action in TRAINING_CHART_ONLY:
+            return False
         return not (isinstance(self.focused, Input) and action in TYPED_IN_FIELD)
 
     # -- layout -------------------------------------------------------------------------
@@ -176,6 +201,7 @@ class RunsScreen(Screen):
         yield RunsTable(id="runs-table")
         with Horizontal(id="runs-lower"):
             yield RunsChart(id="runs-chart")
+            yield MemoryPane(self.paths.cache, id="runs-memory")
             with VerticalScroll(id="runs-side"):
                 yield RunPanel(id="runs-panel")
         yield Static(id="runs-controls")
@@ -186,6 +212,7 @@ class RunsScreen(Screen):
         table.set_sort(self.settings.sort, self.settings.descending)
         chart = self.query_one(RunsChart)
         chart.x_axis, chart.log_y = self.settings.x_axis, self.settings.log_y
+        self.query_one(MemoryPane).display = False
         self.query_one("#runs-side").can_focus = False
         self._show_controls()
         self._request_refresh()  # the bundled checkpoint's row follows the first table
@@ -311,6 +338,8 @@ class RunsScreen(Screen):
         self._show_rows(highlight)
         if gone:
             self._show_chart()
+        self._select_compared()
+        self._show_memory()  # a run that ended is measured now
 
     def _show_rows(self, highlight: str | None = None) -> None:
         key = SORT_KEYS.get(self.settings.sort, self.settings.sort)
@@ -386,8 +415,12 @@ class RunsScreen(Screen):
 
     def action_escape(self) -> None:
         field = self.query_one("#runs-filter", Input)
+        pane = self.query_one(MemoryPane)
         if field.value:
             field.value = ""  # its Changed shows every run again
+        elif pane.measuring and not isinstance(self.focused, Input):
+            pane.stop()
+            self._show_controls()
         self.query_one(RunsTable).focus()
 
     # -- sorting ------------------------------------------------------------------------
@@ -442,11 +475,67 @@ class RunsScreen(Screen):
     def _show_chart(self) -> None:
         runs = [ChartRun(n, c, self.curves.get(n)) for n, c in self.selected.items()]
         self.query_one(RunsChart).show_runs(runs)
+        self._show_memory()
         self._show_controls()
+
+    def _show_memory(self) -> None:
+        """The memory pane follows the selection (it measures only while shown)."""
+        runs = []
+        for name, colour in self.selected.items():
+            row = self._row(name)
+            if row is not None and row.path is not None:
+                version = row.best_step if row.best_step is not None else row.step
+                runs.append(MemoryRun(name, colour, row.path, row.training, version))
+        pane = self.query_one(MemoryPane)
+        if tuple(runs) != pane.runs:
+            pane.show_runs(runs)
+
+    def action_next_chart(self) -> None:
+        """The training curves → the context curves → connectivity → the training curves."""
+        mode = self.chart_mode = CHARTS[(CHARTS.index(self.chart_mode) + 1) % len(CHARTS)]
+        memory = mode != "training"
+        pane = self.query_one(MemoryPane)
+        self.query_one(RunsChart).display = not memory
+        pane.display = memory
+        self.set_class(memory, "-memory")
+        if memory:
+            pane.chart.kind = mode
+            pane.chart.bits = self.query_one(RunsChart).bits
+            on_gpu = getattr(self.app, "device_type", None) == "cuda"  # known once torch is
+            pane.device = "cuda" if on_gpu else None
+            self._show_memory()
+            pane.activate()
+            if not self.selected:
+                self._tell("space selects runs: their memories are measured and drawn here")
+        else:
+            pane.deactivate()
+        self._show_controls()
+        self.refresh_bindings()
+
+    def compare(self, names: Iterable[str]) -> None:
+        """Select these runs, and only these, as each is listed (a queued run is listed when
+        it starts), by characters seen: the cells compared (the Train view's C)."""
+        self._to_compare = list(names)
+        if not self._to_compare:
+            return
+        self.settings.x_axis = "chars"
+        if self.is_mounted:
+            self.query_one(RunsChart).x_axis = "chars"
+            self._select(list(self.selected), False)
+            self._select_compared()
+
+    def _select_compared(self) -> None:
+        listed = [n for n in self._to_compare if n in self._by_name]
+        if listed:
+            self._to_compare = [n for n in self._to_compare if n not in listed]
+            self._select(listed, True)
 
     def _show_controls(self) -> None:
         """The chart's settings, each after its key; shorter words under 100 columns."""
         chart, narrow = self.query_one(RunsChart), self.size.width < 100
+        if self.chart_mode != "training":
+            self._show_memory_controls(narrow)
+            return
         fit = ("fit all" if chart.fit_all else "fit 95%") if narrow else (
             "all points" if chart.fit_all else "top 5% out")  # fmt: skip
         curves = chart.curves if narrow else CURVE_NAMES[chart.curves]
@@ -458,6 +547,22 @@ class RunsScreen(Screen):
         for key, value in parts:
             text.append(f"{key} ", style="bold")
             text.append(value + ("  " if narrow else "   "))
+        text.append("m ", style="bold")
+        text.append("memory" + ("  " if narrow else "   "))
+        n = len(self.selected)
+        text.append(f"{n} selected" if n else "space selects runs to compare", style="dim")
+        self.query_one("#runs-controls", Static).update(text, layout=False)
+
+    def _show_memory_controls(self, narrow: bool) -> None:
+        chart = self.query_one(RunsChart)
+        after = CHARTS[(CHARTS.index(self.chart_mode) + 1) % len(CHARTS)]
+        gap = "  " if narrow else "   "
+        text = Text()
+        text.append("m ", style="bold")
+        text.append(f"{CHART_NAMES[self.chart_mode]} (next: {CHART_NAMES[after]}){gap}")
+        if self.chart_mode == "context":
+            text.append("b ", style="bold")
+            text.append(("bits" if chart.bits else "nats") + gap)
         n = len(self.selected)
         text.append(f"{n} selected" if n else "space selects runs to compare", style="dim")
         self.query_one("#runs-controls", Static).update(text, layout=False)
@@ -486,7 +591,7 @@ class RunsScreen(Screen):
 
     def action_toggle_bits(self) -> None:
         chart = self.query_one(RunsChart)
-        chart.bits = not chart.bits
+        chart.bits = self.query_one(MemoryPane).chart.bits = not chart.bits
         self._show_controls()
         self._show_panel()
 

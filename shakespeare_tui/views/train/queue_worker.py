@@ -1,8 +1,10 @@
 """The Train view's queue worker: add the form's run to the run queue, and train the queued runs
 one after another.
 
-`a` queues the form's settings as a new run (checked as `s` would check them); `w` works the
-queue: each entry trains as an ordinary run of the view, and when it ends the next one starts,
+`a` queues the form's settings as a new run (checked as `s` would check them); `C` queues the
+notebook's lesson, a basic RNN, a GRU and an LSTM planned for a fair comparison on the form's
+corpus and budget (core/sizing/cells_speed.py: the LSTM is timed here for a second first, in a
+worker), and works the queue; `w` works the queue: each entry trains as an ordinary run of the view, and when it ends the next one starts,
 until none is left or the person stops one (`s`, or quitting: the entry is then "stopped", and
 goes on from its last checkpoint next time). `Q` shows the queue. On launch, a queue with runs
 left is offered to continue. The queue's lock is held while this app works it, so
@@ -32,11 +34,14 @@ from shakespeare_tui.core.runs.run_queue import (
     resume_point,
     state_after,
 )
+from shakespeare_tui.core.sizing.cell_comparison import DEFAULT_MINUTES
 from shakespeare_tui.messages import QueueRead
 from shakespeare_tui.settings import TrainSettings
 from shakespeare_tui.views.queue_dialog import QueueScreen
 from shakespeare_tui.views.queue_offer import QueueOfferScreen
-from shakespeare_tui.views.train.fields import config_settings
+from shakespeare_tui.views.train.fields import config_settings, label_of
+
+CELLS_GROUP = "queue-cells"  # the worker that plans the three cells
 
 
 def queued_run(entry: QueueEntry, resume: Path | None, device_type: str | None) -> dict[str, Any]:
@@ -130,6 +135,59 @@ class QueueWorker:
         how = "w trains the queue" if self._lock is None else "it trains after the others"
         self._host.notify(f"queued {entry.run} ({left} to train): {how}; Q shows the queue",
                           markup=False)  # fmt: skip
+
+    def add_cells(self, settings: TrainSettings) -> None:
+        """Queue the three cells on the (checked) form's corpus, for its "max min" each (else
+        DEFAULT_MINUTES), then work the queue; the plan is made in a worker, as it times the
+        LSTM. The view passes the worker's end to `cells_ended`."""
+        if self._training():
+            self._host.notify("a run is training: stop it first (s), so the LSTM is timed on an "
+                              "idle machine", title="Cannot compare the cells",
+                              severity="warning")  # fmt: skip
+            return
+        if any(w.group == CELLS_GROUP and not w.is_finished for w in self._host.app.workers):
+            self._host.notify("already timing the LSTM for the cells", severity="warning")
+            return
+        minutes = settings.max_minutes or DEFAULT_MINUTES
+        self._say(f"comparing the cells, {minutes:g} min each: timing the LSTM here…")
+        self._host.run_worker(
+            lambda: self._plan_cells(settings),
+            thread=True,
+            group=CELLS_GROUP,
+            exit_on_error=False,
+        )
+
+    def _plan_cells(self, settings: TrainSettings):
+        """(the plan, the queue entries added): the LSTM timed, the three queued together."""
+        # torch: timing the LSTM loads it (in this worker, never on the first frame)
+        from shakespeare_tui.core.sizing.cells_speed import free_prefix, plan_here
+
+        queue = RunQueue.load(self._paths.data)
+        prefix = free_prefix(self._paths.runs, {e.run for e in queue.open_entries})
+        chosen = {k: v for k, v in config_settings(settings).items() if k != "corpus"}
+        plan = plan_here(settings.corpus.strip(), self._paths.cache,
+                         minutes=settings.max_minutes, prefix=prefix, settings=chosen)  # fmt: skip
+        added = queue.add_many([(run.run, run.settings) for run in plan.runs], self._paths.runs)
+        return plan, added
+
+    def cells_ended(self, worker: Worker) -> None:
+        """The planning worker ended: tell the plan and train the queue, or say why not."""
+        if worker.state == WorkerState.ERROR and worker.error is not None:
+            error = worker.error
+            text = error.worded(label_of) if isinstance(error, UserError) else one_line(error)
+            self._say(f"cannot compare the cells: {text}")
+            self._host.notify(text, title="Cannot compare the cells", severity="error",
+                              timeout=10, markup=False)  # fmt: skip
+            return
+        if worker.state != WorkerState.SUCCESS or worker.result is None:
+            return
+        plan, added = worker.result
+        names = [e.run for e in added]
+        self._host.notify(plan.reason, title="Compare the cells", timeout=20, markup=False)
+        self._say(f"queued {', '.join(names)}: they train one after another; R shows them "
+                  "side by side, m there how far back each reads")  # fmt: skip
+        self._host.app.compare_runs(names)
+        self.work()
 
     def work(self) -> None:
         """Train the queued runs, one after another, from the next open one."""

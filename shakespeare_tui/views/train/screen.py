@@ -44,6 +44,7 @@ from shakespeare_tui.core.runs.folders import LAST, resolve_checkpoint
 from shakespeare_tui.core.runs.history import RunHistory, read_run_history
 from shakespeare_tui.core.runs.run_queue import QueueEntry
 from shakespeare_tui.core.runs.summary import list_runs
+from shakespeare_tui.core.sizing.cell_comparison import DEFAULT_MINUTES
 from shakespeare_tui.core.units import loss_text
 from shakespeare_tui.messages import (
     HeaderInfo,
@@ -62,7 +63,7 @@ from shakespeare_tui.views.train.follow import RunFollower
 from shakespeare_tui.views.train.form import TrainForm
 from shakespeare_tui.views.train.panels import RunPanels
 from shakespeare_tui.views.train.progress import SamplesLog
-from shakespeare_tui.views.train.queue_worker import QueueWorker, queued_run
+from shakespeare_tui.views.train.queue_worker import CELLS_GROUP, QueueWorker, queued_run
 
 STOP_WAIT_S = 15.0  # the engine returns within one step; a big model on a slow CPU takes a while
 STATUS_INTERVAL_S = 1.0  # the header's training line changes at most once a second
@@ -126,6 +127,16 @@ class TrainScreen(Screen):
             "Queue",
             id="train.queue_run",
             tooltip="Add the form's run to the queue instead of starting it",
+        ),
+        Binding(
+            "C",
+            "compare_cells",
+            "Compare cells",
+            show=False,  # a crowded footer; the help and the palette list it
+            id="train.compare_cells",
+            tooltip="Compare the cells: queue a basic RNN, a GRU and an LSTM of equal parameters "
+            f"and one recipe, each for the budget (max min, else {DEFAULT_MINUTES:g}) on the "
+            "form's corpus, and train them; the Runs view (R) overlays them",
         ),
         Binding(
             "w",
@@ -319,6 +330,12 @@ class TrainScreen(Screen):
             return
         self._queue.add(form.values(self.settings))
 
+    def action_compare_cells(self) -> None:
+        """Queue the notebook's lesson: the three cells, planned for a fair comparison."""
+        form = self.checked_form("Cannot compare the cells")
+        if form is not None:
+            self._queue.add_cells(form.values(self.settings))
+
     def action_work_queue(self) -> None:
         self._queue.work()
 
@@ -506,6 +523,9 @@ class TrainScreen(Screen):
                     self.notify(event.message, title="Training finished", markup=False)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == CELLS_GROUP:
+            self._queue.cells_ended(event.worker)
+            return
         if event.worker.group != "train" or event.worker is not self._worker:
             return
         if event.state == WorkerState.ERROR and isinstance(event.worker.error, EncodingStopped):

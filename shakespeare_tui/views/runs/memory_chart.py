@@ -1,0 +1,272 @@
+"""The selected runs' memories on one chart, each in the run's own colour: how far back each
+reads.
+
+Two pictures of the same measurement (core/inspection/run_memories.py):
+
+- **context**: the loss when a run may read only the last k = 1, 2, 4, … 512 characters before
+  each target, on a log₂ axis, and with the whole text before it ("all", a diamond at the right
+  end); the n-gram baseline (0 … 8 characters of context, a dim dotted line) beside them.
+  Where a curve flattens, the run stops using what lies further back.
+- **connectivity**: ‖∂ log p(x_t) / ∂ e_(t−k)‖, how much a prediction depends on the character
+  k back, averaged over predictions, both axes logarithmic.
+
+A key above the plot names what is drawn and each run with its figure; the built plot is kept
+until something it shows changes, as the training curves' chart does.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from rich.text import Text
+from textual.color import Color
+from textual.reactive import reactive
+from textual_plotext import PlotextPlot
+
+from shakespeare_tui.core.units import in_units, unit_name
+from shakespeare_tui.views.runs.chart import PALETTE
+from shakespeare_tui.widgets.chart_axes import loss_labels, loss_ticks
+
+if TYPE_CHECKING:  # the measurements' types import torch; their values arrive already made
+    from shakespeare_tui.core.inspection.memory.ngram import NgramCurve
+    from shakespeare_tui.core.inspection.memory.report import CheckpointMemory
+
+KINDS = ("context", "connectivity")
+ZERO_AT = -1.0  # where the n-gram's "no context" sits, left of k = 1 (log₂ 1 = 0)
+ALL_GAP = 1.5  # "all" sits this far right of the longest window (log₂ units)
+KEY_ROWS = 2
+POINT, ALL_MARKER, NGRAM_MARKER = "•", "◆", "·"
+DECADES = 10  # the most the gradient axis spans
+REACH = 0.01  # connectivity's reach: the last k whose gradient is ≥ 1% of the nearest one's
+
+
+class MemoryLine(NamedTuple):
+    name: str
+    colour: int  # PALETTE index
+    memory: CheckpointMemory | None  # None: not measured (yet): `note` says why
+    note: str  # shown beside the name: "measuring…", "training", "no checkpoint yet" …
+
+
+def reach(grad: Sequence[float], share: float = REACH) -> int | None:
+    """The farthest distance k whose mean gradient is at least `share` of the gradient at k = 1
+    (connectivity's counterpart of the effective context); None for a flat zero curve."""
+    if not grad or not grad[0] > 0:
+        return None
+    limit = grad[0] * share
+    return max(k for k, g in enumerate(grad, start=1) if g >= limit)
+
+
+class MemoryChart(PlotextPlot):
+    """The overlay of the selected runs' context or connectivity curves."""
+
+    kind: reactive[str] = reactive("context")
+    """What is drawn: "context" (loss against k) or "connectivity" (gradient against k)."""
+    bits: reactive[bool] = reactive(False)
+    """Losses in bits per character instead of nats."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.lines: tuple[MemoryLine, ...] = ()
+        self.ngram: NgramCurve | None = None
+        self._generation = 0
+        self._plot_built: tuple[tuple[object, ...], Text] | None = None  # (what from, rows)
+
+    def show_lines(self, lines: Sequence[MemoryLine], ngram: NgramCurve | None) -> None:
+        lines = tuple(lines)
+        if lines == self.lines and ngram is self.ngram:
+            return
+        self.lines, self.ngram = lines, ngram
+        self._changed()
+
+    def _changed(self) -> None:
+        self._generation += 1
+        self.refresh()
+
+    watch_kind = watch_bits = _changed
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self._changed())
+
+    def render(self) -> Text:
+        width, height = self.size.width, self.size.height
+        key = self._key_lines(width)
+        rows = max(1, height - len(key))
+        made_from = (self._generation, width, rows, self.app.theme)
+        if self._plot_built is None or self._plot_built[0] != made_from:
+            self._plot_built = (made_from, self._plot_rows(width, rows))
+        picture = Text("\n").join([*key, self._plot_built[1]])
+        picture.no_wrap = True
+        return picture
+
+    # -- the plot -----------------------------------------------------------------------
+
+    def _plot_rows(self, width: int, rows: int) -> Text:
+        plt = self.plt
+        plt.clear_data()
+        plt.clear_figure()
+        plt.xaxes(True, False)
+        plt.yaxes(True, False)
+        if self.kind == "context":
+            self._draw_context(width, rows)
+        else:
+            self._draw_connectivity(width, rows)
+        self._plot.plotsize(width, rows)
+        self._plot._set_size(width, rows)
+        self._plot.theme(self._get_plotext_theme_name(self.app.theme))
+        return Text.from_ansi(self._plot.build().removesuffix("\n"))
+
+    def _measured(self) -> list[tuple[tuple[int, int, int], CheckpointMemory]]:
+        return [(Color.parse(PALETTE[line.colour % len(PALETTE)]).rgb, line.memory)
+                for line in self.lines if line.memory is not None]  # fmt: skip
+
+    def _draw_context(self, width: int, rows: int) -> None:
+        plt, scale = self.plt, in_units(1.0, self.bits)
+        measured = self._measured()
+        ys = [y * scale for _, m in measured for y in (*m.context.loss, m.context.loss_all)]
+        ngram = self.ngram
+        if ngram is not None:
+            ys += [y * scale for y in ngram.loss]
+        longest = max((max(m.context.contexts) for _, m in measured), default=512)
+        right = math.log2(longest) + ALL_GAP
+        lo, hi = _span(ys, self.bits)
+        ticks = loss_ticks(lo, hi, rows - 2)
+        plt.ylim(lo, hi)
+        plt.yticks(ticks, loss_labels(ticks))
+        plt.xlim(ZERO_AT - 0.3, right + 0.3)
+        xticks, xlabels = _context_ticks(longest, width - 8, ngram is not None)
+        plt.xticks(xticks, xlabels)
+        if ngram is not None:
+            xs = [ZERO_AT if c == 0 else math.log2(c) for c in ngram.contexts]
+            plt.plot(xs, [y * scale for y in ngram.loss], marker=NGRAM_MARKER, color=self._faint())
+        for colour, memory in measured:
+            xs = [math.log2(k) for k in memory.context.contexts]
+            loss = [y * scale for y in memory.context.loss]
+            plt.plot(xs, loss, marker="braille", color=colour)
+            plt.scatter(xs, loss, marker=POINT, color=colour)
+        for colour, memory in measured:  # over every curve, so none hides an "all"
+            plt.scatter([right], [memory.context.loss_all * scale], marker=ALL_MARKER,
+                        color=colour)  # fmt: skip
+        if not ys:
+            self._note(ZERO_AT + (right - ZERO_AT) / 2, (lo + hi) / 2)
+
+    def _draw_connectivity(self, width: int, rows: int) -> None:
+        plt = self.plt
+        curves = []
+        for colour, memory in self._measured():
+            pairs = [(math.log2(k), math.log10(g)) for k, g
+                     in zip(memory.connectivity.distances, memory.connectivity.grad, strict=True)
+                     if g > 0]  # fmt: skip
+            if pairs:
+                curves.append((colour, pairs))
+        ys = [y for _, pairs in curves for _, y in pairs]
+        span = max((len(m.connectivity.grad) for _, m in self._measured()), default=256)
+        top = math.log2(max(2, span))
+        lo, hi = (math.floor(min(ys)), math.ceil(max(ys))) if ys else (-4.0, 0.0)
+        lo = max(lo, hi - DECADES)  # a vanishing gradient falls off the bottom
+        hi = max(hi, lo + 1)
+        decades = list(range(int(lo), int(hi) + 1))
+        every = max(1, math.ceil(len(decades) / max(1, (rows - 2) // 2)))
+        decades = decades[::-1][::every][::-1]
+        plt.ylim(lo, hi)
+        plt.yticks([float(d) for d in decades], [_decade(d) for d in decades])
+        plt.xlim(0, top)
+        powers = list(range(0, int(top) + 1))
+        step = max(1, math.ceil(len(powers) * 5 / max(1, width - 8)))
+        powers = powers[::step]
+        plt.xticks([float(p) for p in powers], [str(2**p) for p in powers])
+        for colour, pairs in curves:
+            plt.plot([x for x, _ in pairs], [y for _, y in pairs], marker="braille", color=colour)
+        if not ys:
+            self._note(top / 2, (lo + hi) / 2)
+
+    def _note(self, x: float, y: float) -> None:
+        note = "m measures the selected runs" if self.lines else "space selects runs to compare"
+        if any(line.memory is None and line.note.startswith("measuring") for line in self.lines):
+            note = "measuring…"
+        self.plt.text(note, x, y, color=self._faint(),
+                      background=Color.parse(self._surface()).rgb, alignment="center")  # fmt: skip
+
+    # -- the key ------------------------------------------------------------------------
+
+    def _key_lines(self, width: int) -> list[Text]:
+        if self.kind == "context":
+            head = (f"{unit_name(self.bits)} with the last k characters read  {ALL_MARKER} all  "
+                    f"{NGRAM_MARKER * 3} n-gram")  # fmt: skip
+        else:
+            head = "‖∂ log p / ∂ embedding‖ of the character k back (log–log)"
+        lines: list[Text] = []
+        line = Text(head, style="dim")
+        items = [self._key_item(item) for item in self.lines]
+        if self.kind == "context" and self.ngram is not None:
+            items.append(Text(f"{NGRAM_MARKER * 3} n-gram {self.ngram.effective_context()}",
+                              style="dim"))  # fmt: skip
+        for n, item in enumerate(items):
+            if line.cell_len + 2 + item.cell_len <= width:
+                line = Text("  ").join([line, item]) if line.cell_len else item
+                continue
+            if len(lines) + 1 >= KEY_ROWS:
+                more = Text(f"  +{len(items) - n} more", style="dim")
+                if line.cell_len + more.cell_len > width:
+                    line.truncate(max(0, width - more.cell_len))
+                line.append_text(more)
+                break
+            lines.append(line)
+            line = item
+        lines.append(line)
+        surface = Color.parse(self._surface()).rgb
+        for text in lines:
+            text.truncate(width, overflow="ellipsis", pad=True)
+            text.stylize("on rgb({},{},{})".format(*surface))
+        return lines
+
+    def _key_item(self, line: MemoryLine) -> Text:
+        words = [f"━ {line.name}"]
+        memory = line.memory
+        if memory is None:
+            words.append(f"({line.note})" if line.note else "…")
+        elif self.kind == "context":
+            k = memory.effective_context
+            words.append(f"~{k}" if k is not None else f">{max(memory.context.contexts)}")
+        else:
+            k = reach(memory.connectivity.grad)
+            words.append(f"~{k}" if k is not None else "0")
+        return Text(" ".join(words), style=f"bold {PALETTE[line.colour % len(PALETTE)]}")
+
+    def _surface(self) -> str:
+        return self.app.theme_variables.get("surface", "#1e1e1e")
+
+    def _faint(self) -> tuple[int, int, int]:
+        theme = self.app.theme_variables
+        surface = Color.parse(self._surface())
+        return Color.parse(theme.get("foreground", "#e0e0e0")).blend(surface, 0.5).rgb
+
+
+def _context_ticks(longest: int, columns: int, zero: bool) -> tuple[list[float], list[str]]:
+    """k = 1, 2, 4 … `longest` at their log₂, "0" (the n-gram's) on the left and "all" on
+    the right; every other power when the labels would touch."""
+    powers = list(range(0, int(math.log2(longest)) + 1))
+    room = (len(powers) + 2) * 5
+    if room > columns:
+        powers = powers[::2] if powers[-1] % 2 == 0 else powers[1::2]
+    ticks = [float(p) for p in powers] + [math.log2(longest) + ALL_GAP]
+    labels = [str(2**p) for p in powers] + ["all"]
+    if zero:
+        ticks.insert(0, ZERO_AT)
+        labels.insert(0, "0")
+    return ticks, labels
+
+
+def _decade(d: int) -> str:
+    return "1" if d == 0 else f"1e{d}"
+
+
+def _span(values: list[float], bits: bool) -> tuple[float, float]:
+    """The loss axis's range: every point, widened to at least 0.2 nats."""
+    if not values:
+        return in_units(1.0, bits), in_units(4.0, bits)
+    lo, hi = min(values), max(values)
+    pad = max(0.0, in_units(0.2, bits) - (hi - lo)) / 2
+    return lo - pad, hi + pad
