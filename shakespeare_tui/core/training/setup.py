@@ -121,6 +121,8 @@ def _prepare(
         requested = dict(resume_overrides or {})
         device = requested.get("device") or saved.device
         config = resume_config(saved, requested, devices.resolve_device(device).type)
+    if config is None:
+        raise UserError("nothing to train: give a config or a checkpoint to resume")
     config.validate()
     device = devices.resolve_device(config.device)
     config = resolve_auto(config, device.type)
