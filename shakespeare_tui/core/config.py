@@ -203,7 +203,7 @@ class TrainConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+    def from_dict(cls, data: object) -> TrainConfig:
         """A config from its saved form (a config.json's or a checkpoint's "train"). Fields it
         does not know are left out and a part that is not an object is read as empty; what the
         values are is `validate`'s to say."""

@@ -9,10 +9,9 @@ before its first step.
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 from pathlib import Path
 
-from shakespeare_tui.core.config import TrainConfig
+from shakespeare_tui.core.config import TrainConfig, with_settings
 from shakespeare_tui.core.events import FinishReason
 from shakespeare_tui.core.file_json import json_object
 from shakespeare_tui.core.runs.progress import RunProgress
@@ -40,7 +39,7 @@ def extended(progress: RunProgress, config: TrainConfig) -> dict[str, int | floa
     """
     changes: dict[str, int | float] = {}
     for _ in BUDGET_FIELDS:
-        reason = spent(progress, replace(config, **changes))
+        reason = spent(progress, with_settings(config, changes))
         if reason is None:
             break
         field = BUDGET_FIELDS[reason]
