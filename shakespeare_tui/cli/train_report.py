@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn
+from rich.progress import BarColumn, Progress, TaskID, TextColumn
 
 from shakespeare_tui.cli.console import PipeConsole
 from shakespeare_tui.cli.encoding_bar import EncodingBar
@@ -58,7 +58,7 @@ class ConsoleReporter:
             transient=True,
             disable=quiet or not self.console.is_terminal,
         )
-        self.task = None
+        self.task: TaskID | None = None
         self.encoding = EncodingBar(self.console, quiet)  # a large corpus's first encoding
         self.epochs = 0
         self.steps_per_epoch = 0
@@ -91,13 +91,17 @@ class ConsoleReporter:
             self.status = status
         total = max(1, self.steps_per_epoch)
         steps = f"{count(done or 0)}/{count(total)}"
-        fields = dict(epoch=self.epoch_label, steps=steps, status=self.status)
+        label, status = self.epoch_label, self.status
         if self.task is None:
-            self.task = self.progress.add_task("", total=total, completed=done or 0, **fields)
+            self.task = self.progress.add_task(
+                "", total=total, completed=done or 0, epoch=label, steps=steps, status=status
+            )
         elif done is not None:
-            self.progress.update(self.task, total=total, completed=done, **fields)
+            self.progress.update(
+                self.task, total=total, completed=done, epoch=label, steps=steps, status=status
+            )
         else:
-            self.progress.update(self.task, **{k: v for k, v in fields.items() if k != "steps"})
+            self.progress.update(self.task, epoch=label, status=status)
 
     def _rate(self) -> float | None:
         """Training steps a second this session, validations left out; None until measured."""
