@@ -14,35 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from shakespeare_tui.cli import EXIT_OK, EXIT_USAGE, main
+from shakespeare_tui.cli import EXIT_OK, main
+from tests.cli_support import assert_one_line_error, cli, wide_console  # noqa: F401
 
 TRAIN = ["train", "--preset", "tiny", "--threads", "1", "--no-bf16", "--quiet"]
 
 
-@pytest.fixture(autouse=True)
-def wide_console(monkeypatch):
-    """rich wraps at 80 columns when output is captured; long temp paths would wrap."""
-    monkeypatch.setenv("COLUMNS", "250")
-
-
-def cli(capsys, *args) -> tuple[int, str, str]:
-    capsys.readouterr()
-    try:
-        code = main([str(a) for a in args])
-    except SystemExit as exc:  # argparse's usage errors exit from parse_args
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def assert_one_line_error(code: int, err: str, *words: str) -> None:
-    assert code == EXIT_USAGE, err
-    lines = err.splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("shakespeare-tui")
-    assert "Traceback" not in err
-    for word in words:
-        assert word in err
+pytestmark = pytest.mark.usefixtures("wide_console")
 
 
 @pytest.fixture(scope="module")

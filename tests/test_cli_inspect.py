@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from shakespeare_tui.cli import EXIT_OK, EXIT_USAGE, main
+from shakespeare_tui.cli import EXIT_OK
 from shakespeare_tui.cli.inspect_command import MAX_CHARS
+from tests.cli_support import assert_one_line_error, cli
 
 LENGTH = "3000"  # characters per inspection: enough for the bundled model's cells to show
 
@@ -30,16 +31,6 @@ def quiet_machine(monkeypatch):
 def home(tmp_path_factory) -> Path:
     """One data dir for the module, so the plays are rebuilt into its cache only once."""
     return tmp_path_factory.mktemp("inspect") / "home"
-
-
-def cli(capsys, *args) -> tuple[int, str, str]:
-    capsys.readouterr()
-    try:
-        code = main([str(a) for a in args])
-    except SystemExit as exc:  # argparse's usage errors exit from parse_args
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def inspect(capsys, home, *args):
@@ -173,12 +164,3 @@ def test_bad_input_is_refused_in_one_line(capsys, home, bad_inputs, args, words)
     code, out, err = inspect(capsys, home, *filled)
     assert out == ""
     assert_one_line_error(code, err, *words)
-
-
-def assert_one_line_error(code: int, err: str, *words: str) -> None:
-    assert code == EXIT_USAGE, err
-    lines = err.splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("shakespeare-tui") and "Traceback" not in err
-    for word in words:
-        assert word in err

@@ -13,7 +13,7 @@ import torch
 
 from shakespeare_tui.cli import EXIT_OK, main
 from shakespeare_tui.core.model.checkpoint import read_info
-from tests.test_cli import assert_one_line_error
+from tests.cli_support import assert_one_line_error
 
 # The tiny run's 2,000 held-out characters; fp32, so the figures are the same on every CPU.
 FAST = ("--targets", "100", "--span", "40", "--no-bf16")

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from shakespeare_tui.cli import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
 from shakespeare_tui.core.runs.folders import read_json, read_metrics
 from shakespeare_tui.core.runs.run_queue import DONE, STOPPED, RunQueue
-from tests.test_cli import assert_one_line_error, cli, wide_console  # noqa: F401
+from tests.cli_support import assert_one_line_error, cli, wide_console  # noqa: F401
+
+pytestmark = pytest.mark.usefixtures("wide_console")
 
 TINY = {"preset": "tiny", "threads": 1, "bf16": False, "eval_every": 10, "sample_length": 10,
         "log_every": 5}  # fmt: skip

@@ -4,10 +4,14 @@ its flags refused in one line where they do not belong."""
 
 from __future__ import annotations
 
+import pytest
+
 from shakespeare_tui.cli import EXIT_OK
 from shakespeare_tui.core.runs.folders import read_json, read_metrics
 from shakespeare_tui.core.runs.run_queue import DONE, WAITING, RunQueue
-from tests.test_cli import assert_one_line_error, cli, wide_console  # noqa: F401
+from tests.cli_support import assert_one_line_error, cli, wide_console  # noqa: F401
+
+pytestmark = pytest.mark.usefixtures("wide_console")
 
 
 def test_queue_cells_trains_three_cells_of_equal_size_and_one_recipe(

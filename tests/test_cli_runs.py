@@ -13,8 +13,8 @@ import pytest
 
 from shakespeare_tui.cli import EXIT_FAILURE, EXIT_OK
 from shakespeare_tui.core.runs.folders import bundled_checkpoint
+from tests.cli_support import assert_one_line_error, cli
 from tests.core.run_folders import evaluation, finish, locked_by_another_process, make_run, step
-from tests.test_cli import assert_one_line_error, cli
 
 HAS_BUNDLED = bundled_checkpoint().is_file()
 

@@ -8,22 +8,13 @@ import json
 import shutil
 from pathlib import Path
 
-from shakespeare_tui.cli import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, main
+from shakespeare_tui.cli import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
 from shakespeare_tui.core.runs.folders import read_json, read_metrics
 from shakespeare_tui.core.runs.run_queue import DONE, FAILED, TRAINING, RunQueue
+from tests.cli_support import cli
 
 TRAIN = ["train", "--preset", "tiny", "--threads", "1", "--no-bf16", "--quiet"]
 TRAIN += ["--sample-length", "0", "--eval-every", "10"]
-
-
-def cli(capsys, *args) -> tuple[int, str, str]:
-    capsys.readouterr()
-    try:
-        code = main([str(a) for a in args])
-    except SystemExit as exc:  # argparse's usage errors exit from parse_args
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def one_line(code: int, err: str, expected: int = EXIT_USAGE) -> str:

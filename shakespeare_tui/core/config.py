@@ -218,7 +218,7 @@ class TrainConfig:
 
 
 # Presets override the defaults above. Measured on a 2-core Zen 5 CPU with torch 2.13 (see
-# benchmarks/ and FACTS): the notebook model trains at ~9k chars/s there, too slow to watch;
+# benchmarks/RESULTS.md): the notebook model trains at ~9k chars/s there, too slow to watch;
 # "cpu" is sized so a 10-minute run beats nanoGPT's GPU figure on tiny Shakespeare and its
 # checkpoint (bf16 weights) stays under 5 MB.
 PRESETS: dict[str, dict[str, Any]] = {

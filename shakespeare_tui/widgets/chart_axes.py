@@ -1,9 +1,11 @@
-"""The axes of the app's two charts (the Train view's live loss, the Runs view's overlay): round
-ticks, and labels short enough to sit side by side under a terminal-wide plot.
+"""The axes of the app's charts (the Train view's live loss, the Runs view's overlays, the
+Inspect view's memory charts): round ticks, and labels short enough to sit side by side under a
+terminal-wide plot.
 
 Ticks fall on 1, 2 or 5 × 10^k; a loss axis keeps a blank row between two labels; an x-axis
 writes `1.5k`, `20M`, `3G` (or `30s`, `1.5h` for wall time) and takes fewer ticks when their
-labels would touch.
+labels would touch. The memory charts' axes are logarithmic: characters back on powers of two
+(1, 2, 4 … 512), gradients on powers of ten (1, 10⁻¹, 10⁻² …).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import math
 from collections.abc import Iterator
 
 MAX_TICKS = 10  # on either axis: more reads as a ruler, not as a scale
+SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 X_AXIS_UNITS = {"step": "whole", "chars": "whole", "time": "seconds"}  # what each x-axis counts
 
 
@@ -105,6 +108,39 @@ def x_ticks(xmax: float, columns: int, axis: str = "step") -> tuple[list[float],
         if len(ticks) <= 2:
             return ticks[:1], labels[:1], scale
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+# -- logarithmic axes (the memory charts) -----------------------------------------------------
+
+
+def power_ticks(lo: float, hi: float, columns: int, first: int = 0) -> list[int]:
+    """Powers of two 2**first … within [2**lo, 2**hi] whose labels fit `columns` cells: every
+    one, every other, or every fourth, with at least two blanks between labels."""
+    powers = [p for p in range(first, math.floor(hi + 1e-9) + 1) if p >= lo - 1e-9]
+    span = max(hi - lo, 1e-9)
+    for every in (1, 2, 3, 4, 5):
+        picked = powers[::every]
+        step = every * (columns - 1) / span  # cells between two picked ticks
+        if step >= max((len(str(2**p)) for p in picked), default=1) + 2:
+            return picked
+    return powers[:1]
+
+
+def decade_ticks(lo: float, hi: float, rows: int) -> tuple[list[float], list[str]]:
+    """Whole powers of ten in [10**lo, 10**hi], at least two rows apart: (log10s, labels)."""
+    powers = list(range(math.ceil(lo - 1e-9), math.floor(hi + 1e-9) + 1))
+    if not powers:
+        powers = [round((lo + hi) / 2)]
+    every = 1
+    while len(powers[::every]) > max(1, rows // 2):
+        every += 1
+    picked = powers[::-1][::every][::-1]  # the top power always in
+    return [float(p) for p in picked], [power_of_ten(p) for p in picked]
+
+
+def power_of_ten(p: int) -> str:
+    """10**p as a label: `1`, `10`, `10⁻³`."""
+    return {0: "1", 1: "10"}.get(p, f"10{str(p).translate(SUPERSCRIPT)}")
 
 
 def _decimals(step: float) -> int:

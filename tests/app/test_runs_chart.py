@@ -33,3 +33,18 @@ def test_the_loss_axis_leaves_out_the_top_five_percent_unless_told():
     assert _span(first_steps + rest, log=False, bits=False, fit_all=True)[1] == 4.0
     assert _span([1.0, 4.0], log=False, bits=False, fit_all=False) == (1.0, 4.0)  # few points
     assert _span([2.0], log=False, bits=False, fit_all=False) == pytest.approx((1.9, 2.1))
+
+
+def test_log_axes_label_powers_that_fit_and_never_touch():
+    """The memory charts' axes: characters back on powers of two, gradients on powers of ten."""
+    from shakespeare_tui.widgets.chart_axes import decade_ticks, power_ticks
+
+    assert power_ticks(0, 9, 200) == list(range(10))  # 1 … 512, every one on a wide chart
+    narrow = power_ticks(0, 9, 30)
+    assert narrow[0] == 0 and len(narrow) < 10
+    gaps = [(b - a) * 29 / 9 for a, b in zip(narrow, narrow[1:], strict=False)]
+    assert all(gap >= len(str(2**p)) + 2 for gap, p in zip(gaps, narrow, strict=False))
+    ticks, labels = decade_ticks(-10.0, 0.0, 40)
+    assert labels[-1] == "1" and labels[0] == "10⁻¹⁰" and ticks == sorted(ticks)
+    few, _ = decade_ticks(-10.0, 0.0, 6)  # three rows' worth: the top always in
+    assert len(few) <= 3 and few[-1] == 0.0

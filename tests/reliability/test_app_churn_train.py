@@ -3,7 +3,8 @@
 No cycle may raise, fail a worker or show an error; threads and open files must not pile up;
 every stop must leave a complete, resumable last.pt. Cycles are driven by calling the view's
 action (the pilot's `press` waits for the UI to go idle, ~2 s a key beside a busy trainer), and
-every PRESS_EVERY-th cycle by real `s` key presses. `CHURN_CYCLES` (default 100) sets the count.
+every PRESS_EVERY-th cycle by real `s` key presses. `CHURN_CYCLES` (default 30,
+enough for a leak of a thread or a file a cycle to show; 100 or more for a soak) sets the count.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from shakespeare_tui.app import make_app  # noqa: E402
 from shakespeare_tui.core.events import StepLogged, TrainingFinished, TrainingStarted  # noqa: E402
 from shakespeare_tui.messages import TrainingUpdate  # noqa: E402
 
-CYCLES = int(os.environ.get("CHURN_CYCLES", "100"))
+CYCLES = int(os.environ.get("CHURN_CYCLES", "30"))
 PRESS_EVERY = 10  # every tenth cycle goes through real key presses
 FD_SLACK = 8  # one-off handles (first torch use, the app's own) between before and after
 SIZE = (120, 40)

@@ -29,7 +29,8 @@ from shakespeare_tui.core.model.checkpoint import load_checkpoint
 from shakespeare_tui.core.runs.folders import read_metrics
 from shakespeare_tui.core.runs.lock import RunLock
 
-KILL_TRIALS = 20  # SIGKILL: half at a random moment, half halfway through a write
+# SIGKILL: half at a random moment, half halfway through a write; REL_KILL_TRIALS=40 for a soak
+KILL_TRIALS = int(os.environ.get("REL_KILL_TRIALS", "10"))
 GRACEFUL_TRIALS = 3  # each of SIGTERM and SIGINT
 DOUBLE_SIGINT_TRIALS = 2
 SLOW_WRITE_S = 0.25

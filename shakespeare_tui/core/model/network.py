@@ -75,7 +75,8 @@ class CharStepper:
     """One character at a time with the model's weights, for batch-1 sampling on the CPU.
 
     Calling `nn.LSTM` once per character pays its dispatch cost each time (4–5× slower at
-    batch 1, FACTS.md); this does the cell arithmetic with a few fused ops instead. The first
+    batch 1, measured with torch 2.13 on the 2-core CPUs, benchmarks/RESULTS.md's batch-1
+    sampling); this does the cell arithmetic with a few fused ops instead. The first
     layer's input projection of every character is precomputed into a table, so a step is one
     matrix-vector product per layer plus the output layer.
     """

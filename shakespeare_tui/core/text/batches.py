@@ -7,8 +7,8 @@ is never read into memory; the same seed draws the same windows either way.
 
 We draw `batch_size` windows at random start positions (nanoGPT's way) rather than walking
 `batch_size` contiguous streams with the hidden state carried between windows (char-rnn's way):
-measured on tiny Shakespeare, carried state gave no better validation loss and ran 10% slower
-(FACTS.md), and random windows make resume trivial: the data position is just an RNG state.
+measured on tiny Shakespeare, carried state gave no better validation loss and ran 10% slower,
+and random windows make resume trivial: the data position is just an RNG state.
 """
 
 from __future__ import annotations

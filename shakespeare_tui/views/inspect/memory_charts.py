@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual_plotext import PlotextPlot
 
-from shakespeare_tui.widgets.chart_axes import loss_labels, loss_ticks
+from shakespeare_tui.widgets.chart_axes import decade_ticks, loss_labels, loss_ticks, power_ticks
 
 if TYPE_CHECKING:
     from shakespeare_tui.core.inspection.memory.connectivity import ConnectivityCurve
@@ -33,40 +33,10 @@ NGRAM_COLOUR = (230, 159, 0)  # orange: the counting baseline
 CURSOR_COLOUR = (246, 215, 70)  # the heat's brightest: the prediction at the cursor
 FAINT_COLOUR = (128, 128, 128)  # the "all" line
 ALL_GAP = 1.0  # log2 units between k = 512 and "all" on the x axis
-SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
 def _rgb(colour: tuple[int, int, int]) -> str:
     return "#{:02x}{:02x}{:02x}".format(*colour)
-
-
-def power_ticks(lo: float, hi: float, columns: int, first: int = 0) -> list[int]:
-    """Powers of two 2**first … within [2**lo, 2**hi] whose labels fit `columns` cells: every
-    one, every other, or every fourth, with at least two blanks between labels."""
-    powers = [p for p in range(first, math.floor(hi + 1e-9) + 1) if p >= lo - 1e-9]
-    span = max(hi - lo, 1e-9)
-    for every in (1, 2, 3, 4, 5):
-        picked = powers[::every]
-        step = every * (columns - 1) / span  # cells between two picked ticks
-        if step >= max((len(str(2**p)) for p in picked), default=1) + 2:
-            return picked
-    return powers[:1]
-
-
-def decade_ticks(lo: float, hi: float, rows: int) -> tuple[list[float], list[str]]:
-    """Whole powers of ten in [10**lo, 10**hi], at least two rows apart: (log10s, labels)."""
-    powers = list(range(math.ceil(lo - 1e-9), math.floor(hi + 1e-9) + 1))
-    if not powers:
-        powers = [round((lo + hi) / 2)]
-    every = 1
-    while len(powers[::every]) > max(1, rows // 2):
-        every += 1
-    picked = powers[::-1][::every][::-1]  # the top power always in
-    return [float(p) for p in picked], [_power_of_ten(p) for p in picked]
-
-
-def _power_of_ten(p: int) -> str:
-    return {0: "1", 1: "10"}.get(p, f"10{str(p).translate(SUPERSCRIPT)}")
 
 
 class ContextChart(PlotextPlot):

@@ -22,6 +22,7 @@ from textual_plotext import PlotextPlot
 from shakespeare_tui.core.runs.curves import X_TITLES, RunCurves, downsample
 from shakespeare_tui.core.units import in_units, unit_name
 from shakespeare_tui.widgets.chart_axes import log_loss_ticks, loss_labels, loss_ticks, x_ticks
+from shakespeare_tui.widgets.chart_key import faint, key_rows, surface
 
 # Tableau 10: told apart by most eyes, and readable on dark and light surfaces alike.
 PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
@@ -185,8 +186,8 @@ class RunsChart(PlotextPlot):
                             color=Color.parse(colour).rgb)  # fmt: skip
         if not ys:
             note = EMPTY if not self.runs else "reading…" if not drawn else "nothing to draw yet"
-            plt.text(note, top / 2, (lo + hi) / 2, color=self._faint(),
-                     background=Color.parse(self._surface()).rgb, alignment="center")  # fmt: skip
+            plt.text(note, top / 2, (lo + hi) / 2, color=faint(self.app, 0.6),
+                     background=surface(self.app).rgb, alignment="center")  # fmt: skip
 
     def _y_ticks(self, lo: float, hi: float, rows: int) -> tuple[list[float], list[str]]:
         if self.log_y:
@@ -206,26 +207,8 @@ class RunsChart(PlotextPlot):
         }
         head = Text(f"{scale}{unit_name(self.bits)} by {X_TITLES[self.x_axis]}  "
                     f"{marks[self.curves]}  {BEST_MARKER} best", style="dim")  # fmt: skip
-        lines, line = [], head
         items = [self._key_item(run) for run in self.runs]
-        for n, item in enumerate(items):
-            if line.cell_len + 2 + item.cell_len <= width:
-                line = Text("  ").join([line, item]) if line.cell_len else item
-                continue
-            if len(lines) + 1 >= KEY_ROWS:
-                more = Text(f"  +{len(items) - n} more", style="dim")
-                if line.cell_len + more.cell_len > width:
-                    line.truncate(max(0, width - more.cell_len))
-                line.append_text(more)
-                break
-            lines.append(line)
-            line = item
-        lines.append(line)
-        surface = Color.parse(self._surface()).rgb
-        for text in lines:
-            text.truncate(width, overflow="ellipsis", pad=True)
-            text.stylize("on rgb({},{},{})".format(*surface))
-        return lines
+        return key_rows(head, items, width, KEY_ROWS, surface(self.app))
 
     def _weights(self) -> str:
         weights = {run.curves.weight for run in self.runs if run.curves is not None}
@@ -242,14 +225,6 @@ class RunsChart(PlotextPlot):
         if curves is not None and curves.train.xs(self.x_axis) is None:
             words.append("(no batch × window)")
         return Text(" ".join(words), style=f"bold {PALETTE[run.colour % len(PALETTE)]}")
-
-    def _surface(self) -> str:
-        return self.app.theme_variables.get("surface", "#1e1e1e")
-
-    def _faint(self) -> tuple[int, int, int]:
-        theme = self.app.theme_variables
-        surface = Color.parse(self._surface())
-        return Color.parse(theme.get("foreground", "#e0e0e0")).blend(surface, 0.6).rgb
 
 
 def _span(values: list[float], log: bool, bits: bool, fit_all: bool) -> tuple[float, float]:

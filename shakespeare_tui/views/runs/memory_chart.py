@@ -27,7 +27,8 @@ from textual_plotext import PlotextPlot
 
 from shakespeare_tui.core.units import in_units, unit_name
 from shakespeare_tui.views.runs.chart import PALETTE
-from shakespeare_tui.widgets.chart_axes import loss_labels, loss_ticks
+from shakespeare_tui.widgets.chart_axes import decade_ticks, loss_labels, loss_ticks, power_ticks
+from shakespeare_tui.widgets.chart_key import faint, key_rows, surface
 
 if TYPE_CHECKING:  # the measurements' types import torch; their values arrive already made
     from shakespeare_tui.core.inspection.memory.ngram import NgramCurve
@@ -140,7 +141,9 @@ class MemoryChart(PlotextPlot):
         plt.xticks(xticks, xlabels)
         if ngram is not None:
             xs = [ZERO_AT if c == 0 else math.log2(c) for c in ngram.contexts]
-            plt.plot(xs, [y * scale for y in ngram.loss], marker=NGRAM_MARKER, color=self._faint())
+            plt.plot(
+                xs, [y * scale for y in ngram.loss], marker=NGRAM_MARKER, color=faint(self.app, 0.5)
+            )
         for colour, memory in measured:
             xs = [math.log2(k) for k in memory.context.contexts]
             loss = [y * scale for y in memory.context.loss]
@@ -167,15 +170,11 @@ class MemoryChart(PlotextPlot):
         lo, hi = (math.floor(min(ys)), math.ceil(max(ys))) if ys else (-4.0, 0.0)
         lo = max(lo, hi - DECADES)  # a vanishing gradient falls off the bottom
         hi = max(hi, lo + 1)
-        decades = list(range(int(lo), int(hi) + 1))
-        every = max(1, math.ceil(len(decades) / max(1, (rows - 2) // 2)))
-        decades = decades[::-1][::every][::-1]
+        yticks, ylabels = decade_ticks(lo, hi, rows - 2)
         plt.ylim(lo, hi)
-        plt.yticks([float(d) for d in decades], [_decade(d) for d in decades])
+        plt.yticks(yticks, ylabels)
         plt.xlim(0, top)
-        powers = list(range(0, int(top) + 1))
-        step = max(1, math.ceil(len(powers) * 5 / max(1, width - 8)))
-        powers = powers[::step]
+        powers = power_ticks(0, top, width - max(map(len, ylabels)) - 1)
         plt.xticks([float(p) for p in powers], [str(2**p) for p in powers])
         for colour, pairs in curves:
             plt.plot([x for x, _ in pairs], [y for _, y in pairs], marker="braille", color=colour)
@@ -186,8 +185,8 @@ class MemoryChart(PlotextPlot):
         note = "m measures the selected runs" if self.lines else "space selects runs to compare"
         if any(line.memory is None and line.note.startswith("measuring") for line in self.lines):
             note = "measuring…"
-        self.plt.text(note, x, y, color=self._faint(),
-                      background=Color.parse(self._surface()).rgb, alignment="center")  # fmt: skip
+        self.plt.text(note, x, y, color=faint(self.app, 0.5),
+                      background=surface(self.app).rgb, alignment="center")  # fmt: skip
 
     # -- the key ------------------------------------------------------------------------
 
@@ -197,30 +196,11 @@ class MemoryChart(PlotextPlot):
                     f"{NGRAM_MARKER * 3} n-gram")  # fmt: skip
         else:
             head = "‖∂ log p / ∂ embedding‖ of the character k back (log–log)"
-        lines: list[Text] = []
-        line = Text(head, style="dim")
         items = [self._key_item(item) for item in self.lines]
         if self.kind == "context" and self.ngram is not None:
             items.append(Text(f"{NGRAM_MARKER * 3} n-gram {self.ngram.effective_context()}",
                               style="dim"))  # fmt: skip
-        for n, item in enumerate(items):
-            if line.cell_len + 2 + item.cell_len <= width:
-                line = Text("  ").join([line, item]) if line.cell_len else item
-                continue
-            if len(lines) + 1 >= KEY_ROWS:
-                more = Text(f"  +{len(items) - n} more", style="dim")
-                if line.cell_len + more.cell_len > width:
-                    line.truncate(max(0, width - more.cell_len))
-                line.append_text(more)
-                break
-            lines.append(line)
-            line = item
-        lines.append(line)
-        surface = Color.parse(self._surface()).rgb
-        for text in lines:
-            text.truncate(width, overflow="ellipsis", pad=True)
-            text.stylize("on rgb({},{},{})".format(*surface))
-        return lines
+        return key_rows(Text(head, style="dim"), items, width, KEY_ROWS, surface(self.app))
 
     def _key_item(self, line: MemoryLine) -> Text:
         words = [f"━ {line.name}"]
@@ -235,32 +215,18 @@ class MemoryChart(PlotextPlot):
             words.append(f"~{k}" if k is not None else "0")
         return Text(" ".join(words), style=f"bold {PALETTE[line.colour % len(PALETTE)]}")
 
-    def _surface(self) -> str:
-        return self.app.theme_variables.get("surface", "#1e1e1e")
-
-    def _faint(self) -> tuple[int, int, int]:
-        theme = self.app.theme_variables
-        surface = Color.parse(self._surface())
-        return Color.parse(theme.get("foreground", "#e0e0e0")).blend(surface, 0.5).rgb
-
 
 def _context_ticks(longest: int, columns: int, zero: bool) -> tuple[list[float], list[str]]:
-    """k = 1, 2, 4 … `longest` at their log₂, "0" (the n-gram's) on the left and "all" on
-    the right; every other power when the labels would touch."""
-    powers = list(range(0, int(math.log2(longest)) + 1))
-    room = (len(powers) + 2) * 5
-    if room > columns:
-        powers = powers[::2] if powers[-1] % 2 == 0 else powers[1::2]
-    ticks = [float(p) for p in powers] + [math.log2(longest) + ALL_GAP]
+    """k = 1, 2, 4 … `longest` at their log₂ (as many as fit), "0" (the n-gram's) on the left
+    and "all" on the right."""
+    right = math.log2(longest)
+    powers = power_ticks(0, right, columns - 8)  # room for "0" and "all"
+    ticks = [float(p) for p in powers] + [right + ALL_GAP]
     labels = [str(2**p) for p in powers] + ["all"]
     if zero:
         ticks.insert(0, ZERO_AT)
         labels.insert(0, "0")
     return ticks, labels
-
-
-def _decade(d: int) -> str:
-    return "1" if d == 0 else f"1e{d}"
 
 
 def _span(values: list[float], bits: bool) -> tuple[float, float]:
