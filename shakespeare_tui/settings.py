@@ -116,9 +116,11 @@ class AppSettings:
             return cls(load_error=str(exc))
         problems: list[str] = []
         keymap = data.get("keymap")
+        mode = data.get("mode")
+        view = mode if isinstance(mode, str) and mode in VIEWS else None  # a list: unhashable
         settings = cls(
             theme=str(data.get("theme", cls.theme)),
-            mode=data.get("mode") if data.get("mode") in VIEWS else "train",
+            mode=view or "train",
             train=_known(TrainSettings, data.get("train"), "train", problems),
             generate=_known(GenerateSettings, data.get("generate"), "generate", problems),
             runs=_known(RunsSettings, data.get("runs"), "runs", problems),
@@ -126,8 +128,8 @@ class AppSettings:
         )
         known = {f.name for f in fields(cls)}  # (our own bookkeeping's names are no news)
         problems += [f"{key!r} is not a setting" for key in data if key not in known]
-        if "mode" in data and data["mode"] not in VIEWS:
-            problems.append(f"mode {data['mode']!r} is not a view")
+        if "mode" in data and view is None:
+            problems.append(f"mode {mode!r} is not a view")
         settings.load_warnings = tuple(problems)
         settings._read = _flat(settings)
         return settings

@@ -606,6 +606,17 @@ def test_the_start_line_writes_numbers_as_the_app_does():
     assert "5.3M parameters" in out, out
 
 
+def test_the_events_the_cli_does_not_show_print_nothing():
+    """The reporter matches every engine event (assert_never ends its match): the size a budget
+    chose is among the start line's notes, and the CLI asks for no samples."""
+    from shakespeare_tui.core.events import ModelSized, SampleDrawn
+
+    _, out = report(
+        ModelSized("LSTM E96/H512", "sized for 10 min"), SampleDrawn(5, 1, "To be", 0.8)
+    )
+    assert out == ""
+
+
 def test_a_resume_names_the_epoch_in_progress_as_the_bar_does():
     """One convention: "epoch N" is the N-th epoch, the one in progress until it ends."""
     _, out = report(started(resumed=True, step=300, epoch=0))

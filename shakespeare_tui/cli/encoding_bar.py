@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn
+from rich.progress import BarColumn, Progress, TaskID, TextColumn
 
 from shakespeare_tui.core.events import CorpusEncoding
 from shakespeare_tui.core.figures import duration, size
@@ -17,24 +17,26 @@ class EncodingBar:
     def __init__(self, console: Console, quiet: bool = False):
         self.console, self.quiet = console, quiet
         self.progress: Progress | None = None
-        self.task = None
+        self.task: TaskID | None = None
 
     def __call__(self, event: CorpusEncoding) -> None:
         if self.quiet:
             return
         if self.console.is_terminal and not event.done_bytes >= event.total_bytes:
-            if self.progress is None:
-                self.progress = Progress(
+            progress, task = self.progress, self.task
+            if progress is None or task is None:  # (the two are made together)
+                progress = Progress(
                     TextColumn(f"[bold]encoding {escape(shown(event.corpus))}[/]"),
                     BarColumn(),
                     TextColumn("{task.fields[numbers]}"),
                     console=self.console,
                     transient=True,
                 )
-                self.task = self.progress.add_task("", total=event.total_bytes, numbers="")
-                self.progress.start()
+                task = progress.add_task("", total=event.total_bytes, numbers="")
+                progress.start()
+                self.progress, self.task = progress, task
             numbers = event.summary()
-            self.progress.update(self.task, completed=event.done_bytes, numbers=numbers)
+            progress.update(task, completed=event.done_bytes, numbers=numbers)
             return
         self.close()
         if event.done_bytes >= event.total_bytes:

@@ -62,7 +62,8 @@ def inspect_command(args, paths) -> int:
             names=["quantity"],
         )
     if args.unit is not None:
-        problem = unit_problem(*args.unit, config.layers, config.hidden)
+        layer, unit = args.unit
+        problem = unit_problem(layer, unit, config.layers, config.hidden)
         if problem:
             raise UserError(f"{{unit}} {args.unit}: {problem}", names=["unit"])
     if passage is None:

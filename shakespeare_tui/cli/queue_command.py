@@ -21,9 +21,8 @@ from shakespeare_tui.cli.console import PipeConsole
 from shakespeare_tui.cli.exits import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, error
 from shakespeare_tui.cli.train_command import run_folder_failure
 from shakespeare_tui.cli.train_report import ConsoleReporter
-from shakespeare_tui.core.errors import UserError
+from shakespeare_tui.core.errors import RunLockedError, UserError
 from shakespeare_tui.core.runs.folders import check_run_name
-from shakespeare_tui.core.runs.lock import RunLockedError
 from shakespeare_tui.core.runs.run_queue import (
     FAILED,
     RunQueue,

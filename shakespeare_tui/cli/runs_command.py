@@ -67,7 +67,8 @@ def list_command(args, paths) -> int:
 def _fitting(texts: dict[str, list[str]], width: int) -> set[str]:
     """The columns that fit `width`, in KEEP's order of importance (rich would squeeze every
     column into unreadable slivers instead)."""
-    shown, used = set(), 0
+    shown: set[str] = set()
+    used = 0
     for key in KEEP:
         need = max(cell_len(t) for t in texts[key]) + (2 if shown else 0)  # the padding
         if key == "corpus":
@@ -96,9 +97,9 @@ def diff_command(args, paths) -> int:
     for title, a, b in diff.figures:
         _add_row(table, title, a, b)
     _console().print(table)
-    if diff.better is not None:
-        gap = abs(diff.a.best_val_loss - diff.b.best_val_loss)
-        print(f"{shown(diff.better.name)} is better by {gap:.4f} nats/char")
+    a_loss, b_loss = diff.a.best_val_loss, diff.b.best_val_loss
+    if diff.better is not None and a_loss is not None and b_loss is not None:  # (better: both)
+        print(f"{shown(diff.better.name)} is better by {abs(a_loss - b_loss):.4f} nats/char")
     return EXIT_OK
 
 

@@ -7,10 +7,11 @@ epoch 2", "epoch 2 so far") until it ends ("epoch 2 · train … · val …").
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import assert_never
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn
+from rich.progress import BarColumn, Progress, TaskID, TextColumn
 
 from shakespeare_tui.cli.console import PipeConsole
 from shakespeare_tui.cli.encoding_bar import EncodingBar
@@ -58,7 +59,7 @@ class ConsoleReporter:
             transient=True,
             disable=quiet or not self.console.is_terminal,
         )
-        self.task = None
+        self.task: TaskID | None = None
         self.encoding = EncodingBar(self.console, quiet)  # a large corpus's first encoding
         self.epochs = 0
         self.steps_per_epoch = 0
@@ -91,13 +92,17 @@ class ConsoleReporter:
             self.status = status
         total = max(1, self.steps_per_epoch)
         steps = f"{count(done or 0)}/{count(total)}"
-        fields = dict(epoch=self.epoch_label, steps=steps, status=self.status)
+        label, status = self.epoch_label, self.status
         if self.task is None:
-            self.task = self.progress.add_task("", total=total, completed=done or 0, **fields)
+            self.task = self.progress.add_task(
+                "", total=total, completed=done or 0, epoch=label, steps=steps, status=status
+            )
         elif done is not None:
-            self.progress.update(self.task, total=total, completed=done, **fields)
+            self.progress.update(
+                self.task, total=total, completed=done, epoch=label, steps=steps, status=status
+            )
         else:
-            self.progress.update(self.task, **{k: v for k, v in fields.items() if k != "steps"})
+            self.progress.update(self.task, epoch=label, status=status)
 
     def _rate(self) -> float | None:
         """Training steps a second this session, validations left out; None until measured."""
@@ -137,66 +142,75 @@ class ConsoleReporter:
 
     # -- events --------------------------------------------------------------------------
 
-    def __call__(self, event) -> None:
+    def __call__(self, event: events.EngineEvent) -> None:
+        """One line (or the bar) per event; an event added to EngineEvent and not handled
+        here fails the type check (assert_never)."""
         print_ = self.console.print
-        if isinstance(event, events.CorpusEncoding):
-            self.encoding(event)
-        elif isinstance(event, events.SizingStarted):  # its choice is among the run's notes
-            print_(
-                f"[dim]sizing the model for {event.budget_minutes:g} min: timing "
-                f"up to {event.rungs} sizes on this machine…[/]"
-            )
-        elif isinstance(event, events.TrainingStarted):
-            self.epochs, self.steps_per_epoch = event.epochs, event.steps_per_epoch
-            self.eval_every = event.eval_every
-            self.run_dir, self.last_step = event.run_dir, event.step
-            where = f"in epoch {event.epoch + 1}, step {count(event.step)}"
-            verb = (
-                f"resuming {event.run_name} {where}" if event.resumed else f"run {event.run_name}"
-            )
-            print_(
-                f"[bold]{_safe(verb)}[/] · {_safe(event.model_summary)} "
-                f"({params(event.parameters)}) · {_safe(event.device)}"
-            )
-            if event.processes > 1:  # the batch is each process's
-                self.windows = f"{event.processes} × {count(event.batch_size)} windows"
-            per_step = f"{self.windows} a step · " if self.windows else ""
-            print_(
-                f"corpus {_safe(event.corpus)} · {count(event.corpus_chars)} chars · "
-                f"{per_step}{count(event.steps_per_epoch)} steps per epoch"
-            )
-            for note in event.notes:
-                print_(f"[yellow]{_safe(note)}[/]")
-            print_(f"[dim]{_safe(event.run_dir)}[/]")
-            # A new run validates the untrained model first (seconds, on a big corpus).
-            status = "validating the untrained model…" if not event.resumed else "starting…"
-            self._validating_since = None if event.resumed else 0.0
-            done = event.step - event.epoch * event.steps_per_epoch
-            self._show(event.epoch + 1, max(0, done), status)
-            if not self.progress.disable:
-                self.progress.start()
-                self._live = True
-        elif isinstance(event, events.StepLogged):
-            self._on_step(event)
-        elif isinstance(event, events.ValidationStarted):
-            self._validating_since = self._last.elapsed_s if self._last else None
-            self._show(status="validating…")
-        elif isinstance(event, events.EpochEnded):
-            self._on_epoch(event)
-        elif isinstance(event, events.CheckpointSaved):
-            if event.kind == "best":
-                print_(f"[dim]saved {_safe(event.path)}[/]")
-        elif isinstance(event, events.CheckpointFailed):
-            print_(f"[red]{_safe(event.message)}[/] (the previous checkpoint is intact)")
-        elif isinstance(event, events.LogWriteFailed):
-            print_(f"[yellow]{_safe(event.message)}[/]")
-        elif isinstance(event, events.TrainingFinished):
-            self.__exit__()  # the bar goes before the last lines
-            style = "red" if event.failed else "bold"
-            print_(f"[{style}]{_safe(event.message)}[/]")
-            line = self.hint(event) if self.hint else None
-            if line:
-                print_(f"[dim]{_safe(line)}[/]")
+        match event:
+            case events.CorpusEncoding():
+                self.encoding(event)
+            case events.SizingStarted():  # its choice is among the run's notes
+                print_(
+                    f"[dim]sizing the model for {event.budget_minutes:g} min: timing "
+                    f"up to {event.rungs} sizes on this machine…[/]"
+                )
+            case events.TrainingStarted():
+                self.epochs, self.steps_per_epoch = event.epochs, event.steps_per_epoch
+                self.eval_every = event.eval_every
+                self.run_dir, self.last_step = event.run_dir, event.step
+                where = f"in epoch {event.epoch + 1}, step {count(event.step)}"
+                verb = (
+                    f"resuming {event.run_name} {where}"
+                    if event.resumed
+                    else f"run {event.run_name}"
+                )
+                print_(
+                    f"[bold]{_safe(verb)}[/] · {_safe(event.model_summary)} "
+                    f"({params(event.parameters)}) · {_safe(event.device)}"
+                )
+                if event.processes > 1:  # the batch is each process's
+                    self.windows = f"{event.processes} × {count(event.batch_size)} windows"
+                per_step = f"{self.windows} a step · " if self.windows else ""
+                print_(
+                    f"corpus {_safe(event.corpus)} · {count(event.corpus_chars)} chars · "
+                    f"{per_step}{count(event.steps_per_epoch)} steps per epoch"
+                )
+                for note in event.notes:
+                    print_(f"[yellow]{_safe(note)}[/]")
+                print_(f"[dim]{_safe(event.run_dir)}[/]")
+                # A new run validates the untrained model first (seconds, on a big corpus).
+                status = "validating the untrained model…" if not event.resumed else "starting…"
+                self._validating_since = None if event.resumed else 0.0
+                done = event.step - event.epoch * event.steps_per_epoch
+                self._show(event.epoch + 1, max(0, done), status)
+                if not self.progress.disable:
+                    self.progress.start()
+                    self._live = True
+            case events.StepLogged():
+                self._on_step(event)
+            case events.ValidationStarted():
+                self._validating_since = self._last.elapsed_s if self._last else None
+                self._show(status="validating…")
+            case events.EpochEnded():
+                self._on_epoch(event)
+            case events.CheckpointSaved():
+                if event.kind == "best":
+                    print_(f"[dim]saved {_safe(event.path)}[/]")
+            case events.CheckpointFailed():
+                print_(f"[red]{_safe(event.message)}[/] (the previous checkpoint is intact)")
+            case events.LogWriteFailed():
+                print_(f"[yellow]{_safe(event.message)}[/]")
+            case events.TrainingFinished():
+                self.__exit__()  # the bar goes before the last lines
+                style = "red" if event.failed else "bold"
+                print_(f"[{style}]{_safe(event.message)}[/]")
+                line = self.hint(event) if self.hint else None
+                if line:
+                    print_(f"[dim]{_safe(line)}[/]")
+            case events.ModelSized() | events.SampleDrawn():
+                pass  # the size chosen is among the run's notes; the CLI asks for no samples
+            case _:
+                assert_never(event)
 
     def _on_step(self, event: events.StepLogged) -> None:
         if self._since is not None:  # time since the last step event, with no validation in it

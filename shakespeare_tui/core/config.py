@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
-from typing import Any
+from typing import Any, TypeGuard
 
 from shakespeare_tui.core.cells import CELLS, WEIGHT_BLOCKS
 from shakespeare_tui.core.errors import FieldError, UserError
@@ -38,11 +38,11 @@ def machine_threads() -> int:
     return os.cpu_count() or 1
 
 
-def _whole(value: object) -> bool:
+def _whole(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _real(value: object) -> bool:
+def _real(value: object) -> TypeGuard[float]:
     """A finite int or float (an int of 400 digits is not finite as a float)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return False
@@ -70,7 +70,7 @@ def _check_whole(name: str, value: object, low: int, high: int | None = None) ->
         raise FieldError(name, f"must be at most {high:,}")
 
 
-def _check_real(name: str, value: object, ok, reason: str) -> None:
+def _check_real(name: str, value: object, ok: Callable[[float], bool], reason: str) -> None:
     """FieldError unless `value` is a finite number for which `ok(value)` holds."""
     if not _real(value):
         raise FieldError(name, f"must be a finite number, not {_brief(value)}")
@@ -203,7 +203,7 @@ class TrainConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+    def from_dict(cls, data: object) -> TrainConfig:
         """A config from its saved form (a config.json's or a checkpoint's "train"). Fields it
         does not know are left out and a part that is not an object is read as empty; what the
         values are is `validate`'s to say."""
@@ -211,7 +211,8 @@ class TrainConfig:
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
         model_known = {f.name for f in fields(ModelConfig)}
-        model = data.get("model") if isinstance(data.get("model"), dict) else {}
+        model = data.get("model")
+        model = model if isinstance(model, dict) else {}
         values["model"] = ModelConfig(**{k: v for k, v in model.items() if k in model_known})
         return cls(**values)
 

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 
 import torch
 
 from shakespeare_tui.core.errors import UserError
+
+# What a forward pass runs in (training/engine.py's autocast_for): bf16 autocast where it is
+# chosen, else a context that does nothing.
+Autocast = Callable[[], AbstractContextManager[object]]
 
 
 def resolve_device(spec: str = "auto") -> torch.device:
@@ -82,7 +88,7 @@ def bf16_is_fast(device: torch.device) -> bool:
     if forced in ("off", "0", "false", "no"):
         return False
     if device.type == "cuda":
-        return torch.cuda.is_bf16_supported()
+        return bool(torch.cuda.is_bf16_supported())
     if device.type == "cpu":
         try:
             return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())

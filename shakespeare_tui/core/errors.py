@@ -100,7 +100,7 @@ _NO_SPACE = (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
 
 def system_failure(
     exc: OSError,
-    what: str | os.PathLike | None = None,
+    what: str | os.PathLike[str] | None = None,
     doing: str = "write",
     elsewhere: str = "choose another place with --data-dir",
 ) -> ActionFailed:

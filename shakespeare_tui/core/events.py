@@ -1,9 +1,15 @@
-"""What the training engine reports, as plain values: no tensors, no model, safe to pass to any thread."""
+"""What the training engine reports, as plain values: no tensors, no model, safe to pass to any thread.
+
+`EngineEvent` is every event a run can send; `OnEvent` is what receives them, and `StopSignal`
+what a long job (a run, an encoding, an analysis) checks to end early.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, get_args
+from typing import Literal, Protocol, get_args
+
+from shakespeare_tui.core.file_json import JSONObject
 
 # Why a run ended. "stopped" leaves it resumable; the budget reasons can be extended by a
 # larger budget; the failures keep the last good checkpoints untouched.
@@ -80,7 +86,7 @@ class TrainingStarted:
     step: int  # > 0 when resumed
     epoch: int  # completed epochs
     resumed: bool
-    history: tuple[dict, ...] = ()  # earlier metrics records (metrics.jsonl's objects)
+    history: tuple[JSONObject, ...] = ()  # earlier metrics records (metrics.jsonl's objects)
     notes: tuple[str, ...] = ()  # e.g. "no GPU: using the cpu preset"
     max_steps: int | None = None  # the run's budgets, for the ETA
     max_minutes: float | None = None
@@ -192,6 +198,8 @@ class TrainingFinished:
 
 EngineEvent = (
     CorpusEncoding
+    | SizingStarted
+    | ModelSized
     | TrainingStarted
     | StepLogged
     | ValidationStarted
@@ -202,3 +210,17 @@ EngineEvent = (
     | LogWriteFailed
     | TrainingFinished
 )
+
+
+class OnEvent(Protocol):
+    """Where a run's events go: called on the thread that trains, so it must not block (the
+    app posts a message, the CLI prints a line)."""
+
+    def __call__(self, event: EngineEvent, /) -> None: ...
+
+
+class StopSignal(Protocol):
+    """What a long job checks to end early: a `threading.Event`, or a worker's
+    `cancelled_event`, set from another thread."""
+
+    def is_set(self) -> bool: ...

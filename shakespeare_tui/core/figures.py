@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from typing import TypeGuard
 
 UNKNOWN = "—"
 
 
-def _number(value: object) -> bool:
+def _number(value: object) -> TypeGuard[float]:
     """Whether `value` is an int or float that is finite as a float (a bool is no number here)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return False
@@ -35,7 +36,7 @@ def count(n: float) -> str:
     return f"{round(n):,}" if _number(n) else UNKNOWN
 
 
-def compact(n: int) -> str:
+def compact(n: float) -> str:
     """A count for a narrow column: written out below a million (10,124), else 1.2M."""
     if not _number(n):
         return UNKNOWN

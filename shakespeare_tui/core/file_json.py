@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import json
 
+# A JSON object as read from a file (a config.json, a metrics record, a checkpoint's plain
+# parts): its values may be anything, so a reader checks each one's kind before using it.
+JSONObject = dict[str, object]
+
 
 class TooDeep(ValueError):
     """JSON nested deeper than Python's recursion limit lets it be read."""
@@ -22,3 +26,9 @@ def parse_json(text: str | bytes) -> object:
         return json.loads(text)
     except RecursionError:
         raise TooDeep("nested too deeply to read") from None
+
+
+def json_object(value: object) -> JSONObject:
+    """`value` if it is a JSON object, else an empty one: a part of a file that is not an
+    object reads as empty, as a missing one does."""
+    return value if isinstance(value, dict) else {}

@@ -48,7 +48,7 @@ class Paths:
         return self.config / "settings.json"
 
     @classmethod
-    def resolve(cls, data_dir: str | os.PathLike | None = None) -> Paths:
+    def resolve(cls, data_dir: str | os.PathLike[str] | None = None) -> Paths:
         """`--data-dir`, then $SHAKESPEARE_TUI_HOME, then the platform's user directories."""
         override = data_dir or os.environ.get(HOME_ENV)
         if override:

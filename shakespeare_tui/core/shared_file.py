@@ -18,15 +18,16 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Generic, TypeVar
 
-try:
+if sys.platform == "win32":  # no flock; changes there are not protected across processes
+    fcntl = None
+else:
     import fcntl
-except ImportError:  # Windows: no flock; changes there are not protected across processes
-    fcntl = None  # type: ignore[assignment]
 
 from shakespeare_tui.core.atomic import atomic_write_bytes
 from shakespeare_tui.core.errors import ActionFailed

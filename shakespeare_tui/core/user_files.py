@@ -35,7 +35,7 @@ _KINDS = (
 )
 
 
-def user_path(text: str | os.PathLike, error: type[UserError] = UserError) -> Path:
+def user_path(text: str | os.PathLike[str], error: type[UserError] = UserError) -> Path:
     """A path as a person typed it, "~" and "~user" expanded; UserError if they cannot be."""
     try:
         return Path(text).expanduser()

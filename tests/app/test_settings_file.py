@@ -39,6 +39,16 @@ def test_a_save_keeps_unknown_keys_and_values_it_could_not_use(tmp_path):
     assert saved["mode"] == "runs"
 
 
+@pytest.mark.parametrize("mode", [["runs"], {"view": "runs"}, 3, None, "nowhere"])
+def test_a_mode_that_is_no_view_starts_the_train_view_and_says_so(tmp_path, mode):
+    """A list or an object as the mode raised TypeError (unhashable) as the app started."""
+    path = tmp_path / "settings.json"
+    path.write_text(json.dumps({"mode": mode}))
+    settings = AppSettings.load(path)
+    assert settings.mode == "train" and not settings.load_error
+    assert any(w.startswith("mode ") and "is not a view" in w for w in settings.load_warnings)
+
+
 def test_a_value_the_app_sets_replaces_only_that_value(tmp_path):
     path = tmp_path / "settings.json"
     path.write_text(json.dumps({"train": {"epochs": "many", "lr": 0.01}}))

@@ -80,6 +80,17 @@ def test_correlations_match_numpy_and_constant_columns_give_zero():
     np.testing.assert_allclose(correlations(iter(blocks), features), got, atol=1e-6)
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # numpy's mean of no rows
+def test_correlations_of_no_rows_say_so():
+    """No values at all (an empty text, or blocks that never come) is the one ValueError the
+    function raises for rows that do not fit, not a TypeError from its sums."""
+    for features in (np.zeros((0, 2)), np.zeros((3, 2))):
+        with pytest.raises(ValueError, match="values have 0 rows"):
+            correlations(iter([]), features)
+        with pytest.raises(ValueError, match="values have 0 rows"):
+            correlations(np.zeros((0, 4), np.float16), features)
+
+
 def test_ranking_finds_a_planted_unit_in_every_layer():
     rng = np.random.default_rng(2)
     steps = 4000

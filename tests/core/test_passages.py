@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from shakespeare_tui.core.errors import UserError
-from shakespeare_tui.core.text.passages import CONTEXT_CHARS, held_out_passage, read_text_file
+from shakespeare_tui.core.text.passages import (
+    CONTEXT_CHARS,
+    HELD_OUT,
+    held_out_passage,
+    read_text_file,
+    trained_on,
+)
 
 
 def payload(corpus: str, fraction: float = 0.1, checksum: str | None = None) -> dict:
@@ -38,6 +44,24 @@ def test_a_changed_corpus_is_noted_and_a_missing_one_refused(corpus_file, tmp_pa
         held_out_passage(payload(str(tmp_path / "gone.txt")), tmp_path, 500)
     with pytest.raises(UserError, match="does not record its corpus"):
         held_out_passage({}, tmp_path, 500)
+
+
+@pytest.mark.parametrize(
+    "parts, expected",
+    [
+        ({"train_config": {"corpus": "a.txt", "val_fraction": 0.2}}, ("a.txt", 0.2)),
+        ({"train_config": [1], "corpus": {"name": "plays"}}, ("plays", HELD_OUT)),
+        ({"train_config": {"corpus": "a.txt"}, "corpus": [1]}, ("a.txt", HELD_OUT)),
+        ({"train_config": "x", "corpus": "plays"}, ("", HELD_OUT)),
+        ({"train_config": {"corpus": "a", "val_fraction": float("nan")}}, ("a", HELD_OUT)),
+        ({"train_config": {"corpus": "a", "val_fraction": "0.2"}}, ("a", HELD_OUT)),
+        ({"train_config": {"corpus": "a", "val_fraction": -0.5}}, ("a", HELD_OUT)),
+        ({"train_config": {"corpus": "a", "val_fraction": True}}, ("a", HELD_OUT)),
+    ],
+)
+def test_the_corpus_a_checkpoint_names_is_read_by_each_parts_kind(parts, expected):
+    """A part of another kind than this program writes reads as missing, never raises."""
+    assert trained_on(parts) == expected
 
 
 def test_text_files_are_read_as_utf8_with_newlines_normalised(tmp_path):

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from shakespeare_tui.core.errors import RunLockedError, UserError
+from shakespeare_tui.core.runs.catalog import RunCatalog
 from shakespeare_tui.core.runs.folders import (
     BUNDLED,
     CHECKPOINT_FILES,
@@ -22,6 +23,7 @@ from shakespeare_tui.core.runs.folders import (
     bundled_checkpoint,
     resolve_checkpoint,
 )
+from shakespeare_tui.core.runs.history import read_run_history
 from shakespeare_tui.core.runs.lock import RunLock
 from shakespeare_tui.core.runs.summary import list_runs, run_info
 
@@ -95,6 +97,20 @@ def test_run_info_and_list_runs(home, trained_run):
     )
     assert not info.training
     assert info.corpus.endswith("sonnets.txt")
+
+
+@pytest.mark.parametrize("reason", [[1], {"a": 1}, 5, None])
+def test_a_finish_record_whose_reason_is_not_text_reads_as_no_finish(home, reason):
+    """A run's history never raises, whatever its file holds (a reason of another kind is
+    one no run ended by: the run reads as interrupted, as one with no finish record does)."""
+    folder = home.runs / "trained"
+    with open(folder / "metrics.jsonl", "a", encoding="utf-8") as f:
+        f.write(json.dumps({"kind": "finish", "reason": reason, "message": "x"}) + "\n")
+    history = read_run_history(folder)
+    assert history.state == "interrupted" and history.epochs_done == 3
+    catalog = RunCatalog(home.runs)
+    catalog.refresh()
+    assert catalog.row("trained").state == "interrupted"  # its row, not "unreadable"
 
 
 def test_list_runs_newest_first_and_partial_epochs_not_counted(home):

@@ -198,3 +198,85 @@ def test_generate_on_a_terminal_shows_the_models_escapes_escaped(
     shown = capsys.readouterr().out
     assert not [c for c in shown if c != "\n" and (ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F)]
     assert "\\x" in shown and shown.count("\n") == piped.count("\n")
+
+
+def _resume_part(**values) -> Callable[[dict], None]:
+    return lambda data: data["resume"].update(values)
+
+
+# A checkpoint's plain parts, of another kind than this program writes them. `inspect` reads
+# the corpus a checkpoint was trained on from them: a part that is not an object reads as
+# missing, as it does in a listing. name → (change, the refusal's words; None: it works)
+INSPECTED_PARTS: dict[str, tuple[Callable[[dict], None], str | None]] = {
+    "train_config a list": (lambda data: data.update(train_config=[1]), None),
+    "corpus a list": (lambda data: data.update(corpus=[1]), None),
+    "neither names the corpus": (
+        lambda data: data.update(train_config=[1], corpus="plays"),
+        "does not record its corpus",
+    ),
+    "val_fraction NaN": (lambda data: data["train_config"].update(val_fraction=float("nan")), None),
+    "val_fraction text": (lambda data: data["train_config"].update(val_fraction="x"), None),
+    "val_fraction negative": (lambda data: data["train_config"].update(val_fraction=-0.5), None),
+}
+# A resume needs the checkpoint's training state: a damaged one is refused in one line before
+# anything is written. name → (change, the refusal's words; None: it resumes)
+RESUMED_PARTS: dict[str, tuple[Callable[[dict], None], str | None]] = {
+    "corpus a list": (lambda data: data.update(corpus=[1]), None),  # no checksum to compare
+    "progress a list": (lambda data: data.update(progress=[1]), "training state is damaged"),
+    "resume a list": (lambda data: data.update(resume=[1]), "training state is damaged"),
+    "optimizer a number": (_resume_part(optimizer=5), "training state is damaged"),
+    "optimizer's groups text": (
+        _resume_part(optimizer={"state": {}, "param_groups": "x"}),
+        "training state is damaged",
+    ),
+    "torch_rng text": (_resume_part(torch_rng="x"), "training state is damaged"),
+    "processes text": (_resume_part(processes="x"), "training state is damaged"),
+    "history of numbers": (lambda data: data.update(history=[1, 2]), None),
+    "history a text": (lambda data: data.update(history="xy"), None),
+    "history's last record without a loss": (lambda data: data.update(history=[{}]), None),
+    "progress's step text": (
+        lambda data: data["progress"].update(step="x"),
+        "training state is damaged",
+    ),
+    "progress's best loss a list": (
+        lambda data: data["progress"].update(best_val_loss=[1]),
+        "training state is damaged",
+    ),
+}
+
+
+def _damaged_copy(source: Path, target: Path, change: Callable[[dict], None]) -> Path:
+    data = torch.load(source, map_location="cpu", weights_only=True)
+    change(data)
+    torch.save(data, target)
+    return target
+
+
+@pytest.mark.parametrize("case", list(INSPECTED_PARTS))
+def test_inspect_reads_a_checkpoints_parts_by_their_kind(zygote, trained_run, home, tmp_path, case):
+    _, finished, _ = trained_run
+    change, words = INSPECTED_PARTS[case]
+    file = _damaged_copy(Path(finished.best_checkpoint), tmp_path / "damaged.pt", change)
+    before = snapshot(home, file)
+    outcome = zygote.run("inspect", "--checkpoint", file, "--length", "300", "--data-dir", home)
+    if words is None:
+        assert outcome.code == 0, outcome
+        assert_no_escapes(outcome)
+    else:
+        assert_refused(outcome, 2, words)
+    assert snapshot(home, file) == before
+
+
+@pytest.mark.parametrize("case", list(RESUMED_PARTS))
+def test_a_resume_refuses_a_damaged_training_state(zygote, home, case):
+    change, words = RESUMED_PARTS[case]
+    last = home / "runs" / "trained" / "last.pt"
+    _damaged_copy(last, last, change)
+    before = snapshot(home / "runs")
+    argv = ["train", "--resume", "trained", "--epochs", "4", "--max-steps", "107", "--quiet"]
+    outcome = zygote.run(*argv, "--threads", "1", "--data-dir", home)
+    if words is None:
+        assert outcome.code == 0, outcome
+        return
+    assert_refused(outcome, 2, words, "last.pt")
+    assert snapshot(home / "runs") == before

@@ -154,7 +154,7 @@ class ForkTree:
 
     # -- files ---------------------------------------------------------------------------
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, object]:
         s = self.settings
         return {
             "format": FORMAT,
@@ -194,7 +194,9 @@ class ForkTree:
             raise UserError(f"{path} is not a usable fork tree: {_why(exc)}") from None
 
     @classmethod
-    def from_json(cls, data: dict) -> ForkTree:
+    def from_json(cls, data: object) -> ForkTree:
+        """A tree from its file's JSON, which may be anything: it is read by trying, and a
+        part of another kind raises (KeyError, TypeError, …) what `load` words in one line."""
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise ValueError("it was not written by shakespeare-tui")
         if data.get("version") != VERSION:
@@ -282,13 +284,13 @@ def grow(
     return continue_text(stepper, vocab, primer, settings, stop)
 
 
-def _int(value, low: int, high: int, what: str) -> int:
+def _int(value: object, low: int, high: int, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise ValueError(f"{what} must be a whole number {low}–{high}, not {_brief(value)}")
     return value
 
 
-def _number(value, what: str) -> float:
+def _number(value: object, what: str) -> float:
     """A finite number (float() of a 400-digit int raises OverflowError: refused here)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError(f"{what} must be a number, not {type(value).__name__}")
@@ -304,7 +306,7 @@ def _number(value, what: str) -> float:
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def _str(value, what: str) -> str:
+def _str(value: object, what: str) -> str:
     if not isinstance(value, str):
         raise ValueError(f"{what} must be text, not {type(value).__name__}")
     lone = _SURROGATE.search(value)  # JSON's "\ud800" alone: no character, and not UTF-8
@@ -317,7 +319,7 @@ _BRIEF = reprlib.Repr()  # keyword arguments only from Python 3.12
 _BRIEF.maxlevel, _BRIEF.maxstring, _BRIEF.maxother, _BRIEF.maxlong = 2, 40, 40, 40
 
 
-def _brief(value) -> str:
+def _brief(value: object) -> str:
     """A value from the file as a message quotes it: its repr, cut short (however large or
     deep the value is)."""
     return _BRIEF.repr(value)

@@ -24,11 +24,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from numpy.typing import DTypeLike
 from torch import nn
 
 from shakespeare_tui.core.cells import GATES, SIGMOID_GATES
 from shakespeare_tui.core.inspection.saturation import HIGH, LOW, saturation_counts
-from shakespeare_tui.core.model.network import recurrent
+from shakespeare_tui.core.model.network import CharRNN, RecurrentState, recurrent
 
 BURN_IN = 512  # characters a piece reads before its own part (see the module docstring)
 MIN_PIECE = 4 * BURN_IN  # so burning in costs at most a quarter more work
@@ -74,14 +75,14 @@ class Ticker:
 class Weights:
     """One layer's weights as float32 tensors, plus the layer as its own one-layer module."""
 
-    module: nn.Module
+    module: nn.RNNBase
     w_ih: torch.Tensor  # (gates*hidden, input)
     w_hh: torch.Tensor  # (gates*hidden, hidden)
     b_ih: torch.Tensor
     b_hh: torch.Tensor
 
 
-def layer_weights(model) -> list[Weights]:
+def layer_weights(model: CharRNN) -> list[Weights]:
     cfg = model.config
     sd = {k: v.detach().to("cpu", torch.float32) for k, v in model.state_dict().items()}
     layers = []
@@ -119,10 +120,14 @@ class Layout:
         return steps.clamp_(max=self.steps - 1)
 
 
-def run_pieces(module, x, layout: Layout, lstm: bool, burn_in: int, ticker: Ticker):
-    """The layer's output for every step, (streams, length, hidden), and each piece's start state.
+def run_pieces(
+    module: nn.RNNBase, x: torch.Tensor, layout: Layout, lstm: bool, burn_in: int, ticker: Ticker
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, int]:
+    """The layer's output for every step, (streams, length, hidden), each piece's start state
+    (h, and an LSTM's c) and the pieces run again.
 
-    `x` is the layer's input for every step, (steps, input). See the module docstring.
+    `x` is the layer's input for every step, (steps, input). See the module docstring. An
+    LSTM's c0 and end_c are tensors, another cell's None.
     """
     B, L = layout.streams, layout.length
     hidden = module.hidden_size
@@ -132,22 +137,27 @@ def run_pieces(module, x, layout: Layout, lstm: bool, burn_in: int, ticker: Tick
         w = min(burn_in, L)
         burn = torch.arange(1, B)[:, None] * L - w + torch.arange(w)
         _, state = module(x[burn])
-        if lstm:
+        if c0 is not None:
             h0[:, 1:], c0[:, 1:] = state
         else:
             h0[:, 1:] = state
     index = layout.index()
-    state, outs = ((h0, c0) if lstm else h0), []
+    state = h0 if c0 is None else (h0, c0)
+    outs: list[torch.Tensor] = []
     for j0 in range(0, L, SEGMENT):  # in segments, state carried: the same as one call
         part, state = module(x[index[:, j0 : j0 + SEGMENT]], state)
         outs.append(part)
         ticker.tick()
     out = torch.cat(outs, dim=1)
-    end_h, end_c = state if lstm else (state, None)
+    end_c: torch.Tensor | None = None
+    if c0 is not None:
+        end_h, end_c = state
+    else:
+        end_h = state
 
     def differs(k: int) -> bool:
         gap = (h0[0, k] - end_h[0, k - 1]).abs().max()
-        if lstm:
+        if c0 is not None and end_c is not None:
             scale = end_c[0, k - 1].abs().clamp(min=1.0)
             gap = torch.maximum(gap, ((c0[0, k] - end_c[0, k - 1]).abs() / scale).max())
         return bool(gap > TOLERANCE)
@@ -159,16 +169,18 @@ def run_pieces(module, x, layout: Layout, lstm: bool, burn_in: int, ticker: Tick
         ks = torch.tensor(todo)
         reruns += len(todo)
         h0[:, ks] = end_h[:, ks - 1]
-        if lstm:
+        again: RecurrentState = h0[:, ks]
+        if c0 is not None and end_c is not None:
             c0[:, ks] = end_c[:, ks - 1]
-        o, f = module(x[index[ks]], (h0[:, ks], c0[:, ks]) if lstm else h0[:, ks])
+            again = (h0[:, ks], c0[:, ks])
+        o, f = module(x[index[ks]], again)
         out[ks] = o
-        if lstm:
+        if end_c is not None:
             end_h[:, ks], end_c[:, ks] = f
         else:
             end_h[:, ks] = f
         todo = [k + 1 for k in todo if k + 1 < B and differs(k + 1)]
-    return out, h0[0], (c0[0] if lstm else None), reruns
+    return out, h0[0], (None if c0 is None else c0[0]), reruns
 
 
 TORCH_DTYPES = {np.dtype(np.float16): torch.float16, np.dtype(np.float32): torch.float32}
@@ -196,7 +208,19 @@ class LayerInputs:
         return torch.addmm(self.w.b_ih, self.x[steps], self.w.w_ih.T)
 
 
-def recompute(cell, w, inputs, out, h0, c0, layout, in_text, dtype, keep_gates, ticker: Ticker):
+def recompute(
+    cell: str,
+    w: Weights,
+    inputs: TableInputs | LayerInputs,
+    out: torch.Tensor,
+    h0: torch.Tensor,
+    c0: torch.Tensor | None,
+    layout: Layout,
+    in_text: np.ndarray,
+    dtype: DTypeLike,
+    keep_gates: bool,
+    ticker: Ticker,
+) -> tuple[dict[str, np.ndarray], dict[str, list[np.ndarray]]]:
     """Every step's gates from h_{t-1} and x_t, in blocks of steps, and c by its recurrence.
 
     Returns ({"c" and, if kept, each gate: (streams, length, hidden) numpy of `dtype`},
@@ -214,9 +238,11 @@ def recompute(cell, w, inputs, out, h0, c0, layout, in_text, dtype, keep_gates, 
     stored = {name: torch.empty(B, L, hidden, dtype=store_dtype) for name in names if keep_gates}
     if lstm:
         stored["c"] = torch.empty(B, L, hidden, dtype=store_dtype)
-    counts = {g: [0, 0] for g in SIGMOID_GATES[cell]}
+    counts = {
+        g: [np.zeros(hidden, np.int64), np.zeros(hidden, np.int64)] for g in SIGMOID_GATES[cell]
+    }
     out_t = out.transpose(0, 1)  # (length, streams, hidden)
-    c = c0.numpy() if lstm else None
+    c = None if c0 is None else c0.numpy()  # an LSTM's
     rows = max(1, BLOCK_ROWS // B)
     for j0 in range(0, L, rows):
         ticker.tick()
@@ -225,13 +251,13 @@ def recompute(cell, w, inputs, out, h0, c0, layout, in_text, dtype, keep_gates, 
         first = h0[None] if j0 == 0 else out_t[j0 - 1 : j0]
         prev = torch.cat([first, out_t[j0 : j1 - 1]]).flatten(0, 1)
         xp = inputs(steps)
-        if lstm:
+        if c is not None:  # an LSTM
             pre = torch.addmm(xp.add_(w.b_hh), prev, w.w_hh.T)  # gate pre-activations
             pre[:, : 2 * hidden].sigmoid_()
             pre[:, 3 * hidden :].sigmoid_()
             pre[:, 2 * hidden : 3 * hidden].tanh_()
             pre = pre.view(j1 - j0, B, 4 * hidden)
-            gate = dict(zip(names, pre.split(hidden, dim=2), strict=True))
+            gate = dict(zip(names, torch.split(pre, hidden, dim=2), strict=True))
             # c_t = f_t * c_{t-1} + i_t * g_t for every piece at once, in numpy: a step's
             # arrays are so small that numpy's per-call cost (~1 µs) is what counts.
             update = (gate["i"] * gate["g"]).numpy()

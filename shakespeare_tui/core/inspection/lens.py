@@ -34,7 +34,8 @@ def to_scale(quantity: str, values: np.ndarray) -> np.ndarray:
 def quantise(scaled: np.ndarray, levels: int = LEVELS) -> np.ndarray:
     """[-1, 1] to whole levels in [-levels, levels] (int8), so runs of a colour can be drawn
     as one span."""
-    return np.rint(np.asarray(scaled) * levels).astype(np.int8)
+    levelled: np.ndarray = np.rint(np.asarray(scaled) * levels)  # (numpy's stub: Any)
+    return levelled.astype(np.int8)
 
 
 def colour(x: float) -> tuple[int, int, int]:
@@ -42,7 +43,8 @@ def colour(x: float) -> tuple[int, int, int]:
     x = max(-1.0, min(1.0, float(x)))
     end = POSITIVE if x > 0 else NEGATIVE
     t = abs(x)
-    return tuple(round(m + (e - m) * t) for m, e in zip(MIDDLE, end, strict=True))
+    red, green, blue = (round(m + (e - m) * t) for m, e in zip(MIDDLE, end, strict=True))
+    return red, green, blue
 
 
 def ink(x: float) -> tuple[int, int, int]:

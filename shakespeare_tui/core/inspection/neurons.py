@@ -9,10 +9,19 @@ text[t]); a unit's score for a feature is the Pearson correlation, over the text
 
 from __future__ import annotations
 
+import itertools
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:  # for its type alone: replay.py loads torch
+    from shakespeare_tui.core.inspection.replay import Replay
+
+# What `correlations` reads: a (steps, units) array, or its consecutive row blocks.
+LayerValues = np.ndarray | Iterable[np.ndarray]
 
 # Feature name → what it is, for people. All are floats per character; 0/1 for the yes/no ones.
 FEATURES = {
@@ -85,7 +94,7 @@ def text_features(text: str) -> dict[str, np.ndarray]:
     return {name: np.asarray(features[name], dtype=np.float32) for name in FEATURES}
 
 
-def correlations(values, features: np.ndarray) -> np.ndarray:
+def correlations(values: LayerValues, features: np.ndarray) -> np.ndarray:
     """Pearson r of every unit with every feature: (units, n) float32, 0 where either is constant.
 
     `values` is (steps, units) — an array (float16 is read in blocks, so a long text needs no
@@ -95,18 +104,19 @@ def correlations(values, features: np.ndarray) -> np.ndarray:
     f = np.asarray(features, dtype=np.float64)
     steps = len(f)
     centred = (f - f.mean(axis=0)).astype(np.float32)  # Σ x (f - f̄) = Σ (x - x̄)(f - f̄)
-    blocks = values
+    blocks: Iterable[np.ndarray] = values
     if isinstance(values, np.ndarray):
         blocks = (values[t0 : t0 + _BLOCK] for t0 in range(0, steps, _BLOCK))
-    cross = sums = squares = shift = None
+    rows = (np.asarray(block, dtype=np.float32) for block in blocks)
+    first = next(rows, None)
+    if first is None:
+        raise ValueError(f"values have 0 rows, features {steps}")
+    shift = first.mean(axis=0)  # sums of (x - shift) with shift ≈ the mean: no cancellation
+    cross = np.zeros((first.shape[1], f.shape[1]))
+    sums, squares = np.zeros(first.shape[1]), np.zeros(first.shape[1])
     t0 = 0
-    for block in blocks:
-        block = np.asarray(block, dtype=np.float32)
+    for block in itertools.chain([first], rows):
         t1 = t0 + len(block)
-        if shift is None:  # sums of (x - shift) with shift ≈ the mean: no cancellation in var
-            shift = block.mean(axis=0)
-            cross = np.zeros((block.shape[1], f.shape[1]))
-            sums, squares = np.zeros(block.shape[1]), np.zeros(block.shape[1])
         cross += block.T @ centred[t0:t1]
         shifted = block - shift  # not in place: `block` may be the caller's array
         sums += shifted.sum(axis=0, dtype=np.float64)
@@ -119,7 +129,8 @@ def correlations(values, features: np.ndarray) -> np.ndarray:
     # A unit that barely moves (below float16's resolution) correlates with nothing.
     ok = (std_x[:, None] > 1e-6) & (std_f[None, :] > 0)
     r = np.divide(cross, steps * np.outer(std_x, std_f), out=np.zeros_like(cross), where=ok)
-    return np.clip(r, -1.0, 1.0).astype(np.float32)
+    clipped: np.ndarray = np.clip(r, -1.0, 1.0)  # (numpy's stub: a ufunc's result is Any)
+    return clipped.astype(np.float32)
 
 
 @dataclass(frozen=True)
@@ -131,12 +142,12 @@ class UnitScore:
     unit: int  # counted from 0
     r: float  # Pearson r, in [-1, 1]
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, int | float]:
         return {"layer": self.layer, "unit": self.unit, "r": round(self.r, 4)}
 
 
 def rank_units(
-    layer_values, features: dict[str, np.ndarray], top: int = TOP
+    layer_values: Iterable[LayerValues], features: dict[str, np.ndarray], top: int = TOP
 ) -> dict[str, list[UnitScore]]:
     """The `top` units per feature by |r|, over every layer, highest first.
 
@@ -166,7 +177,9 @@ def rank_units(
     return result
 
 
-def find_units(replay, quantity: str | None = None, top: int = TOP) -> dict[str, list[UnitScore]]:
+def find_units(
+    replay: Replay, quantity: str | None = None, top: int = TOP
+) -> dict[str, list[UnitScore]]:
     """The finder over a replay: `rank_units` of one quantity (default: the cell's usual one)
     of every layer against every feature of the replayed text."""
     from shakespeare_tui.core.inspection.replay import DEFAULT_QUANTITY

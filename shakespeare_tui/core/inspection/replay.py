@@ -16,11 +16,12 @@ characters), the predictions 0.17 MB (76 characters' probabilities).
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
+from numpy.typing import DTypeLike
 
 from shakespeare_tui.core.cells import (
     DEFAULT_QUANTITY,
@@ -48,6 +49,7 @@ from shakespeare_tui.core.inspection.layer_pass import (
 from shakespeare_tui.core.inspection.prediction import Prediction, predict
 from shakespeare_tui.core.inspection.saturation import Saturation
 from shakespeare_tui.core.inspection.unit_address import check_unit
+from shakespeare_tui.core.model.network import CharRNN
 from shakespeare_tui.core.text.vocab import Vocabulary
 
 __all__ = [
@@ -91,7 +93,7 @@ class Replay:
     _weights: list[Weights] = field(repr=False, default_factory=list)
     _table: np.ndarray | None = field(repr=False, default=None)  # layer 0's input projection
     _h_before: list[np.ndarray] = field(repr=False, default_factory=list)  # h before text[0]
-    _unit_cache: dict = field(repr=False, default_factory=dict)
+    _unit_cache: dict[tuple[int, str, int], np.ndarray] = field(repr=False, default_factory=dict)
 
     @property
     def layers(self) -> int:
@@ -116,7 +118,12 @@ class Replay:
         check_unit(layer, unit, self.layers, self.hidden)
 
     def values(
-        self, layer: int, quantity: str, units=None, start: int = 0, stop: int | None = None
+        self,
+        layer: int,
+        quantity: str,
+        units: Sequence[int] | np.ndarray | None = None,
+        start: int = 0,
+        stop: int | None = None,
     ) -> np.ndarray:
         """(stop - start, len(units)) float32 of one quantity over rows start..stop; `units`
         None means every unit. A gate that was not kept is computed from the stored h."""
@@ -130,12 +137,13 @@ class Replay:
         cols = slice(None) if units is None else np.asarray(units, dtype=np.int64)
         stored = self.stored[layer]
         if quantity == "tanh_c":
-            return np.tanh(stored["c"][start:stop, cols].astype(np.float32))
+            tanh_c: np.ndarray = np.tanh(stored["c"][start:stop, cols].astype(np.float32))
+            return tanh_c  # (numpy's stub: a ufunc of an array is Any)
         if quantity in stored:
             return stored[quantity][start:stop, cols].astype(np.float32)
         return self._gate(layer, quantity, np.arange(self.hidden)[cols], start, stop)
 
-    def blocks(self, layer: int, quantity: str, size: int = 4 * BLOCK_ROWS):
+    def blocks(self, layer: int, quantity: str, size: int = 4 * BLOCK_ROWS) -> Iterator[np.ndarray]:
         """`values(layer, quantity)` as consecutive float32 row blocks, for whole-layer sums
         (correlations, saturation) without a float32 copy of the layer."""
         for start in range(0, len(self.text), size):
@@ -152,7 +160,7 @@ class Replay:
         return self._unit_cache[key]
 
     @torch.inference_mode()
-    def _gate(self, layer: int, gate: str, units: np.ndarray, start: int, stop: int):
+    def _gate(self, layer: int, gate: str, units: np.ndarray, start: int, stop: int) -> np.ndarray:
         """A gate recomputed from the stored h (from float16 h: errors ~2e-3, fine for a view)."""
         weights, hidden = self._weights[layer], self.hidden
         gates = GATES[self.cell]
@@ -175,10 +183,11 @@ class Replay:
             return torch.addmm(b, torch.from_numpy(rows.astype(np.float32)), w.T)
 
         n, out = len(units), np.empty((max(0, stop - start), len(units)), np.float32)
-        table = self._table[:, picked] if layer == 0 else None
+        table = self._table[:, picked] if layer == 0 and self._table is not None else None
         for t0 in range(start, stop, size):
             t1 = min(t0 + size, stop)
-            if layer == 0:
+            if below is None:  # layer 0: a lookup in its table
+                assert table is not None, "replay() keeps layer 0's input table"
                 xp = torch.from_numpy(table[self.codes[t0:t1]])
             else:
                 xp = product(below[t0:t1], w_ih, b_ih)
@@ -200,12 +209,12 @@ class Replay:
 
 @torch.inference_mode()
 def replay(
-    model,
+    model: CharRNN,
     vocab: Vocabulary,
     text: str,
     *,
     context: str | None = None,
-    dtype=np.float16,
+    dtype: DTypeLike = np.float16,
     keep_gates: bool | None = None,
     streams: int | None = None,
     burn_in: int = BURN_IN,
@@ -258,6 +267,7 @@ def replay(
         ticker.check()
         out, h0, c0, reran = run_pieces(w.module, x, layout, lstm, burn_in, ticker)
         reruns += reran
+        inputs: TableInputs | LayerInputs
         if layer == 0:
             inputs = TableInputs(table, all_codes)
         else:

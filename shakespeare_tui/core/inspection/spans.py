@@ -16,9 +16,14 @@ from a replay without a float32 copy.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:  # for its type alone: replay.py loads torch
+    from shakespeare_tui.core.inspection.replay import Replay
 
 THRESHOLD = 0.3  # LSTMVis's default, on tanh(c)
 BEFORE = 1  # steps just before the span where the units must be off
@@ -27,7 +32,9 @@ MAX_CANDIDATES = 1000  # runs scored per query (LSTMVis's "fast" mode)
 LIMIT = 20  # matches returned
 
 
-def active(replay, layer: int, quantity: str | None = None, threshold: float = THRESHOLD):
+def active(
+    replay: Replay, layer: int, quantity: str | None = None, threshold: float = THRESHOLD
+) -> np.ndarray:
     """(chars, hidden) bool: which units of `layer` are on (value >= threshold) at each step.
 
     On tanh(c) it compares the stored c with atanh(threshold), as LSTMVis does, so no tanh
@@ -102,7 +109,7 @@ def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def match_spans(
     on: np.ndarray,
-    units,
+    units: Sequence[int] | np.ndarray,
     *,
     before: int = BEFORE,
     limit: int = LIMIT,
@@ -130,7 +137,7 @@ def match_spans(
     selected[units] = True
     scored = []
     for start, stop in list(candidates)[:MAX_CANDIDATES]:
-        firing = on[start:stop].all(axis=0)
+        firing = np.asarray(on[start:stop].all(axis=0))  # per unit (numpy's stub: or one)
         if before > 0 and start > 0:
             firing &= ~on[max(0, start - before) : start].any(axis=0)
         hits = int(firing[selected].sum())

@@ -21,8 +21,10 @@ import pickle
 import re
 import struct
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypedDict, TypeGuard
 
 import torch
 
@@ -30,7 +32,9 @@ from shakespeare_tui.core.atomic import atomic_write
 from shakespeare_tui.core.config import ModelConfig
 from shakespeare_tui.core.errors import CheckpointError, FieldError
 from shakespeare_tui.core.figures import size
+from shakespeare_tui.core.file_json import JSONObject, json_object
 from shakespeare_tui.core.model.network import CharRNN, weight_shapes
+from shakespeare_tui.core.text.corpus import CorpusRecord
 from shakespeare_tui.core.text.vocab import Vocabulary
 from shakespeare_tui.core.user_files import read_user_file_head
 
@@ -60,6 +64,53 @@ _DAMAGED_ARCHIVE = (
 )
 
 
+class RandomStreams(TypedDict):
+    """A process's dropout streams: on the CPU, and on its GPU (None on the CPU)."""
+
+    torch_rng: torch.Tensor
+    cuda_rng: torch.Tensor | None
+
+
+class RankState(RandomStreams):
+    """One rank's part of a job's resume state (training/state.py's rank_state)."""
+
+    weights_sha256: str  # the same on every rank
+
+
+class _ResumeState(RandomStreams):
+    optimizer: dict[str, Any]  # torch.optim.Optimizer.state_dict()
+    data_rng: torch.Tensor  # the batch stream's generator state
+    processes: int  # of the job that saved it
+
+
+class ResumeState(_ResumeState, total=False):
+    """What a run needs to go on bit for bit (training/state.py); rank 0's streams are its
+    own, and a job of many processes saves every rank's in `ranks`."""
+
+    ranks: list[RankState]
+
+
+class CheckpointPayload(TypedDict):
+    """A checkpoint file's contents, as `build_payload` writes them. A loaded checkpoint's
+    payload is a JSONObject: a file may hold anything, so its readers check each part's kind."""
+
+    format: str  # FORMAT
+    format_version: int
+    kind: str  # "best", "last", or "export"
+    model_config: dict[str, object]  # ModelConfig's fields
+    vocab: str  # Vocabulary.chars
+    weights: dict[str, torch.Tensor]  # the model's state_dict, on the CPU
+    val_loss: float | None
+    train_config: dict[str, Any]  # TrainConfig.to_dict()
+    progress: dict[str, Any]  # RunProgress.to_dict()
+    history: list[JSONObject]  # the validations' metrics records
+    corpus: CorpusRecord
+    device: str  # where it trained, for a person
+    torch_version: str
+    created: str  # ISO 8601, UTC
+    resume: ResumeState | None  # None for a weights-only export
+
+
 @dataclass
 class Checkpoint:
     """A loaded checkpoint: the model (on the CPU, eval mode) and everything about it."""
@@ -67,7 +118,7 @@ class Checkpoint:
     path: Path
     model: CharRNN
     vocab: Vocabulary
-    payload: dict  # the file's plain contents (progress, history, resume state, …)
+    payload: JSONObject  # the file's plain contents (progress, history, resume state, …)
 
     @property
     def model_config(self) -> ModelConfig:
@@ -75,11 +126,12 @@ class Checkpoint:
 
     @property
     def epoch(self) -> int:
-        return int(self.payload.get("progress", {}).get("epoch", 0))
+        return _whole(json_object(self.payload.get("progress")).get("epoch"))
 
     @property
     def val_loss(self) -> float | None:
-        return self.payload.get("val_loss")
+        loss = self.payload.get("val_loss")
+        return float(loss) if _finite(loss) else None
 
     @property
     def resumable(self) -> bool:
@@ -89,17 +141,17 @@ class Checkpoint:
 def build_payload(
     *,
     kind: str,
-    model,
+    model: CharRNN,
     vocab: Vocabulary,
-    train_config: dict,
-    progress: dict,
-    history: list[dict],
-    corpus: dict,
+    train_config: dict[str, Any],
+    progress: dict[str, Any],
+    history: list[JSONObject],
+    corpus: CorpusRecord,
     val_loss: float | None,
     device: str,
-    resume: dict | None,
+    resume: ResumeState | None,
     weights_dtype: torch.dtype | None = None,
-) -> dict:
+) -> CheckpointPayload:
     weights = {}
     for name, tensor in model.state_dict().items():
         tensor = tensor.detach().to("cpu")
@@ -125,11 +177,11 @@ def build_payload(
     }
 
 
-def save_checkpoint(path: Path, payload: dict) -> None:
+def save_checkpoint(path: Path, payload: CheckpointPayload | Mapping[str, object]) -> None:
     atomic_write(Path(path), lambda f: torch.save(payload, f))
 
 
-def _read(path: Path) -> dict:
+def _read(path: Path) -> JSONObject:
     """The file's contents, its tensors mapped from the file (not read), or CheckpointError."""
     path = Path(path)
     name = path.name
@@ -183,13 +235,13 @@ def _check_records(path: Path) -> None:
         )
 
 
-def read_payload(path: Path) -> dict:
+def read_payload(path: Path) -> JSONObject:
     """A checkpoint's plain contents (progress, settings, …) without building its model; the
     weights are mapped, not read. Raises CheckpointError as `load_checkpoint` does."""
     return _read(Path(path))
 
 
-def _model_config(data: dict, name: str) -> tuple[ModelConfig, Vocabulary]:
+def _model_config(data: JSONObject, name: str) -> tuple[ModelConfig, Vocabulary]:
     """The checkpoint's model config, checked against core/config.py's limits, and its
     vocabulary; CheckpointError, in one line, naming the first unusable field."""
     raw, chars = data.get("model_config"), data.get("vocab")
@@ -215,7 +267,60 @@ def _model_config(data: dict, name: str) -> tuple[ModelConfig, Vocabulary]:
     return config, Vocabulary(chars)
 
 
-def _check_weights(data: dict, config: ModelConfig, name: str) -> dict:
+def resume_state(payload: JSONObject, name: str) -> ResumeState:
+    """The state a resume goes on from (`payload["resume"]`), each part of the kind this
+    program writes, and a progress record to go with it; CheckpointError, in one line,
+    naming the first part that is not (`name`: the checkpoint's file name)."""
+    resume = payload.get("resume")
+    if not isinstance(resume, dict):
+        raise damaged_state(name, "its resume state is not an object")
+    if not isinstance(payload.get("progress"), dict):
+        raise damaged_state(name, "its progress is not an object")
+    optimizer, processes = resume.get("optimizer"), resume.get("processes", 1)
+    if not isinstance(optimizer, dict):
+        raise damaged_state(name, "its optimizer state is not an object")
+    if not isinstance(processes, int) or isinstance(processes, bool) or processes < 1:
+        raise damaged_state(name, "its count of processes is not a whole number")
+    streams = _streams(resume, name)
+    state = ResumeState(
+        optimizer=optimizer,
+        data_rng=_tensor(resume.get("data_rng"), name, "data_rng"),
+        torch_rng=streams["torch_rng"],
+        cuda_rng=streams["cuda_rng"],
+        processes=processes,
+    )
+    ranks = resume.get("ranks")
+    if ranks is not None:
+        if not isinstance(ranks, list) or not all(isinstance(r, dict) for r in ranks):
+            raise damaged_state(name, "its ranks are not a list of objects")
+        state["ranks"] = [
+            RankState(**_streams(rank, name), weights_sha256=_text(rank.get("weights_sha256")))
+            for rank in ranks
+        ]
+    return state
+
+
+def damaged_state(name: str, why: str) -> CheckpointError:
+    """A resume refused: the checkpoint's training state cannot be used (`why`)."""
+    return CheckpointError(f"{name} cannot be resumed: its training state is damaged ({why})")
+
+
+def _streams(part: dict[str, object], name: str) -> RandomStreams:
+    """A process's dropout streams from a resume state (or a rank's part of it)."""
+    cuda = part.get("cuda_rng")
+    return RandomStreams(
+        torch_rng=_tensor(part.get("torch_rng"), name, "torch_rng"),
+        cuda_rng=None if cuda is None else _tensor(cuda, name, "cuda_rng"),
+    )
+
+
+def _tensor(value: object, name: str, key: str) -> torch.Tensor:
+    if not isinstance(value, torch.Tensor):
+        raise damaged_state(name, f"its {key} is not a tensor")
+    return value
+
+
+def _check_weights(data: JSONObject, config: ModelConfig, name: str) -> dict[str, torch.Tensor]:
     """The weights, each a dense real floating-point tensor of the shape `config` gives it and
     holding no more data than that shape, with none missing or left over; else CheckpointError.
     Only metadata is looked at: a mapped file is not read, and no model is built."""
@@ -309,7 +414,7 @@ def read_info(path: Path) -> CheckpointInfo:
         _check_weights(data, config, path.name)
     except CheckpointError as exc:
         return CheckpointInfo(path=str(path), ok=False, error=str(exc))
-    progress, corpus = _dict(data.get("progress")), _dict(data.get("corpus"))
+    progress, corpus = json_object(data.get("progress")), json_object(data.get("corpus"))
     loss = data.get("val_loss")
     return CheckpointInfo(
         path=str(path),
@@ -326,19 +431,15 @@ def read_info(path: Path) -> CheckpointInfo:
     )
 
 
-def _dict(value) -> dict:
-    return value if isinstance(value, dict) else {}
-
-
-def _text(value) -> str:
+def _text(value: object) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _whole(value) -> int:
+def _whole(value: object) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
-def _finite(value) -> bool:
+def _finite(value: object) -> TypeGuard[float]:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return False
     try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from torch import nn
 
@@ -9,7 +11,12 @@ from shakespeare_tui.core.cells import WEIGHT_BLOCKS
 from shakespeare_tui.core.config import ModelConfig
 
 # The torch module of each cell of core/cells.py; the basic RNN is Elman's, with tanh.
-MODULES = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
+MODULES: dict[str, Callable[..., nn.RNNBase]] = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
+# The recurrent state of a whole stack: (h, c) for an LSTM, h for a GRU or an RNN, each
+# (layers, batch, hidden).
+RecurrentState = torch.Tensor | tuple[torch.Tensor, torch.Tensor]
+# CharStepper's state of one layer, (hidden,) each: (h, c) for an LSTM, h otherwise.
+LayerState = torch.Tensor | tuple[torch.Tensor, torch.Tensor]
 
 
 def weight_shapes(config: ModelConfig) -> dict[str, tuple[int, ...]]:
@@ -29,11 +36,14 @@ def weight_shapes(config: ModelConfig) -> dict[str, tuple[int, ...]]:
     return shapes
 
 
-def recurrent(cell: str, input_size: int, hidden: int, **kwargs) -> nn.Module:
-    """The cell's torch module (batch first); `kwargs` go to it (num_layers, dropout)."""
-    if cell == "rnn":
-        kwargs["nonlinearity"] = "tanh"
-    return MODULES[cell](input_size, hidden, batch_first=True, **kwargs)
+def recurrent(
+    cell: str, input_size: int, hidden: int, *, num_layers: int = 1, dropout: float = 0.0
+) -> nn.RNNBase:
+    """The cell's torch module (batch first), `num_layers` deep with `dropout` between them."""
+    extra = {"nonlinearity": "tanh"} if cell == "rnn" else {}
+    return MODULES[cell](
+        input_size, hidden, batch_first=True, num_layers=num_layers, dropout=dropout, **extra
+    )
 
 
 class CharRNN(nn.Module):
@@ -53,7 +63,9 @@ class CharRNN(nn.Module):
         self.drop = nn.Dropout(config.dropout)
         self.head = nn.Linear(config.hidden, config.vocab_size)
 
-    def forward(self, codes: torch.Tensor, state=None):
+    def forward(
+        self, codes: torch.Tensor, state: RecurrentState | None = None
+    ) -> tuple[torch.Tensor, RecurrentState]:
         """codes (batch, time) → logits (batch, time, vocab), the final recurrent state."""
         out, state = self.rnn(self.embed(codes), state)
         return self.head(self.drop(out)), state
@@ -76,7 +88,7 @@ class CharStepper:
         self.hidden = cfg.hidden
         with torch.no_grad():
             sd = {k: v.detach().to("cpu", torch.float32) for k, v in model.state_dict().items()}
-            self.layers = []
+            self.layers: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]] = []
             for layer in range(cfg.layers):
                 w_ih, w_hh = sd[f"rnn.weight_ih_l{layer}"], sd[f"rnn.weight_hh_l{layer}"]
                 b_ih, b_hh = sd[f"rnn.bias_ih_l{layer}"], sd[f"rnn.bias_hh_l{layer}"]
@@ -86,18 +98,18 @@ class CharStepper:
             self.head_w = sd["head.weight"].contiguous()
             self.head_b = sd["head.bias"]
 
-    def initial_state(self) -> list:
+    def initial_state(self) -> list[LayerState]:
         zeros = torch.zeros(self.hidden)
         if self.lstm:
             return [(zeros.clone(), zeros.clone()) for _ in self.layers]
         return [zeros.clone() for _ in self.layers]
 
-    def step(self, code: int, state: list) -> tuple[torch.Tensor, list]:
+    def step(self, code: int, state: list[LayerState]) -> tuple[torch.Tensor, list[LayerState]]:
         """Feed one character code; return the next character's logits and the new state."""
-        new_state = []
-        x = None
+        new_state: list[LayerState] = []
+        x: torch.Tensor | None = None  # the layer below's output; None below the first layer
         for i, (w_ih, w_hh, b_ih, b_hh) in enumerate(self.layers):
-            gi = w_ih[code] + b_ih if i == 0 else torch.addmv(b_ih, w_ih, x)
+            gi = w_ih[code] + b_ih if x is None else torch.addmv(b_ih, w_ih, x)
             if self.lstm:
                 h, c = state[i]
                 gates = gi + torch.addmv(b_hh, w_hh, h)
@@ -106,10 +118,13 @@ class CharStepper:
                 x = torch.sigmoid(out) * torch.tanh(c)
                 new_state.append((x, c))
             elif self.cell == "rnn":  # h = tanh(W_ih x + b_ih + W_hh h + b_hh)
-                x = torch.tanh(gi + torch.addmv(b_hh, w_hh, state[i]))
+                h = state[i]
+                assert isinstance(h, torch.Tensor)  # an RNN's state is h alone
+                x = torch.tanh(gi + torch.addmv(b_hh, w_hh, h))
                 new_state.append(x)
             else:
                 h = state[i]
+                assert isinstance(h, torch.Tensor)  # a GRU's state is h alone
                 gh = torch.addmv(b_hh, w_hh, h)
                 ir, iz, inn = gi.chunk(3)
                 hr, hz, hn = gh.chunk(3)
@@ -118,4 +133,5 @@ class CharStepper:
                 cand = torch.tanh(inn + reset * hn)
                 x = (1 - update) * cand + update * h
                 new_state.append(x)
+        assert x is not None  # a model has a layer at least
         return torch.addmv(self.head_b, self.head_w, x), new_state

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from shakespeare_tui.core.atomic import atomic_write_text
 from shakespeare_tui.core.errors import one_line
+from shakespeare_tui.core.file_json import JSONObject
 from shakespeare_tui.core.runs.folders import CONFIG, read_json
 from shakespeare_tui.core.runs.lock import RunLock
 from shakespeare_tui.core.runs.metrics_tail import MetricsTail, Series
@@ -42,8 +43,8 @@ class _Entry:
         self.tail = MetricsTail(path)
         self.lock = RunLock(path)  # asked every refresh: made once
         self._config_file = os.path.join(path, CONFIG)
-        self.config: dict | None = None
-        self._config_seen: tuple | None = None
+        self.config: JSONObject | None = None
+        self._config_seen: tuple[int, int, int] | None = None
         self.row: RunRow | None = None
 
     def refresh(self) -> bool:
@@ -92,7 +93,7 @@ class RunCatalog:
         self.runs_dir = Path(runs_dir)
         self.cache = Path(cache) if cache else None
         self._entries: dict[str, _Entry] = {}
-        self._saved: dict | None = None  # the cache's readers, until each run has its entry
+        self._saved: JSONObject | None = None  # the cache's readers, until each run has its entry
         self._unsaved = 0  # bytes parsed since the last save
         self.rows: tuple[RunRow, ...] = ()
         self.pending = 0  # run folders the last refresh left unread (its time budget ran out)
@@ -124,8 +125,9 @@ class RunCatalog:
             if entry is None:
                 first_reads += 1
                 entry = self._entries[name] = _Entry(self.runs_dir / name)
-                if isinstance(saved.get(str(entry.path)), dict):
-                    entry.tail.restore(saved[str(entry.path)])
+                state = saved.get(str(entry.path))
+                if isinstance(state, dict):
+                    entry.tail.restore(state)
             before = entry.tail.bytes_read
             changed = entry.refresh() or changed
             self._unsaved += entry.tail.bytes_read - before
@@ -143,7 +145,7 @@ class RunCatalog:
             self.save()
         return changed
 
-    def _load_cache(self) -> dict:
+    def _load_cache(self) -> JSONObject:
         data = read_json(self.cache) if self.cache else None
         if not data or data.get("version") != _CACHE_VERSION:
             return {}
@@ -156,8 +158,8 @@ class RunCatalog:
         self._unsaved = 0
         if self.cache is None:
             return
-        states = {str(e.path): e.tail.state() for e in self._entries.values()}
-        states = {**(self._saved or {}), **states}  # (runs not read yet keep what they had)
+        states: dict[str, object] = dict(self._saved or {})  # (runs not read yet keep theirs)
+        states.update({str(e.path): e.tail.state() for e in self._entries.values()})
         data = {"version": _CACHE_VERSION, "runs": {k: v for k, v in states.items() if v}}
         try:
             self.cache.parent.mkdir(parents=True, exist_ok=True)
@@ -169,7 +171,7 @@ class RunCatalog:
         """The run folders' names, and in `unreadable` the entries that cannot be looked at
         (a link loop): each is listed as one row saying so, and the scan goes on."""
         names: list[str] = []
-        self.unreadable: dict[str, str] = {}
+        self.unreadable = {}
         try:
             with os.scandir(self.runs_dir) as it:
                 for entry in it:

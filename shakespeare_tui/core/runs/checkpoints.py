@@ -63,11 +63,11 @@ def _info(path: str, cache: InfoCache | None) -> CheckpointInfo:
     try:
         stat = os.stat(path)
     except OSError:
-        return read_info(path)  # gives the reason
+        return read_info(Path(path))  # gives the reason
     key = (path, stat.st_mtime_ns, stat.st_size)
     if cache is not None and key in cache:
         return cache[key]
-    info = read_info(path)
+    info = read_info(Path(path))
     if cache is not None:
         for old in [k for k in cache if k[0] == path]:
             del cache[old]

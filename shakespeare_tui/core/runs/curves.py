@@ -98,7 +98,13 @@ def run_curves(
     return RunCurves(train, val, best, weight, len(series.steps))
 
 
-def _points(steps, times, losses, per_step: int | None, limit: int) -> Points:
+def _points(
+    steps: Sequence[float],
+    times: Sequence[float],
+    losses: Sequence[float],
+    per_step: int | None,
+    limit: int,
+) -> Points:
     steps, times, losses = (downsample(v, limit) for v in (steps, times, losses))
     chars = tuple(s * per_step for s in steps) if per_step else None
     return Points(tuple(steps), chars, tuple(times), tuple(losses))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from shakespeare_tui.core.file_json import JSONObject
 from shakespeare_tui.core.runs.table import COLUMNS, RunRow
 
 NOT_SET = object()  # a setting one run's config.json does not have (an older version's)
@@ -26,11 +27,11 @@ FIGURES = ("state", "best_val_loss", "best_val_bits", "best_epoch", "best_step",
            "epochs_done", "chars_per_sec", "elapsed", "params")  # fmt: skip
 
 
-def flatten_config(config: dict) -> dict[str, object]:
+def flatten_config(config: JSONObject) -> dict[str, object]:
     """A config.json's settings under flat names (see the module's docstring)."""
     out: dict[str, object] = {}
 
-    def walk(prefix: str, values: dict) -> None:
+    def walk(prefix: str, values: JSONObject) -> None:
         for key, value in values.items():
             name = prefix + str(key)
             if isinstance(value, dict):
@@ -73,7 +74,7 @@ class SettingDiff:
         return setting_text(self.key, self.a), setting_text(self.key, self.b)
 
 
-def diff_settings(a: dict, b: dict) -> list[SettingDiff]:
+def diff_settings(a: JSONObject, b: JSONObject) -> list[SettingDiff]:
     """The settings whose values differ between two config.json's, in the first one's order."""
     flat_a, flat_b = flatten_config(a), flatten_config(b)
     keys = list(flat_a) + [k for k in flat_b if k not in flat_a]

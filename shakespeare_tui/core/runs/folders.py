@@ -13,16 +13,21 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import os
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from importlib import resources
 from pathlib import Path
+from typing import Any, TypedDict
 
 from shakespeare_tui.core.atomic import atomic_write_bytes, atomic_write_text
 from shakespeare_tui.core.config import MODEL_FIELDS, ModelConfig
 from shakespeare_tui.core.errors import UserError
+from shakespeare_tui.core.events import StepLogged
+from shakespeare_tui.core.file_json import JSONObject
 from shakespeare_tui.core.paths import Paths
+from shakespeare_tui.core.text.corpus import CorpusRecord
 
 BUNDLED = "bundled"
 # A run's two checkpoints: their kinds, as events, pickers and `--checkpoint RUN:KIND` name them,
@@ -31,6 +36,19 @@ BEST, LAST = "best", "last"
 CHECKPOINT_FILES = {BEST: "best.pt", LAST: "last.pt"}
 CONFIG, METRICS, SAMPLES = "config.json", "metrics.jsonl", "samples.txt"
 _NAME_OK = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
+
+
+class RunConfigFile(TypedDict):
+    """config.json, as `RunFolder.write_config` writes it. Read back, it is a JSONObject: a
+    file may hold anything, so its readers check each part's kind."""
+
+    train: dict[str, Any]  # TrainConfig.to_dict()
+    corpus: CorpusRecord
+    device: str  # where it trains, for a person
+    created: str  # ISO 8601, UTC: when the run was first started
+    vocab_size: int  # the model's, as train["model"] has it
+    parameters: int
+    steps_per_epoch: int
 
 
 def bundled_checkpoint() -> Path:
@@ -56,7 +74,7 @@ def check_run_name(name: str) -> str:
     return name
 
 
-def read_json(path: Path) -> dict | None:
+def read_json(path: str | os.PathLike[str]) -> JSONObject | None:
     """A JSON object from `path`, or None if missing, half-written or not an object."""
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -65,7 +83,7 @@ def read_json(path: Path) -> dict | None:
     return data if isinstance(data, dict) else None
 
 
-def read_metrics(run_dir: Path, *, strict: bool = False) -> list[dict]:
+def read_metrics(run_dir: Path, *, strict: bool = False) -> list[JSONObject]:
     """metrics.jsonl's records; a torn last line (a kill mid-write) is skipped.
 
     A missing file has no records. Any other failure to read is "no records" for a listing, but
@@ -73,7 +91,7 @@ def read_metrics(run_dir: Path, *, strict: bool = False) -> list[dict]:
     never mistake an unreadable file for an empty one.
     """
     path = Path(run_dir) / METRICS
-    records = []
+    records: list[JSONObject] = []
     try:
         with open(path, encoding="utf-8") as f:
             for line in f:
@@ -95,7 +113,7 @@ def read_metrics(run_dir: Path, *, strict: bool = False) -> list[dict]:
     return records
 
 
-def _record(line: bytes) -> dict | None:
+def _record(line: bytes) -> JSONObject | None:
     """A metrics line as a record, or None if it is not one this program wrote."""
     try:
         record = json.loads(line)
@@ -104,7 +122,7 @@ def _record(line: bytes) -> dict | None:
     return record if isinstance(record, dict) else None
 
 
-def _step_of(record: dict) -> int | None:
+def _step_of(record: JSONObject) -> int | None:
     """A record's step, if it has one that is a number."""
     step = record.get("step", 0)
     if isinstance(step, bool) or not isinstance(step, (int, float)) or not math.isfinite(step):
@@ -142,12 +160,17 @@ class RunFolder:
             atomic_write_text(self.path / name, "")
 
     def write_config(
-        self, train: dict, corpus: dict, device: str, parameters: int, steps_per_epoch: int
+        self,
+        train: dict[str, Any],
+        corpus: CorpusRecord,
+        device: str,
+        parameters: int,
+        steps_per_epoch: int,
     ) -> None:
         """config.json: the run's settings and where it runs, keeping the date it was created."""
         existing = read_json(self.path / CONFIG) or {}
         created = existing.get("created")
-        config = {
+        config: RunConfigFile = {
             "train": train,
             "corpus": corpus,
             "device": device,
@@ -158,7 +181,7 @@ class RunFolder:
         }
         atomic_write_text(self.path / CONFIG, json.dumps(config, indent=2))
 
-    def trim_metrics(self, step: int) -> list[dict]:
+    def trim_metrics(self, step: int) -> list[JSONObject]:
         """Drop the records past `step` (a killed process logs past its last checkpoint) and
         return the records kept.
 
@@ -178,14 +201,16 @@ class RunFolder:
                 f"cannot read {path}: {exc.strerror or exc}; nothing was changed (fix or move "
                 "the file, then resume)"
             ) from None
-        kept_lines, records, dropped = [], [], False
+        kept_lines: list[bytes] = []
+        records: list[JSONObject] = []
+        dropped = False
         for line in raw.splitlines(keepends=True):
             record = _record(line)
-            later = record is not None and _step_of(record) is not None and _step_of(record) > step
-            if later:
+            at = _step_of(record) if record is not None else None
+            if at is not None and at > step:
                 dropped = True
                 continue
-            if record is not None and _step_of(record) is not None:
+            if record is not None and at is not None:
                 records.append(record)
             kept_lines.append(line if line.endswith(b"\n") else line + b"\n")
         if dropped or (raw and not raw.endswith(b"\n")):
@@ -193,12 +218,12 @@ class RunFolder:
             atomic_write_bytes(path, b"".join(kept_lines))
         return records
 
-    def log(self, record: dict) -> None:
+    def log(self, record: JSONObject) -> None:
         self._append(METRICS, json.dumps(record) + "\n")
 
-    def log_step(self, event) -> None:
+    def log_step(self, event: StepLogged) -> None:
         """One StepLogged as a "step" record."""
-        record = {
+        record: JSONObject = {
             "kind": "step",
             "step": event.step,
             "epoch": event.epoch,
@@ -226,12 +251,14 @@ class RunFolder:
                 )
 
 
-def model_summary(model: dict) -> str:
+def model_summary(model: Mapping[str, object]) -> str:
     """ModelConfig.summary of a config.json's model, or "?" if it is not a valid model."""
     if not all(k in model for k in ("cell", "embed", "hidden")):
         return "?"
+    # Of any kind until `validate` has looked: a file may hold anything.
+    values: dict[str, Any] = {k: v for k, v in model.items() if k in MODEL_FIELDS}
     try:
-        config = ModelConfig(**{k: v for k, v in model.items() if k in MODEL_FIELDS})
+        config = ModelConfig(**values)
         config.validate()
     except (TypeError, UserError):
         return "?"

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shakespeare_tui.core.events import FINISH_REASONS
+from shakespeare_tui.core.file_json import JSONObject, json_object
 from shakespeare_tui.core.runs.folders import CONFIG, SAMPLES, read_json, read_metrics
 from shakespeare_tui.core.runs.lock import RunLock
 from shakespeare_tui.core.runs.metrics_tail import RunTally
@@ -43,7 +44,7 @@ class Sample:
 @dataclass(frozen=True)
 class RunHistory:
     name: str
-    records: tuple[dict, ...]  # metrics.jsonl's records, in order
+    records: tuple[JSONObject, ...]  # metrics.jsonl's records, in order
     samples: tuple[Sample, ...]
     state: str  # a FinishReason, or TRAINING, INTERRUPTED, NEW
     state_text: str  # one line for a person
@@ -69,7 +70,8 @@ def read_samples(run_dir: Path, limit: int = MAX_SAMPLES) -> tuple[Sample, ...]:
     except OSError:
         return ()
     samples: list[Sample] = []
-    heading, lines = None, []
+    heading: str | None = None
+    lines: list[str] = []
     for line in text.split("\n"):
         match = _SAMPLE_HEAD.match(line)
         if match:
@@ -87,7 +89,7 @@ def read_run_history(run_dir: Path) -> RunHistory:
     """Everything about the run in `run_dir` a person looks at; never raises."""
     run_dir = Path(run_dir)
     config = read_json(run_dir / CONFIG) or {}
-    train = config.get("train") if isinstance(config.get("train"), dict) else {}
+    train = json_object(config.get("train"))
     epochs = _int(train.get("epochs"), 0)
     patience = _int(train.get("patience"), 0)
     records = tuple(read_metrics(run_dir))
@@ -113,23 +115,28 @@ def read_run_history(run_dir: Path) -> RunHistory:
     )
 
 
-def _sizing_reason(train: dict) -> str:
+def _sizing_reason(train: JSONObject) -> str:
     """A sized run's reason, as it said it when it started (config.json; core/sizing/rule.py)."""
     reason = train.get("preset_reason")
     return reason if isinstance(train.get("sizing"), dict) and isinstance(reason, str) else ""
 
 
 def run_state(
-    run_dir: Path, finish: dict | None, any_records: bool, step: int, lock: RunLock | None = None
+    run_dir: Path,
+    finish: JSONObject | None,
+    any_records: bool,
+    step: int,
+    lock: RunLock | None = None,
 ) -> tuple[str, str]:
     """(state, one line for a person) of the run in `run_dir`, from its last "finish" record
     (None if it trained on after one), whether it has any records, and its last step; `lock`:
     the folder's RunLock, for a caller that asks every second."""
     if (lock or RunLock(run_dir)).held_by_other_process():
         return TRAINING, f"being trained by another process (step {step:,} so far)"
-    if finish is not None and finish.get("reason") in FINISH_REASONS:
-        message = finish.get("message")
-        return finish["reason"], message if isinstance(message, str) else finish["reason"]
+    if finish is not None:
+        reason, message = finish.get("reason"), finish.get("message")
+        if isinstance(reason, str) and reason in FINISH_REASONS:  # (a list is unhashable)
+            return reason, message if isinstance(message, str) else reason
     if not any_records:
         return NEW, "not trained yet"
     return INTERRUPTED, (
@@ -137,5 +144,5 @@ def run_state(
     )
 
 
-def _int(value, default: int) -> int:
+def _int(value: object, default: int) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else default

@@ -7,13 +7,14 @@ a lock left by a dead process (a kill) is taken over. The pid inside is for peop
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from pathlib import Path
 
-try:
-    import fcntl
-except ImportError:  # Windows
+if sys.platform == "win32":
     fcntl = None
+else:
+    import fcntl
 
 from shakespeare_tui.core.errors import RunLockedError
 
@@ -158,7 +159,7 @@ class RunLock:
     def __enter__(self) -> RunLock:
         return self.acquire()
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.release()
 
 

@@ -22,11 +22,14 @@ import json
 import os
 import re
 from array import array
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
+from shakespeare_tui.core.file_json import JSONObject
 from shakespeare_tui.core.runs.folders import METRICS
-from shakespeare_tui.core.runs.progress import RunProgress
+from shakespeare_tui.core.runs.progress import EvalKind, RunProgress, is_eval_kind
 
 # How the engine starts a step record (json.dumps' default separators, "kind" first): what
 # lets a read skip them without parsing them.
@@ -36,21 +39,20 @@ _LINES_PER_CALL = 2000  # parsed by one json.loads call (see _loads)
 _NOT_STEP = re.compile(rb"\n(?!" + re.escape(_STEP) + rb")[^\n]*")  # a line of any other kind
 
 
-def eval_kind(record: dict) -> str:
+def eval_kind(record: JSONObject) -> EvalKind:
     """How an "epoch" record was evaluated (records written before the "eval" field say less)."""
     kind = record.get("eval")
-    if kind in ("initial", "epoch", "interim", "budget"):
+    if is_eval_kind(kind):
         return kind
     if record.get("epoch") == 0:
         return "initial"
     return "budget" if record.get("partial") else "epoch"
 
 
-_NUMBER = (int, float)
-
-
-def _number(value) -> float | None:
-    return float(value) if type(value) in _NUMBER else None
+def _number(value: object) -> float | None:
+    """`value` as a float if it is an int or a float: `type(x) is`, not isinstance (a bool is
+    no number here), and this runs for every evaluation of 200 long runs on a first load."""
+    return float(value) if type(value) is int or type(value) is float else None
 
 
 class RunTally:
@@ -62,38 +64,36 @@ class RunTally:
         self.progress = RunProgress()
         self.records = 0  # records counted (a summary-only read skips most step records)
         self.step = 0  # the last step recorded
-        self.finish: dict | None = None  # the "finish" record, unless trained on since
+        self.finish: JSONObject | None = None  # the "finish" record, unless trained on since
         self.elapsed_s: float | None = None  # the last recorded training time
         self.chars_per_sec: float | None = None  # the last measured speed
         self.first_epoch_step: object = None  # the step of the first epoch's end, as recorded
 
-    def add(self, record: dict) -> tuple[int, bool] | None:
+    def add(self, record: JSONObject) -> tuple[int, bool] | None:
         """Count one record; for a validation, return its epoch label and whether it is the best."""
-        # `type(x) in _NUMBER`, not isinstance: a bool is no number here, and this runs for
-        # every evaluation of 200 long runs on a first load.
         self.records += 1
         kind, step = record.get("kind"), record.get("step")
-        whole = type(step) is int
-        if whole and step > self.step:
-            self.step = step
-        elapsed = record.get("elapsed_s")
-        if type(elapsed) in _NUMBER:
-            self.elapsed_s = float(elapsed)
+        whole = step if type(step) is int else None  # `type(x) is`: a bool is no step
+        if whole is not None and whole > self.step:
+            self.step = whole
+        elapsed = _number(record.get("elapsed_s"))
+        if elapsed is not None:
+            self.elapsed_s = elapsed
         counted = None
         if kind == "step":
             self.finish = None  # trained on after a finish: resumed since
-            speed = record.get("chars_per_sec")
-            if type(speed) in _NUMBER:
-                self.chars_per_sec = float(speed)
+            speed = _number(record.get("chars_per_sec"))
+            if speed is not None:
+                self.chars_per_sec = speed
         elif kind == "epoch":
             self.finish = None
             evaluated = eval_kind(record)
             if self.first_epoch_step is None and record.get("epoch") == 1 and evaluated == "epoch":
                 self.first_epoch_step = step
-            val = record.get("val_loss")
-            if type(val) in _NUMBER:
-                self.progress.step = step if whole else self.step
-                counted = self.progress.count_validation(float(val), evaluated)
+            val = _number(record.get("val_loss"))
+            if val is not None:
+                self.progress.step = whole if whole is not None else self.step
+                counted = self.progress.count_validation(val, evaluated)
         elif kind == "finish":
             self.finish = record
         self.progress.step = self.step
@@ -102,15 +102,18 @@ class RunTally:
 
     _SAVED = ("records", "step", "finish", "elapsed_s", "chars_per_sec", "first_epoch_step")
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> JSONObject:
         return {**{k: getattr(self, k) for k in self._SAVED}, "progress": self.progress.to_dict()}
 
     @classmethod
-    def from_dict(cls, data: dict) -> RunTally:
+    def from_dict(cls, data: JSONObject) -> RunTally:
         tally = cls()
         for key in cls._SAVED:
             setattr(tally, key, data[key])
-        tally.progress = RunProgress.from_dict(data["progress"])
+        progress = data["progress"]
+        if not isinstance(progress, dict):
+            raise TypeError("a tally's progress is not an object")
+        tally.progress = RunProgress.from_dict(progress)
         return tally
 
 
@@ -118,22 +121,22 @@ class RunTally:
 class Series:
     """A run's curves as a chart draws them; losses in nats per character."""
 
-    steps: array = field(default_factory=lambda: array("q"))  # one per step record
-    train_loss: array = field(default_factory=lambda: array("d"))
-    elapsed_s: array = field(default_factory=lambda: array("d"))  # NaN where not recorded
-    eval_steps: array = field(default_factory=lambda: array("q"))  # one per validation
-    eval_epochs: array = field(default_factory=lambda: array("q"))  # its label; 0: untrained
-    val_loss: array = field(default_factory=lambda: array("d"))
-    eval_elapsed_s: array = field(default_factory=lambda: array("d"))
+    steps: array[int] = field(default_factory=lambda: array("q"))  # one per step record
+    train_loss: array[float] = field(default_factory=lambda: array("d"))
+    elapsed_s: array[float] = field(default_factory=lambda: array("d"))  # NaN where not recorded
+    eval_steps: array[int] = field(default_factory=lambda: array("q"))  # one per validation
+    eval_epochs: array[int] = field(default_factory=lambda: array("q"))  # its label; 0: untrained
+    val_loss: array[float] = field(default_factory=lambda: array("d"))
+    eval_elapsed_s: array[float] = field(default_factory=lambda: array("d"))
     chars_per_step: int | None = None  # batch size × window, from the run's config
 
-    def chars_seen(self, steps) -> list[int] | None:
+    def chars_seen(self, steps: Iterable[int]) -> list[int] | None:
         """Characters trained on after each of `steps`, if the run's batch and window are known."""
         if not self.chars_per_step:
             return None
         return [s * self.chars_per_step for s in steps]
 
-    def add(self, record: dict, counted: tuple[int, bool] | None) -> None:
+    def add(self, record: JSONObject, counted: tuple[int, bool] | None) -> None:
         step = record.get("step")
         if not isinstance(step, int):
             return
@@ -147,7 +150,9 @@ class Series:
         elif counted is not None:
             self.eval_steps.append(step)
             self.eval_epochs.append(counted[0])
-            self.val_loss.append(float(record["val_loss"]))
+            val = _number(record.get("val_loss"))
+            assert val is not None  # RunTally.add counts a number only
+            self.val_loss.append(val)
             self.eval_elapsed_s.append(elapsed)
 
 
@@ -155,7 +160,7 @@ class Series:
 class Delta:
     """What one read found; false when nothing changed."""
 
-    records: tuple[dict, ...] = ()  # new records, in order (summary-only: those it parsed)
+    records: tuple[JSONObject, ...] = ()  # new records, in order (summary-only: those it parsed)
     reset: bool = False  # the file was replaced or cut: what was read before no longer holds
     presence: bool = False  # the folder went away or came back (see MetricsTail.gone)
 
@@ -184,26 +189,35 @@ class MetricsTail:
         self.torn = 0  # bytes of a line still being written, after the last newline
         self._offset = 0  # just past the last complete line read
         self._file: tuple[int, int] | None = None  # (device, inode) of the file being read
-        self._seen: tuple | None = None  # its stat at the last read: unchanged, nothing to do
+        self._seen: tuple[int, int, int, int] | None = None  # its stat at the last read
         self._check = b""  # the bytes just before the offset
 
-    def state(self) -> dict | None:
+    def state(self) -> JSONObject | None:
         """Where this reader stands, for a later process to read on from (`restore`)."""
         if self._file is None:
             return None
         return {"file": list(self._file), "offset": self._offset, "check": self._check.hex(),
                 "tally": self.tally.to_dict()}  # fmt: skip
 
-    def restore(self, state: dict) -> None:
+    def restore(self, state: JSONObject) -> None:
         """Stand where `state` says, as if the file had been read up to there: the next read
         checks that the file is the same and still ends so there (else it starts over)."""
         self._start_over()
         if self.series is not None:
             return  # the series are not saved: read the file
         try:
-            self.tally = RunTally.from_dict(state["tally"])
-            self._file = tuple(state["file"])
-            self._offset, self._check = int(state["offset"]), bytes.fromhex(state["check"])
+            tally, file, offset, check = (state[k] for k in ("tally", "file", "offset", "check"))
+            if not (
+                isinstance(tally, dict)
+                and isinstance(file, list)
+                and isinstance(offset, int | float | str)
+                and isinstance(check, str)
+            ):
+                raise TypeError("not a reader's state")
+            self.tally = RunTally.from_dict(tally)
+            device, inode = file
+            self._file = (device, inode)
+            self._offset, self._check = int(offset), bytes.fromhex(check)
         except (KeyError, TypeError, ValueError, AttributeError):
             self._start_over()  # a cache from another version: read the file
 
@@ -252,7 +266,7 @@ class MetricsTail:
                 self.series.add(record, counted)
         return Delta(tuple(records), reset=reset, presence=was_gone)
 
-    def _continues(self, f, st) -> bool:
+    def _continues(self, f: BinaryIO, st: os.stat_result) -> bool:
         """Whether the open file is the one read so far, unchanged up to the offset."""
         if self._file != (st.st_dev, st.st_ino) or st.st_size < self._offset:
             return False
@@ -278,19 +292,19 @@ class MetricsTail:
         return Delta(reset=had, presence=came_back)
 
 
-def _loads(lines: list[bytes]) -> list[dict]:
+def _loads(lines: list[bytes]) -> list[JSONObject]:
     """The JSON objects among `lines`, in order; a line that is not one is skipped."""
     lines = [line for line in lines if line]
     # A few thousand lines a call: about twice as fast as a call per line, and short enough
     # that a reader thread lets go of the GIL often (one call for a long run's whole file
     # held it for tens of milliseconds, and the UI thread waited that long to draw).
-    out: list[dict] = []
+    out: list[JSONObject] = []
     for start in range(0, len(lines), _LINES_PER_CALL):
         out += _loads_some(lines[start : start + _LINES_PER_CALL])
     return out
 
 
-def _loads_some(lines: list[bytes]) -> list[dict]:
+def _loads_some(lines: list[bytes]) -> list[JSONObject]:
     try:
         values = json.loads(b"[" + b",".join(lines) + b"]")
     except (ValueError, RecursionError):  # RecursionError: a line of ten thousand "["
@@ -305,11 +319,11 @@ def _loads_some(lines: list[bytes]) -> list[dict]:
     return [v for v in values if isinstance(v, dict)]
 
 
-def _all_records(data: bytes) -> list[dict]:
+def _all_records(data: bytes) -> list[JSONObject]:
     return _loads(data.split(b"\n")[:-1])  # the last piece: after the last newline
 
 
-def _summary_records(data: bytes, end: int) -> list[dict]:
+def _summary_records(data: bytes, end: int) -> list[JSONObject]:
     """The records of data[:end] a summary needs, in order: all but the step records, and the
     last of those."""
     if not end:

@@ -2,13 +2,45 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
-from typing import Literal
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
+from typing import Any, Literal, TypeGuard, get_args
 
 from shakespeare_tui.core.config import TrainConfig
 from shakespeare_tui.core.events import EpochEnded, FinishReason
+from shakespeare_tui.core.file_json import JSONObject
 
 EvalKind = Literal["initial", "epoch", "interim", "budget"]
+EVAL_KINDS: tuple[EvalKind, ...] = get_args(EvalKind)
+
+
+def is_eval_kind(value: object) -> TypeGuard[EvalKind]:
+    return value in EVAL_KINDS
+
+
+def _whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _real(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+# The kind of each field of RunProgress, as `from_dict` checks a saved one: (test, in words).
+_KINDS: dict[str, tuple[Callable[[object], bool], str]] = {
+    "step": (_whole, "a whole number"),
+    "epoch": (_whole, "a whole number"),
+    "epoch_step": (_whole, "a whole number"),
+    "elapsed_s": (_real, "a number"),
+    "best_val_loss": (lambda v: v is None or _real(v), "a number or null"),
+    "best_epoch": (lambda v: v is None or _whole(v), "a whole number or null"),
+    "best_step": (lambda v: v is None or _whole(v), "a whole number or null"),
+    "stale_epochs": (_whole, "a whole number"),
+    "epoch_loss_sum": (_real, "a number"),
+    "schedule_steps": (_whole, "a whole number"),
+    "schedule_fitted": (lambda v: isinstance(v, bool), "true or false"),
+    "finished": (lambda v: v is None or isinstance(v, str), "text or null"),
+}
 
 
 @dataclass
@@ -28,13 +60,22 @@ class RunProgress:
     schedule_fitted: bool = False  # the schedule was fitted to --max-minutes (once per run)
     finished: str | None = None  # the budget that ended the run, if one did
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> RunProgress:
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in (data or {}).items() if k in known})
+    def from_dict(cls, data: Mapping[str, object]) -> RunProgress:
+        """A progress as `to_dict` saved it (a checkpoint's, a cache's). Fields it does not know
+        are left out; a known one of another kind is a ValueError that names it (a file may
+        hold anything, and a run cannot go on from a step of text)."""
+        progress = cls()
+        for name, value in data.items():
+            if name in _KINDS:
+                test, kind = _KINDS[name]
+                if not test(value):
+                    raise ValueError(f"{name} is not {kind}")
+                setattr(progress, name, value)  # of the field's kind: checked just above
+        return progress
 
     def count_validation(self, val: float, kind: EvalKind) -> tuple[int, bool]:
         """Count one evaluation; return the epoch it is labelled with and whether it is the best.
@@ -81,10 +122,10 @@ class RunProgress:
         sample: str,
         elapsed_s: float,
         patience: int,
-    ) -> tuple[dict, EpochEnded]:
+    ) -> tuple[JSONObject, EpochEnded]:
         """The evaluation just counted: its metrics.jsonl record and its event."""
         partial = kind in ("interim", "budget")
-        record = {
+        record: JSONObject = {
             "kind": "epoch",
             "epoch": epoch,
             "step": self.step,

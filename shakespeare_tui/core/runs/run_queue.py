@@ -22,10 +22,10 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import tomllib
 
@@ -39,7 +39,9 @@ from shakespeare_tui.core.config import (
     flat,
 )
 from shakespeare_tui.core.errors import ActionFailed, EncodingStopped, FieldError, UserError
+from shakespeare_tui.core.events import StopSignal, TrainingFinished
 from shakespeare_tui.core.file_json import parse_json
+from shakespeare_tui.core.paths import Paths
 from shakespeare_tui.core.runs.folders import (
     CHECKPOINT_FILES,
     LAST,
@@ -52,6 +54,8 @@ from shakespeare_tui.core.shared_file import SharedFile
 from shakespeare_tui.core.user_files import MIB, read_user_file
 
 T = TypeVar("T")
+# A run's settings under flat names (config.flat's), "preset" among them, each of its field's kind.
+Settings = dict[str, Any]
 
 QUEUE_FILE = "queue.json"
 FORMAT, VERSION = "shakespeare-tui queue", 1
@@ -72,7 +76,7 @@ SETTING_NAMES = frozenset(_DEFAULTS)
 class QueueEntry:
     id: int  # stable when the queue is reordered
     run: str  # the name of the run it trains
-    settings: dict  # flat settings, "preset" among them
+    settings: Settings  # flat settings, "preset" among them
     state: str = WAITING
     note: str = ""  # how it ended, for people
 
@@ -81,7 +85,7 @@ class QueueEntry:
         return str(self.settings.get("preset", AUTO))
 
     @property
-    def run_settings(self) -> dict:
+    def run_settings(self) -> Settings:
         """Its settings for the run: all but the preset."""
         return {k: v for k, v in self.settings.items() if k != "preset"}
 
@@ -90,7 +94,7 @@ class QueueEntry:
         """ "5 min / 300 steps" as far as the settings say (shown, so never raising on a value
         a hand-edited queue.json holds)."""
         minutes, steps = self.settings.get("max_minutes"), self.settings.get("max_steps")
-        parts = []
+        parts: list[str] = []
         if minutes:
             parts.append(
                 f"{minutes:g} min" if isinstance(minutes, (int, float)) else f"{minutes!r} min"
@@ -136,6 +140,8 @@ class RunQueue:
                 f"{path} is not a queue (not JSON); move it away to start anew"
             ) from None
         try:
+            if not isinstance(document, dict):
+                raise ValueError("not a JSON object")
             if document.get("format") != FORMAT or document.get("version") != VERSION:
                 raise ValueError("not written by this version of shakespeare-tui")
             entries = [_entry(row) for row in document["entries"]]
@@ -166,12 +172,14 @@ class RunQueue:
         self.entries = self._file.update(apply)
         return result[0]
 
-    def add(self, settings: dict, run: str | None = None, runs_dir: Path | None = None):
+    def add(
+        self, settings: Mapping[str, object], run: str | None = None, runs_dir: Path | None = None
+    ) -> QueueEntry:
         """Append a run; its settings are checked now, so a bad one never waits in the queue."""
         return self.add_many([(run, settings)], runs_dir)[0]
 
     def add_many(
-        self, runs: Sequence[tuple[str | None, dict]], runs_dir: Path | None = None
+        self, runs: Sequence[tuple[str | None, Mapping[str, object]]], runs_dir: Path | None = None
     ) -> list[QueueEntry]:
         """Append runs (name or None, settings) together: all or, on a refusal, none."""
         checked = [(run, checked_settings(settings)) for run, settings in runs]
@@ -271,7 +279,7 @@ def _keep(wanted: Callable[[QueueEntry], bool]) -> Callable[[list[QueueEntry]], 
 
 
 def _new_entry(
-    entries: list[QueueEntry], settings: dict, run: str | None, runs_dir: Path | None
+    entries: list[QueueEntry], settings: Settings, run: str | None, runs_dir: Path | None
 ) -> QueueEntry:
     """The entry a run gets when it joins `entries`: the next id, a name that is free."""
     taken = {e.run for e in entries if e.state in OPEN_STATES}
@@ -316,7 +324,7 @@ def entry_config(entry: QueueEntry, auto_device_type: str | None = None) -> Trai
     return build_config(entry.preset, device_type, settings)
 
 
-def entry_resume_overrides(entry: QueueEntry) -> dict:
+def entry_resume_overrides(entry: QueueEntry) -> Settings:
     """What a queue entry's settings change when its run goes on: a run keeps its settings,
     but the queue's budget for it may have grown since (flat names, as `train` takes them)."""
     return {k: v for k, v in entry.run_settings.items() if k in RESUMABLE_FIELDS}
@@ -331,7 +339,7 @@ def state_after(reason: str) -> str:
     return DONE
 
 
-def checked_settings(settings: dict) -> dict:
+def checked_settings(settings: Mapping[str, object]) -> Settings:
     """Flat settings a run can start with (dashes read as underscores); UserError otherwise."""
     clean = {str(k).replace("-", "_"): v for k, v in settings.items()}
     preset = clean.get("preset", AUTO)
@@ -378,7 +386,7 @@ def _check_kind(name: str, value: object) -> None:
         raise FieldError(name, f"must be {word}, not {value!r}")
 
 
-def read_queue_file(path: Path) -> list[tuple[str | None, dict]]:
+def read_queue_file(path: Path) -> list[tuple[str | None, Settings]]:
     """(run name or None, settings) per run of a TOML or JSON queue file, every run checked;
     any problem is one UserError naming the file and the run."""
     path = Path(path)
@@ -400,7 +408,8 @@ def read_queue_file(path: Path) -> list[tuple[str | None, dict]]:
     defaults = data.get("defaults", {})
     if not isinstance(defaults, dict):
         raise UserError(f"{path}: [defaults] must be a table of settings")
-    found, names = [], set()
+    found: list[tuple[str | None, Settings]] = []
+    names: set[str] = set()
     for n, run in enumerate(data["runs"], 1):
         if not isinstance(run, dict):
             raise UserError(f"{path}: run {n} must be a table of settings")
@@ -425,7 +434,9 @@ def read_queue_file(path: Path) -> list[tuple[str | None, dict]]:
     return found
 
 
-def _entry(row: dict) -> QueueEntry:
+def _entry(row: object) -> QueueEntry:
+    if not isinstance(row, dict):
+        raise ValueError("an entry is not a JSON object")
     entry = QueueEntry(int(row["id"]), str(row["run"]), dict(row["settings"]),
                        str(row["state"]), str(row.get("note", "")))  # fmt: skip
     if entry.state not in STATES:
@@ -433,7 +444,13 @@ def _entry(row: dict) -> QueueEntry:
     return entry
 
 
-def work_queue(queue: RunQueue, paths, train_entry, stop, on_change=None) -> str:
+def work_queue(
+    queue: RunQueue,
+    paths: Paths,
+    train_entry: Callable[[QueueEntry, Path | None], TrainingFinished],
+    stop: StopSignal,
+    on_change: Callable[[], None] | None = None,
+) -> str:
     """Train the open entries in order with `train_entry(entry, resume)` (which returns the
     run's TrainingFinished), marking each in the file around its run (what other processes
     add or change meanwhile is kept, and trained in its turn); "done" when none is left,

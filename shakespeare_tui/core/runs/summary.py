@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from shakespeare_tui.core.file_json import JSONObject, json_object
 from shakespeare_tui.core.paths import Paths
 from shakespeare_tui.core.runs.folders import BEST, CHECKPOINT_FILES, LAST, model_summary, read_json
 from shakespeare_tui.core.runs.lock import RunLock
@@ -28,7 +29,7 @@ class RunInfo:
     best: Path | None
     last: Path | None
     training: bool  # locked by a live process
-    train: dict  # config.json's "train": the run's settings as saved (possibly hand-edited)
+    train: JSONObject  # config.json's "train": the run's settings as saved (possibly hand-edited)
     chars_per_sec: float | None = None  # the last measured training speed
     step: int = 0  # the last step recorded
 
@@ -39,8 +40,9 @@ def run_info(run_dir: Path) -> RunInfo | None:
     config = read_json(run_dir / "config.json")
     if config is None:
         return None
-    train = config.get("train") if isinstance(config.get("train"), dict) else {}
-    model = train.get("model") if isinstance(train.get("model"), dict) else {}
+    train = json_object(config.get("train"))
+    model = json_object(train.get("model"))
+    corpus = config.get("corpus")
     # Counted as the engine counts (RunProgress), reading step records but the last unparsed:
     # a long run's file is mostly those, and the Generate view lists runs every 10 seconds.
     tail = MetricsTail(run_dir)
@@ -49,8 +51,8 @@ def run_info(run_dir: Path) -> RunInfo | None:
     return RunInfo(
         name=run_dir.name,
         path=run_dir,
-        corpus=str(config.get("corpus", {}).get("name", train.get("corpus", "?")))
-        if isinstance(config.get("corpus"), dict)
+        corpus=str(corpus.get("name", train.get("corpus", "?")))
+        if isinstance(corpus, dict)
         else str(train.get("corpus", "?")),
         model=model_summary(model),
         preset=str(train.get("preset", "?")),

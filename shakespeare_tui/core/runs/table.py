@@ -12,14 +12,19 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from shakespeare_tui.core.errors import UserError
 from shakespeare_tui.core.figures import UNKNOWN, compact, count, duration, local_time
+from shakespeare_tui.core.file_json import JSONObject, json_object
 from shakespeare_tui.core.runs.folders import BUNDLED, CONFIG, model_summary, read_json
 from shakespeare_tui.core.runs.history import TRAINING, run_state, state_label
 from shakespeare_tui.core.runs.lock import RunLock
-from shakespeare_tui.core.runs.metrics_tail import MetricsTail
+from shakespeare_tui.core.runs.metrics_tail import MetricsTail, RunTally
 from shakespeare_tui.core.units import in_units, loss_text
+
+if TYPE_CHECKING:  # its module imports torch, which a table never needs
+    from shakespeare_tui.core.model.checkpoint import CheckpointInfo
 
 HALF_WRITTEN = "half-written"  # a folder without a readable config.json: being made, or broken
 UNREADABLE = "unreadable"  # an entry of the runs folder that cannot be read at all
@@ -56,7 +61,7 @@ class RunRow:
     created: str | None = None  # ISO 8601, UTC
     preset: str | None = None
     training_here: bool = False  # trained by this process (the app), not another one
-    config: dict = field(default_factory=dict, compare=False, repr=False)  # config.json
+    config: JSONObject = field(default_factory=dict, compare=False, repr=False)  # config.json
 
     @property
     def best_val_bits(self) -> float | None:
@@ -71,7 +76,7 @@ class RunRow:
     def training(self) -> bool:
         return self.state == TRAINING
 
-    def to_json(self) -> dict:
+    def to_json(self) -> JSONObject:
         """The row as plain JSON values (no NaN or infinity: those are null)."""
         out = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "config"}
         out["best_val_bits"] = self.best_val_bits
@@ -81,33 +86,29 @@ class RunRow:
         return out
 
 
-def _int(value) -> int | None:
+def _int(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _float(value) -> float | None:
+def _float(value: object) -> float | None:
     if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
         return float(value)
     return None
 
 
-def _str(value) -> str | None:
+def _str(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _dict(value) -> dict:
-    return value if isinstance(value, dict) else {}
-
-
-def chars_per_step(config: dict) -> int | None:
+def chars_per_step(config: JSONObject) -> int | None:
     """Characters one training step reads (batch size × window), from a config.json."""
-    train = _dict(config.get("train"))
+    train = json_object(config.get("train"))
     batch, window = _int(train.get("batch_size")), _int(train.get("seq_len"))
     return batch * window if batch and window else None
 
 
 def run_state_of(
-    path: Path, config: dict | None, tally, lock: RunLock | None = None
+    path: Path, config: JSONObject | None, tally: RunTally, lock: RunLock | None = None
 ) -> tuple[str, str, bool]:
     """(state, its line, trained here) of a run: run_history's rule, plus a trainer in this
     process (which run_history leaves to the Train view) and a folder without a config."""
@@ -121,14 +122,20 @@ def run_state_of(
     return state, text, here
 
 
-def build_row(path: Path, config: dict | None, tail: MetricsTail, state=None) -> RunRow:
-    """The row of the run in `path` from its config.json (None: unreadable) and its metrics."""
+def build_row(
+    path: Path,
+    config: JSONObject | None,
+    tail: MetricsTail,
+    known: tuple[str, str, bool] | None = None,
+) -> RunRow:
+    """The row of the run in `path` from its config.json (None: unreadable) and its metrics;
+    `known`: its state as `run_state_of` gives it, where the caller has it already."""
     tally, path = tail.tally, Path(path)
-    state, text, here = state or run_state_of(path, config, tally)
+    state, text, here = known or run_state_of(path, config, tally)
     if config is None:
         return RunRow(name=path.name, state=state, state_text=text, path=str(path))
-    train = _dict(config.get("train"))
-    model = _dict(train.get("model"))
+    train = json_object(config.get("train"))
+    model = json_object(train.get("model"))
     corpus = config.get("corpus")
     corpus_name = corpus.get("name") if isinstance(corpus, dict) else train.get("corpus")
     summary = model_summary(model)
@@ -180,7 +187,7 @@ def read_row(run_dir: Path) -> RunRow:
     return build_row(Path(run_dir), read_json(Path(run_dir) / CONFIG), tail)
 
 
-def bundled_row(info) -> RunRow:
+def bundled_row(info: CheckpointInfo) -> RunRow:
     """The pretrained checkpoint's row, from its CheckpointInfo (reading that loads torch)."""
     summary = info.model_summary or None
     cell = summary.split()[0].lower() if summary else None
@@ -203,16 +210,24 @@ def bundled_row(info) -> RunRow:
 # ---------------------------------------------------------------- columns, sorting, filtering
 
 
+# What a column sorts by: text, a number, or a tuple of them (a row without one: None).
+SortValue = str | float | tuple[str | float, ...]
+
+
 @dataclass(frozen=True)
 class Column:
     key: str  # stable: `--sort` takes it, `--json` uses it where the column is one field
     title: str
-    value: Callable[[RunRow], object]  # what sorting compares; None sorts last
+    value: Callable[[RunRow], SortValue | None]  # what sorting compares; None sorts last
     text: Callable[[RunRow], str]  # what a table shows
     numeric: bool = False  # right-aligned in a table
 
 
-def _shown(fmt: Callable, attr: str) -> Callable[[RunRow], str]:
+# Formats the value of one RunRow field, whichever it is (a count, a loss, a time, text).
+Format = Callable[[Any], str]
+
+
+def _shown(fmt: Format, attr: str) -> Callable[[RunRow], str]:
     def text(row: RunRow) -> str:
         value = getattr(row, attr)
         return UNKNOWN if value is None else fmt(value)
@@ -220,18 +235,26 @@ def _shown(fmt: Callable, attr: str) -> Callable[[RunRow], str]:
     return text
 
 
-def _column(key, title, fmt=str, attr=None, value=None, numeric=False) -> Column:
-    attr = attr or key
-    return Column(key, title, value or (lambda r: getattr(r, attr)), _shown(fmt, attr), numeric)
+def _column(
+    key: str,
+    title: str,
+    fmt: Format = str,
+    attr: str | None = None,
+    value: Callable[[RunRow], SortValue | None] | None = None,
+    numeric: bool = False,
+) -> Column:
+    field_name = attr or key
+    sort_value = value or (lambda r: getattr(r, field_name))
+    return Column(key, title, sort_value, _shown(fmt, field_name), numeric)
 
 
-def _model_order(row: RunRow):
+def _model_order(row: RunRow) -> tuple[str, int, int, int] | None:
     if row.cell is None:
         return None
     return (row.cell, row.hidden or 0, row.embed or 0, row.layers or 0)
 
 
-def _batch(row: RunRow):
+def _batch(row: RunRow) -> tuple[int, int] | None:
     if row.batch_size is None or row.seq_len is None:
         return None
     return (row.batch_size * row.seq_len, row.batch_size)
@@ -289,7 +312,7 @@ def column_key(text: str) -> str:
     return key
 
 
-def _sortable(value):
+def _sortable(value: SortValue | None) -> SortValue | None:
     return value.casefold() if isinstance(value, str) else value
 
 

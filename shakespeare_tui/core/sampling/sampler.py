@@ -6,14 +6,15 @@ settings give the same text on every machine, whatever the model was trained on.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import torch
 
+from shakespeare_tui.core.config import TrainConfig
 from shakespeare_tui.core.errors import SamplingError
-from shakespeare_tui.core.model.network import CharStepper
+from shakespeare_tui.core.events import StopSignal
+from shakespeare_tui.core.model.network import CharRNN, CharStepper
 from shakespeare_tui.core.sampling.settings import (  # noqa: F401 - the settings travel with sampling
     SampleSettings,
     check_settings,
@@ -38,7 +39,7 @@ def generate(
     stepper: CharStepper,
     vocab: Vocabulary,
     settings: SampleSettings,
-    stop: threading.Event | None = None,
+    stop: StopSignal | None = None,
 ) -> Iterator[SampledChar]:
     """Yield sampled characters; `settings.seed` must be set (see `SampleSettings.with_seed`)."""
     settings.check(vocab)
@@ -53,7 +54,7 @@ def continue_text(
     vocab: Vocabulary,
     primer: str,
     settings: SampleSettings,
-    stop: threading.Event | None = None,
+    stop: StopSignal | None = None,
 ) -> Iterator[SampledChar]:
     """`settings.length` characters after `primer` (read, not yielded), with `settings`'
     temperature, top-k and (set) seed. `generate` primes with the prompt; a fork with the
@@ -61,16 +62,18 @@ def continue_text(
     # One thread: at batch 1 each product is too small to share, and waking a second (sleeping,
     # OMP_WAIT_POLICY=PASSIVE) thread per character made sampling ~2x slower at H640. It also
     # makes the text independent of the core count (last-bit differences in the products).
+    assert settings.seed is not None, "seed the settings first: SampleSettings.with_seed()"
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
         generator = torch.Generator().manual_seed(settings.seed)
         state = stepper.initial_state()
-        logits = None
+        logits: torch.Tensor | None = None
         for char in primer:
             if stop is not None and stop.is_set():  # a long prompt takes seconds to read
                 return
             logits, state = stepper.step(vocab.code(char), state)
+        assert logits is not None, "a primer has a character at least"
         for _ in range(settings.length):
             if stop is not None and stop.is_set():
                 return
@@ -78,7 +81,7 @@ def continue_text(
             if settings.temperature == 0:
                 code = int(torch.argmax(logits))
             else:
-                scaled = logits / settings.temperature
+                scaled: torch.Tensor = logits / settings.temperature
                 if settings.top_k is not None and settings.top_k < len(vocab):
                     kth = torch.topk(scaled, settings.top_k).values[-1]
                     scaled = scaled.masked_fill(scaled < kth, float("-inf"))
@@ -89,13 +92,15 @@ def continue_text(
         torch.set_num_threads(threads)
 
 
-def sample_text(model, vocab: Vocabulary, settings: SampleSettings) -> str:
+def sample_text(model: CharRNN, vocab: Vocabulary, settings: SampleSettings) -> str:
     """The whole text at once."""
     stepper = CharStepper(model)
     return "".join(s.char for s in generate(stepper, vocab, settings.with_seed()))
 
 
-def epoch_sample(model, vocab: Vocabulary, config, epoch: int, step: int | None = None) -> str:
+def epoch_sample(
+    model: CharRNN, vocab: Vocabulary, config: TrainConfig, epoch: int, step: int | None = None
+) -> str:
     """A run's sample at an evaluation: its length and temperature, seeded by where it is.
 
     At epoch ends the seed is the run's seed plus the epoch (as it always was); evaluations

@@ -9,8 +9,14 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from shakespeare_tui.core.errors import CheckpointError
+
+if TYPE_CHECKING:  # their modules import torch, which streaming waits for
+    from shakespeare_tui.core.model.network import CharStepper
+    from shakespeare_tui.core.sampling.sampler import SampledChar
+    from shakespeare_tui.core.text.vocab import Vocabulary
 
 # A screen redraws at most ~60 times a second and a terminal write costs a syscall: ~33 chunks
 # a second read as a smooth stream and cost next to nothing.
@@ -19,7 +25,7 @@ CACHED_MODELS = 3  # loaded checkpoints kept, so a second request starts at once
 
 
 def chunked(
-    samples: Iterable, seconds: float | Callable[[], float] = CHUNK_SECONDS
+    samples: Iterable[SampledChar], seconds: float | Callable[[], float] = CHUNK_SECONDS
 ) -> Iterator[tuple[str, tuple[float, ...]]]:
     """(characters, their probabilities) every `seconds` (a number, or a callable asked after
     each chunk); the first character goes out at once, so text starts without a wait, and
@@ -60,7 +66,7 @@ class Pacer:
         share: float,
         cpu: Callable[[], float] = time.thread_time,
         clock: Callable[[], float] = time.monotonic,
-    ):
+    ) -> None:
         self.shortest, self.longest, self.share = shortest, longest, share
         self.seconds = shortest
         self._cpu, self._clock = cpu, clock
@@ -84,12 +90,12 @@ class ModelCache:
     A file rewritten by training (a new best.pt) has a new version, so it is loaded afresh.
     """
 
-    def __init__(self, size: int = CACHED_MODELS):
+    def __init__(self, size: int = CACHED_MODELS) -> None:
         self.size = size
-        self._models: dict[tuple[str, int, int], tuple] = {}
+        self._models: dict[tuple[str, int, int], tuple[Vocabulary, CharStepper]] = {}
         self._lock = threading.Lock()
 
-    def load(self, path: str, title: str | None = None):
+    def load(self, path: str, title: str | None = None) -> tuple[Vocabulary, CharStepper]:
         """The vocabulary and one-character stepper of the checkpoint at `path`."""
         from shakespeare_tui.core.model.checkpoint import load_checkpoint
         from shakespeare_tui.core.model.network import CharStepper

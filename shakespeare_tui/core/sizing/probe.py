@@ -10,12 +10,13 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable
+from typing import Protocol, TypeVar
 
 import torch
 import torch.nn.functional as F
 
 from shakespeare_tui.core.config import TrainConfig
-from shakespeare_tui.core.events import ModelSized, SizingStarted
+from shakespeare_tui.core.events import ModelSized, SizingStarted, StopSignal
 from shakespeare_tui.core.model.network import CharRNN
 from shakespeare_tui.core.sizing import ladder
 from shakespeare_tui.core.sizing.ladder import Rung
@@ -23,10 +24,37 @@ from shakespeare_tui.core.sizing.rule import (
     PROBE_MIN_STEPS,
     PROBE_S,
     PROBE_SHARE,
+    RungFit,
     Sizing,
     choose,
     rung_config,
 )
+from shakespeare_tui.core.text.corpus import Corpus
+
+T = TypeVar("T")
+# What sizing says as it goes: that it starts timing, and what it chose.
+SizingEvents = Callable[[SizingStarted | ModelSized], None]
+
+
+class SizedRun(Protocol):
+    """What `size_run` reads of a run about to start, and fits to its budget
+    (training/setup.py's RunInputs)."""
+
+    config: TrainConfig
+    corpus: Corpus
+    notes: list[str]
+
+
+class Job(Protocol):
+    """The processes a run trains in (training/distributed.py's Ranks): rank 0 times the sizes."""
+
+    @property
+    def writer(self) -> bool: ...
+
+    @property
+    def world(self) -> int: ...
+
+    def from_rank0(self, value: T) -> T: ...
 
 
 def rung_speed(
@@ -52,7 +80,7 @@ def rung_speed(
                 logits, _ = model(x)
             loss = F.cross_entropy(logits.float().reshape(-1, vocab), y.reshape(-1))
             optimizer.zero_grad(set_to_none=True)
-            loss.backward()
+            loss.backward()  # type: ignore[no-untyped-call]  # torch's Tensor.backward has no annotations
             torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
             optimizer.step()
 
@@ -82,12 +110,13 @@ def size_for_budget(
     val_chars: int,
     train_chars: int,
     processes: int = 1,
-    emit: Callable[[object], None] = lambda event: None,
-    stop=None,
+    emit: SizingEvents = lambda event: None,
+    stop: StopSignal | None = None,
 ) -> Sizing:
     """Time the rungs smallest first and choose; stop timing once a rung is predicted to end
     worse than the one below it (a larger one, slower still, would not do better), or when
     `stop` (a threading.Event) is set: the run then stops before its first step."""
+    assert config.max_minutes is not None, "a run is sized for a time budget"
     budget_s = config.max_minutes * 60
     emit(SizingStarted(budget_minutes=config.max_minutes, rungs=len(ladder.LADDER)))
     t0 = time.perf_counter()
@@ -107,7 +136,7 @@ def size_for_budget(
     def stopped() -> bool:
         return stop is not None and stop.is_set()
 
-    def fit_of(sizing: Sizing, name: str):
+    def fit_of(sizing: Sizing, name: str) -> RungFit:
         return next(f for f in sizing.fits if f.rung == name)
 
     # Timing takes at most about PROBE_SHARE of a short budget (a rung at least).
@@ -130,7 +159,14 @@ def size_for_budget(
     return sizing
 
 
-def size_run(inputs, device: torch.device, bf16: bool, ranks, emit, stop=None) -> Sizing:
+def size_run(
+    inputs: SizedRun,
+    device: torch.device,
+    bf16: bool,
+    ranks: Job,
+    emit: SizingEvents,
+    stop: StopSignal | None = None,
+) -> Sizing:
     """Size a new "sized" run (rank 0 times the rungs, for every rank of a job): `inputs`
     (run_setup.RunInputs) gets the chosen recipe, its reason among the notes."""
     from shakespeare_tui.core import device as devices
@@ -156,6 +192,7 @@ def size_run(inputs, device: torch.device, bf16: bool, ranks, emit, stop=None) -
             stop=stop,
         )
     sizing = ranks.from_rank0(sizing)
+    assert sizing is not None, "rank 0 sized the run for every rank"
     inputs.config = sized_config(config, sizing)
     inputs.notes[:] = [n for n in inputs.notes if n != config.preset_reason] + [sizing.reason]
     return sizing

@@ -59,7 +59,8 @@ def predicted_loss(rung: str, chars: float) -> float:
     gain = (ys[-1] - ys[-2]) / (xs[-1] - xs[-2])  # per doubling, negative while improving
     gain = min(gain, 0.0)
     past = x - xs[-1]  # doublings beyond the last point: sum of gain * DECAY**k
-    return ys[-1] + gain * DECAY * (1 - DECAY**past) / (1 - DECAY)
+    decayed: float = DECAY**past  # (a float to a float's power may be complex, to typeshed)
+    return ys[-1] + gain * DECAY * (1 - decayed) / (1 - DECAY)
 
 
 def characters(
@@ -140,7 +141,7 @@ def rung_config(config: TrainConfig, rung: Rung) -> TrainConfig:
 def evaluation_chars(config: TrainConfig, train_chars: int, chars: float) -> float:
     """Training characters between evaluations: at epoch ends, and EVALUATIONS times in the
     run between them (sized_config's eval_every)."""
-    spans = [max(1, train_chars)]
+    spans: list[float] = [max(1, train_chars)]
     if config.eval_every:
         per_step = config.batch_size * config.seq_len
         spans.append(max(config.eval_every * per_step, chars / EVALUATIONS))
@@ -179,11 +180,13 @@ def choose(
             chars_per_evaluation=evaluation_chars(cfg, train_chars, trained),
         )
         fits.append(RungFit(rung.name, speed, chars, predicted_loss(rung.name, chars), need, ok))
-    candidates = [f for f in fits if f.fits and f.predicted_loss is not None]
+    candidates = [
+        (f.predicted_loss, f.rung) for f in fits if f.fits and f.predicted_loss is not None
+    ]
     if candidates:
         # Lowest predicted loss; within 0.002 of it, the larger model (it has more to give).
-        low = min(f.predicted_loss for f in candidates)
-        chosen = [f for f in candidates if f.predicted_loss <= low + 0.002][-1].rung
+        low = min(loss for loss, _ in candidates)
+        chosen = [rung for loss, rung in candidates if loss <= low + 0.002][-1]
     else:
         chosen = ladder.LADDER[0].name
     return Sizing(chosen, budget_s / 60, probe_s, tuple(fits))

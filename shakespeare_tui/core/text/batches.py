@@ -14,12 +14,19 @@ and random windows make resume trivial: the data position is just an RNG state.
 from __future__ import annotations
 
 import functools
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from numpy.typing import NDArray
 
+from shakespeare_tui.core.device import Autocast
 from shakespeare_tui.core.errors import CorpusError
+from shakespeare_tui.core.text.corpus_map import MappedCodes
+
+if TYPE_CHECKING:
+    from shakespeare_tui.core.config import TrainConfig
 
 # Validation walks this many contiguous streams of the held-out text, state carried through.
 VAL_STREAMS = 32
@@ -34,7 +41,7 @@ VAL_SUBSET_SEED = 0
 class TextData:
     def __init__(
         self,
-        codes: np.ndarray,
+        codes: NDArray[np.integer[Any]] | MappedCodes,
         *,
         seq_len: int,
         batch_size: int,
@@ -42,7 +49,7 @@ class TextData:
         device: torch.device,
         seed: int,
         corpus_name: str = "the corpus",
-    ):
+    ) -> None:
         n = len(codes)
         n_val = int(n * val_fraction)
         need = max(seq_len + 1, int(np.ceil((seq_len + 1) / val_fraction)))
@@ -57,7 +64,9 @@ class TextData:
         self.seq_len = seq_len
         self.batch_size = batch_size
         self.mapped = not isinstance(codes, np.ndarray)
-        if self.mapped:
+        self.train: torch.Tensor | MappedCodes  # the codes on the device, or in their map
+        self.val: torch.Tensor | MappedCodes
+        if isinstance(codes, MappedCodes):
             self.train, self.val = codes.part(0, n - n_val), codes.part(n - n_val, n)
             host = torch.device("cpu")  # window starts index the map, on the host
         else:
@@ -72,7 +81,13 @@ class TextData:
         self.generator.manual_seed(seed)
 
     @classmethod
-    def for_config(cls, codes: np.ndarray, config, device: torch.device, name: str) -> TextData:
+    def for_config(
+        cls,
+        codes: NDArray[np.integer[Any]] | MappedCodes,
+        config: TrainConfig,
+        device: torch.device,
+        name: str,
+    ) -> TextData:
         """Batches as a TrainConfig asks for them."""
         return cls(
             codes,
@@ -98,13 +113,13 @@ class TextData:
         starts = torch.randint(
             0, high, (self.batch_size, 1), device=self.offsets.device, generator=self.generator
         )
-        if self.mapped:
+        if isinstance(self.train, MappedCodes):
             window = self._read(self.train, starts.flatten(), self.seq_len + 1)
         else:
             window = self.train[starts + self.offsets].long()
         return window[:, :-1], window[:, 1:]
 
-    def _read(self, codes, starts: torch.Tensor, length: int) -> torch.Tensor:
+    def _read(self, codes: MappedCodes, starts: torch.Tensor, length: int) -> torch.Tensor:
         """Rows codes[s : s + length] for each start, read from the map, int64 on the device."""
         rows = torch.from_numpy(codes.rows(starts.numpy(), length))
         if self.device.type == "cuda":
@@ -137,7 +152,7 @@ class TextData:
             length = VAL_LIMIT // streams
             rng = np.random.default_rng(VAL_SUBSET_SEED)
             starts = [i * part + int(rng.integers(0, part - length + 1)) for i in range(streams)]
-        if self.mapped:
+        if isinstance(self.val, MappedCodes):
             rows = self._read(self.val, torch.tensor(starts), length + 1)
             return rows[:, :-1].contiguous(), rows[:, 1:].contiguous()
         index = torch.tensor(starts, device=self.device)[:, None] + torch.arange(
@@ -146,7 +161,7 @@ class TextData:
         return self.val[index].long(), self.val[index + 1].long()
 
     @torch.no_grad()
-    def validation_loss(self, model, autocast) -> float:
+    def validation_loss(self, model: torch.nn.Module, autocast: Autocast) -> float:
         """Mean cross-entropy over the held-out text (see VAL_LIMIT), in nats per character.
 
         The text is cut into VAL_STREAMS contiguous streams walked with the state carried, so

@@ -14,19 +14,33 @@ import re
 import stat
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypedDict
+
+from numpy.typing import NDArray
 
 from shakespeare_tui.core.atomic import atomic_write_bytes
 from shakespeare_tui.core.errors import CorpusError
+from shakespeare_tui.core.events import CorpusEncoding, StopSignal
 from shakespeare_tui.core.text.map_cache import map_corpus
 from shakespeare_tui.core.text.refusals import binary_error, blank_error, utf8_error
 from shakespeare_tui.core.user_files import check_user_file, read_user_file, user_path
 
 if TYPE_CHECKING:
-    from shakespeare_tui.core.text.corpus_map import CorpusMap
+    import numpy as np
+
+    from shakespeare_tui.core.text.corpus_map import CorpusMap, MappedCodes
     from shakespeare_tui.core.text.vocab import Vocabulary
+
+
+class CorpusRecord(TypedDict):
+    """What runs and checkpoints record about their text (Corpus.meta)."""
+
+    name: str  # as the person named it: "plays", or a file's path
+    checksum: str  # "sha256:<hex>": a resume checks it
+    chars: int
 
 
 @dataclass(frozen=True)
@@ -45,12 +59,18 @@ class Corpus:
     mapped: CorpusMap | None = None
 
     @property
-    def length(self) -> int:
-        """Characters in the text."""
-        return self.mapped.length if self.mapped is not None else len(self.text)
+    def _whole(self) -> str:
+        """The text of a corpus that is not mapped, which always holds it."""
+        assert self.text is not None, "a corpus is mapped or held whole"
+        return self.text
 
     @property
-    def meta(self) -> dict:
+    def length(self) -> int:
+        """Characters in the text."""
+        return self.mapped.length if self.mapped is not None else len(self._whole)
+
+    @property
+    def meta(self) -> CorpusRecord:
         """What runs and checkpoints record about the text (a resume checks the checksum)."""
         return {"name": self.name, "checksum": self.checksum, "chars": self.length}
 
@@ -59,7 +79,7 @@ class Corpus:
         start, stop = max(0, start), min(stop, self.length)
         if self.mapped is not None:
             return self.mapped.read(start, stop) if stop > start else ""
-        return self.text[start:stop]
+        return self._whole[start:stop]
 
     def vocabulary(self) -> Vocabulary:
         """The sorted distinct characters, as a new run's vocabulary."""
@@ -67,15 +87,15 @@ class Corpus:
 
         if self.mapped is not None:
             return Vocabulary("".join(sorted(self.mapped.chars)))
-        return Vocabulary.from_text(self.text)
+        return Vocabulary.from_text(self._whole)
 
     def unknown(self, vocab: Vocabulary) -> list[str]:
         """Characters of the text that `vocab` lacks (a checkpoint's, on a resume)."""
-        return self.mapped.unknown(vocab) if self.mapped is not None else vocab.unknown(self.text)
+        return self.mapped.unknown(vocab) if self.mapped is not None else vocab.unknown(self._whole)
 
-    def codes(self, vocab: Vocabulary):
+    def codes(self, vocab: Vocabulary) -> NDArray[np.integer[Any]] | MappedCodes:
         """The text as `vocab`'s codes: an array in memory, or MappedCodes read from the map."""
-        return self.mapped.codes(vocab) if self.mapped is not None else vocab.encode(self.text)
+        return self.mapped.codes(vocab) if self.mapped is not None else vocab.encode(self._whole)
 
 
 NAMED_CORPORA: dict[str, str] = {
@@ -98,7 +118,13 @@ _A_CORPUS = "a text file to train on"
 USE_A_FILE = "use a local file: give a file as {corpus}"
 
 
-def load_corpus(spec: str, cache_dir: Path, *, on_event=None, stop=None) -> Corpus:
+def load_corpus(
+    spec: str,
+    cache_dir: Path,
+    *,
+    on_event: Callable[[CorpusEncoding], None] | None = None,
+    stop: StopSignal | None = None,
+) -> Corpus:
     """Load a named corpus ("plays", "tinyshakespeare") or, failing that, a file path.
 
     A file over MAP_ABOVE_BYTES is encoded into the cache the first time (CorpusEncoding
@@ -228,7 +254,8 @@ def _read_bytes(path: Path) -> bytes | None:
 def _download(url: str, timeout: float) -> bytes:
     """The only network access in the project; tests replace it."""
     with urllib.request.urlopen(url, timeout=timeout) as response:
-        return response.read(MAP_ABOVE_BYTES + 1)
+        data: bytes = response.read(MAP_ABOVE_BYTES + 1)
+        return data
 
 
 def _load_tiny(cache_dir: Path) -> Corpus:

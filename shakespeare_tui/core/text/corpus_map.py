@@ -21,15 +21,26 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Any, BinaryIO
 
 import numpy as np
+from numpy.typing import NDArray
 
 from shakespeare_tui.core.errors import CorpusError
 from shakespeare_tui.core.file_json import parse_json
+from shakespeare_tui.core.text.vocab import Vocabulary
+
+# A map's codes as stored (unsigned, little-endian) and as a Vocabulary numbers them.
+StoredCode = np.dtype[np.unsignedinteger[Any]]
+Codes = NDArray[np.integer[Any]]
 
 FORMAT = 1
 MAGIC = b"STUIMAP1"
-DTYPES = {1: np.dtype("<u1"), 2: np.dtype("<u2"), 4: np.dtype("<u4")}  # by bytes per code
+DTYPES: dict[int, StoredCode] = {
+    1: np.dtype("<u1"),
+    2: np.dtype("<u2"),
+    4: np.dtype("<u4"),
+}  # by width
 SPOT_WINDOWS, SPOT_BYTES = 62, 65_536  # what `looks_whole` reads of a map found in the cache
 
 
@@ -49,7 +60,7 @@ class CorpusMap:
     checksum: str  # "sha256:<hex>" of the normalised text, as corpus.checksum_of gives it
 
     @cached_property
-    def file(self):
+    def file(self) -> BinaryIO:
         """The map, open for reading (one descriptor, shared: pread keeps no position)."""
         f = open(self.path, "rb")  # noqa: SIM115 - lives as long as the corpus
         with contextlib.suppress(AttributeError, OSError):
@@ -57,12 +68,12 @@ class CorpusMap:
             os.posix_fadvise(f.fileno(), 0, 0, os.POSIX_FADV_RANDOM)
         return f
 
-    def codes(self, vocab) -> MappedCodes:
+    def codes(self, vocab: Vocabulary) -> MappedCodes:
         """The corpus as `vocab`'s codes (every character must be in it: see `unknown`)."""
         table = np.array([vocab.code(c) for c in self.chars], dtype=np.int64)
         return MappedCodes(self.file, 0, self.length, DTYPES[self.width], table)
 
-    def unknown(self, vocab) -> list[str]:
+    def unknown(self, vocab: Vocabulary) -> list[str]:
         return [c for c in self.chars if c not in vocab]
 
     def looks_whole(self, windows: int = SPOT_WINDOWS, size: int = SPOT_BYTES) -> bool:
@@ -102,7 +113,7 @@ class MappedCodes:
     a mapping, where a step takes milliseconds (benchmarks/RESULTS.md).
     """
 
-    def __init__(self, file, start: int, stop: int, dtype: np.dtype, table: np.ndarray):
+    def __init__(self, file: BinaryIO, start: int, stop: int, dtype: StoredCode, table: Codes):
         self.file, self.start, self.stop, self.dtype, self.table = file, start, stop, dtype, table
 
     def __len__(self) -> int:
@@ -111,7 +122,7 @@ class MappedCodes:
     def part(self, start: int, stop: int) -> MappedCodes:
         return MappedCodes(self.file, self.start + start, self.start + stop, self.dtype, self.table)
 
-    def rows(self, starts: np.ndarray, length: int) -> np.ndarray:
+    def rows(self, starts: NDArray[np.integer[Any]], length: int) -> Codes:
         """A (len(starts), length) array of int64 codes: row i is codes [starts[i], + length)."""
         width, base = self.dtype.itemsize, self.start
         size = length * width
@@ -134,7 +145,7 @@ class MappedCodes:
 _SEEKING = threading.Lock()
 
 
-def _reader(file) -> Callable[[int, int], bytes]:
+def _reader(file: BinaryIO) -> Callable[[int, int], bytes]:
     """read(size, offset) on `file`: os.pread, which threads may share; else seek and read."""
     if hasattr(os, "pread"):
         fd = file.fileno()
@@ -160,6 +171,8 @@ def open_entry(path: Path) -> CorpusMap | None:
             meta_len = int.from_bytes(tail[8:], "little")
             f.seek(total - 16 - meta_len)
             meta = parse_json(f.read(meta_len))
+        if not isinstance(meta, dict):  # as a missing key: not an entry
+            return None
         width, length, chars = int(meta["width"]), int(meta["length"]), str(meta["chars"])
         entry = CorpusMap(path, chars, length, width, str(meta["checksum"]))
     except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError):

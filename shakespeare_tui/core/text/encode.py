@@ -22,21 +22,25 @@ import hashlib
 import json
 import os
 import shutil
+import sys
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, BinaryIO, TypeVar
 
 import numpy as np
+from numpy.typing import NDArray
 
-try:
-    import fcntl
-except ImportError:  # Windows: no flock
+if sys.platform == "win32":  # no flock
     fcntl = None
+else:
+    import fcntl
 
 from shakespeare_tui.core.atomic import TEMP_SUFFIX, fsync_folder
 from shakespeare_tui.core.errors import CorpusError, EncodingStopped
-from shakespeare_tui.core.events import CorpusEncoding
+from shakespeare_tui.core.events import CorpusEncoding, StopSignal
 from shakespeare_tui.core.figures import size
 from shakespeare_tui.core.text import refusals
 from shakespeare_tui.core.text.corpus_map import (
@@ -54,11 +58,24 @@ _NEW = np.uint32(0xFFFFFFFF)  # "not numbered yet" in the code-point table
 _CONTINUATION = bytes(range(0x80, 0xC0))  # the bytes after the first of a UTF-8 character
 _UNKNOWN = b"\xff"  # what a byte table gives an ASCII character not numbered yet
 
+Bytes = NDArray[np.uint8]  # a piece of the file, as numbers
+# A piece's map codes: bytes (one a character) while the width is 1, else an array.
+PieceCodes = bytes | NDArray[np.unsignedinteger[Any]]
+T = TypeVar("T")
+
 
 class Encoder:
     """One streaming pass: check, normalise, hash, number the characters, write the codes."""
 
-    def __init__(self, path, shown, total, folder, on_event, stop):
+    def __init__(
+        self,
+        path: Path,
+        shown: str,
+        total: int,
+        folder: Path,
+        on_event: Callable[[CorpusEncoding], None] | None,
+        stop: StopSignal | None,
+    ):
         self.path, self.shown, self.total, self.folder = path, shown, total, folder
         self.on_event, self.stop = on_event, stop
         self.chars: list[str] = []
@@ -70,8 +87,8 @@ class Encoder:
         self.width = 1
         self.length = 0  # characters written
         self.done = 0  # bytes of the file consumed
-        self.out = None
-        self.pending: Future | None = None  # the previous piece, being hashed and written
+        self.out: BinaryIO  # the temp file, while `run` writes it
+        self.pending: Future[None] | None = None  # the previous piece, being hashed and written
 
     def run(self) -> CorpusMap:
         self._check_space(self.total)  # at most one byte per character while the width is 1
@@ -173,7 +190,7 @@ class Encoder:
             raise refusals.blank_error(self.shown, empty=not self.chars)
         return "sha256:" + digest.hexdigest()
 
-    def _finish_piece(self, digest, normal: bytes, codes) -> None:
+    def _finish_piece(self, digest: hashlib._Hash, normal: bytes, codes: PieceCodes) -> None:
         digest.update(normal)
         self._write(codes)
 
@@ -188,7 +205,7 @@ class Encoder:
             rate = self.done / max(seconds, 1e-9) / 1e6
             self.on_event(CorpusEncoding(self.done, self.total, rate, corpus=self.shown))
 
-    def _codes(self, normal: bytes, raw: bytes, offset: int):
+    def _codes(self, normal: bytes, raw: bytes, offset: int) -> PieceCodes:
         """A piece's map codes (bytes or an array), numbering its new characters first.
 
         Worked on the UTF-8 bytes, never decoded to a string: a character's code goes where
@@ -216,19 +233,19 @@ class Encoder:
         fresh = np.unique(points[self.table[points] == _NEW]).tolist()
         if fresh:
             self._number(fresh)
+        codes: PieceCodes
         if quick is not None and self.width == 1 and _UNKNOWN not in quick:
             codes = quick
         else:
             if kept is None:
                 kept = normal.translate(None, _CONTINUATION)
             codes = self._byte_codes(kept)
-        if isinstance(codes, bytes):
-            codes = np.frombuffer(codes, dtype=np.uint8).copy()
+        placed = np.frombuffer(codes, dtype=np.uint8).copy() if isinstance(codes, bytes) else codes
         tails = _lengths(data[leads]) - 1
-        codes[leads - (np.cumsum(tails) - tails)] = self.table[points]  # where each one landed
-        return codes
+        placed[leads - (np.cumsum(tails) - tails)] = self.table[points]  # where each one landed
+        return placed
 
-    def _byte_codes(self, kept: bytes):
+    def _byte_codes(self, kept: bytes) -> PieceCodes:
         """A code per byte of `kept`, numbering new ASCII characters first (the first byte of a
         multi-byte character gets a placeholder, for `_codes` to replace)."""
         if self.width == 1 and len(self.chars) < 256:
@@ -279,10 +296,12 @@ class Encoder:
         self.width = width
         self.byte_table = b""  # bytes.translate cannot give codes over 255
 
-    def _write(self, data) -> None:
-        self._guard(lambda: self.out.write(data))
+    def _write(self, data: PieceCodes) -> None:
+        # numpy's stubs give ndarray a __buffer__ only for Python 3.12 and later (PEP 688); it
+        # is a buffer that write() takes on 3.10 too.
+        self._guard(lambda: self.out.write(data))  # type: ignore[arg-type]
 
-    def _guard(self, write):
+    def _guard(self, write: Callable[[], T]) -> T:
         try:
             return write()
         except OSError as exc:
@@ -320,15 +339,18 @@ class Encoder:
 
 def _present(data: bytes) -> list[int]:
     """The distinct byte values in `data`, sorted (a count, not a set: 8 MB in milliseconds)."""
-    return np.flatnonzero(np.bincount(np.frombuffer(data, np.uint8), minlength=1)).tolist()
+    present: list[int] = np.flatnonzero(
+        np.bincount(np.frombuffer(data, np.uint8), minlength=1)
+    ).tolist()
+    return present
 
 
-def _lengths(b0: np.ndarray) -> np.ndarray:
+def _lengths(b0: Bytes) -> NDArray[np.int64]:
     """UTF-8 characters' lengths in bytes, from their first bytes (each ≥ 0xC0)."""
     return 2 + (b0 >= 0xE0).astype(np.int64) + (b0 >= 0xF0)
 
 
-def _valid_utf8(data: np.ndarray, leads: np.ndarray, continuations: int) -> bool:
+def _valid_utf8(data: Bytes, leads: NDArray[np.intp], continuations: int) -> bool:
     """Whether bytes with multi-byte characters starting at `leads` (every byte ≥ 0xC0) and
     `continuations` bytes 0x80–0xBF in all are valid UTF-8, as Python's decoder has it (RFC
     3629: no overlong forms, no surrogates, nothing beyond U+10FFFF)."""
@@ -356,7 +378,7 @@ def _valid_utf8(data: np.ndarray, leads: np.ndarray, continuations: int) -> bool
     return not bad.any()
 
 
-def _code_points(data: np.ndarray, leads: np.ndarray) -> np.ndarray:
+def _code_points(data: Bytes, leads: NDArray[np.intp]) -> NDArray[np.uint32]:
     """The code points of the (valid) UTF-8 characters that start at `leads`."""
     b0 = data[leads].astype(np.uint32)
     b1, b2, b3 = (np.take(data, leads + k, mode="clip").astype(np.uint32) & 0x3F for k in (1, 2, 3))

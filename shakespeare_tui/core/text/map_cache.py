@@ -12,17 +12,19 @@ import contextlib
 import hashlib
 import json
 import os
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
-try:
-    import fcntl
-except ImportError:  # Windows: no flock; temps are then cleaned by age
+if sys.platform == "win32":  # no flock; temps are then cleaned by age
     fcntl = None
+else:
+    import fcntl
 
 from shakespeare_tui.core.atomic import TEMP_SUFFIX, atomic_write_text
 from shakespeare_tui.core.errors import CorpusError, EncodingStopped
+from shakespeare_tui.core.events import CorpusEncoding, StopSignal
 from shakespeare_tui.core.file_json import parse_json
 from shakespeare_tui.core.text.corpus_map import CorpusMap, open_entry
 from shakespeare_tui.core.text.encode import Encoder
@@ -35,8 +37,8 @@ def map_corpus(
     shown: str,
     cache_dir: Path,
     *,
-    on_event: Callable[[object], None] | None = None,
-    stop=None,
+    on_event: Callable[[CorpusEncoding], None] | None = None,
+    stop: StopSignal | None = None,
 ) -> CorpusMap:
     """The file's entry in the cache, encoding it first if this version of it has none.
 
@@ -73,7 +75,7 @@ def _stat(path: Path, shown: str) -> os.stat_result:
         raise CorpusError(f"cannot read {shown}: {exc.strerror or exc}") from None
 
 
-def _stamp(st: os.stat_result) -> dict:
+def _stamp(st: os.stat_result) -> dict[str, int]:
     return {
         "size": st.st_size,
         "mtime_ns": st.st_mtime_ns,
@@ -87,9 +89,11 @@ def _known(key: Path, st: os.stat_result, folder: Path) -> CorpusMap | None:
     """The entry recorded for this exact version of the file, if it is still there and whole."""
     try:
         recorded = parse_json(key.read_text(encoding="utf-8"))
-        checksum = str(recorded.pop("checksum"))
-    except (OSError, ValueError, KeyError, AttributeError, TypeError):
+    except (OSError, ValueError):
         return None
+    if not isinstance(recorded, dict) or "checksum" not in recorded:
+        return None
+    checksum = str(recorded.pop("checksum"))
     if recorded != _stamp(st):
         return None
     entry = open_entry(folder / (checksum.removeprefix("sha256:") + ".map"))
@@ -99,7 +103,7 @@ def _known(key: Path, st: os.stat_result, folder: Path) -> CorpusMap | None:
 
 
 @contextlib.contextmanager
-def _locked(lock_path: Path, stop, shown: str):
+def _locked(lock_path: Path, stop: StopSignal | None, shown: str) -> Iterator[None]:
     if fcntl is None:
         yield
         return

@@ -8,15 +8,19 @@ predicted with the state the model would have there.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from shakespeare_tui.core.errors import CorpusError, UserError
+from shakespeare_tui.core.file_json import json_object
 from shakespeare_tui.core.text.corpus import NAMED_CORPORA, load_corpus
 from shakespeare_tui.core.user_files import MIB, read_user_file, user_path
 
 CONTEXT_CHARS = 1_000  # read before a held-out passage, for its state (and its first prediction)
 MAX_FILE_BYTES = 64 * MIB  # a text file to inspect is read whole
+HELD_OUT = 0.1  # the held-out fraction of a checkpoint that does not record its own
 
 
 @dataclass(frozen=True)
@@ -27,15 +31,25 @@ class Passage:
     note: str = ""  # something a person should know (the corpus changed since training)
 
 
-def held_out_passage(payload: dict, cache_dir: Path, length: int) -> Passage:
+def trained_on(payload: Mapping[str, object]) -> tuple[str, float]:
+    """The corpus a checkpoint was trained on ("" where it does not say) and the fraction of
+    it held out, as its payload records them. A part of another kind than this program
+    writes reads as missing: a file may hold anything."""
+    train, meta = json_object(payload.get("train_config")), json_object(payload.get("corpus"))
+    spec = str(train.get("corpus") or meta.get("name") or "")
+    fraction = train.get("val_fraction")
+    if isinstance(fraction, bool) or not isinstance(fraction, int | float):
+        return spec, HELD_OUT
+    return spec, fraction if math.isfinite(fraction) and 0 < fraction < 1 else HELD_OUT
+
+
+def held_out_passage(payload: Mapping[str, object], cache_dir: Path, length: int) -> Passage:
     """Up to `length` characters from the end of the held-out part of a checkpoint's corpus.
 
     `payload` is the checkpoint's (it records the corpus and the validation fraction). The
     bundled plays are rebuilt offline; a file must still exist. Raises UserError otherwise.
     """
-    train = payload.get("train_config") or {}
-    meta = payload.get("corpus") or {}
-    spec = str(train.get("corpus") or meta.get("name") or "")
+    spec, fraction = trained_on(payload)
     if not spec:
         raise UserError("the checkpoint does not record its corpus; give a text to inspect")
     if spec not in NAMED_CORPORA and not Path(spec).is_file():
@@ -45,7 +59,6 @@ def held_out_passage(payload: dict, cache_dir: Path, length: int) -> Passage:
     except CorpusError as exc:
         raise UserError(f"cannot read the checkpoint's corpus: {exc}") from None
     total = corpus.length
-    fraction = float(train.get("val_fraction") or 0.1)
     held_start = total - int(total * fraction)
     start = max(held_start, total - length)
     # Only the passage and its context are read: a mapped corpus reads them from its map.
@@ -59,7 +72,8 @@ def held_out_passage(payload: dict, cache_dir: Path, length: int) -> Passage:
     context = tail[max(0, at - CONTEXT_CHARS) : at] or "\n"
     text = tail[at:]
     note = ""
-    if meta.get("checksum") and meta["checksum"] != corpus.checksum:
+    recorded = json_object(payload.get("corpus")).get("checksum")
+    if recorded and recorded != corpus.checksum:
         note = f"{spec} changed since the checkpoint was trained; its held-out part may differ"
     source = f"the last {len(text):,} characters of {Path(spec).name} (held out from training)"
     return Passage(text=text, context=context, source=source, note=note)

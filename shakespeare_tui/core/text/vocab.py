@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, SupportsInt
 
 import numpy as np
+from numpy.typing import NDArray
 
 
 @dataclass(frozen=True)
 class Vocabulary:
     chars: str  # sorted, distinct
+    _index: dict[str, int] = field(init=False, repr=False, compare=False)  # char -> code
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_index", {c: i for i, c in enumerate(self.chars)})
@@ -32,7 +36,7 @@ class Vocabulary:
         """Characters of `text` that the model has never seen, in order of first appearance."""
         return list(dict.fromkeys(c for c in text if c not in self._index))
 
-    def encode(self, text: str) -> np.ndarray:
+    def encode(self, text: str) -> NDArray[np.integer[Any]]:
         """Codes as the smallest integer type that holds them (a 200 MB corpus stays 200 MB)."""
         dtype = np.uint8 if len(self.chars) <= 256 else np.int32
         if len(self.chars) <= 256 and text.isascii() and self.chars.isascii():
@@ -60,6 +64,6 @@ class Vocabulary:
             )
         return codes.astype(dtype)
 
-    def decode(self, codes) -> str:
+    def decode(self, codes: Iterable[SupportsInt]) -> str:
         chars = self.chars
         return "".join(chars[int(i)] for i in codes)

@@ -9,11 +9,11 @@ before its first step.
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 from pathlib import Path
 
-from shakespeare_tui.core.config import TrainConfig
+from shakespeare_tui.core.config import TrainConfig, with_settings
 from shakespeare_tui.core.events import FinishReason
+from shakespeare_tui.core.file_json import json_object
 from shakespeare_tui.core.runs.progress import RunProgress
 
 # The setting a resume may raise to go on past each way a run ends by its own budget.
@@ -39,7 +39,7 @@ def extended(progress: RunProgress, config: TrainConfig) -> dict[str, int | floa
     """
     changes: dict[str, int | float] = {}
     for _ in BUDGET_FIELDS:
-        reason = spent(progress, replace(config, **changes))
+        reason = spent(progress, with_settings(config, changes))
         if reason is None:
             break
         field = BUDGET_FIELDS[reason]
@@ -66,10 +66,13 @@ def saved_state(path: Path) -> tuple[TrainConfig, RunProgress] | None:
     """A checkpoint's settings and progress, as a resume would start from them; None for a
     file with no training state (a weights-only export). Raises CheckpointError."""
     # torch: the CLI checks a resume's budget with this before it loads torch for training
-    from shakespeare_tui.core.model.checkpoint import read_payload
+    from shakespeare_tui.core.model.checkpoint import damaged_state, read_payload
 
     data = read_payload(Path(path))
     if data.get("resume") is None:
         return None
     config = TrainConfig.from_dict(data.get("train_config") or {})
-    return config, RunProgress.from_dict(data.get("progress") or {})
+    try:
+        return config, RunProgress.from_dict(json_object(data.get("progress")))
+    except ValueError as exc:
+        raise damaged_state(Path(path).name, f"its progress's {exc}") from None

@@ -10,25 +10,31 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from contextlib import AbstractContextManager
+from typing import TypeVar
 
 from shakespeare_tui.core.config import TrainConfig
+from shakespeare_tui.core.device import Autocast
 from shakespeare_tui.core.events import (
     CheckpointFailed,
     CheckpointSaved,
     FinishReason,
+    OnEvent,
     ValidationStarted,
 )
-from shakespeare_tui.core.model.checkpoint import save_checkpoint
+from shakespeare_tui.core.file_json import JSONObject
+from shakespeare_tui.core.model.checkpoint import RankState, save_checkpoint
 from shakespeare_tui.core.model.network import CharRNN
 from shakespeare_tui.core.runs.folders import BEST, LAST, RunFolder
 from shakespeare_tui.core.runs.progress import EvalKind, RunProgress
 from shakespeare_tui.core.sampling.sampler import epoch_sample
 from shakespeare_tui.core.text.batches import TextData
+from shakespeare_tui.core.text.corpus import CorpusRecord
 from shakespeare_tui.core.text.vocab import Vocabulary
 from shakespeare_tui.core.training.distributed import Ranks
 from shakespeare_tui.core.training.rank_views import RankBatches, SilentFolder
 from shakespeare_tui.core.training.state import TrainState
+
+T = TypeVar("T")
 
 
 class Evaluator:
@@ -49,16 +55,16 @@ class Evaluator:
         vocab: Vocabulary,
         config: TrainConfig,
         progress: RunProgress,
-        history: list[dict],
+        history: list[JSONObject],
         state: TrainState,
         folder: RunFolder | SilentFolder,
         ranks: Ranks,
-        corpus_meta: dict,
+        corpus_meta: CorpusRecord,
         device_label: str,
-        autocast: Callable[[], AbstractContextManager],
+        autocast: Autocast,
         elapsed: Callable[[], float],
-        emit: Callable[[object], None],
-    ):
+        emit: OnEvent,
+    ) -> None:
         self.model = model  # unwrapped: what is validated, sampled and saved
         self.data, self.vocab, self.config = data, vocab, config
         self.progress, self.history = progress, history
@@ -67,7 +73,7 @@ class Evaluator:
         self.autocast, self.elapsed, self.emit = autocast, elapsed, emit
         self.saved: dict[str, str] = {}
         self.val_seconds = 0.0
-        self.peers: list[dict] | None = None  # every rank's RNG state, gathered before a save
+        self.peers: list[RankState] | None = None  # every rank's RNG state, gathered before a save
 
     def evaluate(self, train_loss: float | None, kind: EvalKind) -> FinishReason | None:
         """Validate, sample, save (rank 0; every rank gets its answer): a finish reason when
@@ -80,14 +86,21 @@ class Evaluator:
 
     def keep_last(self) -> None:
         """last.pt from the weights as they are, with the latest validation loss (rank 0)."""
-        self.on_rank0(
-            lambda: self.save(LAST, self.history[-1]["val_loss"] if self.history else None)
-        )
 
-    def on_rank0(self, work):
-        """`work()` (validating, saving) on rank 0 alone, with the unwrapped model."""
+        def save_last() -> None:
+            loss = self.history[-1].get("val_loss") if self.history else None
+            if isinstance(loss, bool) or not isinstance(loss, int | float):
+                loss = None  # a record restored from a checkpoint may hold anything
+            self.save(LAST, loss)
+
+        self.on_rank0(save_last)
+
+    def on_rank0(self, work: Callable[[], T]) -> T | None:
+        """`work()` (validating, saving) on rank 0 alone, with the unwrapped model; every
+        rank gets its result."""
         self.peers = self.ranks.gather(self.state.rank_state)  # what a save keeps of each rank
-        return self.ranks.on_rank0(work, self.progress)
+        result: T | None = self.ranks.on_rank0(work, self.progress)
+        return result
 
     def save(self, kind: str, val_loss: float | None) -> None:
         path = self.folder.checkpoint(kind)

@@ -12,10 +12,12 @@ from collections.abc import Callable
 
 import torch
 
-from shakespeare_tui.core.events import SampleDrawn
+from shakespeare_tui.core.config import TrainConfig
+from shakespeare_tui.core.events import OnEvent, SampleDrawn
 from shakespeare_tui.core.model.network import CharRNN
 from shakespeare_tui.core.sampling.sampler import default_start, sample_text
 from shakespeare_tui.core.sampling.settings import SampleSettings
+from shakespeare_tui.core.text.vocab import Vocabulary
 
 DEFAULT_LENGTH = 200  # when the run's own samples are switched off (sample length 0)
 
@@ -26,15 +28,17 @@ class SampleRequests:
     def __init__(
         self,
         requested: threading.Event | None,
-        emit: Callable[[object], None],
+        emit: OnEvent,
         record: Callable[[str, str], None],
-    ):
+    ) -> None:
         self.requested = requested
         self._emit = emit
         self._record = record  # (heading, text) into the run's samples log
         self._threads: list[threading.Thread] = []
 
-    def serve(self, model: torch.nn.Module, vocab, config, step: int, epoch: int) -> None:
+    def serve(
+        self, model: torch.nn.Module, vocab: Vocabulary, config: TrainConfig, step: int, epoch: int
+    ) -> None:
         """Called by the trainer between steps; cheap unless a sample was asked for."""
         if self.requested is None or not self.requested.is_set():
             return
@@ -49,7 +53,14 @@ class SampleRequests:
         self._threads.append(thread)
         thread.start()
 
-    def _draw(self, weights: dict, vocab, config, step: int, epoch: int) -> None:
+    def _draw(
+        self,
+        weights: dict[str, torch.Tensor],
+        vocab: Vocabulary,
+        config: TrainConfig,
+        step: int,
+        epoch: int,
+    ) -> None:
         model = CharRNN(config.model)
         model.load_state_dict(weights)
         model.eval()

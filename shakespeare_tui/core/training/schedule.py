@@ -6,6 +6,7 @@ import math
 import time
 
 from shakespeare_tui.core.config import TrainConfig
+from shakespeare_tui.core.runs.progress import RunProgress
 
 # Steps timed to fit a cosine schedule into --max-minutes (after a few warm-up steps).
 CALIBRATE_FROM, CALIBRATE_TO = 5, 25
@@ -49,14 +50,16 @@ class ScheduleFitter:
     """Fits a cosine schedule to --max-minutes, once per run: the session's steps CALIBRATE_FROM
     to CALIBRATE_TO are timed, and the schedule shrinks to the steps that fit in the time left."""
 
-    def __init__(self, config: TrainConfig, first_step: int, steps_per_epoch: int):
+    def __init__(self, config: TrainConfig, first_step: int, steps_per_epoch: int) -> None:
         self.config, self.first_step = config, first_step
         # Evaluations come at epoch ends and every eval_every steps between them.
         per_step = 1 / steps_per_epoch + (1 / config.eval_every if config.eval_every else 0)
         self.steps_per_evaluation = 1 / per_step
         self.t0: float | None = None
 
-    def after_step(self, progress, elapsed_s: float, validation_s: float) -> int | None:
+    def after_step(
+        self, progress: RunProgress, elapsed_s: float, validation_s: float
+    ) -> int | None:
         """The fitted length of the schedule, at the step that measured it; None otherwise."""
         config, p = self.config, progress
         if not (config.max_minutes and config.schedule == "cosine") or p.schedule_fitted:

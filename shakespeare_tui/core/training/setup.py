@@ -10,7 +10,7 @@ import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import torch
 
@@ -25,12 +25,15 @@ from shakespeare_tui.core.config import (
     resolve_auto,
 )
 from shakespeare_tui.core.errors import ResumeConflict, UserError, system_failure
-from shakespeare_tui.core.model.checkpoint import Checkpoint, load_checkpoint
+from shakespeare_tui.core.events import OnEvent, StopSignal
+from shakespeare_tui.core.file_json import json_object
+from shakespeare_tui.core.model.checkpoint import Checkpoint, load_checkpoint, resume_state
 from shakespeare_tui.core.paths import Paths
 from shakespeare_tui.core.runs.folders import CONFIG, check_run_name, new_run_name, read_json
 from shakespeare_tui.core.runs.lock import RunLock
 from shakespeare_tui.core.text.corpus import NAMED_CORPORA, Corpus, load_corpus, same_corpus
 from shakespeare_tui.core.text.vocab import Vocabulary
+from shakespeare_tui.core.training.distributed import Ranks
 
 
 @dataclass
@@ -61,11 +64,11 @@ def prepare_run(
     *,
     run_name: str | None,
     resume: str | Path | None,
-    resume_overrides: dict | None,
+    resume_overrides: Mapping[str, Any] | None,
     corpus: Corpus | None,
     claim: bool = True,
-    on_event=None,
-    stop=None,
+    on_event: OnEvent | None = None,
+    stop: StopSignal | None = None,
 ) -> RunInputs:
     """`claim`: name the run folder, check that it is free, and hold its lock (rank 0 of a job
     does, for all). The lock is taken before anything of a run being resumed is read, and a
@@ -81,7 +84,7 @@ def prepare_run(
                 lock = lock_existing_run(own)
         inputs = _prepare(config, paths, run_name, resume, resume_overrides, corpus, claim,
                           on_event, stop)  # fmt: skip
-        if claim and lock is None:
+        if claim and lock is None and inputs.run_dir is not None:  # claimed, so named
             created = None if inputs.run_dir.exists() else inputs.run_dir
             lock = lock_new_run(inputs.run_dir)
         inputs.lock, inputs.made_folder = lock, created
@@ -96,13 +99,23 @@ def prepare_run(
 
 
 def _prepare(
-    config, paths, run_name, resume, resume_overrides, corpus, claim, on_event, stop
+    config: TrainConfig | None,
+    paths: Paths,
+    run_name: str | None,
+    resume: str | Path | None,
+    resume_overrides: Mapping[str, Any] | None,
+    corpus: Corpus | None,
+    claim: bool,
+    on_event: OnEvent | None,
+    stop: StopSignal | None,
 ) -> RunInputs:
     notes: list[str] = []
     checkpoint = None
-    restart = resume is not None and Path(resume).is_dir()
-    if restart:  # a run killed before its first checkpoint: it starts again from its settings
-        folder = Path(resume)
+    resumed = Path(resume) if resume is not None else None
+    # A folder: a run killed before its first checkpoint starts again from its settings.
+    restart = resumed if resumed is not None and resumed.is_dir() else None
+    if restart is not None:
+        folder = restart
         saved = _recorded_config(folder)
         requested = dict(resume_overrides or {})
         device = requested.get("device") or saved.device
@@ -111,14 +124,17 @@ def _prepare(
             f"run {folder.name} stopped before its first checkpoint, so it starts again from its "
             "settings"
         )
-    elif resume:
-        checkpoint = load_checkpoint(Path(resume))
+    elif resume and resumed is not None:
+        checkpoint = load_checkpoint(resumed)
         if not checkpoint.resumable:
             raise UserError(f"{resume} holds no training state to resume (only weights)")
+        resume_state(checkpoint.payload, checkpoint.path.name)  # refused before anything is read
         saved = TrainConfig.from_dict(checkpoint.payload.get("train_config") or {})
         requested = dict(resume_overrides or {})
         device = requested.get("device") or saved.device
         config = resume_config(saved, requested, devices.resolve_device(device).type)
+    if config is None:
+        raise UserError("nothing to train: give a config or a checkpoint to resume")
     config.validate()
     device = devices.resolve_device(config.device)
     config = resolve_auto(config, device.type)
@@ -131,7 +147,7 @@ def _prepare(
         config = replace(config, corpus=text.source)
     if checkpoint is not None:
         vocab = checkpoint.vocab
-        expected = (checkpoint.payload.get("corpus") or {}).get("checksum")
+        expected = json_object(checkpoint.payload.get("corpus")).get("checksum")
         if expected and expected != text.checksum:
             raise UserError(
                 f"the corpus {text.name} changed since this run started; "
@@ -148,10 +164,10 @@ def _prepare(
 
     if not claim:
         run_dir = None
-    elif restart:
-        run_dir = Path(resume)
-    elif checkpoint is not None:
-        run_dir = _resume_dir(Path(resume), run_name, paths, config.preset)
+    elif restart is not None:
+        run_dir = restart
+    elif resumed is not None and checkpoint is not None:
+        run_dir = _resume_dir(resumed, run_name, paths, config.preset)
     else:  # a new run's folder: lock_new_run makes it, and refuses one that is taken
         run_dir = paths.runs / (
             check_run_name(run_name) if run_name else new_run_name(config.preset)
@@ -171,7 +187,20 @@ def _recorded_config(folder: Path) -> TrainConfig:
         raise UserError(f"run {folder.name}'s config.json cannot be used ({exc})") from None
 
 
-def prepare_job(ranks, config: TrainConfig | None, paths: Paths, **kwargs) -> RunInputs:
+class RunRequest(TypedDict):
+    """What a job's every rank passes on to `prepare_run`, as `prepare_run` names it."""
+
+    run_name: str | None
+    resume: str | Path | None
+    resume_overrides: Mapping[str, Any] | None
+    corpus: Corpus | None
+    on_event: OnEvent | None
+    stop: StopSignal | None
+
+
+def prepare_job(
+    ranks: Ranks, config: TrainConfig | None, paths: Paths, **kwargs: Unpack[RunRequest]
+) -> RunInputs:
     """`prepare_run` on every rank of a job (distributed.py; alone, just that): a refusal on
     any rank stops every rank, rank 0 names and claims the run folder for all, and each
     process takes its own device (cuda:LOCAL_RANK)."""
@@ -181,7 +210,7 @@ def prepare_job(ranks, config: TrainConfig | None, paths: Paths, **kwargs) -> Ru
         inputs.device = ranks.place(inputs.device)
         return inputs
 
-    inputs = ranks.agreed(prepare)
+    inputs: RunInputs = ranks.agreed(prepare)
     inputs.run_dir = ranks.from_rank0(inputs.run_dir)
     return inputs
 

@@ -8,13 +8,38 @@ is the same on all of them.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
 
-from shakespeare_tui.core.model.checkpoint import Checkpoint, build_payload
+from shakespeare_tui.core.config import TrainConfig
+from shakespeare_tui.core.errors import one_line
+from shakespeare_tui.core.file_json import JSONObject, json_object
+from shakespeare_tui.core.model.checkpoint import (
+    Checkpoint,
+    CheckpointPayload,
+    RandomStreams,
+    RankState,
+    ResumeState,
+    build_payload,
+    damaged_state,
+    resume_state,
+)
+from shakespeare_tui.core.model.network import CharRNN
 from shakespeare_tui.core.runs.progress import RunProgress
-from shakespeare_tui.core.training.rank_views import weights_sha256
+from shakespeare_tui.core.text.batches import TextData
+from shakespeare_tui.core.text.corpus import CorpusRecord
+from shakespeare_tui.core.text.vocab import Vocabulary
+from shakespeare_tui.core.training.rank_views import RankBatches, weights_sha256
+
+if TYPE_CHECKING:  # for its type alone: distributed.py needs no state of a run
+    from shakespeare_tui.core.training.distributed import Ranks
+
+# What torch raises for a state of the right kind that does not fit (optimizer.load_state_dict,
+# torch.set_rng_state): a damaged or hand-made checkpoint's, never one this program wrote.
+_UNFIT = (ValueError, KeyError, TypeError, IndexError, RuntimeError)
 
 CROSSED_DEVICES = "resumed on another kind of device: training continues, but not bit for bit"
 
@@ -30,29 +55,31 @@ def other_processes(saved: int, now: int) -> str:
 class TrainState:
     """The live objects of a run that a checkpoint captures."""
 
-    model: torch.nn.Module
+    model: CharRNN  # unwrapped (not DDP's): what is saved
     optimizer: torch.optim.Optimizer
-    data: object  # TextData: its batch generator's state
+    data: TextData | RankBatches  # its batch generator's state
     device: torch.device
 
     def payload(
         self,
         *,
         kind: str,
-        vocab,
-        config,
+        vocab: Vocabulary,
+        config: TrainConfig,
         progress: RunProgress,
-        history,
-        corpus: dict,
+        history: Iterable[JSONObject],
+        corpus: CorpusRecord,
         device_label: str,
         val_loss: float | None,
-        peers: list[dict] | None = None,
-    ) -> dict:
+        peers: list[RankState] | None = None,
+    ) -> CheckpointPayload:
         """`peers`: every rank's `rank_state()`, in a job of many processes."""
-        resume = {
+        streams = self._rng()
+        resume: ResumeState = {
             "optimizer": self.optimizer.state_dict(),
             "data_rng": self.data.rng_state(),
-            **self._rng(),
+            "torch_rng": streams["torch_rng"],
+            "cuda_rng": streams["cuda_rng"],
             "processes": len(peers) if peers else 1,
         }
         if peers:
@@ -70,30 +97,46 @@ class TrainState:
             resume=resume,
         )
 
-    def _rng(self) -> dict:
+    def _rng(self) -> RandomStreams:
         cuda = self.device.type == "cuda"
         return {
             "torch_rng": torch.get_rng_state(),
             "cuda_rng": torch.cuda.get_rng_state(self.device) if cuda else None,
         }
 
-    def rank_state(self) -> dict:
+    def rank_state(self) -> RankState:
         """This rank's dropout streams, and its weights' fingerprint (the same on every rank)."""
-        return {**self._rng(), "weights_sha256": weights_sha256(self.model)}
+        streams = self._rng()
+        return {
+            "torch_rng": streams["torch_rng"],
+            "cuda_rng": streams["cuda_rng"],
+            "weights_sha256": weights_sha256(self.model),
+        }
 
     def restore(
-        self, checkpoint: Checkpoint, seed: int, ranks=None
-    ) -> tuple[RunProgress, list, list[str]]:
+        self, checkpoint: Checkpoint, seed: int, ranks: Ranks | None = None
+    ) -> tuple[RunProgress, list[JSONObject], list[str]]:
         """Load the checkpoint's state into the live objects; (progress, history, notes).
 
         `ranks`: this process's place in a job; a rank other than 0 takes its own dropout
         streams when the job has as many processes as the one that saved, else fresh ones.
         """
         notes = []
+        name = checkpoint.path.name
+        resume = resume_state(checkpoint.payload, name)
         self.model.load_state_dict(checkpoint.model.state_dict())
-        resume = checkpoint.payload["resume"]
-        self.optimizer.load_state_dict(resume["optimizer"])
-        progress = RunProgress.from_dict(checkpoint.payload["progress"])
+        try:
+            self.optimizer.load_state_dict(resume["optimizer"])
+        except torch.cuda.OutOfMemoryError:
+            raise  # a RuntimeError, but the device's trouble, not the file's
+        except _UNFIT as exc:
+            raise damaged_state(
+                name, f"its optimizer state does not fit the model: {one_line(exc)}"
+            ) from None
+        try:
+            progress = RunProgress.from_dict(json_object(checkpoint.payload.get("progress")))
+        except ValueError as exc:
+            raise damaged_state(name, f"its progress's {exc}") from None
         try:
             self.data.set_rng_state(resume["data_rng"])
         except (RuntimeError, TypeError):
@@ -102,16 +145,24 @@ class TrainState:
             self.data.generator.manual_seed(seed + progress.step)
             notes.append(CROSSED_DEVICES)
         rank, world = (ranks.rank, ranks.world) if ranks is not None else (0, 1)
-        saved = resume.get("processes", 1)
+        saved = resume["processes"]
         if saved != world:
             notes.append(other_processes(saved, world))
-        streams = resume
+        streams: RandomStreams | None = resume
         if rank:  # rank 0's are the checkpoint's own, taken as it was written
             peers = resume.get("ranks") or []
             streams = peers[rank] if saved == world and rank < len(peers) else None
         if streams is not None:
-            torch.set_rng_state(streams["torch_rng"])
-            if self.device.type == "cuda" and streams.get("cuda_rng") is not None:
-                torch.cuda.set_rng_state(streams["cuda_rng"], self.device)
+            try:
+                torch.set_rng_state(streams["torch_rng"])
+                if self.device.type == "cuda" and streams["cuda_rng"] is not None:
+                    torch.cuda.set_rng_state(streams["cuda_rng"], self.device)
+            except _UNFIT as exc:
+                raise damaged_state(
+                    name, f"its dropout streams cannot be restored: {one_line(exc)}"
+                ) from None
         progress.finished = None
-        return progress, list(checkpoint.payload.get("history") or []), notes
+        history = checkpoint.payload.get("history")
+        # Its records (objects) only: a file may hold anything, and a resumed run reads them.
+        records = [r for r in history if isinstance(r, dict)] if isinstance(history, list) else []
+        return progress, records, notes

@@ -42,7 +42,7 @@ class ConnectivityCurve:
     def distances(self) -> tuple[int, ...]:
         return tuple(range(1, len(self.grad) + 1))
 
-    def as_dict(self) -> list[dict]:
+    def as_dict(self) -> list[dict[str, float]]:
         return [{"k": k, "grad": g} for k, g in zip(self.distances, self.grad, strict=True)]
 
 
@@ -76,7 +76,9 @@ def gradients(
     return out
 
 
-def _backward(reader: Reader, window, targets, state: State | None) -> np.ndarray:
+def _backward(
+    reader: Reader, window: torch.Tensor, targets: torch.Tensor, state: State | None
+) -> np.ndarray:
     """Gradient norms of each row's log p(target) at each of its window's embeddings."""
     with torch.inference_mode(False), torch.enable_grad(), reader.for_gradients():
         x = reader.embed[window].clone().requires_grad_(True)
@@ -91,7 +93,8 @@ def _backward(reader: Reader, window, targets, state: State | None) -> np.ndarra
         logits = torch.addmm(reader.head_b, h_top, reader.head_w.T)
         logp = torch.log_softmax(logits, dim=-1).gather(1, targets[:, None])
         (grad,) = torch.autograd.grad(logp.sum(), x)
-    return grad.float().norm(dim=-1).double().cpu().numpy()
+    norms: torch.Tensor = grad.float().norm(dim=-1)  # Tensor.norm is untyped in torch
+    return norms.double().cpu().numpy()
 
 
 def mean_curve(rows: np.ndarray) -> ConnectivityCurve:

@@ -13,7 +13,9 @@ somewhere between 65 and 128 characters back. None when even the longest window 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 TOLERANCE = 0.02  # the effective context's "within 2% of the 'all' loss"
 
@@ -41,16 +43,17 @@ class ContextCurve:
         limit = self.loss_all * (1 + tolerance)
         return next((k for k, x in zip(self.contexts, self.loss, strict=True) if x <= limit), None)
 
-    def as_dict(self) -> list[dict]:
+    def as_dict(self) -> list[dict[str, int | float | str]]:
         """[{"k": 1, "loss": …}, …, {"k": "all", "loss": …}], nats/char."""
-        points: list[dict] = [
+        points: list[dict[str, int | float | str]] = [
             {"k": k, "loss": x} for k, x in zip(self.contexts, self.loss, strict=True)
         ]
         return [*points, {"k": "all", "loss": self.loss_all}]
 
     @classmethod
-    def from_dict(cls, points: list[dict], targets: int) -> ContextCurve:
-        """The curve back from `as_dict()`; ValueError for anything else."""
+    def from_dict(cls, points: Sequence[Mapping[str, Any]], targets: int) -> ContextCurve:
+        """The curve back from `as_dict()`; ValueError for anything else (or KeyError,
+        TypeError: `points` is JSON read back from a cache, and read by trying)."""
         ks = [p["k"] for p in points[:-1]]
         if not points or points[-1].get("k") != "all" or not all(isinstance(k, int) for k in ks):
             raise ValueError("not a context curve")

@@ -22,7 +22,7 @@ from shakespeare_tui.core.inspection.memory.connectivity import (
 )
 from shakespeare_tui.core.inspection.memory.context import ContextCurve
 from shakespeare_tui.core.inspection.memory.defaults import CURVE_TARGETS, SPAN
-from shakespeare_tui.core.inspection.memory.events import MemoryProgress, Ticker
+from shakespeare_tui.core.inspection.memory.events import MemoryProgress, Stage, Ticker
 from shakespeare_tui.core.inspection.memory.reader import (
     Reader,
     read_text,
@@ -30,6 +30,7 @@ from shakespeare_tui.core.inspection.memory.reader import (
     window_plan,
 )
 from shakespeare_tui.core.inspection.memory.targets import CONTEXTS, Targets
+from shakespeare_tui.core.model.network import CharRNN
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ class ModelMemory:
 
 
 def measure_model(
-    model,
+    model: CharRNN,
     codes: np.ndarray,
     targets: Targets,
     *,
@@ -61,22 +62,24 @@ def measure_model(
         raise ValueError("the targets need as many characters before them as the longest window")
     reader = Reader(model, device=device, bf16=bf16)
     positions = targets.positions
-    kw = {"stop": stop, "on_event": on_event, "checkpoint": name}
+
+    def ticker_for(stage: Stage, total: float) -> Ticker:
+        return Ticker(stage, total, stop=stop, on_event=on_event, checkpoint=name)
 
     _, lengths, _ = window_plan(positions, contexts)
-    ticker = Ticker("context", int(lengths.sum()), **kw)
+    ticker = ticker_for("context", int(lengths.sum()))
     windows = read_windows(reader, codes, positions, contexts, ticker)
     ticker.finish()
 
     chosen = targets.subset(curve_targets) if span > 0 and curve_targets > 0 else positions[:0]
-    ticker = Ticker("whole text", 1, **kw)
+    ticker = ticker_for("whole text", 1)
     states = read_text(reader, codes, np.concatenate([positions, chosen - span]), ticker)
     ticker.finish()
     n = len(positions)
     goal = torch.from_numpy(codes[positions].astype(np.int64)).to(reader.device)
     whole = reader.nll(states.h[-1, :n], goal)
 
-    ticker = Ticker("connectivity", len(chosen), **kw)
+    ticker = ticker_for("connectivity", len(chosen))
     grads = gradients(reader, codes, chosen, span, states.rows(slice(n, None)), ticker)
     ticker.finish()
 

@@ -19,11 +19,16 @@ over the vocabulary — so a character never seen in training still has a probab
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from shakespeare_tui.core.inspection.memory.events import Ticker
+
+# A context's total, its n-grams seen once, twice and three times or more (one array each,
+# indexed by context), and the order's discounts D1, D2, D3+.
+_Stats = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, tuple[float, float, float]]
 
 ORDER = 9  # the longest n-gram: 8 characters of context
 FORMAT_VERSION = 1  # of the counts' cache files; bump when counting changes
@@ -48,7 +53,7 @@ class NgramCurve:
             c for c, x in zip(self.contexts, self.loss, strict=True) if x <= best * (1 + tolerance)
         )
 
-    def as_dict(self) -> list[dict]:
+    def as_dict(self) -> list[dict[str, float]]:
         return [{"context": c, "loss": x} for c, x in zip(self.contexts, self.loss, strict=True)]
 
 
@@ -59,7 +64,7 @@ class _Order:
     keys: np.ndarray  # sorted distinct keys (id of the first n−1 characters × V + the last)
     counts: np.ndarray  # times each n-gram occurs
     continuation: np.ndarray  # distinct characters seen just before it (0 at the top order)
-    stats: dict = field(default_factory=dict)  # "raw"/"continuation" → (sum, n1, n2, n3+, D)
+    stats: dict[str, _Stats] = field(default_factory=dict)  # "raw"/"continuation" → its stats
 
 
 @dataclass
@@ -110,7 +115,7 @@ class NgramCounts:
             contexts = 1 if n == 1 else len(self.orders[n - 2].keys)
             prefix = np.zeros(len(level.keys), np.int64) if n == 1 else level.keys // v
             for kind, counts in (("raw", level.counts), ("continuation", level.continuation)):
-                per = [
+                total, once, twice, more = (
                     np.bincount(prefix, weights=weights, minlength=contexts)
                     for weights in (
                         counts,
@@ -118,8 +123,8 @@ class NgramCounts:
                         counts == 2,
                         counts >= 3,
                     )
-                ]
-                level.stats[kind] = (*per, _discounts(counts))
+                )
+                level.stats[kind] = (total, once, twice, more, _discounts(counts))
 
     def losses(self, codes: np.ndarray, positions: np.ndarray, context: int) -> np.ndarray:
         """−log p(codes[t] | the `context` characters before t) in nats, per position t."""
@@ -128,7 +133,7 @@ class NgramCounts:
         codes = np.asarray(codes, dtype=np.int64)
         positions = np.asarray(positions, dtype=np.int64)
         v = self.vocab_size
-        p = np.full(len(positions), 1.0 / v)
+        p: np.ndarray = np.full(len(positions), 1.0 / v)
         for n in range(1, context + 2):
             level = self.orders[n - 1]
             if not len(level.keys):  # a text shorter than n: nothing more to learn
@@ -150,14 +155,15 @@ class NgramCounts:
             with np.errstate(divide="ignore", invalid="ignore"):
                 mixed = (np.maximum(c - discount, 0.0) + back * p) / s
             p = np.where(known, mixed, p)
-        return -np.log(p)
+        nats: np.ndarray = -np.log(p)  # numpy's stub: a ufunc of an array is Any
+        return nats
 
     def _ids(self, codes: np.ndarray, start: np.ndarray, length: int) -> np.ndarray:
         """The dense id of codes[s : s + length] for each start s (0 for the empty string),
         −1 where that string never occurs in the counted text."""
         if length == 0:
             return np.zeros(len(start), np.int64)
-        ids = codes[start].copy()
+        ids: np.ndarray = codes[start].copy()  # numpy's stub: an array indexed by one is Any
         for n in range(2, length + 1):
             keys = self.orders[n - 1].keys
             if not len(keys):
@@ -192,7 +198,9 @@ class NgramCounts:
         return out
 
     @classmethod
-    def from_arrays(cls, arrays, vocab_size: int, order: int, chars: int) -> NgramCounts:
+    def from_arrays(
+        cls, arrays: Mapping[str, np.ndarray], vocab_size: int, order: int, chars: int
+    ) -> NgramCounts:
         """The counts back from `arrays()`; ValueError unless every order is there and consistent."""
         orders = []
         previous = 1
@@ -223,7 +231,7 @@ class NgramCounts:
         return model
 
 
-def _group(keys: np.ndarray):
+def _group(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """np.unique(keys, return_index, return_inverse, return_counts), 3x faster: one plain
     sort of each key with its position in its low bits, where argsort would sort indices."""
     bits = max(1, int(len(keys)).bit_length())
@@ -250,6 +258,7 @@ def _discounts(counts: np.ndarray) -> tuple[float, float, float]:
     y = n1 / (n1 + 2 * n2)
     found = (1 - 2 * y * n2 / n1, 2 - 3 * y * n3 / n2, 3 - 4 * y * n4 / n3)
     fallback = (0.5, 1.0, 1.5)
-    return tuple(
+    d1, d2, d3 = (
         d if 0 < d <= k + 1 else f for k, (d, f) in enumerate(zip(found, fallback, strict=True))
     )
+    return d1, d2, d3

@@ -80,11 +80,12 @@ def ngram_counts(
 def _training_codes(corpus: Corpus, vocab: Vocabulary, span: tuple[int, int]) -> np.ndarray:
     start, stop = span
     if corpus.mapped is None:
-        return vocab.encode(corpus.text[start:stop])
+        return vocab.encode(corpus.read(start, stop))
     if corpus.unknown(vocab):
         raise ValueError("the corpus has characters outside the vocabulary")
-    codes = corpus.codes(vocab).part(start, stop)
-    return codes.rows(np.array([0]), stop - start)[0]
+    codes = corpus.mapped.codes(vocab).part(start, stop)
+    row: np.ndarray = codes.rows(np.array([0]), stop - start)[0]  # a row of a 2-D array
+    return row
 
 
 def _read(path: Path, vocab_size: int, chars: int) -> NgramCounts | None:
@@ -106,4 +107,5 @@ def _write(path: Path, counts: NgramCounts) -> None:
     )
     with contextlib.suppress(OSError):  # the cache is an optimisation
         path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(path, lambda f: np.savez(f, meta=np.array(meta), **counts.arrays()))
+        # numpy's stub: `**arrays` might name allow_pickle (a bool); none of ours does.
+        atomic_write(path, lambda f: np.savez(f, meta=np.array(meta), **counts.arrays()))  # type: ignore[arg-type]

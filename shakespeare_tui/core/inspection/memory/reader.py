@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import contextlib
 from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,7 +24,7 @@ import torch
 
 from shakespeare_tui.core.inspection.layer_pass import BURN_IN, MAX_STREAMS, MIN_PIECE, TOLERANCE
 from shakespeare_tui.core.inspection.memory.events import Ticker
-from shakespeare_tui.core.model.network import recurrent
+from shakespeare_tui.core.model.network import CharRNN, RecurrentState, recurrent
 
 # bf16 rounds states to ~3 significant digits, so a burned-in start and its predecessor's end
 # agree only to that; a piece that really started elsewhere is off by much more (~0.1–1).
@@ -39,23 +41,25 @@ class State:
     h: torch.Tensor
     c: torch.Tensor | None
 
-    def rows(self, index) -> State:
-        pick = lambda x: None if x is None else x[:, index].contiguous()  # noqa: E731
-        return State(pick(self.h), pick(self.c))
+    def rows(self, index: slice | list[int] | torch.Tensor) -> State:
+        c = None if self.c is None else self.c[:, index].contiguous()
+        return State(self.h[:, index].contiguous(), c)
 
-    def as_torch(self):
+    def as_torch(self) -> RecurrentState:
         """What nn.LSTM/GRU/RNN take as their state."""
         return self.h if self.c is None else (self.h, self.c)
 
     @classmethod
-    def from_torch(cls, state) -> State:
+    def from_torch(cls, state: RecurrentState) -> State:
         return cls(*state) if isinstance(state, tuple) else cls(state, None)
 
 
 class Reader:
     """A CharRNN's weights on `device`, in eval mode (no dropout), read in fp32 or bf16 autocast."""
 
-    def __init__(self, model, *, device: torch.device | str | None = None, bf16: bool = False):
+    def __init__(
+        self, model: CharRNN, *, device: torch.device | str | None = None, bf16: bool = False
+    ) -> None:
         config = model.config
         self.config = config
         self.device = torch.device(device or "cpu")
@@ -81,13 +85,13 @@ class Reader:
     def hidden(self) -> int:
         return self.config.hidden
 
-    def autocast(self):
+    def autocast(self) -> AbstractContextManager[object]:
         if not self.bf16:
             return contextlib.nullcontext()
         return torch.autocast(self.device.type, dtype=torch.bfloat16)
 
     @contextlib.contextmanager
-    def for_gradients(self):
+    def for_gradients(self) -> Iterator[None]:
         """The module in train mode while gradients are taken (a GPU's fused backward needs
         it; with no dropout it is the same maths), its weights constant."""
         self.rnn.train()
@@ -120,7 +124,9 @@ def codes_tensor(codes: np.ndarray, device: torch.device) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(codes, dtype=np.int64)).to(device)
 
 
-def window_plan(positions: np.ndarray, contexts) -> tuple[np.ndarray, np.ndarray, dict]:
+def window_plan(
+    positions: np.ndarray, contexts: Iterable[int]
+) -> tuple[np.ndarray, np.ndarray, dict[tuple[int, int], list[int]]]:
     """Runs that serve every (target, k) pair: (starts, lengths, {(run, k): [target indices]}).
 
     Target t read with context k is a run from t − k of length k; a run from s also gives the
@@ -145,8 +151,12 @@ def window_plan(positions: np.ndarray, contexts) -> tuple[np.ndarray, np.ndarray
 
 @torch.inference_mode()
 def read_windows(
-    reader: Reader, codes: np.ndarray, positions: np.ndarray, contexts, ticker: Ticker
-):
+    reader: Reader,
+    codes: np.ndarray,
+    positions: np.ndarray,
+    contexts: Sequence[int],
+    ticker: Ticker,
+) -> dict[int, np.ndarray]:
     """−log p(codes[t]) (nats) for each target t of `positions` when the model reads only
     codes[t − k : t] from a zero state: {k: (targets,) float64} for each k of `contexts`."""
     positions = np.asarray(positions, dtype=np.int64)
@@ -162,7 +172,8 @@ def read_windows(
         rows_len = lengths[r0 : r0 + ROWS]
         longest = int(rows_len[0])
         cuts = sorted({k for k in ks if k <= longest} | set(range(COLUMNS, longest, COLUMNS)))
-        state, j = None, 0
+        state: State | None = None
+        j = 0
         for e in cuts:
             active = int(np.count_nonzero(rows_len > j))  # longest first: a prefix of the rows
             index = rows_start[:active, None] + torch.arange(j, e, device=reader.device)
@@ -196,7 +207,7 @@ def read_text(reader: Reader, codes: np.ndarray, positions: np.ndarray, ticker: 
             some = read_text(reader, codes, positions[read], ticker)
             index = torch.from_numpy(np.flatnonzero(read)).to(reader.device)
             out.h[:, index] = some.h
-            if out.c is not None:
+            if out.c is not None and some.c is not None:  # an LSTM's: both
                 out.c[:, index] = some.c
         return out
     steps = int(positions.max())
@@ -215,7 +226,7 @@ def read_text(reader: Reader, codes: np.ndarray, positions: np.ndarray, ticker: 
         index = torch.arange(1, streams, device=reader.device)[:, None] * length - burn
         burned = reader.step(all_codes[index + torch.arange(burn, device=reader.device)], None)
         start.h[:, 1:] = burned.h
-        if start.c is not None:
+        if start.c is not None and burned.c is not None:  # an LSTM's: both
             start.c[:, 1:] = burned.c
         ticker.advance((streams - 1) * burn)
 
@@ -223,7 +234,9 @@ def read_text(reader: Reader, codes: np.ndarray, positions: np.ndarray, ticker: 
         """Run `pieces` from `state` to their ends, keeping the wanted states on the way."""
         rows = torch.tensor(pieces, device=reader.device)
         row_of = {p: r for r, p in enumerate(pieces)}
-        wanted = defaultdict(list)  # column boundary → [(position index, row)]
+        wanted: defaultdict[int, list[tuple[int, int]]] = defaultdict(
+            list
+        )  # column boundary → [(position index, row)]
         for i in np.flatnonzero(np.isin(piece, pieces)).tolist():
             wanted[int(boundary[i])].append((i, row_of[int(piece[i])]))
         cuts = sorted(set(wanted) | set(range(SEGMENT, length, SEGMENT)) | {length})
@@ -239,7 +252,7 @@ def read_text(reader: Reader, codes: np.ndarray, positions: np.ndarray, ticker: 
                 which = torch.tensor([i for i, _ in wanted[e]], device=reader.device)
                 at = torch.tensor([r for _, r in wanted[e]], device=reader.device)
                 out.h[:, which] = state.h[:, at]
-                if out.c is not None:
+                if out.c is not None and state.c is not None:  # an LSTM's: both
                     out.c[:, which] = state.c[:, at]
         return state
 
@@ -247,7 +260,7 @@ def read_text(reader: Reader, codes: np.ndarray, positions: np.ndarray, ticker: 
 
     def differs(p: int) -> bool:
         gap = (start.h[:, p] - end.h[:, p - 1]).abs().max()
-        if start.c is not None:
+        if start.c is not None and end.c is not None:  # an LSTM's: both
             scale = end.c[:, p - 1].abs().clamp(min=1.0)
             gap = torch.maximum(gap, ((start.c[:, p] - end.c[:, p - 1]).abs() / scale).max())
         return bool(gap > reader.tolerance)
@@ -257,11 +270,11 @@ def read_text(reader: Reader, codes: np.ndarray, positions: np.ndarray, ticker: 
         ticker.total += len(todo) * length
         index = torch.tensor(todo, device=reader.device)
         start.h[:, index] = end.h[:, index - 1]
-        if start.c is not None:
+        if start.c is not None and end.c is not None:  # an LSTM's: both
             start.c[:, index] = end.c[:, index - 1]
         again = sweep(todo, start.rows(index))
         end.h[:, index] = again.h
-        if end.c is not None:
+        if end.c is not None and again.c is not None:
             end.c[:, index] = again.c
         todo = [p + 1 for p in todo if p + 1 < streams and differs(p + 1)]
     return out

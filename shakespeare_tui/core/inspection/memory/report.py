@@ -15,10 +15,12 @@ import contextlib
 import hashlib
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import torch
 
 from shakespeare_tui.core.atomic import atomic_write_text, file_sha256
@@ -36,8 +38,9 @@ from shakespeare_tui.core.inspection.memory.targets import (
     Targets,
     choose_targets,
 )
+from shakespeare_tui.core.model.checkpoint import Checkpoint
 from shakespeare_tui.core.text.corpus import NAMED_CORPORA, load_corpus
-from shakespeare_tui.core.text.passages import held_out_passage, read_text_file
+from shakespeare_tui.core.text.passages import held_out_passage, read_text_file, trained_on
 from shakespeare_tui.core.text.vocab import Vocabulary
 
 CACHE_FORMAT = "shakespeare-tui-memory"
@@ -78,7 +81,9 @@ class MemoryText:
         return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
 
     @classmethod
-    def held_out(cls, payload: dict, cache_dir: Path, length: int = DEFAULT_LENGTH) -> MemoryText:
+    def held_out(
+        cls, payload: Mapping[str, object], cache_dir: Path, length: int = DEFAULT_LENGTH
+    ) -> MemoryText:
         """The last `length` characters of the held-out end of a checkpoint's corpus (its
         payload's), from a line start. UserError if the corpus cannot be read."""
         passage = held_out_passage(payload, Path(cache_dir), length)
@@ -111,7 +116,7 @@ class CheckpointMemory:
     def effective_context(self) -> int | None:
         return self.context.effective_context()
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, object]:
         return {
             "name": self.name,
             "sha256": self.sha256,
@@ -126,8 +131,11 @@ class CheckpointMemory:
         }
 
     @classmethod
-    def from_dict(cls, data: dict) -> CheckpointMemory:
-        """Back from `to_dict()`; ValueError/KeyError/TypeError for anything else."""
+    def from_dict(cls, data: Mapping[str, Any]) -> CheckpointMemory:
+        """Back from `to_dict()`; ValueError/KeyError/TypeError for anything else.
+
+        `data` is JSON read back from the cache, and read by trying (Any): whatever a torn or
+        foreign file holds raises one of those, and `_read` measures again."""
         grads = data["connectivity"]
         if [g["k"] for g in grads] != list(range(1, len(grads) + 1)):
             raise ValueError("not a connectivity curve")
@@ -146,7 +154,7 @@ class CheckpointMemory:
         )
 
 
-def text_codes(vocab: Vocabulary, text: MemoryText, name: str = "the model"):
+def text_codes(vocab: Vocabulary, text: MemoryText, name: str = "the model") -> np.ndarray:
     """The text as `vocab`'s codes; UserError naming the characters the model never saw."""
     unknown = vocab.unknown(text.text)
     if unknown:
@@ -166,7 +174,7 @@ def cache_path(cache_dir: Path, sha256: str, text: MemoryText, settings: MemoryS
     return Path(cache_dir) / FOLDER / f"{sha256[:32]}-{digest}.json"
 
 
-def _key(sha256: str, text: MemoryText, settings: MemorySettings) -> dict:
+def _key(sha256: str, text: MemoryText, settings: MemorySettings) -> dict[str, object]:
     return {
         "version": CACHE_VERSION,
         "checkpoint": sha256,
@@ -188,7 +196,7 @@ def cached_memory(
 
 
 def measure_checkpoint(
-    checkpoint,
+    checkpoint: Checkpoint,
     text: MemoryText,
     settings: MemorySettings,
     cache_dir: Path,
@@ -241,7 +249,7 @@ def measure_checkpoint(
 
 
 def ngram_baseline(
-    payload: dict,
+    payload: Mapping[str, object],
     vocab: Vocabulary,
     text: MemoryText,
     settings: MemorySettings,
@@ -252,8 +260,7 @@ def ngram_baseline(
 ) -> tuple[NgramCurve | None, str]:
     """The n-gram's curve on `text`'s targets, trained on the training text of the corpus a
     checkpoint (its `payload`) was trained on: (curve, "") or (None, why there is none)."""
-    train = payload.get("train_config") or {}
-    spec = str(train.get("corpus") or (payload.get("corpus") or {}).get("name") or "")
+    spec, fraction = trained_on(payload)
     if not spec:
         return None, "no n-gram baseline: the checkpoint does not record its corpus"
     if spec not in NAMED_CORPORA and not Path(spec).is_file():
@@ -262,7 +269,6 @@ def ngram_baseline(
         corpus = load_corpus(spec, Path(cache_dir))
     except CorpusError as exc:
         return None, f"no n-gram baseline: cannot read the checkpoint's corpus ({exc})"
-    fraction = float(train.get("val_fraction") or 0.1)
     try:
         counts = ngram_counts(corpus, vocab, fraction, cache_dir, stop=stop, on_event=on_event)
     except ValueError:
@@ -271,7 +277,7 @@ def ngram_baseline(
     return counts.curve(codes, memory_targets(text, settings).positions), ""
 
 
-def _read(path: Path, key: dict) -> CheckpointMemory | None:
+def _read(path: Path, key: dict[str, object]) -> CheckpointMemory | None:
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
         if data.get("format") != CACHE_FORMAT or data.get("key") != key:
@@ -281,7 +287,7 @@ def _read(path: Path, key: dict) -> CheckpointMemory | None:
         return None
 
 
-def _write(path: Path, key: dict, memory: CheckpointMemory) -> None:
+def _write(path: Path, key: dict[str, object], memory: CheckpointMemory) -> None:
     document = {"format": CACHE_FORMAT, "key": key, "memory": memory.to_dict()}
     with contextlib.suppress(OSError):  # the cache is an optimisation
         path.parent.mkdir(parents=True, exist_ok=True)
