@@ -192,17 +192,19 @@ def test_timing_stops_at_the_memory_bound_once_a_larger_size_does_worse_or_when_
 # Five sizes with one recipe (so they time alike) and a made-up table in which each is the best
 # for one doubling of the characters trained: a probe fooled by a busy machine (3x or more
 # slower by the wall clock) would choose two or more sizes smaller.
-SAME = dict(embed=8, hidden=16, layers=1, dropout=0.0, batch_size=4, seq_len=16, lr=1e-2)
+SAME = dict(embed=16, hidden=64, layers=1, dropout=0.0, batch_size=8, seq_len=32, lr=1e-2)
 BUSY_LADDER = tuple(Rung(name, warmup_steps=0, **SAME) for name in ("v", "w", "x", "y", "z"))
 
 
 def one_size_a_doubling(center: float) -> dict[str, tuple[tuple[float, float], ...]]:
     """Straight lines in log2(characters): size k is the best between center - 1.5 + (k - 1)
-    and center - 1.5 + k doublings, so the middle one wins at 2**center characters."""
-    slope, step = 0.05, 0.02
+    and center - 1.5 + k doublings, so the middle one wins at 2**center characters. The slopes
+    differ by 0.1 a size so that timings of the (same) sizes that differ by up to ~2x do not
+    stop the timing early."""
+    slope, step = 0.02, 0.1
     table, offset = {}, 0.0
     for k, rung in enumerate(BUSY_LADDER):
-        line = [(u, 2.0 - (slope + k * step) * u + offset) for u in (-8.0, 8.0)]
+        line = [(u, 2.0 - (slope + k * step) * u + offset) for u in (-4.0, 4.0)]
         table[rung.name] = tuple((2 ** (center + u), y) for u, y in line)
         offset += step * (-1.5 + k)
     return table

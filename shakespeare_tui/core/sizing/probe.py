@@ -15,7 +15,6 @@ instead, which is what the same steps cost on an idle machine, and the reason sa
 from __future__ import annotations
 
 import contextlib
-import statistics
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -25,11 +24,15 @@ import torch
 import torch.nn.functional as F
 
 from shakespeare_tui.core.config import TrainConfig
+from shakespeare_tui.core.device import cpu_threads
 from shakespeare_tui.core.events import ModelSized, SizingStarted
+from shakespeare_tui.core.layout import Layout, choose_layout
+from shakespeare_tui.core.model.estimate import work_per_char
 from shakespeare_tui.core.model.network import CharRNN
 from shakespeare_tui.core.sizing import ladder
 from shakespeare_tui.core.sizing.ladder import Rung
 from shakespeare_tui.core.sizing.rule import (
+    BUSY_QUANTILE,
     BUSY_SHARE,
     BUSY_WAIT,
     PROBE_MIN_STEPS,
@@ -156,10 +159,25 @@ def time_rung(
     share = ranks.largest(-min(1.0, got / wall) if wall > 0 else -1.0) * -1
     if share >= BUSY_SHARE:
         return RungTiming(chars / wall, share)
-    # A step's CPU time, the median (steps that came back to a cache the other processes
-    # had emptied cost more), of the slowest process: what a step takes on an idle machine.
-    step_s = ranks.largest(statistics.median(step_cpu) / threads)
+    # A step's CPU time on an idle machine: a low one of the steps' (BUSY_QUANTILE), since a
+    # step that other processes interrupted comes back to caches they emptied and costs
+    # more CPU time, and on a busy machine most steps are interrupted; the slowest process's.
+    step_s = ranks.largest(sorted(step_cpu)[int(len(step_cpu) * BUSY_QUANTILE)] / threads)
     return RungTiming(chars / steps / step_s if step_s > 0 else chars / wall, share)
+
+
+def layout_alone(config: TrainConfig, rung: Rung, device_type: str) -> Layout:
+    """The layout (core/layout.py) a run of `rung` takes in a process of its own, as the app
+    and the queue train: its threads are what to time it with."""
+    cfg = rung_config(config, rung)
+    step = (cfg.batch_size, work_per_char(cfg.model) * cfg.batch_size * cfg.seq_len)
+    return choose_layout(
+        cpu_threads(),
+        device_type=device_type,
+        steps=[step],
+        threads=config.threads,
+        one_process=True,
+    )
 
 
 def rung_speed(

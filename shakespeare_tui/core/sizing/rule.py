@@ -34,6 +34,9 @@ BUSY_SHARE = 0.8
 # ... and a busy probe times a rung on until it got PROBE_S × BUSY_SHARE of CPU time, for at
 # most this many times PROBE_S of wall time.
 BUSY_WAIT = 5
+# ... and a step's CPU time is this quantile of the steps' (the least disturbed of them, not
+# the very least).
+BUSY_QUANTILE = 0.1
 # Beyond a rung's last measured point each further doubling of the characters is assumed to
 # gain half what the one before did: a bounded guess, never more than the last gain again.
 DECAY = 0.5
