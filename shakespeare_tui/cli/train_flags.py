@@ -204,9 +204,10 @@ def _add_flags(train: argparse.ArgumentParser) -> None:
         "--threads",
         type=positive_int,
         metavar="N",
-        help="CPU threads, in one process (default: chosen for the run's size on this machine: "
-        "a small step on 2 or more cores trains in as many processes of 1 thread, sharing each "
-        "step's windows; a large one in all cores' threads; the run's first lines say which)",
+        help="CPU threads, in one process (default: chosen for the run's steps on this machine: "
+        "a step large enough to share trains in one process of 1 thread per core, each on its "
+        "share of every step's windows; a smaller one in 1 thread; the run's first line says "
+        "which)",
     )
     run.add_argument(
         "--seed",
@@ -260,7 +261,6 @@ def _add_flags(train: argparse.ArgumentParser) -> None:
         type=positive_int,
         metavar="N",
         help="train in N processes on this machine, started with torchrun, each on --batch-size "
-        "windows a step: one per GPU, or N CPU processes sharing the cores (default: chosen "
-        "for the run's size, as for --threads; processes chosen so share each step's "
-        "--batch-size windows)",
+        "windows a step: one per GPU, or N CPU processes sharing the cores (default: as "
+        "--threads says; processes started for that share each step's --batch-size windows)",
     )
