@@ -205,9 +205,8 @@ def _add_flags(train: argparse.ArgumentParser) -> None:
         type=positive_int,
         metavar="N",
         help="CPU threads, in one process (default: chosen for the run's steps on this machine: "
-        "a step large enough to share trains in one process of 1 thread per core, each on its "
-        "share of every step's windows; a smaller one in 1 thread; the run's first line says "
-        "which)",
+        "a thread per core for the size ladder's and the presets' steps, 1 thread for a step "
+        "too small to share; the run's first line says which)",
     )
     run.add_argument(
         "--seed",
@@ -261,6 +260,6 @@ def _add_flags(train: argparse.ArgumentParser) -> None:
         type=positive_int,
         metavar="N",
         help="train in N processes on this machine, started with torchrun, each on --batch-size "
-        "windows a step: one per GPU, or N CPU processes sharing the cores (default: as "
-        "--threads says; processes started for that share each step's --batch-size windows)",
+        "windows a step: one per GPU, or N CPU processes sharing the cores (default: one "
+        "process)",
     )

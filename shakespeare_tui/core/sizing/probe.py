@@ -167,8 +167,8 @@ def time_rung(
 
 
 def layout_alone(config: TrainConfig, rung: Rung, device_type: str) -> Layout:
-    """The layout (core/layout.py) a run of `rung` takes in a process of its own, as the app
-    and the queue train: its threads are what to time it with."""
+    """The layout (core/layout.py) a run of `rung` takes in a process of its own (`train`, the
+    app and the queue alike): its threads are what to time it with."""
     cfg = rung_config(config, rung)
     step = (cfg.batch_size, work_per_char(cfg.model) * cfg.batch_size * cfg.seq_len)
     return choose_layout(
@@ -176,7 +176,6 @@ def layout_alone(config: TrainConfig, rung: Rung, device_type: str) -> Layout:
         device_type=device_type,
         steps=[step],
         threads=config.threads,
-        one_process=True,
     )
 
 

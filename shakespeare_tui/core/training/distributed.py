@@ -134,8 +134,8 @@ class Ranks:
 
     def layout_for(self, config, device_type: str) -> Layout:
         """How this process uses the machine for `config` (a TrainConfig): the layout the job
-        was started with; a job started by hand as torchrun gave it; alone, the rule's best
-        one-process layout (the app and the queue train in their own process)."""
+        was started with; a job started by hand as torchrun gave it; alone (`train`, the app, the
+        queue), the rule's."""
         if self.layout is not None:
             return self.layout
         if self.launched:
@@ -150,7 +150,7 @@ class Ranks:
         # module before torch is needed.
         from shakespeare_tui.core.training.run_layout import run_layout
 
-        return run_layout(config, device_type, one_process=True)
+        return run_layout(config, device_type)
 
     def describe(self, device_label: str) -> str:
         """The device line of a job of many processes: "CPU · 1 thread × 2 processes", and

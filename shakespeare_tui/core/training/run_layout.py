@@ -25,7 +25,6 @@ def run_layout(
     device_type: str,
     *,
     processes: int | None = None,
-    one_process: bool = False,
 ) -> Layout:
     """How this run uses the machine: `processes` as --nproc gives it, `config.threads` as
     --threads does; otherwise the rule's choice for its steps on this machine's cores."""
@@ -35,5 +34,4 @@ def run_layout(
         steps=run_steps(config),
         threads=config.threads,
         processes=processes,
-        one_process=one_process,
     )
