@@ -11,8 +11,9 @@ the layouts alternated a few steps at a time in one job, so that they share the 
 load) on a 2-core AMD EPYC with the training's freed memory kept (core/device.py):
 
 - For the ladder's recipes (16 windows of 100 a step, LSTM H384–H1024) one process with a
-  thread per core was the fastest: 1.06–1.60× one thread, and 1.0–1.6× two processes of
-  one thread each sharing every step's windows (DistributedDataParallel). The split keeps the
+  thread per core was the fastest: for E128/H640 and E128/H512×2, 1.0–2.4× one thread and
+  1.2–2.3× two processes of one thread each sharing every step's windows (DDP); for the
+  smallest, E64/H384 on 8 windows, the three were within the noise (±10%). The split keeps the
   recipe (the job trains on one process's windows, rank_views.RankBatches) and its processes
   need no thread to wait on another, but each process pays for its own Python, optimiser and
   all-reduce, and a step of half the windows costs ~0.7 of a whole one. So the rule does not
