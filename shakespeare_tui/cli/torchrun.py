@@ -1,5 +1,4 @@
-"""`shakespeare-tui train --nproc N`: torchrun on this machine, started from here; and
-`shakespeare-tui train` alone, where the run's layout (core/layout.py) is several processes.
+"""`shakespeare-tui train --nproc N`: torchrun on this machine, started from here.
 
 It runs torchrun's own launcher (torch.distributed.run) in this process, as
 `torchrun --standalone --nproc-per-node N -m shakespeare_tui train …` would, with the same
@@ -13,14 +12,11 @@ torchrun prints its traceback and failure report.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import logging
 import os
-from collections.abc import Iterator
 
 from shakespeare_tui.cli.exits import DEBUG_ENV, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, error
 from shakespeare_tui.cli.train_flags import train_parser
-from shakespeare_tui.core.layout import LAYOUT_ENV, Layout
 
 # Flags of ours that stay here: torchrun's processes must not see --nproc (they would start
 # torchrun again), and torchrun reads --run as its own --run-path (--name is the same flag).
@@ -51,36 +47,14 @@ def torchrun_argv(args: argparse.Namespace, nproc: int) -> list[str]:
     return words
 
 
-def launch(args: argparse.Namespace, layout: Layout | None = None) -> int:
-    """torchrun for --nproc (each process its own --batch-size windows a step), or for the
-    run's `layout` (its processes and threads; they share each step's windows)."""
+def launch(args: argparse.Namespace) -> int:
     from shakespeare_tui.core.device import cpu_threads  # torch: only when --nproc launches
 
-    nproc = layout.processes if layout is not None else args.nproc
-    threads = layout.threads if layout is not None else args.threads
     # Each process's threads: the cores shared among them unless --threads says (torchrun
     # would set OMP_NUM_THREADS=1, and warn about it, when nothing is set).
-    os.environ.setdefault("OMP_NUM_THREADS", str(threads or max(1, cpu_threads() // nproc)))
-    with _layout_for_processes(layout):
-        return _run(args, nproc)
-
-
-@contextlib.contextmanager
-def _layout_for_processes(layout: Layout | None) -> Iterator[None]:
-    """The layout in the environment torchrun's processes inherit (LAYOUT_ENV), for as long
-    as they run; main() may be called in-process (tests): the environment is put back."""
-    before = os.environ.pop(LAYOUT_ENV, None)
-    if layout is not None:
-        os.environ[LAYOUT_ENV] = layout.to_env()
-    try:
-        yield
-    finally:
-        os.environ.pop(LAYOUT_ENV, None)
-        if before is not None:
-            os.environ[LAYOUT_ENV] = before
-
-
-def _run(args: argparse.Namespace, nproc: int) -> int:
+    os.environ.setdefault(
+        "OMP_NUM_THREADS", str(args.threads or max(1, cpu_threads() // args.nproc))
+    )
     if not os.environ.get(DEBUG_ENV):
         # torchrun logs every signal it passes on and every process it stops; the processes
         # say what happened in a line each, and the outcome is the exit code.
@@ -91,12 +65,12 @@ def _run(args: argparse.Namespace, nproc: int) -> int:
     from torch.distributed.run import parse_args, run
 
     try:
-        run(parse_args(torchrun_argv(args, nproc)))
+        run(parse_args(torchrun_argv(args, args.nproc)))
     except SignalException:  # Ctrl+C or SIGTERM here: passed to every process, which saved
         return EXIT_INTERRUPTED
     except ChildFailedError as exc:
         rank, failure = exc.get_first_failure()
-        if failure.exitcode < 0 and nproc == 1:  # killed, and no other rank to say so
+        if failure.exitcode < 0 and args.nproc == 1:  # killed, and no other rank to say so
             error(f"rank {rank} (pid {failure.pid}) was killed by {failure.signal_name()}")
         return failure.exitcode if failure.exitcode in (2, EXIT_INTERRUPTED) else EXIT_FAILURE
     finally:

@@ -1,8 +1,7 @@
 """`shakespeare-tui train`: a run headless, with a progress bar; Ctrl+C saves and exits 130.
 
 Under torchrun, one process of a job (core/training/distributed.py); with --nproc, the torchrun that
-starts them (cli/torchrun.py). Without either, the run's layout (core/layout.py) may be several
-processes sharing each step's windows: then `train` starts them itself, as --nproc would.
+starts them (cli/torchrun.py).
 """
 
 from __future__ import annotations
@@ -54,10 +53,6 @@ def train_command(args, paths) -> int:
         if under_torchrun:
             raise UserError("--nproc starts torchrun; under torchrun, give it --nproc-per-node")
         return launch(args)
-    if not under_torchrun:
-        layout = _layout(args, paths)
-        if layout is not None and layout.processes > 1:
-            return launch(args, layout)
     stop = threading.Event()
     first = [0.0]
 
@@ -154,48 +149,6 @@ def _setup(args, paths, on_event=None, stop=None):
     device_type = resolve_device(args.device or "auto").type
     config = build_config(args.preset or "auto", device_type, settings)
     return config, None, None, config, corpus
-
-
-def _layout(args, paths):
-    """The layout of the run `args` asks for (core/layout.py), if it can be told before the run
-    starts: None where the run itself will refuse the settings, or says how to train them
-    (--threads: one process). Loads torch."""
-    if args.threads:
-        return None
-    from shakespeare_tui.core.device import resolve_device  # torch: the device decides
-    from shakespeare_tui.core.training.run_layout import run_layout
-
-    try:
-        if args.resume:
-            config = _resumed_config(args, paths)
-        else:
-            settings = given_settings(args)
-            device_type = resolve_device(args.device or "auto").type
-            config = build_config(args.preset or "auto", device_type, settings)
-            config.validate()
-        if config is None:
-            return None
-        return run_layout(config, resolve_device(config.device).type)
-    except (UserError, CheckpointError, OSError, ValueError, TypeError, KeyError):
-        return None  # the run says what is wrong, in the words of its own checks
-
-
-def _resumed_config(args, paths):
-    """The settings a resume of `args.resume` trains with (None: the run decides)."""
-    from shakespeare_tui.core.training.setup import resume_config
-
-    resume = resolve_resume(args.resume, paths)
-    if resume.is_dir():
-        return None
-    state = saved_state(resume)
-    if state is None:
-        return None
-    overrides = {**given_settings(args), "preset": args.preset}
-    device = overrides.get("device") or state[0].device
-    from shakespeare_tui.core.device import resolve_device
-
-    device_type = resolve_device(device).type if overrides.get("preset") == AUTO else None
-    return resume_config(state[0], overrides, device_type)
 
 
 def run_folder_failure(exc: OSError, paths):
@@ -324,10 +277,9 @@ def _command(run_dir: Path, args, paths, budgets: dict) -> str:
 
 
 def _same_processes() -> list[str]:
-    """`--nproc N` for a job of N processes started by hand on this machine: resumed alike, it
-    goes on exactly (a job across machines is resumed with its own torchrun command; one that
-    `train` started for its layout is started alike again by the same command)."""
+    """`--nproc N` for a job of N processes on this machine: resumed alike, it goes on
+    exactly (a job across machines is resumed with its own torchrun command)."""
     ranks = Ranks.from_env()
     if not ranks.launched or not ranks.single_machine or ranks.layout is not None:
-        return []
+        return []  # a launcher's layout (core/layout.py) is started alike by the same launcher
     return ["--nproc", str(ranks.world)]

@@ -11,8 +11,9 @@ One rule each, all here:
   rows rank, rank+N, … (`RankBatches`, in rank_views.py), so N processes × B windows train on
   exactly the windows one process × N·B would, and the data generator's state is the same on
   every rank. Started by hand (torchrun, --nproc) each process trains on --batch-size windows;
-  started by `train` itself for its layout (core/layout.py, LAYOUT_ENV) the processes share
-  the run's --batch-size windows of a step, so the job trains on the recipe one process would;
+  started with a split layout in LAYOUT_ENV (core/layout.py; benchmarks/layouts.py does, the
+  rule does not choose processes today) the processes share the run's --batch-size windows
+  of a step, so the job trains on the recipe one process would;
 - weights: DistributedDataParallel averages the gradients; DDP itself broadcasts rank 0's
   weights when it wraps the model;
 - stopping: before every step one all-reduce of [stop asked, rank 0's clock] (`agree`), so a

@@ -113,7 +113,7 @@ class _Run:
             sizing = size_run(inputs, self.device, self.bf16, ranks, self.emit, self.stop)
         self.config = config = inputs.config
         self.notes = inputs.notes
-        if self.layout.processes > 1 and not self.layout.forced:  # why `train` started them
+        if self.layout.processes > 1 and not self.layout.forced:  # why its launcher started them
             self.notes.append(self.layout.reason)
         self.device_label = ranks.describe(label + (" · bf16" if self.bf16 else ""))
         codes = self.corpus.codes(self.vocab)  # in memory, or MappedCodes for a large corpus
