@@ -10,7 +10,6 @@ import os
 import subprocess
 import sys
 import threading
-import time
 from dataclasses import replace
 
 import pytest
@@ -19,6 +18,7 @@ import torch
 from shakespeare_tui.core.config import SIZED, TrainConfig, build_config, resolve_auto
 from shakespeare_tui.core.events import ModelSized, SizingStarted, StepLogged, TrainingStarted
 from shakespeare_tui.core.model.estimate import training_bytes, work_per_char
+from shakespeare_tui.core.model.network import CharRNN
 from shakespeare_tui.core.sizing import ladder as size_ladder
 from shakespeare_tui.core.sizing import probe as size_probe
 from shakespeare_tui.core.sizing.ladder import Rung
@@ -262,30 +262,55 @@ def assert_same_size_within_one(calm, busy) -> None:
     assert abs(names.index(busy.chosen) - 2) <= 1 and abs(names.index(calm.chosen) - 2) <= 1, seen
 
 
-class ThirdOfTheMachine:
-    """`time` as a process sees it when others take two thirds of its core: the wall clock
-    runs three times as fast as the CPU time it gets."""
+class SimulatedCore:
+    """`time` as the probe sees it on a core where each of its steps costs STEP_S of CPU time
+    and it gets `share` of the core: the wall clock runs 1/share times as fast as its CPU
+    time. Deterministic, whatever else the machine runs."""
 
-    thread_time = staticmethod(time.thread_time)
-    process_time = staticmethod(time.process_time)
+    STEP_S = 0.01
 
-    @staticmethod
-    def perf_counter() -> float:
-        return 3 * time.perf_counter()
+    def __init__(self, share: float) -> None:
+        self.cpu, self.share = 0.0, share
+
+    def thread_time(self) -> float:
+        return self.cpu
+
+    process_time = thread_time
+
+    def perf_counter(self) -> float:
+        return self.cpu / self.share
 
 
-def test_a_wall_clock_three_times_the_cpu_time_does_not_make_the_probe_choose_smaller(
-    monkeypatch,
-):
-    """Deterministic: the same steps, timed by a clock that says the probe got a third of the
-    CPU; the speeds come from the CPU time, and the choice is the one made by the real clock."""
+def simulated_sizing(monkeypatch, config, share: float):
+    """size_for_budget with real steps timed on a SimulatedCore of that share."""
+    core = SimulatedCore(share)
+
+    class Timed(CharRNN):
+        def forward(self, *args, **kwargs):
+            core.cpu += SimulatedCore.STEP_S  # one step's CPU time, as the core would count it
+            return super().forward(*args, **kwargs)
+
+    monkeypatch.setattr(size_probe, "CharRNN", Timed)
+    monkeypatch.setattr(size_probe, "time", core)
     kw = dict(memory_bytes=None, val_chars=1000, train_chars=10**9)
+    return size_probe.size_for_budget(config, torch.device("cpu"), False, **kw)
+
+
+def test_a_core_shared_three_ways_makes_the_probe_choose_what_an_idle_one_does(monkeypatch):
+    """Deterministic: the same steps on a simulated core, all of it and a third of it."""
+    monkeypatch.setattr(size_ladder, "LADDER", BUSY_LADDER)
+    config = replace(_config(max_minutes=10), preset=SIZED, bf16=False)
+    rung = BUSY_LADDER[0]
+    idle_speed = rung.batch_size * rung.seq_len / SimulatedCore.STEP_S
+    monkeypatch.setattr(size_ladder, "QUALITY", one_size_a_doubling(math.log2(idle_speed * 600)))
     with one_thread():
-        config = busy_ladder_config(monkeypatch)
-        calm = size_probe.size_for_budget(config, torch.device("cpu"), False, **kw)
-        monkeypatch.setattr(size_probe, "time", ThirdOfTheMachine)
-        busy = size_probe.size_for_budget(config, torch.device("cpu"), False, **kw)
-    assert busy.cpu_share < 0.4, busy.cpu_share
+        calm = simulated_sizing(monkeypatch, config, share=1.0)
+        busy = simulated_sizing(monkeypatch, config, share=1 / 3)
+    assert not calm.busy and "busy" not in calm.reason
+    assert busy.cpu_share == pytest.approx(1 / 3, rel=0.05)
+    assert f"{idle_speed:,.0f} chars/s" in calm.reason
+    assert f"{idle_speed:,.0f} chars/s" in busy.reason  # the idle core's speed, not a third
+    assert calm.chosen == busy.chosen == "x"
     assert_same_size_within_one(calm, busy)
 
 
