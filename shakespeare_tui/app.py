@@ -115,6 +115,7 @@ class ShakespeareApp(App):
         self.checkpoints_changed: Signal[str] = Signal(self, "checkpoints-changed")  # a path
         self._header = {"corpus": settings.train.corpus, "model": settings.train.preset}
         self.training_status = ""  # what the run being trained is doing, for every view
+        self.training_device = ""  # the device line of the run being trained (its layout)
         self._train_screen: TrainScreen | None = None  # once built: quitting stops its run
         self._inspect_screen: InspectScreen | None = None  # once built: others hand over to it
         self._runs_screen: RunsScreen | None = None  # once built: it selects runs to compare
@@ -248,7 +249,7 @@ class ShakespeareApp(App):
     def _update_header(self) -> None:
         parts = (self.device_label, f"corpus {self._header['corpus']}", self._header["model"])
         if self.training_status:  # a run is training: that matters more than its settings
-            parts = (self.training_status, self.device_label)
+            parts = (self.training_status, self.training_device or self.device_label)
         self.sub_title = " │ ".join(p for p in parts if p)
 
     def on_torch_ready(self, message: TorchReady) -> None:
@@ -258,6 +259,7 @@ class ShakespeareApp(App):
 
     def on_training_status(self, message: TrainingStatus) -> None:
         self.training_status = message.text
+        self.training_device = message.device
         self._update_header()
 
     def on_header_info(self, message: HeaderInfo) -> None:

@@ -99,11 +99,14 @@ class RunHistoryRead(Message, bubble=False):
 
 
 class TrainingStatus(Message):
-    """One line on the run being trained ("" when none), shown in every view's header."""
+    """One line on the run being trained ("" when none), shown in every view's header, and
+    the device it trains on as the run says it ("CPU · 1 thread · bf16": its threads and
+    processes, core/layout.py), which the header shows while it trains."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, device: str = "") -> None:
         super().__init__()
         self.text = text
+        self.device = device
 
 
 class InspectReady(Message, bubble=False):

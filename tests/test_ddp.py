@@ -338,3 +338,40 @@ def test_two_one_process_nodes_train_what_one_process_does_with_both_batches(tmp
     assert two["progress"]["step"] == one["progress"]["step"] == steps
     for name, tensor in one["weights"].items():
         assert torch.allclose(two["weights"][name], tensor, rtol=1e-4, atol=1e-5), name
+
+
+def test_two_processes_sharing_each_step_train_what_one_process_does(tmp_path, corpus):
+    """The layout `train` starts on its own for a large enough step (core/layout.py): two
+    processes of one thread, each on half of every step's --batch-size windows. The job trains
+    on the very windows one process would, so its weights are one process's within rounding."""
+    from shakespeare_tui.core.layout import LAYOUT_ENV, Layout
+
+    steps = 30
+    flags = ["--corpus", corpus, "--preset", "tiny", "--device", "cpu", "--threads", "1"]
+    flags += ["--no-bf16", "--sample-length", "0", "--max-steps", steps, "--name", "n"]
+    flags += ["--batch-size", 16]
+    split = Layout(2, 1, True, "both cores")
+    job = subprocess.Popen(
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2"]
+        + ["-m", "shakespeare_tui", "--data-dir", tmp_path / "two", "train"]
+        + [str(f) for f in flags],
+        env={**env(), LAYOUT_ENV: split.to_env()},
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    code, out, err = finish(job)
+    assert code == 0, err
+    assert "2 × 8 windows a step" in out, out
+    assert "CPU · 1 thread × 2 processes, each step's windows split" in out, out
+    config = json.loads((tmp_path / "two" / "runs" / "n" / "config.json").read_text())
+    assert config["train"]["batch_size"] == 16 and "windows split" in config["device"]
+    two = checkpoint(tmp_path / "two" / "runs" / "n")
+    home = tmp_path / "alone"
+    assert main(["--data-dir", str(home), "train", *map(str, flags), "--quiet"]) == 0
+    one = checkpoint(home / "runs" / "n")
+    assert two["progress"]["step"] == one["progress"]["step"] == steps
+    for name, tensor in one["weights"].items():
+        assert torch.allclose(two["weights"][name], tensor, rtol=1e-4, atol=1e-5), name

@@ -280,4 +280,6 @@ def _same_processes() -> list[str]:
     """`--nproc N` for a job of N processes on this machine: resumed alike, it goes on
     exactly (a job across machines is resumed with its own torchrun command)."""
     ranks = Ranks.from_env()
-    return ["--nproc", str(ranks.world)] if ranks.launched and ranks.single_machine else []
+    if not ranks.launched or not ranks.single_machine or ranks.layout is not None:
+        return []  # a launcher's layout (core/layout.py) is started alike by the same launcher
+    return ["--nproc", str(ranks.world)]

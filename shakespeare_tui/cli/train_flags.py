@@ -201,7 +201,12 @@ def _add_flags(train: argparse.ArgumentParser) -> None:
         "--device", help="auto, cpu, cuda, cuda:N or mps (default: auto: CUDA, then MPS, then CPU)"
     )
     run.add_argument(
-        "--threads", type=positive_int, metavar="N", help="CPU threads (default: all cores)"
+        "--threads",
+        type=positive_int,
+        metavar="N",
+        help="CPU threads, in one process (default: chosen for the run's steps on this machine: "
+        "a thread per core for the size ladder's and the presets' steps, 1 thread for a step "
+        "too small to share; the run's first line says which)",
     )
     run.add_argument(
         "--seed",
@@ -254,6 +259,7 @@ def _add_flags(train: argparse.ArgumentParser) -> None:
         "--nproc",
         type=positive_int,
         metavar="N",
-        help="train in N processes on this machine, started with torchrun: one per GPU, or N "
-        "CPU processes sharing the cores (default: one process, no torchrun)",
+        help="train in N processes on this machine, started with torchrun, each on --batch-size "
+        "windows a step: one per GPU, or N CPU processes sharing the cores (default: one "
+        "process)",
     )

@@ -57,6 +57,44 @@ def cpu_threads(requested: int | None = None) -> int:
     )
 
 
+# glibc's malloc gives a freed block of more than 32 MiB at most (its dynamic mmap threshold)
+# back to the system at once, and a step of the ladder's recipes frees and asks again for
+# blocks of 1–16 MiB a few hundred times: each time the pages fault in anew, zeroed by the
+# kernel. Measured (benchmarks/RESULTS.md, "Using both cores"): ~12,000 page faults a step
+# and sys time ~15% of a one-thread step of E128/H640 on 16 windows; with these two
+# thresholds raised, ~50 faults and under 1%. The memory stays with the process, at most what
+# its largest step needed.
+_MMAP_THRESHOLD = 256 << 20  # blocks below this come from the heap, and are reused
+_TRIM_THRESHOLD = 512 << 20  # free memory at the heap's top kept for the next step
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt's parameter numbers (malloc.h)
+_kept = False
+
+
+def keep_freed_memory() -> bool:
+    """Have glibc keep the memory training frees for its next step (see above); True if it
+    does. Nothing elsewhere (macOS, Windows, musl): their allocators differ. A thread that
+    already has its own malloc arena keeps part of the cost (the app's trainer thread)."""
+    global _kept
+    if _kept:
+        return True
+    import ctypes
+    import ctypes.util
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
+    _kept = bool(mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD)) and bool(
+        mallopt(_M_TRIM_THRESHOLD, _TRIM_THRESHOLD)
+    )
+    return _kept
+
+
 def configure(device: torch.device, threads: int | None = None) -> str:
     """Apply per-device settings; return the person-readable description."""
     if device.type == "cuda":
@@ -66,6 +104,7 @@ def configure(device: torch.device, threads: int | None = None) -> str:
         return f"CUDA · {torch.cuda.get_device_name(device)}"
     if device.type == "mps":
         return "MPS"
+    keep_freed_memory()
     n = cpu_threads(threads)
     if torch.get_num_threads() != n:
         torch.set_num_threads(n)

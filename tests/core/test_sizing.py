@@ -3,7 +3,12 @@ the measured table it reads, and a sized run end to end (recorded, shown, resume
 
 from __future__ import annotations
 
+import contextlib
 import json
+import math
+import os
+import subprocess
+import sys
 import threading
 from dataclasses import replace
 
@@ -13,9 +18,11 @@ import torch
 from shakespeare_tui.core.config import SIZED, TrainConfig, build_config, resolve_auto
 from shakespeare_tui.core.events import ModelSized, SizingStarted, StepLogged, TrainingStarted
 from shakespeare_tui.core.model.estimate import training_bytes, work_per_char
+from shakespeare_tui.core.model.network import CharRNN
 from shakespeare_tui.core.sizing import ladder as size_ladder
 from shakespeare_tui.core.sizing import probe as size_probe
 from shakespeare_tui.core.sizing.ladder import Rung
+from shakespeare_tui.core.sizing.probe import RungTiming
 from shakespeare_tui.core.sizing.rule import choose, predicted_loss, rung_config
 from shakespeare_tui.core.training.engine import train
 
@@ -152,11 +159,11 @@ def test_timing_stops_at_the_memory_bound_once_a_larger_size_does_worse_or_when_
 ):
     timed = []
 
-    def fake_speed(config, rung, device, bf16, seconds=0.0):
+    def fake_speed(config, rung, device, bf16, seconds=0.0, ranks=None):
         timed.append(rung.name)
-        return TINY_SPEEDS[rung.name]
+        return RungTiming(TINY_SPEEDS[rung.name], 1.0)
 
-    monkeypatch.setattr(size_probe, "rung_speed", fake_speed)
+    monkeypatch.setattr(size_probe, "time_rung", fake_speed)
     config = replace(_config(max_minutes=0.01), preset=SIZED)
     kw = dict(val_chars=1000, train_chars=9000)
     # 0.6 s of a 4,000 chars/s machine: a wins, b is worse, c is not timed.
@@ -170,12 +177,160 @@ def test_timing_stops_at_the_memory_bound_once_a_larger_size_does_worse_or_when_
     timed.clear()
     stop = threading.Event()
     monkeypatch.setattr(
-        size_probe, "rung_speed", lambda *a, **k: (timed.append(a[1].name), stop.set())[0] or 1e3
+        size_probe,
+        "time_rung",
+        lambda *a, **k: (timed.append(a[1].name), stop.set())[0] or RungTiming(1e3, 1.0),
     )
     size_probe.size_for_budget(
         config, torch.device("cpu"), False, memory_bytes=None, stop=stop, **kw
     )
     assert timed == ["a"]
+
+
+# -- a busy machine ------------------------------------------------------------------------
+
+# Five sizes with one recipe (so they time alike) and a made-up table in which each is the best
+# for one doubling of the characters trained: a probe fooled by a busy machine (3x or more
+# slower by the wall clock) would choose two or more sizes smaller.
+SAME = dict(embed=16, hidden=64, layers=1, dropout=0.0, batch_size=8, seq_len=32, lr=1e-2)
+BUSY_LADDER = tuple(Rung(name, warmup_steps=0, **SAME) for name in ("v", "w", "x", "y", "z"))
+
+
+def one_size_a_doubling(center: float) -> dict[str, tuple[tuple[float, float], ...]]:
+    """Straight lines in log2(characters): size k is the best between center - 1.5 + (k - 1)
+    and center - 1.5 + k doublings, so the middle one wins at 2**center characters. The slopes
+    differ by 0.1 a size so that timings of the (same) sizes that differ by up to ~2x do not
+    stop the timing early."""
+    slope, step = 0.02, 0.1
+    table, offset = {}, 0.0
+    for k, rung in enumerate(BUSY_LADDER):
+        line = [(u, 2.0 - (slope + k * step) * u + offset) for u in (-4.0, 4.0)]
+        table[rung.name] = tuple((2 ** (center + u), y) for u, y in line)
+        offset += step * (-1.5 + k)
+    return table
+
+
+@contextlib.contextmanager
+def busy_loops(count: int):
+    """`count` processes spinning on the CPU, each running before this yields."""
+    loop = "import sys; sys.stdout.write('.'); sys.stdout.flush()\nwhile True: pass"
+    spinners = [
+        subprocess.Popen([sys.executable, "-c", loop], stdout=subprocess.PIPE) for _ in range(count)
+    ]
+    try:
+        for spinner in spinners:
+            assert spinner.stdout.read(1) == b"."
+        yield
+    finally:
+        for spinner in spinners:
+            spinner.kill()
+            spinner.wait()
+
+
+@contextlib.contextmanager
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+def busy_ladder_config(monkeypatch):
+    """The five sizes, a table centred on what the first of them trains here in 10 minutes
+    (timed by its CPU time, whatever else runs), and a 10-minute sized run's settings."""
+    monkeypatch.setattr(size_ladder, "LADDER", BUSY_LADDER)
+    monkeypatch.setattr(size_probe, "PROBE_S", 0.2)
+    config = replace(_config(max_minutes=10), preset=SIZED, bf16=False)
+    first = size_probe.time_rung(config, BUSY_LADDER[0], torch.device("cpu"), False, 0.2)
+    per_cpu_second = first.chars_per_s  # already corrected if the machine was busy
+    monkeypatch.setattr(
+        size_ladder, "QUALITY", one_size_a_doubling(math.log2(per_cpu_second * 600))
+    )
+    return config
+
+
+def assert_same_size_within_one(calm, busy) -> None:
+    names = [r.name for r in BUSY_LADDER]
+    seen = f"calm {calm.chosen} ({calm.cpu_share:.0%}), busy {busy.chosen} ({busy.cpu_share:.0%})"
+    assert busy.busy, f"the probe got {busy.cpu_share:.0%} of its CPU: {seen}"
+    assert "the machine was busy" in busy.reason and f"{busy.cpu_share:.0%}" in busy.reason
+    assert abs(names.index(busy.chosen) - names.index(calm.chosen)) <= 1, seen
+    # The middle size is the one the first timing chose; the test suite may load the machine
+    # while "calm" is timed too, so both must land beside it.
+    assert abs(names.index(busy.chosen) - 2) <= 1 and abs(names.index(calm.chosen) - 2) <= 1, seen
+
+
+class SimulatedCore:
+    """`time` as the probe sees it on a core where each of its steps costs STEP_S of CPU time
+    and it gets `share` of the core: the wall clock runs 1/share times as fast as its CPU
+    time. Deterministic, whatever else the machine runs."""
+
+    STEP_S = 0.01
+
+    def __init__(self, share: float) -> None:
+        self.cpu, self.share = 0.0, share
+
+    def thread_time(self) -> float:
+        return self.cpu
+
+    process_time = thread_time
+
+    def perf_counter(self) -> float:
+        return self.cpu / self.share
+
+
+def simulated_sizing(monkeypatch, config, share: float):
+    """size_for_budget with real steps timed on a SimulatedCore of that share."""
+    core = SimulatedCore(share)
+
+    class Timed(CharRNN):
+        def forward(self, *args, **kwargs):
+            core.cpu += SimulatedCore.STEP_S  # one step's CPU time, as the core would count it
+            return super().forward(*args, **kwargs)
+
+    monkeypatch.setattr(size_probe, "CharRNN", Timed)
+    monkeypatch.setattr(size_probe, "time", core)
+    kw = dict(memory_bytes=None, val_chars=1000, train_chars=10**9)
+    return size_probe.size_for_budget(config, torch.device("cpu"), False, **kw)
+
+
+def test_a_core_shared_three_ways_makes_the_probe_choose_what_an_idle_one_does(monkeypatch):
+    """Deterministic: the same steps on a simulated core, all of it and a third of it."""
+    monkeypatch.setattr(size_ladder, "LADDER", BUSY_LADDER)
+    config = replace(_config(max_minutes=10), preset=SIZED, bf16=False)
+    rung = BUSY_LADDER[0]
+    idle_speed = rung.batch_size * rung.seq_len / SimulatedCore.STEP_S
+    monkeypatch.setattr(size_ladder, "QUALITY", one_size_a_doubling(math.log2(idle_speed * 600)))
+    with one_thread():
+        calm = simulated_sizing(monkeypatch, config, share=1.0)
+        busy = simulated_sizing(monkeypatch, config, share=1 / 3)
+    assert not calm.busy and "busy" not in calm.reason
+    assert busy.cpu_share == pytest.approx(1 / 3, rel=0.05)
+    assert f"{idle_speed:,.0f} chars/s" in calm.reason
+    assert f"{idle_speed:,.0f} chars/s" in busy.reason  # the idle core's speed, not a third
+    assert calm.chosen == busy.chosen == "x"
+    assert_same_size_within_one(calm, busy)
+
+
+def test_a_busy_machine_does_not_make_the_probe_choose_smaller(monkeypatch):
+    """Real busy loops beside the probe, three a core: it gets a quarter of a core or less."""
+    kw = dict(memory_bytes=None, val_chars=1000, train_chars=10**9)
+    with one_thread():
+        config = busy_ladder_config(monkeypatch)
+        calm = size_probe.size_for_budget(config, torch.device("cpu"), False, **kw)
+        with busy_loops(3 * (os.cpu_count() or 1)):
+            busy = size_probe.size_for_budget(config, torch.device("cpu"), False, **kw)
+    assert_same_size_within_one(calm, busy)
+
+
+def test_the_busy_share_is_said_only_when_it_was_low():
+    sizing = choose(_speeds_by_work(), _config(), budget_s=600, memory_bytes=None)
+    assert not sizing.busy and "busy" not in sizing.reason
+    busy = choose(_speeds_by_work(), _config(), budget_s=600, memory_bytes=None, cpu_share=0.3)
+    assert busy.busy and "the machine was busy, the timing got 30% of the CPU" in busy.reason
+    assert busy.chosen == sizing.chosen  # the share is reported: the speeds given decide
 
 
 # -- a sized run ----------------------------------------------------------------------------
@@ -228,7 +383,7 @@ def test_a_sized_run_resumes_exactly_with_its_own_size(
     tiny_ladder, monkeypatch, corpus_file, tmp_path
 ):
     monkeypatch.setattr(
-        size_probe, "rung_speed", lambda config, rung, *a, **k: TINY_SPEEDS[rung.name]
+        size_probe, "time_rung", lambda config, rung, *a, **k: RungTiming(TINY_SPEEDS[rung.name], 1)
     )
     from shakespeare_tui.core.paths import Paths
 
@@ -247,7 +402,7 @@ def test_a_sized_run_resumes_exactly_with_its_own_size(
     def no_timing(*a, **k):
         raise AssertionError("a resumed run keeps its size: nothing is timed again")
 
-    monkeypatch.setattr(size_probe, "rung_speed", no_timing)
+    monkeypatch.setattr(size_probe, "time_rung", no_timing)
     seen = []
     done = train(None, home, resume=first.last_checkpoint, on_event=seen.append)
     assert done.reason == "max-steps" and done.step == 30

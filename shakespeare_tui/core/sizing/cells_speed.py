@@ -73,14 +73,16 @@ def lstm_speed(
     and bf16 of `settings` (flat names; "auto" or absent as a run resolves them)."""
     # torch: only when timing (the CLI's flags and the app's first frame load none of it)
     from shakespeare_tui.core import device as devices
-    from shakespeare_tui.core.sizing.probe import rung_speed
+    from shakespeare_tui.core.sizing.probe import layout_alone, rung_speed
 
     settings = settings or {}
     device = devices.resolve_device(str(settings.get("device") or "auto"))
-    label = devices.configure(device, settings.get("threads"))
+    config = TrainConfig(model=ModelConfig(vocab_size=vocab_size))
+    # The threads the runs will train with in this process (core/layout.py's rule).
+    threads = settings.get("threads") or layout_alone(config, cells_rung(), device.type).threads
+    label = devices.configure(device, threads)
     bf16 = settings.get("bf16")
     bf16 = devices.bf16_is_fast(device) if bf16 is None else bool(bf16)
-    config = TrainConfig(model=ModelConfig(vocab_size=vocab_size))
     if settings.get("clip"):
         config = replace(config, clip=float(settings["clip"]))
     speed = rung_speed(config, cells_rung(), device, bf16, seconds)

@@ -1,74 +1,115 @@
 """Measuring each rung's training speed on this machine, for core/sizing/rule.py to choose from.
 
 A rung is timed on random codes of the run's vocabulary (speed does not depend on the text)
-with the run's device, threads and bf16 setting; the random state is put back afterwards,
-so a sized run draws the same weights, batches and dropout as one given the chosen size.
+with the run's device, bf16 setting and layout (core/layout.py): its threads, and in a job of
+many processes every process timing its own rows of the step together, the gradients averaged
+as in training. The random state is put back afterwards, so a sized run draws the same weights,
+batches and dropout as one given the chosen size.
+
+A busy machine does not fool it: each process counts the CPU time it got while timing
+(time.thread_time, or process_time with several threads). On an idle machine that is about
+all of the wall time; when other work took the cores, the speed comes from the CPU time
+instead, which is what the same steps cost on an idle machine, and the reason says so.
 """
 
 from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable
-from typing import Protocol, TypeVar
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 
 from shakespeare_tui.core.config import TrainConfig
-from shakespeare_tui.core.events import ModelSized, SizingStarted, StopSignal
+from shakespeare_tui.core.device import cpu_threads
+from shakespeare_tui.core.events import ModelSized, SizingStarted
+from shakespeare_tui.core.layout import Layout, choose_layout
+from shakespeare_tui.core.model.estimate import work_per_char
 from shakespeare_tui.core.model.network import CharRNN
 from shakespeare_tui.core.sizing import ladder
 from shakespeare_tui.core.sizing.ladder import Rung
 from shakespeare_tui.core.sizing.rule import (
+    BUSY_QUANTILE,
+    BUSY_SHARE,
+    BUSY_WAIT,
     PROBE_MIN_STEPS,
     PROBE_S,
     PROBE_SHARE,
-    RungFit,
     Sizing,
     choose,
     rung_config,
 )
-from shakespeare_tui.core.text.corpus import Corpus
-
-T = TypeVar("T")
-# What sizing says as it goes: that it starts timing, and what it chose.
-SizingEvents = Callable[[SizingStarted | ModelSized], None]
 
 
-class SizedRun(Protocol):
-    """What `size_run` reads of a run about to start, and fits to its budget
-    (training/setup.py's RunInputs)."""
+class Alone:
+    """A job of one process, as `core.training.distributed.Ranks()` behaves (sizing sits below
+    training, so the probe takes a job's ranks from its caller, and this when there is none)."""
 
-    config: TrainConfig
-    corpus: Corpus
-    notes: list[str]
+    launched = False
+    writer = True
+    world = 1
+
+    def rows(self, batch_size: int) -> int:
+        return batch_size
+
+    def wrap(self, model: torch.nn.Module, device: torch.device) -> torch.nn.Module:
+        return model
+
+    def agree(self, stop: bool, elapsed_s: float) -> tuple[bool, float]:
+        return stop, elapsed_s
+
+    def largest(self, value: float) -> float:
+        return value
+
+    def from_rank0(self, value: Any) -> Any:
+        return value
+
+    @contextlib.contextmanager
+    def collective(self) -> Iterator[None]:
+        yield
 
 
-class Job(Protocol):
-    """The processes a run trains in (training/distributed.py's Ranks): rank 0 times the sizes."""
-
-    @property
-    def writer(self) -> bool: ...
-
-    @property
-    def world(self) -> int: ...
-
-    def from_rank0(self, value: T) -> T: ...
+@dataclass(frozen=True)
+class RungTiming:
+    chars_per_s: float  # the whole job's, as the steps run on an otherwise idle machine
+    cpu_share: (
+        float  # of the CPU time asked for (threads × wall time), what the slowest process got
+    )
 
 
-def rung_speed(
-    config: TrainConfig, rung: Rung, device: torch.device, bf16: bool, seconds: float = PROBE_S
-) -> float:
-    """Training characters a second of `rung` here: forward, backward, clip and Adam step."""
+def cpu_clock(threads: int) -> Callable[[], float]:
+    """This thread's CPU time where it trains alone (the app's other threads do not count);
+    the whole process's with more threads than one."""
+    return time.thread_time if threads == 1 else time.process_time
+
+
+def time_rung(
+    config: TrainConfig,
+    rung: Rung,
+    device: torch.device,
+    bf16: bool,
+    seconds: float = PROBE_S,
+    ranks: Any = None,
+) -> RungTiming:
+    """Training characters a second of `rung` here: forward, backward, clip and Adam step, as
+    the run's layout will take them (`ranks`: the job's, every process of it timing at once)."""
+    ranks = ranks or Alone()
     cfg = rung_config(config, rung)
     vocab = cfg.model.vocab_size
+    rows = ranks.rows(cfg.batch_size)
+    threads = torch.get_num_threads() if device.type == "cpu" else 1
+    clock = cpu_clock(threads)
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+        torch.manual_seed(0)  # every rank the same weights, as DDP would make them
         model = CharRNN(cfg.model).to(device)
         model.train()
+        net = ranks.wrap(model, device)
         optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
         gen = torch.Generator().manual_seed(0)
-        codes = torch.randint(0, vocab, (cfg.batch_size, cfg.seq_len + 1), generator=gen)
+        codes = torch.randint(0, vocab, (rows, cfg.seq_len + 1), generator=gen)
         codes = codes.to(device)
         x, y = codes[:, :-1], codes[:, 1:]
         cast = (
@@ -77,10 +118,11 @@ def rung_speed(
 
         def step() -> None:
             with cast:
-                logits, _ = model(x)
+                logits, _ = net(x)
             loss = F.cross_entropy(logits.float().reshape(-1, vocab), y.reshape(-1))
             optimizer.zero_grad(set_to_none=True)
-            loss.backward()  # type: ignore[no-untyped-call]  # torch's Tensor.backward has no annotations
+            with ranks.collective():
+                loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
             optimizer.step()
 
@@ -90,15 +132,59 @@ def rung_speed(
 
         step()  # the first step builds the kernels' plans and allocates
         sync()
-        t0, steps = time.perf_counter(), 0
-        while steps < PROBE_MIN_STEPS or time.perf_counter() - t0 < seconds:
+        t0, cpu0, steps = time.perf_counter(), clock(), 0
+        step_cpu: list[float] = []  # each step's CPU time
+        while True:
+            before = clock()
             step()
+            step_cpu.append(clock() - before)
             steps += 1
             if steps % 4 == 0:
                 sync()
+            # On a busy machine, time on until the steps had `seconds` of CPU time (of a
+            # busy share), within BUSY_WAIT times the wall time: a handful of steps between
+            # other processes' turns would say little. Rank 0 decides for every process.
+            elapsed = time.perf_counter() - t0
+            got = (clock() - cpu0) / threads
+            done = steps >= PROBE_MIN_STEPS and elapsed >= seconds
+            done = done and (got >= seconds * BUSY_SHARE or elapsed >= seconds * BUSY_WAIT)
+            done, _ = ranks.agree(done if ranks.writer else False, elapsed)
+            if done:
+                break
         sync()
-        elapsed = time.perf_counter() - t0
-    return steps * cfg.batch_size * cfg.seq_len / elapsed
+        wall = time.perf_counter() - t0
+        got = (clock() - cpu0) / threads  # the seconds of a thread it computed
+    chars = steps * rows * ranks.world * cfg.seq_len
+    # The slowest process's share is the job's: the others wait for it once a step.
+    share = ranks.largest(-min(1.0, got / wall) if wall > 0 else -1.0) * -1
+    if share >= BUSY_SHARE:
+        return RungTiming(chars / wall, share)
+    # A step's CPU time on an idle machine: a low one of the steps' (BUSY_QUANTILE), since a
+    # step that other processes interrupted comes back to caches they emptied and costs
+    # more CPU time, and on a busy machine most steps are interrupted; the slowest process's.
+    step_s = ranks.largest(sorted(step_cpu)[int(len(step_cpu) * BUSY_QUANTILE)] / threads)
+    return RungTiming(chars / steps / step_s if step_s > 0 else chars / wall, share)
+
+
+def layout_alone(config: TrainConfig, rung: Rung, device_type: str) -> Layout:
+    """The layout (core/layout.py) a run of `rung` takes in a process of its own (`train`, the
+    app and the queue alike): its threads are what to time it with."""
+    cfg = rung_config(config, rung)
+    step = (cfg.batch_size, work_per_char(cfg.model) * cfg.batch_size * cfg.seq_len)
+    return choose_layout(
+        cpu_threads(),
+        device_type=device_type,
+        steps=[step],
+        threads=config.threads,
+    )
+
+
+def rung_speed(
+    config: TrainConfig, rung: Rung, device: torch.device, bf16: bool, seconds: float = PROBE_S
+) -> float:
+    """Training characters a second of `rung` in this process as it is set up (its threads):
+    what the cells comparison (core/sizing/cells_speed.py) times its LSTM with."""
+    return time_rung(config, rung, device, bf16, seconds).chars_per_s
 
 
 def size_for_budget(
@@ -109,18 +195,22 @@ def size_for_budget(
     memory_bytes: int | None,
     val_chars: int,
     train_chars: int,
-    processes: int = 1,
-    emit: SizingEvents = lambda event: None,
-    stop: StopSignal | None = None,
+    ranks: Any = None,
+    emit: Callable[[object], None] = lambda event: None,
+    stop: Any = None,
 ) -> Sizing:
     """Time the rungs smallest first and choose; stop timing once a rung is predicted to end
     worse than the one below it (a larger one, slower still, would not do better), or when
-    `stop` (a threading.Event) is set: the run then stops before its first step."""
-    assert config.max_minutes is not None, "a run is sized for a time budget"
+    `stop` (a threading.Event) is set: the run then stops before its first step.
+
+    In a job of many processes (`ranks`) every process times each rung together, as they will
+    train; rank 0 decides which rungs, and its choice is every rank's."""
+    ranks = ranks or Alone()
     budget_s = config.max_minutes * 60
     emit(SizingStarted(budget_minutes=config.max_minutes, rungs=len(ladder.LADDER)))
     t0 = time.perf_counter()
     speeds: dict[str, float] = {}
+    shares: list[float] = []
 
     def sizing_now() -> Sizing:
         return choose(
@@ -131,44 +221,48 @@ def size_for_budget(
             probe_s=time.perf_counter() - t0,
             val_chars=val_chars,
             train_chars=train_chars,
+            cpu_share=min(shares, default=1.0),
         )
 
     def stopped() -> bool:
         return stop is not None and stop.is_set()
 
-    def fit_of(sizing: Sizing, name: str) -> RungFit:
+    def fit_of(sizing: Sizing, name: str):
         return next(f for f in sizing.fits if f.rung == name)
+
+    def worth_timing(rung: Rung, previous: float | None) -> bool:
+        """Rank 0's decision: time `rung`, or stop timing here."""
+        if speeds and (time.perf_counter() - t0 > budget_s * PROBE_SHARE or stopped()):
+            return False
+        if not fit_of(sizing_now(), rung.name).fits:
+            return False  # larger rungs need more memory still
+        if previous is None or not speeds:
+            return True
+        latest = fit_of(sizing_now(), list(speeds)[-1]).predicted_loss
+        return latest is None or latest <= previous
 
     # Timing takes at most about PROBE_SHARE of a short budget (a rung at least).
     seconds = min(PROBE_S, budget_s * PROBE_SHARE / max(1, len(ladder.LADDER)))
-    previous = None
+    previous: float | None = None  # the predicted loss of the rung timed before the latest
     for rung in ladder.LADDER:
         if rung.name not in ladder.QUALITY:
             continue
-        if speeds and (time.perf_counter() - t0 > budget_s * PROBE_SHARE or stopped()):
+        go = worth_timing(rung, previous) if ranks.writer else None
+        if not ranks.from_rank0(go):
             break
-        if not fit_of(sizing_now(), rung.name).fits:
-            break  # larger rungs need more memory still
-        speeds[rung.name] = rung_speed(config, rung, device, bf16, seconds) * processes
-        loss = fit_of(sizing_now(), rung.name).predicted_loss
-        if previous is not None and loss is not None and loss > previous:
-            break
-        previous = loss
+        if speeds:
+            previous = fit_of(sizing_now(), list(speeds)[-1]).predicted_loss
+        timing = time_rung(config, rung, device, bf16, seconds, ranks)
+        speeds[rung.name] = timing.chars_per_s
+        shares.append(timing.cpu_share)
     sizing = sizing_now()
     emit(ModelSized(model_summary=f"LSTM {sizing.rung.summary}", reason=sizing.reason))
     return sizing
 
 
-def size_run(
-    inputs: SizedRun,
-    device: torch.device,
-    bf16: bool,
-    ranks: Job,
-    emit: SizingEvents,
-    stop: StopSignal | None = None,
-) -> Sizing:
-    """Size a new "sized" run (rank 0 times the rungs, for every rank of a job): `inputs`
-    (run_setup.RunInputs) gets the chosen recipe, its reason among the notes."""
+def size_run(inputs, device: torch.device, bf16: bool, ranks, emit, stop=None) -> Sizing:
+    """Size a new "sized" run (every rank of a job times the rungs together, rank 0 chooses
+    for all): `inputs` (run_setup.RunInputs) gets the chosen recipe, its reason among the notes."""
     from shakespeare_tui.core import device as devices
     from shakespeare_tui.core.sizing.rule import sized_config
     from shakespeare_tui.core.text.batches import VAL_LIMIT
@@ -176,23 +270,20 @@ def size_run(
     config = inputs.config
     length = inputs.corpus.length
     val_chars = min(VAL_LIMIT, int(length * config.val_fraction))
-    sizing = None
-    if ranks.writer:
-        memory = devices.free_memory_bytes(device)
-        sizing = size_for_budget(
-            config,
-            device,
-            bf16,
-            # Room for the rest of the process (and the machine) beside the training.
-            memory_bytes=None if memory is None else int(memory * 0.8),
-            val_chars=val_chars,
-            train_chars=length - val_chars,
-            processes=ranks.world,
-            emit=emit,
-            stop=stop,
-        )
+    memory = devices.free_memory_bytes(device) if ranks.writer else None
+    sizing = size_for_budget(
+        config,
+        device,
+        bf16,
+        # Room for the rest of the process (and the machine) beside the training.
+        memory_bytes=None if memory is None else int(memory * 0.8),
+        val_chars=val_chars,
+        train_chars=length - val_chars,
+        ranks=ranks,
+        emit=emit,
+        stop=stop,
+    )
     sizing = ranks.from_rank0(sizing)
-    assert sizing is not None, "rank 0 sized the run for every rank"
     inputs.config = sized_config(config, sizing)
     inputs.notes[:] = [n for n in inputs.notes if n != config.preset_reason] + [sizing.reason]
     return sizing

@@ -26,6 +26,17 @@ PROBE_S = 0.6
 PROBE_MIN_STEPS = 2
 # ... and no more than this share of the budget in all, once one rung is timed.
 PROBE_SHARE = 0.05
+# Below this share of the CPU time it asked for (threads × wall time), the probe ran on a busy
+# machine: its speeds come from the CPU time it got, not from the wall clock. An idle machine
+# gives a process of one thread ~0.99, and each of two processes ~0.9 (they wait on each
+# other's gradients once a step).
+BUSY_SHARE = 0.8
+# ... and a busy probe times a rung on until it got PROBE_S × BUSY_SHARE of CPU time, for at
+# most this many times PROBE_S of wall time.
+BUSY_WAIT = 5
+# ... and a step's CPU time is this quantile of the steps' (the least disturbed of them, not
+# the very least).
+BUSY_QUANTILE = 0.1
 # Beyond a rung's last measured point each further doubling of the characters is assumed to
 # gain half what the one before did: a bounded guess, never more than the last gain again.
 DECAY = 0.5
@@ -105,6 +116,12 @@ class Sizing:
     budget_minutes: float
     probe_s: float
     fits: tuple[RungFit, ...]
+    cpu_share: float = 1.0  # the least share of the CPU time it asked for that a timing got
+
+    @property
+    def busy(self) -> bool:
+        """Whether the machine was busy while the rungs were timed (BUSY_SHARE)."""
+        return self.cpu_share < BUSY_SHARE
 
     @property
     def rung(self) -> Rung:
@@ -121,7 +138,16 @@ class Sizing:
             f"sized for {self.budget_minutes:g} min: LSTM {self.rung.summary} "
             f"(dropout {self.rung.dropout:g}) · ~{f.chars / 1e6:.1f} M characters at "
             f"{f.chars_per_s:,.0f} chars/s on this machine · expected val ≈ "
-            f"{f.predicted_loss:.2f} (measured in {self.probe_s:.0f} s)"
+            f"{f.predicted_loss:.2f} (measured in {self.probe_s:.0f} s{self._busy_note})"
+        )
+
+    @property
+    def _busy_note(self) -> str:
+        if not self.busy:
+            return ""
+        return (
+            f"; the machine was busy, the timing got {self.cpu_share:.0%} of the CPU it asked "
+            "for, so the speeds are from the CPU time it got"
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -157,6 +183,7 @@ def choose(
     probe_s: float = 0.0,
     val_chars: int = 111_000,
     train_chars: int = 1_000_000,
+    cpu_share: float = 1.0,
 ) -> Sizing:
     """The rung predicted to end lowest in `budget_s` at the measured `speeds` (chars/s by rung
     name; rungs without one are not candidates), among those whose training fits
@@ -189,7 +216,7 @@ def choose(
         chosen = [rung for loss, rung in candidates if loss <= low + 0.002][-1]
     else:
         chosen = ladder.LADDER[0].name
-    return Sizing(chosen, budget_s / 60, probe_s, tuple(fits))
+    return Sizing(chosen, budget_s / 60, probe_s, tuple(fits), cpu_share)
 
 
 def sized_config(config: TrainConfig, sizing: Sizing) -> TrainConfig:

@@ -8,8 +8,12 @@ method here then costs nothing and does what one process always did.
 
 One rule each, all here:
 - windows: every rank draws the job's whole batch from one generator, seeded alike, and takes
-  rows rank, rank+N, … (`RankBatches`, in rank_views.py), so N processes × B windows train on exactly the windows
-  one process × N·B would, and the data generator's state is the same on every rank;
+  rows rank, rank+N, … (`RankBatches`, in rank_views.py), so N processes × B windows train on
+  exactly the windows one process × N·B would, and the data generator's state is the same on
+  every rank. Started by hand (torchrun, --nproc) each process trains on --batch-size windows;
+  started with a split layout in LAYOUT_ENV (core/layout.py; benchmarks/layouts.py does, the
+  rule does not choose processes today) the processes share the run's --batch-size windows
+  of a step, so the job trains on the recipe one process would;
 - weights: DistributedDataParallel averages the gradients; DDP itself broadcasts rank 0's
   weights when it wraps the model;
 - stopping: before every step one all-reduce of [stop asked, rank 0's clock] (`agree`), so a
@@ -35,6 +39,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from shakespeare_tui.core.errors import UserError, flag_name
+from shakespeare_tui.core.layout import LAYOUT_ENV, Layout
 from shakespeare_tui.core.training.rank_views import RankBatches, SilentFolder
 
 # The longest one rank waits for another: rank 0 validating, sampling and saving while the
@@ -74,10 +79,20 @@ class RankFailed(Exception):
 class Ranks:
     """This process's place in the job, and the job's collectives (a job of one by default)."""
 
-    def __init__(self, rank=0, world=1, local_rank=0, local_world=1, launched=False):
+    def __init__(
+        self,
+        rank=0,
+        world=1,
+        local_rank=0,
+        local_world=1,
+        launched=False,
+        layout: Layout | None = None,
+    ):
         self.rank, self.world = rank, world
         self.local_rank, self.local_world = local_rank, local_world
         self.launched = launched  # under torchrun: a process group, DDP, even for world 1
+        # The layout `train` chose and started this job with (None: started by hand).
+        self.layout = layout
         self._store = None
         self._started = False
 
@@ -91,7 +106,10 @@ class Ranks:
             local_world = int(env.get("LOCAL_WORLD_SIZE", world))
         except ValueError:
             raise UserError("RANK, WORLD_SIZE and LOCAL_RANK must be whole numbers") from None
-        return cls(rank, world, local_rank, local_world, launched=True)
+        layout = Layout.from_env(env.get(LAYOUT_ENV))
+        if layout is not None and (layout.processes != world or world != local_world):
+            layout = None  # not the job it was chosen for: as started by hand
+        return cls(rank, world, local_rank, local_world, launched=True, layout=layout)
 
     @property
     def single_machine(self) -> bool:
@@ -102,11 +120,47 @@ class Ranks:
         """Whether this process writes the run folder (rank 0 alone does)."""
         return self.rank == 0
 
+    @property
+    def split(self) -> bool:
+        """Whether the processes share a step's --batch-size windows (else each has its own)."""
+        return self.layout is not None and self.layout.split and self.world > 1
+
+    def rows(self, batch_size: int) -> int:
+        """The windows this process trains on in a step of the run's `batch_size`."""
+        return batch_size // self.world if self.split else batch_size
+
+    def job_batch(self, batch_size: int) -> int:
+        """The windows the whole job trains on in a step of the run's `batch_size`."""
+        return batch_size if self.split else batch_size * self.world
+
+    def layout_for(self, config, device_type: str) -> Layout:
+        """How this process uses the machine for `config` (a TrainConfig): the layout the job
+        was started with; a job started by hand as torchrun gave it; alone (`train`, the app, the
+        queue), the rule's."""
+        if self.layout is not None:
+            return self.layout
+        if self.launched:
+            return Layout(
+                self.local_world,
+                self.threads(config.threads) or 1,
+                False,
+                "as torchrun started it",
+                forced=True,
+            )
+        # Not at the top: it reads the model's size (core.model), and the CLI imports this
+        # module before torch is needed.
+        from shakespeare_tui.core.training.run_layout import run_layout
+
+        return run_layout(config, device_type)
+
     def describe(self, device_label: str) -> str:
-        """The device line of a job of many processes: "CPU · 1 thread × 2 processes"."""
+        """The device line of a job of many processes: "CPU · 1 thread × 2 processes", and
+        ", each step's windows split" where they share the run's batch."""
         if not self.launched:
             return device_label
-        return f"{device_label} × {self.world} process{'es' if self.world != 1 else ''}"
+        processes = f"{self.world} process{'es' if self.world != 1 else ''}"
+        split = ", each step's windows split" if self.split else ""
+        return f"{device_label} × {processes}{split}"
 
     # -- starting and ending ---------------------------------------------------------------
 
@@ -180,13 +234,16 @@ class Ranks:
         return torch.device("cuda", self.local_rank)
 
     def threads(self, requested: int | None) -> int | None:
-        """CPU threads: the person's, else this machine's cores shared among its processes.
+        """CPU threads: the person's, else the layout's, else this machine's cores shared
+        among its processes.
 
         (torchrun sets OMP_NUM_THREADS=1 in every process; that leaves cores idle when there are
         fewer processes than cores, and `--threads` says otherwise when a person wants it.)
         """
         if requested or not self.launched:
             return requested
+        if self.layout is not None:
+            return self.layout.threads
         from shakespeare_tui.core.device import cpu_threads
 
         return max(1, cpu_threads() // max(1, self.local_world))
@@ -215,6 +272,7 @@ class Ranks:
         return folder
 
     def shard(self, data):
+        """This rank's rows of `data`, built for the job's batch (`job_batch`)."""
         return RankBatches(data, self.rank, self.world) if self.launched else data
 
     # -- agreeing --------------------------------------------------------------------------
@@ -242,6 +300,18 @@ class Ranks:
         with self.collective():
             dist.all_reduce(total)
         return total / self.world
+
+    def largest(self, value: float) -> float:
+        """The largest of every rank's `value` (the slowest process's time), on every rank."""
+        if not self.launched:
+            return value
+        import torch
+        import torch.distributed as dist
+
+        mine = torch.tensor([value], dtype=torch.float64)
+        with self.collective():
+            dist.all_reduce(mine, op=dist.ReduceOp.MAX)
+        return float(mine[0])
 
     def from_rank0(self, value: Any) -> Any:
         """Rank 0's `value` on every rank; the others wait until rank 0 gets here."""

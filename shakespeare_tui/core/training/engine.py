@@ -102,7 +102,9 @@ class _Run:
         self.stop = stop or threading.Event()
         self.ranks = ranks = ranks or Ranks()
         self.device, self.corpus, self.vocab = inputs.device, inputs.corpus, inputs.vocab
-        label = devices.configure(self.device, ranks.threads(inputs.config.threads))
+        # Processes and threads (core/layout.py): as the job was started, else the rule's.
+        self.layout = ranks.layout_for(inputs.config, self.device.type)
+        label = devices.configure(self.device, self.layout.threads)
         bf16 = inputs.config.bf16
         self.bf16 = devices.bf16_is_fast(self.device) if bf16 is None else bf16
         self.autocast = autocast_for(self.device, self.bf16)
@@ -111,10 +113,12 @@ class _Run:
             sizing = size_run(inputs, self.device, self.bf16, ranks, self.emit, self.stop)
         self.config = config = inputs.config
         self.notes = inputs.notes
+        if self.layout.processes > 1 and not self.layout.forced:  # why its launcher started them
+            self.notes.append(self.layout.reason)
         self.device_label = ranks.describe(label + (" · bf16" if self.bf16 else ""))
         codes = self.corpus.codes(self.vocab)  # in memory, or MappedCodes for a large corpus
         # Every rank draws the job's whole batch and trains on its share (distributed.py).
-        job = replace(config, batch_size=config.batch_size * ranks.world)
+        job = replace(config, batch_size=ranks.job_batch(config.batch_size))
         self.data = ranks.shard(TextData.for_config(codes, job, self.device, self.corpus.name))
         self.steps_per_epoch = self.data.steps_per_epoch
 
@@ -227,7 +231,7 @@ class _Run:
                 max_minutes=config.max_minutes,
                 eval_every=config.eval_every,
                 processes=self.ranks.world,
-                batch_size=config.batch_size,
+                batch_size=self.ranks.rows(config.batch_size),
                 sizing_reason=config.preset_reason if config.sizing else "",
             )
         )
@@ -311,7 +315,7 @@ class _Run:
             epoch_step=p.epoch_step,
             steps_per_epoch=self.steps_per_epoch,
             train_loss=loss,
-            chars_per_sec=steps_per_sec * config.batch_size * config.seq_len * self.ranks.world,
+            chars_per_sec=steps_per_sec * self.ranks.job_batch(config.batch_size) * config.seq_len,
             elapsed_s=self._elapsed(),
             lr=lr,
             gpu_memory_mb=devices.gpu_memory_mb(self.device),

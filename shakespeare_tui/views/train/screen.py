@@ -157,6 +157,7 @@ class TrainScreen(Screen):
         self._worker: Worker | None = None
         self._sample_now: threading.Event | None = None
         self._run_name: str | None = None  # the run the worker trains, once it has started
+        self._run_device = ""  # its device line: "CPU · 1 thread · bf16" (threads it trains in)
         self._shown_run: str | None = None  # the run whose history the panels show
         self._history: RunHistory | None = None  # the shown run as its folder tells it
         self._status_at = 0.0  # when the header's training line last changed
@@ -277,7 +278,7 @@ class TrainScreen(Screen):
         now = time.monotonic()
         if force or now - self._status_at >= STATUS_INTERVAL_S:
             self._status_at = now
-            self.app.post_message(TrainingStatus(text))
+            self.app.post_message(TrainingStatus(text, self._run_device if text else ""))
 
     # -- actions ---------------------------------------------------------------------------
 
@@ -499,6 +500,7 @@ class TrainScreen(Screen):
         match event:
             case TrainingStarted():
                 self._run_name = self._shown_run = event.run_name
+                self._run_device = event.device
                 self.app.post_message(HeaderInfo(event.corpus, event.model_summary))
                 self.refresh_runs(event.run_name)  # the selector shows the run being trained
                 self._status(f"training {event.run_name}", force=True)
