@@ -17,15 +17,16 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any
+from typing import Protocol, TypeVar
 
 import torch
 import torch.nn.functional as F
 
 from shakespeare_tui.core.config import TrainConfig
 from shakespeare_tui.core.device import cpu_threads
-from shakespeare_tui.core.events import ModelSized, SizingStarted
+from shakespeare_tui.core.events import ModelSized, SizingStarted, StopSignal
 from shakespeare_tui.core.layout import Layout, choose_layout
 from shakespeare_tui.core.model.estimate import work_per_char
 from shakespeare_tui.core.model.network import CharRNN
@@ -38,10 +39,48 @@ from shakespeare_tui.core.sizing.rule import (
     PROBE_MIN_STEPS,
     PROBE_S,
     PROBE_SHARE,
+    RungFit,
     Sizing,
     choose,
     rung_config,
 )
+from shakespeare_tui.core.text.corpus import Corpus
+
+T = TypeVar("T")
+# What sizing says as it goes: that it starts timing, and what it chose.
+SizingEvents = Callable[[SizingStarted | ModelSized], None]
+
+
+class SizedRun(Protocol):
+    """What `size_run` reads of a run about to start, and fits to its budget
+    (training/setup.py's RunInputs)."""
+
+    config: TrainConfig
+    corpus: Corpus
+    notes: list[str]
+
+
+class Job(Protocol):
+    """The processes a run trains in (training/distributed.py's Ranks), as the probe uses them:
+    each times its own rows of a step, rank 0 decides, every rank agrees."""
+
+    @property
+    def writer(self) -> bool: ...
+
+    @property
+    def world(self) -> int: ...
+
+    def rows(self, batch_size: int) -> int: ...
+
+    def wrap(self, model: torch.nn.Module, device: torch.device) -> torch.nn.Module: ...
+
+    def agree(self, stop: bool, elapsed_s: float) -> tuple[bool, float]: ...
+
+    def largest(self, value: float) -> float: ...
+
+    def from_rank0(self, value: T) -> T: ...
+
+    def collective(self) -> AbstractContextManager[None]: ...
 
 
 class Alone:
@@ -64,7 +103,7 @@ class Alone:
     def largest(self, value: float) -> float:
         return value
 
-    def from_rank0(self, value: Any) -> Any:
+    def from_rank0(self, value: T) -> T:
         return value
 
     @contextlib.contextmanager
@@ -92,7 +131,7 @@ def time_rung(
     device: torch.device,
     bf16: bool,
     seconds: float = PROBE_S,
-    ranks: Any = None,
+    ranks: Job | None = None,
 ) -> RungTiming:
     """Training characters a second of `rung` here: forward, backward, clip and Adam step, as
     the run's layout will take them (`ranks`: the job's, every process of it timing at once)."""
@@ -122,7 +161,7 @@ def time_rung(
             loss = F.cross_entropy(logits.float().reshape(-1, vocab), y.reshape(-1))
             optimizer.zero_grad(set_to_none=True)
             with ranks.collective():
-                loss.backward()
+                loss.backward()  # type: ignore[no-untyped-call]  # torch's Tensor.backward has no annotations
             torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
             optimizer.step()
 
@@ -195,9 +234,9 @@ def size_for_budget(
     memory_bytes: int | None,
     val_chars: int,
     train_chars: int,
-    ranks: Any = None,
-    emit: Callable[[object], None] = lambda event: None,
-    stop: Any = None,
+    ranks: Job | None = None,
+    emit: SizingEvents = lambda event: None,
+    stop: StopSignal | None = None,
 ) -> Sizing:
     """Time the rungs smallest first and choose; stop timing once a rung is predicted to end
     worse than the one below it (a larger one, slower still, would not do better), or when
@@ -206,6 +245,7 @@ def size_for_budget(
     In a job of many processes (`ranks`) every process times each rung together, as they will
     train; rank 0 decides which rungs, and its choice is every rank's."""
     ranks = ranks or Alone()
+    assert config.max_minutes is not None, "a run is sized for a time budget"
     budget_s = config.max_minutes * 60
     emit(SizingStarted(budget_minutes=config.max_minutes, rungs=len(ladder.LADDER)))
     t0 = time.perf_counter()
@@ -227,7 +267,7 @@ def size_for_budget(
     def stopped() -> bool:
         return stop is not None and stop.is_set()
 
-    def fit_of(sizing: Sizing, name: str):
+    def fit_of(sizing: Sizing, name: str) -> RungFit:
         return next(f for f in sizing.fits if f.rung == name)
 
     def worth_timing(rung: Rung, previous: float | None) -> bool:
@@ -260,7 +300,14 @@ def size_for_budget(
     return sizing
 
 
-def size_run(inputs, device: torch.device, bf16: bool, ranks, emit, stop=None) -> Sizing:
+def size_run(
+    inputs: SizedRun,
+    device: torch.device,
+    bf16: bool,
+    ranks: Job,
+    emit: SizingEvents,
+    stop: StopSignal | None = None,
+) -> Sizing:
     """Size a new "sized" run (every rank of a job times the rungs together, rank 0 chooses
     for all): `inputs` (run_setup.RunInputs) gets the chosen recipe, its reason among the notes."""
     from shakespeare_tui.core import device as devices
