@@ -1,5 +1,7 @@
 """A run in one line: the summary the Generate view's and Train view's lists show.
 
+(The app lists them through core/runs/listing.py, which reads each run once for every list.)
+
 Counted as the engine counts (RunProgress), from the run's config.json and metrics.jsonl.
 """
 
@@ -39,13 +41,18 @@ def run_info(run_dir: Path) -> RunInfo | None:
     config = read_json(run_dir / "config.json")
     if config is None:
         return None
-    train = config.get("train") if isinstance(config.get("train"), dict) else {}
-    model = train.get("model") if isinstance(train.get("model"), dict) else {}
     # Counted as the engine counts (RunProgress), reading step records but the last unparsed:
-    # a long run's file is mostly those, and the Generate view lists runs every 10 seconds.
+    # a long run's file is mostly those.
     tail = MetricsTail(run_dir)
     tail.read()
-    tally = tail.tally
+    return run_info_from(run_dir, config, tail.tally, RunLock(run_dir).held_by_other_process())
+
+
+def run_info_from(run_dir: Path, config: dict, tally, training: bool) -> RunInfo:
+    """The summary of the run in `run_dir` from its config.json, its metrics' tally and whether
+    another process trains it (core/runs/catalog.py reads those once for every list)."""
+    train = config.get("train") if isinstance(config.get("train"), dict) else {}
+    model = train.get("model") if isinstance(train.get("model"), dict) else {}
     return RunInfo(
         name=run_dir.name,
         path=run_dir,
@@ -60,7 +67,7 @@ def run_info(run_dir: Path) -> RunInfo | None:
         created=str(config.get("created", "")),
         best=_file_or_none(run_dir / CHECKPOINT_FILES[BEST]),
         last=_file_or_none(run_dir / CHECKPOINT_FILES[LAST]),
-        training=RunLock(run_dir).held_by_other_process(),
+        training=training,
         train=train,
         chars_per_sec=tally.chars_per_sec,
         step=tally.step,

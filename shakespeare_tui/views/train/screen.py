@@ -43,11 +43,11 @@ from shakespeare_tui.core.paths import Paths
 from shakespeare_tui.core.runs.folders import LAST, resolve_checkpoint
 from shakespeare_tui.core.runs.history import RunHistory, read_run_history
 from shakespeare_tui.core.runs.run_queue import QueueEntry
-from shakespeare_tui.core.runs.summary import list_runs
 from shakespeare_tui.core.sizing.cell_comparison import DEFAULT_MINUTES
 from shakespeare_tui.core.units import loss_text
 from shakespeare_tui.messages import (
     HeaderInfo,
+    ListingRefreshed,
     QueueRead,
     RunHistoryRead,
     RunsListed,
@@ -56,6 +56,7 @@ from shakespeare_tui.messages import (
     TrainingUpdate,
 )
 from shakespeare_tui.settings import TrainSettings
+from shakespeare_tui.shared_listing import SharedListing, shared_listing
 from shakespeare_tui.views.file_picker import FilePickerScreen
 from shakespeare_tui.views.train.extend_dialog import ExtendScreen, extension_for
 from shakespeare_tui.views.train.fields import form_config, label_of
@@ -161,6 +162,9 @@ class TrainScreen(Screen):
         self._history: RunHistory | None = None  # the shown run as its folder tells it
         self._status_at = 0.0  # when the header's training line last changed
         self._follower = RunFollower(self, paths.runs)
+        self._listing: SharedListing | None = None  # the app's list of runs, once mounted
+        # A selection asked for (refresh_runs): (the reading that shows it, the run or None).
+        self._wanted: tuple[int, str | None] | None = None
         self._queue = QueueWorker(
             self, paths, training=lambda: self.training, train=self._train_queued, say=self._say
         )
@@ -219,12 +223,30 @@ class TrainScreen(Screen):
         return True
 
     def refresh_runs(self, selected: str | None = None) -> None:
-        """Read the run folders in a worker (hundreds of long metrics files take a while)."""
-        self._list_runs(selected)
+        """List the runs again and make `selected` the choice (None: keep it), reading the
+        form from that run. The app's shared listing reads the folders in its worker
+        (hundreds of long metrics files take a while)."""
+        if self._listing is None:
+            self._listing = shared_listing(self.app, self.paths)
+            self._listing.subscribe(self)
+        self._wanted = (self._listing.refresh(), selected)
 
-    @work(thread=True, exclusive=True, group="runs", exit_on_error=False)
-    def _list_runs(self, selected: str | None) -> None:
-        self.post_message(RunsListed(list_runs(self.paths), selected))
+    def on_listing_refreshed(self, message: ListingRefreshed) -> None:
+        """The runs as listed now: a selection asked for is made once a reading that started
+        after the asking comes; otherwise the selector is brought up to date (a run another
+        process started is offered) without touching the choice or the fields."""
+        runs = list(message.listed.runs)
+        wanted = self._wanted
+        if wanted is not None and message.reading >= wanted[0]:
+            self._wanted = None
+            self.on_runs_listed(RunsListed(runs, wanted[1]))
+            return
+        form = self.query_one(TrainForm)
+        chosen = form.selected_run
+        if chosen is not None and chosen not in {r.name for r in runs} and not self.training:
+            self.on_runs_listed(RunsListed(runs, None))  # gone: the form follows "new run"
+        elif message.changed:
+            form.update_runs(runs)
 
     def on_runs_listed(self, message: RunsListed) -> None:
         form = self.query_one(TrainForm)
