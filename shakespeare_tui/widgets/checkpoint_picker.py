@@ -30,7 +30,13 @@ def unreadable(entry: CheckpointEntry) -> str:
 class CheckpointPicker(OptionList):
     """An OptionList of CheckpointEntry; the highlighted entry is the chosen checkpoint."""
 
+    # Each line of an entry is one line, cut with "…" where the list is narrow: a long reason
+    # wrapped over several would hide the entries below it.
     DEFAULT_CSS = """
+    CheckpointPicker {
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+    }
     CheckpointPicker > .option-list--option {
         padding: 0 1;
     }
@@ -69,11 +75,11 @@ class CheckpointPicker(OptionList):
     @staticmethod
     def _prompt(entry: CheckpointEntry) -> Text:
         # Names come from files anyone may have written: control characters are escaped.
-        text = Text(shown(entry.title), style="bold", no_wrap=True, overflow="ellipsis")
+        text = Text(shown(entry.title), style="bold")
         text.append("\n")
         if not entry.ok:
-            # One line, cut to the width (the status line and `g` give it whole), in a style
-            # that reads on the highlight bar too.
+            # One line, cut to the width (`g` and `i` say it whole), in a style that reads on
+            # the highlight bar too.
             text.append(shown(entry.details), style="italic")
             return text
         text.append(shown(entry.details), style="dim")

@@ -27,7 +27,7 @@ from textual.widgets import Footer, Header, Input, OptionList
 
 from shakespeare_tui.core.errors import SamplingError, one_line
 from shakespeare_tui.core.paths import Paths
-from shakespeare_tui.core.runs.checkpoints import FILE, default_key
+from shakespeare_tui.core.runs.checkpoints import FILE, CheckpointEntry, default_key
 from shakespeare_tui.core.shown_text import shown
 from shakespeare_tui.messages import ListingRefreshed
 from shakespeare_tui.settings import GenerateSettings
@@ -157,6 +157,7 @@ class GenerateScreen(Screen):
         self._listing: SharedListing | None = None  # the app's, once mounted
         self._scanned = False  # the list has been read once
         self._generate_when_scanned = False  # `g` came before the first scan ended
+        self._saying_why = False  # the status line says why the highlighted entry is unusable
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         """Whether `action` works now (False hides it from the footer and the palette)."""
@@ -236,6 +237,8 @@ class GenerateScreen(Screen):
             key = default_key(entries, self.settings.checkpoint)
             with self.prevent(OptionList.OptionHighlighted):  # not the person's choice
                 picker.show_entries(entries, key)
+            if picker.selected_entry is not None:
+                self._say_why(picker.selected_entry)
             self.refresh_bindings()  # Forget is offered on a file opened by path
         self._scanned = True
         if self._generate_when_scanned:
@@ -247,7 +250,21 @@ class GenerateScreen(Screen):
         entry = self.query_one(CheckpointPicker).entry_at(event.option_index)
         if entry is not None:
             self.settings.checkpoint = entry.key
+            self._say_why(entry)
         self.refresh_bindings()  # Forget is offered on a file opened by path
+
+    def _say_why(self, entry: CheckpointEntry) -> None:
+        """An unusable entry's reason, whole, on the status line (the list cuts it)."""
+        if self.generating:
+            return
+        status = self._pane.status
+        if not entry.ok:
+            forget = " · x forgets it" if entry.kind == FILE else ""
+            status.say(unreadable(entry) + forget, unreadable(entry))
+            self._saying_why = True
+        elif self._saying_why:
+            self._saying_why = False
+            status.idle()
 
     @on(Input.Submitted)
     def _field_submitted(self, event: Input.Submitted) -> None:
