@@ -153,7 +153,7 @@ class ShakespeareApp(App):
         return self._inspect_screen
 
     def _build_runs(self) -> Screen:
-        self._runs_screen = RunsScreen(self.paths, self.settings.runs)
+        self._runs_screen = RunsScreen(self.paths, self.settings.runs, listing=self.listing.listing)
         self._runs_screen.compare(self._runs_to_compare)
         return self._runs_screen
 
