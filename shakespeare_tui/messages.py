@@ -62,15 +62,6 @@ class RunsListed(Message, bubble=False):
         self.selected = selected
 
 
-class CheckpointsScanned(Message, bubble=False):
-    """The scan worker read the checkpoint files."""
-
-    def __init__(self, scan_id: int, entries: list) -> None:
-        super().__init__()
-        self.scan_id = scan_id
-        self.entries = entries  # core.runs.checkpoints.CheckpointEntry
-
-
 class GenerationStarted(Message, bubble=False):
     """The model is loaded and the seed chosen; characters follow."""
 

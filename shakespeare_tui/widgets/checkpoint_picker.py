@@ -1,5 +1,5 @@
-"""The checkpoint picker: shows what `core.runs.checkpoints.scan_checkpoints` found, one entry
-a line.
+"""The checkpoint picker: shows the checkpoints the app's listing found (core/runs/listing.py),
+one entry a few lines.
 
 The picker only shows entries and remembers which one is highlighted; the app's shared listing
 reads them in its worker (shared_listing.py). An entry is its name and, below it, its figures

@@ -1,7 +1,7 @@
 """Every checkpoint a person can choose: each run's best and last, and the bundled one.
 
-`scan_checkpoints` reads the files' summaries (it imports torch: call it off the UI thread);
-a rescan with the same `InfoCache` rereads only the files that changed.
+Reading a file's summary imports torch (core/runs/listing.py does it off the UI thread, for
+every list of the app); with the same `InfoCache`, only the files that changed are read again.
 """
 
 from __future__ import annotations
@@ -14,14 +14,13 @@ from typing import TYPE_CHECKING
 from shakespeare_tui.core.errors import UserError
 from shakespeare_tui.core.runs import folders as runs
 from shakespeare_tui.core.runs.folders import BEST, BUNDLED, LAST
-from shakespeare_tui.core.runs.summary import RunInfo, list_runs
+from shakespeare_tui.core.runs.summary import RunInfo
 from shakespeare_tui.core.user_files import check_user_file
 
 FILE = "file"  # the kind of a checkpoint opened by path, which a person may forget
 
 if TYPE_CHECKING:
     from shakespeare_tui.core.model.checkpoint import CheckpointInfo
-    from shakespeare_tui.core.paths import Paths
 
 
 @dataclass(frozen=True)
@@ -130,20 +129,6 @@ def run_entries(run: RunInfo, cache: InfoCache | None = None) -> list[Checkpoint
                 run=run,
             )
         )
-    return entries
-
-
-def scan_checkpoints(
-    paths: Paths, cache: InfoCache | None = None, files: tuple[str, ...] = ()
-) -> list[CheckpointEntry]:
-    """Files opened by path first, then runs newest first (best, then last), then the bundled
-    checkpoint if installed. (The app lists them through core/runs/listing.py.)"""
-    entries = [file_entry(f, cache) for f in dict.fromkeys(files) if Path(f).exists()]
-    for run in list_runs(paths):
-        entries.extend(run_entries(run, cache))
-    bundled = bundled_entry(cache)
-    if bundled is not None:
-        entries.append(bundled)
     return entries
 
 
