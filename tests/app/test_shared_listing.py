@@ -211,3 +211,6 @@ async def test_names_from_files_are_shown_escaped(home):  # noqa: F811
         await pilot.pause()
         panel = app.screen.query_one("#runs-panel")
         assert "\x1b" not in panel.plain and "\\x1b]52" in panel.plain
+        await pilot.press("space")  # its curves: the chart's key names it
+        await wait_for(pilot, lambda: "x\\x1b]52" in app.export_screenshot(), 20, "the key")
+        assert "\x1b" not in app.export_screenshot() and "\x07" not in app.export_screenshot()
