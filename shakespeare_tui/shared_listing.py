@@ -43,17 +43,12 @@ class SharedListing:
         self.refresh_s = refresh_s
         self.listed: Listed | None = None  # the last reading (None before the first)
         self.error = ""  # why the last reading failed ("" when it did not)
-        self._views: list[MessagePump] = []
-        self._lock = threading.Lock()  # guards the three below, shared with the worker
+        self._lock = threading.Lock()  # guards these, shared with the worker
+        self._views: list[MessagePump] = []  # those told of every reading
         self._reading = False
         self._again = False
         self._asked = 0  # refreshes asked for; a reading that starts takes the number
         self._timer: Timer | None = None
-
-    @property
-    def reading(self) -> bool:
-        """A reading is under way (or asked for)."""
-        return self._reading
 
     def subscribe(self, view: MessagePump) -> None:
         """Post every reading to `view` from now on (the last one at once, if any)."""

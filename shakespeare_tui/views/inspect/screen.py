@@ -57,7 +57,7 @@ from shakespeare_tui.views.inspect.saturation import GatesTab
 from shakespeare_tui.views.inspect.spans import SpanTab
 from shakespeare_tui.views.inspect.status_line import StatusLine
 from shakespeare_tui.views.inspect.text_view import InspectText
-from shakespeare_tui.widgets.checkpoint_picker import CheckpointPicker
+from shakespeare_tui.widgets.checkpoint_picker import CheckpointPicker, unreadable
 
 if TYPE_CHECKING:
     from shakespeare_tui.core.inspection.memory.report import MemorySettings
@@ -351,7 +351,7 @@ class InspectScreen(Screen[None]):
             self._status("no checkpoint yet" if self._scanned else "scanning checkpoints…")
             return None
         if not entry.ok:
-            self._status(f"cannot inspect {entry.title}: {entry.info.error}")
+            self._status(f"cannot inspect: {unreadable(entry)}")
             return None
         return entry.path, entry.title
 

@@ -165,6 +165,10 @@ class TrainScreen(Screen):
         self._listing: SharedListing | None = None  # the app's list of runs, once mounted
         # A selection asked for (refresh_runs): (the reading that shows it, the run or None).
         self._wanted: tuple[int, str | None] | None = None
+        self._history_asked: str | None = None  # the run whose history is being read
+        # `s` came while the list or the chosen run's history was being read again (a run
+        # just ended): it acts on them once they are read, not on what they were before.
+        self._start_when_read = False
         self._queue = QueueWorker(
             self, paths, training=lambda: self.training, train=self._train_queued, say=self._say
         )
@@ -240,6 +244,7 @@ class TrainScreen(Screen):
         if wanted is not None and message.reading >= wanted[0]:
             self._wanted = None
             self.on_runs_listed(RunsListed(runs, wanted[1]))
+            self._start_if_asked()
             return
         form = self.query_one(TrainForm)
         chosen = form.selected_run
@@ -265,9 +270,10 @@ class TrainScreen(Screen):
         if run != self.following:
             self._follower.stop()
         if run is None:
-            self._history = None
+            self._history = self._history_asked = None
             self._panels.clear()
         else:
+            self._history_asked = run
             self._read_history(run)
 
     @work(thread=True, exclusive=True, group="history", exit_on_error=False)
@@ -277,11 +283,19 @@ class TrainScreen(Screen):
     def on_run_history_read(self, message: RunHistoryRead) -> None:
         """A run's history, read for the selection or by the follower."""
         history = message.history
+        if history.name == self._history_asked:
+            self._history_asked = None
         if self.training or history.name != self._shown_run:
             return  # a live run owns the panels, or the selection moved on
         self._history = history
         self._panels.show_history(history)
         self._follower.shown(history, training_here=self.training)
+        self._start_if_asked()
+
+    def _start_if_asked(self) -> None:
+        if self._start_when_read and self._wanted is None and self._history_asked is None:
+            self._start_when_read = False
+            self.start_training()
 
     def _post_header(self) -> None:
         s = self.settings
@@ -401,6 +415,9 @@ class TrainScreen(Screen):
         return form
 
     def start_training(self) -> None:
+        if self._wanted is not None or self._history_asked is not None:
+            self._start_when_read = True  # see _start_if_asked
+            return
         form = self.checked_form("Cannot start")
         if form is None:
             return
@@ -545,6 +562,10 @@ class TrainScreen(Screen):
                     self.notify(event.message, title="Training finished", markup=False)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "history" and event.state == WorkerState.ERROR:
+            self._history_asked = None  # (the panels stay as they were)
+            self._start_if_asked()
+            return
         if event.worker.group == CELLS_GROUP:
             self._queue.cells_ended(event.worker)
             return
