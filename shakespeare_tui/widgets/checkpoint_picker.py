@@ -30,13 +30,7 @@ def unreadable(entry: CheckpointEntry) -> str:
 class CheckpointPicker(OptionList):
     """An OptionList of CheckpointEntry; the highlighted entry is the chosen checkpoint."""
 
-    # Each line of an entry is one line, cut with "…" where the list is narrow: a long reason
-    # wrapped over several would hide the entries below it.
     DEFAULT_CSS = """
-    CheckpointPicker {
-        text-wrap: nowrap;
-        text-overflow: ellipsis;
-    }
     CheckpointPicker > .option-list--option {
         padding: 0 1;
     }
@@ -72,20 +66,29 @@ class CheckpointPicker(OptionList):
         if select in keys:
             self.highlighted = keys.index(select)
 
-    @staticmethod
-    def _prompt(entry: CheckpointEntry) -> Text:
+    def on_resize(self) -> None:
+        """The reasons of unusable entries are cut to the new width."""
+        for index, entry in enumerate(self.entries):
+            if not entry.ok:
+                self.replace_option_prompt_at_index(index, self._prompt(entry))
+
+    def _prompt(self, entry: CheckpointEntry) -> Text:
         # Names come from files anyone may have written: control characters are escaped.
-        text = Text(shown(entry.title), style="bold")
-        text.append("\n")
-        if not entry.ok:
-            # One line, cut to the width (`g` and `i` say it whole), in a style that reads on
-            # the highlight bar too.
-            text.append(shown(entry.details), style="italic")
-            return text
-        text.append(shown(entry.details), style="dim")
-        if entry.date:
-            text.append(f"\n{entry.date}", style="dim")
-        return text
+        title = Text(shown(entry.title), style="bold")
+        if entry.ok:
+            details = Text(shown(entry.details), style="dim")
+            date = [Text(entry.date, style="dim")] if entry.date else []
+            return Text("\n").join((title, details, *date))
+        # Its name and why, each one line cut to the width with "…" (the list is redrawn when
+        # that changes): a reason wrapped over several lines hid the entries below it. The
+        # status line and `g` say it whole; italic reads on the highlight bar too, where red
+        # did not.
+        why = Text(shown(entry.details), style="italic")
+        width = self.scrollable_content_region.width - 2  # (the option's padding)
+        if width > 1:
+            for line in (title, why):
+                line.truncate(width, overflow="ellipsis")
+        return Text("\n").join((title, why))
 
     @property
     def selected_entry(self) -> CheckpointEntry | None:

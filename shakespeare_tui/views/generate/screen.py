@@ -237,8 +237,8 @@ class GenerateScreen(Screen):
             key = default_key(entries, self.settings.checkpoint)
             with self.prevent(OptionList.OptionHighlighted):  # not the person's choice
                 picker.show_entries(entries, key)
-            if picker.selected_entry is not None:
-                self._say_why(picker.selected_entry)
+            if not self._scanned and picker.selected_entry is not None:
+                self._say_why(picker.selected_entry)  # (later, what generation said stays)
             self.refresh_bindings()  # Forget is offered on a file opened by path
         self._scanned = True
         if self._generate_when_scanned:
