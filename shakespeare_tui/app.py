@@ -4,7 +4,8 @@ remembered settings.
 `make_app` is the one way to build it, shared by the CLI and the tests (which inject a scripted
 trainer and a fixed device label). Nothing here imports torch: a thread worker loads it after
 the first frame, and the header says "loading torch…" until then. What every view needs to hear
-(torch is ready, the checkpoints changed) is broadcast through Signals the views subscribe to.
+(torch is ready, the checkpoints changed) is broadcast through Signals the views subscribe to;
+the lists of runs and checkpoints come from one SharedListing (shared_listing.py) for every view.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from shakespeare_tui.core.paths import Paths
 from shakespeare_tui.keymap import check_keymap, view_bindings
 from shakespeare_tui.messages import HeaderInfo, TorchReady, TrainingStatus
 from shakespeare_tui.settings import VIEWS, AppSettings
+from shakespeare_tui.shared_listing import SharedListing
 from shakespeare_tui.torch_loader import default_trainer, probe_device
 from shakespeare_tui.views.generate.screen import GenerateScreen
 from shakespeare_tui.views.help import HelpScreen
@@ -76,6 +78,15 @@ class ShakespeareApp(App):
             tooltip="Show the Runs view: every run, their curves compared",
         ),
         Binding(
+            "ctrl+r",
+            "refresh_lists",
+            "Refresh",
+            show=False,  # the lists refresh by themselves; the help and the palette have it
+            id="app.refresh",
+            tooltip="Look for new runs and checkpoints now (the lists also refresh every few "
+            "seconds)",
+        ),
+        Binding(
             "question_mark,f1",
             "help",
             "Help",
@@ -113,6 +124,8 @@ class ShakespeareApp(App):
         self.keymap: dict[str, str] = {}  # the person's keys in force (binding id → keys)
         self.torch_ready: Signal[TorchReady] = Signal(self, "torch-ready")
         self.checkpoints_changed: Signal[str] = Signal(self, "checkpoints-changed")  # a path
+        # The runs and checkpoints every view lists, read in a worker once the views subscribe.
+        self.listing = SharedListing(self, paths, settings.generate.files)
         self._header = {"corpus": settings.train.corpus, "model": settings.train.preset}
         self.training_status = ""  # what the run being trained is doing, for every view
         self.training_device = ""  # the device line of the run being trained (its layout)
@@ -141,7 +154,7 @@ class ShakespeareApp(App):
         return self._inspect_screen
 
     def _build_runs(self) -> Screen:
-        self._runs_screen = RunsScreen(self.paths, self.settings.runs)
+        self._runs_screen = RunsScreen(self.paths, self.settings.runs, listing=self.listing.listing)
         self._runs_screen.compare(self._runs_to_compare)
         return self._runs_screen
 
@@ -225,6 +238,7 @@ class ShakespeareApp(App):
             )
         self._update_header()
         self.theme_changed_signal.subscribe(self, lambda _theme: self.save_settings())
+        self.checkpoints_changed.subscribe(self, lambda _path: self.listing.refresh())
         self._show(self.settings.mode if self.settings.mode in VIEWS else "train")
         self._load_torch()
 
@@ -288,6 +302,10 @@ class ShakespeareApp(App):
         if view in VIEWS and view != self.current_mode and self._show(view):
             self.settings.mode = view
             self.save_settings()
+
+    def action_refresh_lists(self) -> None:
+        self.listing.refresh()
+        self.notify("looking for runs and checkpoints…", timeout=2)
 
     def action_show_queue(self) -> None:
         self.show_queue()

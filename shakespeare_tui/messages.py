@@ -3,7 +3,8 @@
 Workers only ever talk to the UI through these (`post_message` is thread-safe and never blocks).
 They carry plain values — the core's frozen event dataclasses, strings — never tensors. What the
 app broadcasts to every view (torch is ready, the checkpoints changed) goes through the App's
-Signals instead (`ShakespeareApp.torch_ready`, `.checkpoints_changed`).
+Signals instead (`ShakespeareApp.torch_ready`, `.checkpoints_changed`); the lists of runs and
+checkpoints reach each view that shows one as a ListingRefreshed (listing.py).
 """
 
 from __future__ import annotations
@@ -40,6 +41,18 @@ class HeaderInfo(Message):
         self.model = model
 
 
+class ListingRefreshed(Message, bubble=False):
+    """The app's listing of runs and checkpoints was read again (listing.py), posted to each
+    view that lists them; `changed` is False when nothing listed changed since the last."""
+
+    def __init__(self, listed: object, changed: bool, error: str = "", reading: int = 0) -> None:
+        super().__init__()
+        self.listed = listed  # core.runs.listing.Listed
+        self.changed = changed
+        self.error = error  # why the folder could not be read ("" when it could)
+        self.reading = reading  # its number: SharedListing.refresh() says which one to wait for
+
+
 class RunsListed(Message, bubble=False):
     """The Train view's worker read the run folders."""
 
@@ -47,15 +60,6 @@ class RunsListed(Message, bubble=False):
         super().__init__()
         self.runs = runs  # core.runs.summary.RunInfo, newest first
         self.selected = selected
-
-
-class CheckpointsScanned(Message, bubble=False):
-    """The scan worker read the checkpoint files."""
-
-    def __init__(self, scan_id: int, entries: list) -> None:
-        super().__init__()
-        self.scan_id = scan_id
-        self.entries = entries  # core.runs.checkpoints.CheckpointEntry
 
 
 class GenerationStarted(Message, bubble=False):

@@ -132,17 +132,35 @@ async def test_a_failing_trainer_is_reported(paths, tiny_settings, probe, until)
 
 
 async def test_saved_checkpoints_refresh_the_generate_view(
-    paths, tiny_settings, probe, scripted, until
+    paths, tiny_settings, probe, scripted, until, monkeypatch
 ):
+    from shakespeare_tui.views.generate.screen import GenerateScreen
+
+    heard: list[object] = []  # the Generate views that were told, one per reading
+    real_handler = GenerateScreen.on_listing_refreshed
+
+    def handler(screen, message) -> None:
+        heard.append(screen)
+        real_handler(screen, message)
+
+    monkeypatch.setattr(GenerateScreen, "on_listing_refreshed", handler)
     app = make_app(paths, settings=tiny_settings, probe=probe, trainer=scripted)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("g")  # the Generate view exists now, subscribed to the app's signal
+        await pilot.press("g")  # the Generate view exists now, subscribed to the app's listing
         generate = app.screen
         await pilot.press("t")
         calls: list[int] = []
-        generate.refresh_checkpoints = lambda: calls.append(1)
+        real_refresh = app.listing.refresh
+
+        def refresh() -> int:
+            calls.append(1)
+            return real_refresh()
+
+        app.listing.refresh = refresh  # each checkpoint saved asks the listing to read again
         await pilot.press("s")
-        await until(pilot, lambda: len(calls) >= 2, what="refresh_checkpoints calls")
+        await until(pilot, lambda: len(calls) >= 2, what="listing refreshes")
+        heard.clear()
+        await until(pilot, lambda: generate in heard, what="the Generate view told")
         await pilot.press("s")
 
 

@@ -10,7 +10,7 @@ from test_generate_view import GenerateApp, home, no_bundled, ready, settle  # n
 from textual.widgets import Input
 
 from shakespeare_tui.core.paths import Paths
-from shakespeare_tui.core.runs import checkpoints as catalog
+from shakespeare_tui.core.runs.listing import Listing
 from shakespeare_tui.settings import GenerateSettings
 from shakespeare_tui.views.file_picker import FilePickerScreen
 from shakespeare_tui.widgets.checkpoint_picker import CheckpointPicker
@@ -59,13 +59,13 @@ async def test_o_opens_a_checkpoint_file_from_anywhere(home, tmp_path):  # noqa:
 
 
 async def test_g_before_the_list_is_read_waits_for_it(home, monkeypatch):  # noqa: F811
-    real = catalog.scan_checkpoints
+    real = Listing.refresh
 
     def slow(*args, **kwargs):
         time.sleep(0.6)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(catalog, "scan_checkpoints", slow)
+    monkeypatch.setattr(Listing, "refresh", slow)
     app = GenerateApp(Paths.resolve(home), GenerateSettings(seed="1", length=25))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()

@@ -289,7 +289,7 @@ async def test_file_broken_after_the_scan_is_reported(home):
         (home / "runs" / "t" / "best.pt").write_bytes(b"PK\x03\x04 truncated")
         await pilot.press("g")
         await settle(pilot)
-        assert any("corrupt" in note for note in app.notes), app.notes
+        assert any("not a complete checkpoint" in note for note in app.notes), app.notes
         assert "not generated" in str(screen.query_one("#generate-status").render())
 
 
@@ -708,16 +708,20 @@ async def test_a_burst_of_rescans_runs_one_scan_at_a_time(home):
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
         started = []
-        real_worker = screen._scan_worker
+        running = []
+        listing = app.listing.listing  # the core Listing the app's worker reads
+        real_refresh = listing.refresh
 
-        def counted(scan_id):
-            running = [w for w in started if not w.is_finished]
+        def counted(*args, **kwargs):
             assert not running, "a scan started while another ran"
-            worker = real_worker(scan_id)
-            started.append(worker)
-            return worker
+            running.append(1)
+            started.append(1)
+            try:
+                return real_refresh(*args, **kwargs)
+            finally:
+                running.pop()
 
-        screen._scan_worker = counted
+        listing.refresh = counted
         for _ in range(20):
             screen.refresh_checkpoints()
         _add_run(home, "u", "2999-01-01T00:00:00+00:00", keep=("best.pt", "last.pt"))

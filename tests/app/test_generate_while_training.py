@@ -57,8 +57,8 @@ async def test_generate_from_the_best_checkpoint_while_training_goes_on(
         picker = generate.query_one(CheckpointPicker)
         assert not any(e.kind == "best" for e in picker.entries)  # only the bundled one, if any
         refreshes = []
-        real_refresh = generate.refresh_checkpoints
-        generate.refresh_checkpoints = lambda: (refreshes.append(1), real_refresh())
+        real_refresh = app.listing.refresh  # what a saved checkpoint asks for
+        app.listing.refresh = lambda: (refreshes.append(1), real_refresh())[1]
 
         await pilot.press("t")
         assert app.screen is train

@@ -325,16 +325,16 @@ async def test_the_run_list_is_read_off_the_ui_thread(
     """Hundreds of runs with long metrics take a while to read: never on the UI thread."""
     import threading
 
-    from shakespeare_tui.views.train import screen as train_screen
+    from shakespeare_tui.core.runs.listing import Listing
 
     threads: list[threading.Thread] = []
-    real = train_screen.list_runs
+    real = Listing.refresh
 
     def recorded(*args, **kwargs):
         threads.append(threading.current_thread())
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(train_screen, "list_runs", recorded)
+    monkeypatch.setattr(Listing, "refresh", recorded)  # the app's one reading of the runs
     app = make_app(paths, settings=tiny_settings, probe=probe)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: threads, what="the run list")

@@ -206,7 +206,10 @@ def test_truncated_checkpoint_is_refused(tmp_path):
     [
         (b"", ["empty"]),
         (b"hello, I am a text file\n", ["not a shakespeare-tui checkpoint"]),
-        (b"PK\x03\x04" + b"\x00" * 100, ["corrupt"]),
+        (
+            b"PK\x03\x04" + b"\x00" * 100,
+            ["not a complete checkpoint (truncated or not a PyTorch file)"],
+        ),
     ],
     ids=["empty", "text", "zip-magic-only"],
 )

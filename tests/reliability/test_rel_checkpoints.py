@@ -40,6 +40,10 @@ def _save(path: Path, obj) -> Path:
     return path
 
 
+# A damaged archive, in our words (not torch's internal text, cut mid-sentence).
+INCOMPLETE = "not a complete checkpoint (truncated or not a PyTorch file)"
+
+
 def build_files(folder: Path, trained: Path, marker: Path) -> dict[str, tuple[Path, str]]:
     """name → (file, a word its refusal must contain)."""
     good = trained.read_bytes()
@@ -61,17 +65,17 @@ def build_files(folder: Path, trained: Path, marker: Path) -> dict[str, tuple[Pa
     buffer = io.BytesIO()
     torch.save(looks_ours, buffer, _use_new_zipfile_serialization=False)
     add("code-legacy-torch", "not a torch zip", data=buffer.getvalue())
-    add("truncated", "corrupt or truncated", data=good[: len(good) // 2])
-    add("truncated-tail", "corrupt or truncated", data=good[:-100])
+    add("truncated", INCOMPLETE, data=good[: len(good) // 2])
+    add("truncated-tail", INCOMPLETE, data=good[:-100])
     add("random-bytes", "not a torch zip", data=rng.randbytes(4096))
-    add("random-zip-magic", "corrupt or truncated", data=b"PK\x03\x04" + rng.randbytes(4096))
+    add("random-zip-magic", INCOMPLETE, data=b"PK\x03\x04" + rng.randbytes(4096))
     add("empty", "empty", data=b"")
     add("foreign-torch", "not a shakespeare-tui checkpoint", obj={"a": torch.zeros(2)})
     add("foreign-tensor", "not a shakespeare-tui checkpoint", obj=torch.zeros(3))
     zipped = io.BytesIO()
     with zipfile.ZipFile(zipped, "w") as z:
         z.writestr("hello.txt", "not a checkpoint")
-    add("plain-zip", "corrupt or truncated", data=zipped.getvalue())
+    add("plain-zip", INCOMPLETE, data=zipped.getvalue())
 
     newer = _good_payload(trained)
     newer["format_version"] = FORMAT_VERSION + 1
@@ -185,7 +189,7 @@ def test_resume_refuses_what_it_cannot_continue(tmp_path, small_corpus, cli):
     (run / "last.pt").write_bytes(before[:1000])
     result = cli("--data-dir", home, "train", "--resume", "r", "--quiet")
     assert result.code == 2 and len(result.err_lines) == 1, result
-    assert "last.pt" in result.err and "corrupt" in result.err
+    assert "last.pt" in result.err and "not a complete checkpoint" in result.err
     (run / "best.pt").unlink(missing_ok=True)
     result = cli("--data-dir", home, "generate", "--checkpoint", "r", "--length", "5")
     assert result.code == 2 and len(result.err_lines) == 1 and "last.pt" in result.err, result

@@ -41,6 +41,8 @@ from shakespeare_tui.core.user_files import read_user_file_head
 FORMAT = "shakespeare-tui-checkpoint"
 FORMAT_VERSION = 1
 _ZIP_MAGIC = b"PK\x03\x04"
+# A torch archive that cannot be read to its end, in the CLI and the app alike.
+NOT_COMPLETE = "{name} is not a complete checkpoint (truncated or not a PyTorch file)"
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 # What weights may be: real floating point (float32 as trained, bf16 as exported), dense.
 WEIGHT_DTYPES = (torch.float32, torch.bfloat16, torch.float16, torch.float64)
@@ -203,8 +205,8 @@ def _read(path: Path) -> JSONObject:
             raise CheckpointError(
                 f"{name} was refused: it contains code or objects that a checkpoint never holds"
             ) from None
-        first = (text.strip().splitlines() or ["unreadable"])[0][:160]
-        raise CheckpointError(f"{name} is corrupt or truncated ({first})") from None
+        # torch's own words (a miniz error, cut mid-sentence) mean nothing to a person.
+        raise CheckpointError(NOT_COMPLETE.format(name=name)) from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise CheckpointError(f"{name} is a torch file but not a shakespeare-tui checkpoint")
     version = data.get("format_version")
@@ -227,7 +229,7 @@ def _check_records(path: Path) -> None:
                 i.filename for i in archive.infolist() if i.compress_type != zipfile.ZIP_STORED
             ]
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, struct.error):
-        return  # not a readable zip: torch.load says so in its words (corrupt or truncated)
+        return  # not a readable zip: torch.load fails on it, and NOT_COMPLETE says so
     if packed:
         raise CheckpointError(
             f"{path.name} holds compressed records ({packed[0]}), which torch.save never "

@@ -3,7 +3,8 @@
 `RunCatalog.refresh()` re-scans the folder; each run keeps its MetricsTail, so a refresh costs
 a few stats per run when nothing changed and parses only what was appended when something did.
 Folders that went away are dropped; one without a readable config.json is a half-written row.
-(catalog.py is the other catalog: the checkpoints a person can pick.)
+`infos()` gives the same runs as the Train and Generate views list them (core/runs/listing.py
+adds the checkpoints a person can pick): one reading of the folder for every list.
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ from shakespeare_tui.core.atomic import atomic_write_text
 from shakespeare_tui.core.errors import one_line
 from shakespeare_tui.core.file_json import JSONObject
 from shakespeare_tui.core.runs.folders import CONFIG, read_json
+from shakespeare_tui.core.runs.history import TRAINING
 from shakespeare_tui.core.runs.lock import RunLock
 from shakespeare_tui.core.runs.metrics_tail import MetricsTail, Series
+from shakespeare_tui.core.runs.summary import RunInfo, run_info_from
 from shakespeare_tui.core.runs.table import (
     RunRow,
     build_row,
@@ -185,6 +188,22 @@ class RunCatalog:
         except OSError:
             return []
         return names
+
+    def infos(self) -> list[RunInfo]:
+        """The runs with a readable config as a RunInfo each (the Train view's run selector,
+        the checkpoint lists), newest first, as of the last refresh; a damaged one is left out
+        (the Runs view's row says what is wrong with it)."""
+        infos = []
+        for entry in self._entries.values():
+            row = entry.row
+            if entry.config is None or row is None or row.path is None:
+                continue
+            training = row.state == TRAINING and not row.training_here
+            try:
+                infos.append(run_info_from(entry.path, entry.config, entry.tail.tally, training))
+            except _BROKEN:
+                continue
+        return sorted(infos, key=lambda r: (r.created, r.name), reverse=True)
 
     def row(self, name: str) -> RunRow | None:
         entry = self._entries.get(name)

@@ -1,7 +1,7 @@
 """Every checkpoint a person can choose: each run's best and last, and the bundled one.
 
-`scan_checkpoints` reads the files' summaries (it imports torch: call it off the UI thread);
-a rescan with the same `InfoCache` rereads only the files that changed.
+Reading a file's summary imports torch (core/runs/listing.py does it off the UI thread, for
+every list of the app); with the same `InfoCache`, only the files that changed are read again.
 """
 
 from __future__ import annotations
@@ -11,13 +11,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from shakespeare_tui.core.errors import UserError
 from shakespeare_tui.core.runs import folders as runs
 from shakespeare_tui.core.runs.folders import BEST, BUNDLED, LAST
-from shakespeare_tui.core.runs.summary import RunInfo, list_runs
+from shakespeare_tui.core.runs.summary import RunInfo
+from shakespeare_tui.core.user_files import check_user_file
+
+FILE = "file"  # the kind of a checkpoint opened by path, which a person may forget
 
 if TYPE_CHECKING:
     from shakespeare_tui.core.model.checkpoint import CheckpointInfo
-    from shakespeare_tui.core.paths import Paths
 
 
 @dataclass(frozen=True)
@@ -28,7 +31,7 @@ class CheckpointEntry:
     path: str  # the file to load
     title: str  # e.g. "20261128-120000-cpu · best" or "bundled (pretrained)"
     info: CheckpointInfo  # read_info's answer: ok=False with the reason for a bad file
-    kind: str = BEST  # "best", "last" or "bundled"
+    kind: str = BEST  # "best", "last", "bundled" or "file"
     training: bool = False  # the run is being trained now
     run: RunInfo | None = None  # the run it belongs to (None for the bundled one)
 
@@ -38,10 +41,10 @@ class CheckpointEntry:
 
     @property
     def details(self) -> str:
-        """The numbers, or why the file is unusable."""
+        """The numbers, or why the file is unusable (in one line: a list shows it)."""
         info = self.info
         if not info.ok:
-            return f"⚠ unreadable: {info.error}"
+            return "⚠ unreadable: " + " ".join(str(info.error).split())
         val = f"val {info.val_loss:.4f}" if info.val_loss is not None else "val —"
         # The step says where it is without the "epoch 0 / epoch 1" ambiguity of a run in its
         # first epoch (and fits a narrow list).
@@ -90,38 +93,42 @@ def bundled_entry(cache: InfoCache | None = None) -> CheckpointEntry | None:
 
 
 def file_entry(path: str, cache: InfoCache | None = None) -> CheckpointEntry:
-    """A checkpoint file opened by hand (anywhere on disk)."""
-    return CheckpointEntry(
-        key=str(path), path=str(path), title=Path(path).name, info=_info(str(path), cache),
-        kind="file",
-    )  # fmt: skip
+    """A checkpoint file opened by path (anywhere on disk). A pipe, a folder or a device is
+    refused from its `stat`, before anything opens it (a FIFO would wait for a writer)."""
+    path = str(path)
+    try:
+        check_user_file(path, what="a checkpoint file", shown=Path(path).name)
+    except UserError as exc:
+        info = _refused(path, str(exc))
+    else:
+        info = _info(path, cache)
+    return CheckpointEntry(key=path, path=path, title=Path(path).name, info=info, kind=FILE)
 
 
-def scan_checkpoints(
-    paths: Paths, cache: InfoCache | None = None, files: tuple[str, ...] = ()
-) -> list[CheckpointEntry]:
-    """Files opened by hand first, then runs newest first (best, then last), then the bundled
-    checkpoint if installed."""
-    entries = [file_entry(f, cache) for f in dict.fromkeys(files) if Path(f).exists()]
-    for run in list_runs(paths):
-        for kind, path in ((BEST, run.best), (LAST, run.last)):
-            if path is None:
-                continue
-            title = f"{run.name} · {kind}" + (" (training)" if run.training else "")
-            entries.append(
-                CheckpointEntry(
-                    key=str(path),
-                    path=str(path),
-                    title=title,
-                    info=_info(str(path), cache),
-                    kind=kind,
-                    training=run.training,
-                    run=run,
-                )
+def _refused(path: str, why: str) -> CheckpointInfo:
+    from shakespeare_tui.core.model.checkpoint import CheckpointInfo  # (it imports torch)
+
+    return CheckpointInfo(path=path, ok=False, error=why)
+
+
+def run_entries(run: RunInfo, cache: InfoCache | None = None) -> list[CheckpointEntry]:
+    """A run's best and last checkpoints, those it has."""
+    entries = []
+    for kind, path in ((BEST, run.best), (LAST, run.last)):
+        if path is None:
+            continue
+        title = f"{run.name} · {kind}" + (" (training)" if run.training else "")
+        entries.append(
+            CheckpointEntry(
+                key=str(path),
+                path=str(path),
+                title=title,
+                info=_info(str(path), cache),
+                kind=kind,
+                training=run.training,
+                run=run,
             )
-    bundled = bundled_entry(cache)
-    if bundled is not None:
-        entries.append(bundled)
+        )
     return entries
 
 

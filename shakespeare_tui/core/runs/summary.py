@@ -1,5 +1,7 @@
 """A run in one line: the summary the Generate view's and Train view's lists show.
 
+(The app lists them through core/runs/listing.py, which reads each run once for every list.)
+
 Counted as the engine counts (RunProgress), from the run's config.json and metrics.jsonl.
 """
 
@@ -12,7 +14,7 @@ from shakespeare_tui.core.file_json import JSONObject, json_object
 from shakespeare_tui.core.paths import Paths
 from shakespeare_tui.core.runs.folders import BEST, CHECKPOINT_FILES, LAST, model_summary, read_json
 from shakespeare_tui.core.runs.lock import RunLock
-from shakespeare_tui.core.runs.metrics_tail import MetricsTail
+from shakespeare_tui.core.runs.metrics_tail import MetricsTail, RunTally
 
 
 @dataclass(frozen=True)
@@ -40,14 +42,19 @@ def run_info(run_dir: Path) -> RunInfo | None:
     config = read_json(run_dir / "config.json")
     if config is None:
         return None
+    # Counted as the engine counts (RunProgress), reading step records but the last unparsed:
+    # a long run's file is mostly those.
+    tail = MetricsTail(run_dir)
+    tail.read()
+    return run_info_from(run_dir, config, tail.tally, RunLock(run_dir).held_by_other_process())
+
+
+def run_info_from(run_dir: Path, config: JSONObject, tally: RunTally, training: bool) -> RunInfo:
+    """The summary of the run in `run_dir` from its config.json, its metrics' tally and whether
+    another process trains it (core/runs/catalog.py reads those once for every list)."""
     train = json_object(config.get("train"))
     model = json_object(train.get("model"))
     corpus = config.get("corpus")
-    # Counted as the engine counts (RunProgress), reading step records but the last unparsed:
-    # a long run's file is mostly those, and the Generate view lists runs every 10 seconds.
-    tail = MetricsTail(run_dir)
-    tail.read()
-    tally = tail.tally
     return RunInfo(
         name=run_dir.name,
         path=run_dir,
@@ -62,7 +69,7 @@ def run_info(run_dir: Path) -> RunInfo | None:
         created=str(config.get("created", "")),
         best=_file_or_none(run_dir / CHECKPOINT_FILES[BEST]),
         last=_file_or_none(run_dir / CHECKPOINT_FILES[LAST]),
-        training=RunLock(run_dir).held_by_other_process(),
+        training=training,
         train=train,
         chars_per_sec=tally.chars_per_sec,
         step=tally.step,

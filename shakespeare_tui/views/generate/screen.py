@@ -1,9 +1,10 @@
 """The Generate view: pick a checkpoint, set the sampling controls, stream text.
 
 Torch is imported only inside the worker threads (reading checkpoint infos, loading a model,
-sampling), never on the UI thread or at import time. The checkpoint list is scanned here; the
-text is streamed by the output pane (output_pane.py), whose worker loads its own model copy
-from the checkpoint file, so it can run while training goes on in another worker.
+sampling), never on the UI thread or at import time. The checkpoint list is the app's shared
+listing (shared_listing.py: read in its worker, posted here as a ListingRefreshed); the text is
+streamed by the output pane (output_pane.py), whose worker loads its own model copy from the
+checkpoint file, so it can run while training goes on in another worker.
 
 Every key of the view is in BINDINGS below, with its action in this class. Textual asks
 `check_action` before it shows a key in the footer or the command palette and before it runs
@@ -17,27 +18,27 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, OptionList
-from textual.worker import Worker, WorkerState
 
 from shakespeare_tui.core.errors import SamplingError, one_line
 from shakespeare_tui.core.paths import Paths
-from shakespeare_tui.core.runs.checkpoints import InfoCache, default_key, scan_checkpoints
-from shakespeare_tui.messages import CheckpointsScanned
+from shakespeare_tui.core.runs.checkpoints import FILE, CheckpointEntry, default_key
+from shakespeare_tui.core.shown_text import shown
+from shakespeare_tui.messages import ListingRefreshed
 from shakespeare_tui.settings import GenerateSettings
+from shakespeare_tui.shared_listing import SharedListing, shared_listing
 from shakespeare_tui.views.file_picker import FilePickerScreen
 from shakespeare_tui.views.generate.form import GenerateForm
 from shakespeare_tui.views.generate.output_pane import OutputPane
-from shakespeare_tui.widgets.checkpoint_picker import CheckpointPicker
+from shakespeare_tui.widgets.checkpoint_picker import CheckpointPicker, unreadable
 
 # Below this width the controls sit above the output instead of beside it (app.tcss).
 NARROW_BELOW = 100
-RESCAN_SECONDS = 10.0  # reading unchanged checkpoints is cached: a rescan costs a listing
 MAX_OPENED = 10  # files opened by hand that the list keeps
 TEMPERATURE_KEYS = Binding.Group("Temp", compact=True)  # "[] Temp"
 
@@ -117,6 +118,14 @@ class GenerateScreen(Screen):
             tooltip="Look for new checkpoints now (the list also refreshes every few seconds).",
         ),
         Binding(
+            "x",
+            "forget_file",
+            "Forget",
+            id="generate.forget",
+            tooltip="Take the highlighted file opened by path off the list (the file itself is "
+            "left as it is).",
+        ),
+        Binding(
             "ctrl+s",
             "save_output",
             "Save",
@@ -131,18 +140,24 @@ class GenerateScreen(Screen):
             id="generate.inspect",
             tooltip="Open the generated text in the Inspect view, with this checkpoint.",
         ),
+        Binding(
+            "i",
+            "inspect_checkpoint",
+            "Inspect model",
+            show=False,  # the footer is full at 80 columns; the help and the palette list it
+            id="generate.inspect_checkpoint",
+            tooltip="Show the highlighted checkpoint in the Inspect view.",
+        ),
     ]
 
     def __init__(self, paths: Paths, settings: GenerateSettings, **kwargs) -> None:
         super().__init__(**kwargs)
         self.paths = paths
         self.settings = settings
-        self._infos: InfoCache = {}
-        self._scanned = False
-        self._scan_id = 0  # bumped per scan request; an out-of-date scan's answer is dropped
-        self._scanning: Worker | None = None
-        self._scan_again = False  # asked for while a scan ran: one more follows it
+        self._listing: SharedListing | None = None  # the app's, once mounted
+        self._scanned = False  # the list has been read once
         self._generate_when_scanned = False  # `g` came before the first scan ended
+        self._saying_why = False  # the status line says why the highlighted entry is unusable
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         """Whether `action` works now (False hides it from the footer and the palette)."""
@@ -155,6 +170,11 @@ class GenerateScreen(Screen):
             return not in_field
         if action == "open_file":
             return not in_field and not self.generating
+        if action == "forget_file":
+            entry = self.query_one(CheckpointPicker).selected_entry
+            return not in_field and entry is not None and entry.kind == FILE
+        if action == "inspect_checkpoint":
+            return not in_field
         return True
 
     # -- layout ---------------------------------------------------------------------------
@@ -174,12 +194,10 @@ class GenerateScreen(Screen):
 
     def on_mount(self) -> None:
         self.query_one(CheckpointPicker).focus()
-        changed = getattr(self.app, "checkpoints_changed", None)  # None in a bare test app
-        if changed is not None:
-            changed.subscribe(self, lambda _path: self.refresh_checkpoints())
-        self._scan()
-        # Runs trained elsewhere (the CLI, another app) appear without a key press.
-        self.set_interval(RESCAN_SECONDS, self._scan)
+        # Runs trained elsewhere (the CLI, another app) appear without a key press: the
+        # listing reads the disk every few seconds.
+        self._listing = shared_listing(self.app, self.paths, self.settings.files)
+        self._listing.subscribe(self)
 
     def on_screen_resume(self) -> None:
         if self._scanned:
@@ -199,39 +217,29 @@ class GenerateScreen(Screen):
         self._scan()
 
     def _scan(self) -> None:
-        """Scan in a worker; requests made while one runs are folded into one more scan.
+        """Read the list again (in the shared listing's worker)."""
+        if self._listing is not None:
+            self._listing.refresh()
 
-        A training run saves checkpoints every few tenths of a second with a tiny model, and
-        a scan reads every run's metrics: one scan at a time keeps the worker threads (which
-        `g` needs too) from filling up with scans that are out of date before they end.
-        """
-        self._scan_id += 1
-        if self._scanning is not None and not self._scanning.is_finished:
-            self._scan_again = True
-            return
-        self._scan_again = False
-        self._scanning = self._scan_worker(self._scan_id)
-
-    @work(thread=True, group="scan", exit_on_error=False)
-    def _scan_worker(self, scan_id: int) -> None:
-        infos = dict(self._infos)  # a private copy: swapped in whole when the scan is done
-        entries = scan_checkpoints(self.paths, infos, tuple(self.settings.files))
-        self._infos = infos
-        self.post_message(CheckpointsScanned(scan_id, entries))
-
-    def on_checkpoints_scanned(self, message: CheckpointsScanned) -> None:
-        """Show the scan, highlighting the remembered checkpoint or else the default one.
+    def on_listing_refreshed(self, message: ListingRefreshed) -> None:
+        """Show the list, highlighting the remembered checkpoint or else the default one.
 
         `settings.checkpoint` holds only what the person chose (highlighted or generated
         from), so an automatic choice follows the files: a best saved by training that goes on
-        becomes the preselected entry until the person picks one.
+        becomes the preselected entry until the person picks one. A reading that changed
+        nothing redraws nothing.
         """
-        if message.scan_id != self._scan_id:
-            return
-        picker = self.query_one(CheckpointPicker)
-        key = default_key(message.entries, self.settings.checkpoint)
-        with self.prevent(OptionList.OptionHighlighted):  # not the person's choice
-            picker.show_entries(message.entries, key)
+        if message.error:
+            self._pane.status.say(message.error)
+        if message.changed or not self._scanned:
+            entries = list(message.listed.checkpoints)
+            picker = self.query_one(CheckpointPicker)
+            key = default_key(entries, self.settings.checkpoint)
+            with self.prevent(OptionList.OptionHighlighted):  # not the person's choice
+                picker.show_entries(entries, key)
+            if not self._scanned and picker.selected_entry is not None:
+                self._say_why(picker.selected_entry)  # (later, what generation said stays)
+            self.refresh_bindings()  # Forget is offered on a file opened by path
         self._scanned = True
         if self._generate_when_scanned:
             self._generate_when_scanned = False
@@ -242,6 +250,21 @@ class GenerateScreen(Screen):
         entry = self.query_one(CheckpointPicker).entry_at(event.option_index)
         if entry is not None:
             self.settings.checkpoint = entry.key
+            self._say_why(entry)
+        self.refresh_bindings()  # Forget is offered on a file opened by path
+
+    def _say_why(self, entry: CheckpointEntry) -> None:
+        """An unusable entry's reason, whole, on the status line (the list cuts it)."""
+        if self.generating:
+            return
+        status = self._pane.status
+        if not entry.ok:
+            forget = " · x forgets it" if entry.kind == FILE else ""
+            status.say(unreadable(entry) + forget, unreadable(entry))
+            self._saying_why = True
+        elif self._saying_why:
+            self._saying_why = False
+            status.idle()
 
     @on(Input.Submitted)
     def _field_submitted(self, event: Input.Submitted) -> None:
@@ -273,11 +296,7 @@ class GenerateScreen(Screen):
             self._tell("Cannot generate: no checkpoint to use yet", severity="warning")
             return
         if not entry.ok:
-            self._tell(
-                f"{entry.title} is unreadable: {entry.info.error}",
-                title="Cannot generate",
-                severity="error",
-            )
+            self._tell(unreadable(entry), title="Cannot generate", severity="error")
             return
         form = self.query_one(GenerateForm)
         try:
@@ -326,6 +345,35 @@ class GenerateScreen(Screen):
         self._scan()
         self.notify("looking for checkpoints…", timeout=2)
 
+    def action_forget_file(self) -> None:
+        """Take a file opened by path off the list and out of settings.json (an unreadable one
+        would otherwise stay listed at every launch)."""
+        entry = self.query_one(CheckpointPicker).selected_entry
+        if entry is None or entry.kind != FILE:
+            self._tell("Only a file opened by path (o) can be forgotten.", severity="warning")
+            return
+        self.settings.files = [f for f in self.settings.files if f != entry.key]
+        if self.settings.checkpoint == entry.key:
+            self.settings.checkpoint = ""
+        save = getattr(self.app, "save_settings", None)  # None in a bare test app
+        if save is not None:
+            save()
+        if self._listing is not None:
+            self._listing.set_files(self.settings.files)
+        self._tell(f"{shown(entry.title)} is no longer listed (the file is left as it is)")
+
+    def action_inspect_checkpoint(self) -> None:
+        """The highlighted checkpoint in the Inspect view (not the one it showed last)."""
+        entry = self.query_one(CheckpointPicker).selected_entry
+        opener = getattr(self.app, "inspect_checkpoint", None)  # None in a bare test app
+        if entry is None or opener is None:
+            self._tell("No checkpoint to inspect yet", severity="warning")
+            return
+        if not entry.ok:
+            self._tell(unreadable(entry), title="Cannot inspect", severity="error")
+            return
+        opener(entry.path, entry.title)
+
     def action_open_file(self) -> None:
         def chosen(path: str | None) -> None:
             if not path:
@@ -333,7 +381,8 @@ class GenerateScreen(Screen):
             files = [f for f in self.settings.files if f != path]
             self.settings.files = [path, *files][:MAX_OPENED]
             self.settings.checkpoint = path  # highlighted when the scan shows it
-            self._scan()
+            if self._listing is not None:
+                self._listing.set_files(self.settings.files)
 
         start = Path(self.settings.files[0]).parent if self.settings.files else Path.cwd()
         self.app.push_screen(FilePickerScreen("A checkpoint", start, (".pt",)), chosen)
@@ -369,15 +418,6 @@ class GenerateScreen(Screen):
         self._tell(text, title="Cannot generate", severity="error")
         if not isinstance(error, SamplingError):
             self._scan()  # the file may have changed or gone: show the list as it is now
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        worker = event.worker
-        if worker.group != "scan":
-            return
-        if worker is self._scanning and worker.is_finished and self._scan_again:
-            self._scan()
-        if event.state == WorkerState.ERROR:
-            self._tell(f"Cannot list checkpoints: {one_line(worker.error)}", severity="error")
 
     # -- telling the person ---------------------------------------------------------------------
 

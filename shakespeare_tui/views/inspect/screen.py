@@ -39,9 +39,10 @@ from shakespeare_tui.core.errors import UserError, one_line
 from shakespeare_tui.core.inspection.forks import divergence
 from shakespeare_tui.core.inspection.saturation import no_gates
 from shakespeare_tui.core.inspection.unit_address import UnitAddress
-from shakespeare_tui.core.runs.checkpoints import InfoCache, default_key, scan_checkpoints
+from shakespeare_tui.core.runs.checkpoints import default_key
 from shakespeare_tui.core.text.passages import held_out_passage
-from shakespeare_tui.messages import CheckpointsScanned, InspectReady
+from shakespeare_tui.messages import InspectReady, ListingRefreshed
+from shakespeare_tui.shared_listing import SharedListing, shared_listing
 from shakespeare_tui.views.inspect.compare import CompareTable, short_name
 from shakespeare_tui.views.inspect.dialogs import CompareDialog, TextDialog, UnitDialog
 from shakespeare_tui.views.inspect.finder import Finder
@@ -56,7 +57,7 @@ from shakespeare_tui.views.inspect.saturation import GatesTab
 from shakespeare_tui.views.inspect.spans import SpanTab
 from shakespeare_tui.views.inspect.status_line import StatusLine
 from shakespeare_tui.views.inspect.text_view import InspectText
-from shakespeare_tui.widgets.checkpoint_picker import CheckpointPicker
+from shakespeare_tui.widgets.checkpoint_picker import CheckpointPicker, unreadable
 
 if TYPE_CHECKING:
     from shakespeare_tui.core.inspection.memory.report import MemorySettings
@@ -164,8 +165,7 @@ class InspectScreen(Screen[None]):
         self.lens = Lens()
         self.replay: Replay | None = None  # of the text shown, once a worker made one
         self.fresh_from: int | None = None  # where the text shown stops matching `replay`
-        self._infos: InfoCache = {}
-        self._scan_id = 0
+        self._listing: SharedListing | None = None  # the app's, once mounted
         self._scanned = False
         self._request = 0  # bumped per text or checkpoint; older answers are dropped
         self._worker: Worker[None] | None = None  # the replay being made
@@ -224,10 +224,14 @@ class InspectScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.view.focus()
-        changed = getattr(self.app, "checkpoints_changed", None)  # None in a bare test app
-        if changed is not None:
-            changed.subscribe(self, lambda _path: self._scan())
-        self._scan()
+        # The app's one list of checkpoints, read in its worker: runs made after launch (here
+        # or by another process) appear within its refresh, and on ctrl+r.
+        self._listing = shared_listing(self.app, self.paths)
+        self._listing.subscribe(self)
+
+    def on_screen_resume(self) -> None:
+        if self._listing is not None:
+            self._listing.refresh()
 
     def on_resize(self) -> None:
         footer = self.query_one(KeysFooter)  # it holds the keys the width allows
@@ -319,6 +323,11 @@ class InspectScreen(Screen[None]):
         """Replay the model at `path` over the source text."""
         self._request += 1
         self._entry = (path, title)
+        picker = self.query_one(CheckpointPicker)  # its cursor goes to what is inspected
+        index = next((i for i, e in enumerate(picker.entries) if e.path == path), None)
+        if index is not None and picker.highlighted != index:
+            with self.prevent(OptionList.OptionHighlighted):
+                picker.highlighted = index
         self._mark_start = None
         self.finder.forget()  # their answers are about the text being replaced
         self.query_one(SpanTab).forget()
@@ -342,7 +351,7 @@ class InspectScreen(Screen[None]):
             self._status("no checkpoint yet" if self._scanned else "scanning checkpoints…")
             return None
         if not entry.ok:
-            self._status(f"cannot inspect {entry.title}: {entry.info.error}")
+            self._status(f"cannot inspect: {unreadable(entry)}")
             return None
         return entry.path, entry.title
 
@@ -368,25 +377,21 @@ class InspectScreen(Screen[None]):
 
     # -- workers ----------------------------------------------------------------------------
 
-    def _scan(self) -> None:
-        self._scan_id += 1
-        self._scan_worker(self._scan_id)
-
-    @work(thread=True, exclusive=True, group="inspect-scan", exit_on_error=False)
-    def _scan_worker(self, scan_id: int) -> None:
-        infos = dict(self._infos)
-        entries = scan_checkpoints(self.paths, infos)
-        self._infos = infos
-        self.post_message(CheckpointsScanned(scan_id, entries))
-
-    def on_checkpoints_scanned(self, message: CheckpointsScanned) -> None:
-        if message.scan_id != self._scan_id:
-            return
-        picker = self.query_one(CheckpointPicker)
-        keep = self._entry[0] if self._entry else ""
-        key = next((e.key for e in message.entries if e.path == keep), None)
-        with self.prevent(OptionList.OptionHighlighted):
-            picker.show_entries(message.entries, key or default_key(message.entries))
+    def on_listing_refreshed(self, message: ListingRefreshed) -> None:
+        """Show the list (keeping the checkpoint inspected highlighted); the first one starts
+        what was handed over, or the default checkpoint."""
+        if message.error:
+            self._status(message.error)
+        if message.changed or not self._scanned:
+            entries = list(message.listed.checkpoints)
+            picker = self.query_one(CheckpointPicker)
+            highlighted = picker.selected_entry
+            keep = self._entry[0] if self._entry else ""
+            key = next((e.key for e in entries if e.path == keep), None)
+            if highlighted is not None and any(e.key == highlighted.key for e in entries):
+                key = highlighted.key  # where the person moved the cursor stays
+            with self.prevent(OptionList.OptionHighlighted):
+                picker.show_entries(entries, key or default_key(entries))
         first = not self._scanned
         self._scanned = True
         if self._pending is not None:
@@ -424,9 +429,7 @@ class InspectScreen(Screen[None]):
         event.stop()
         if event.state != WorkerState.ERROR or error is None:
             return
-        if worker.group == "inspect-scan":
-            self._status(f"cannot list checkpoints: {one_line(error)}")
-        elif worker.group == "inspect" and worker is self._worker:
+        if worker.group == "inspect" and worker is self._worker:
             line = f"cannot inspect: {one_line(error)}"
             if self.replay is not None:
                 line += "; still showing the text before"

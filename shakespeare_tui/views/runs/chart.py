@@ -20,6 +20,7 @@ from textual.reactive import reactive
 from textual_plotext import PlotextPlot
 
 from shakespeare_tui.core.runs.curves import X_TITLES, RunCurves, downsample
+from shakespeare_tui.core.shown_text import shown
 from shakespeare_tui.core.units import in_units, unit_name
 from shakespeare_tui.widgets.chart_axes import log_loss_ticks, loss_labels, loss_ticks, x_ticks
 from shakespeare_tui.widgets.chart_key import faint, key_rows, surface
@@ -215,7 +216,7 @@ class RunsChart(PlotextPlot):
         return f"smoothed {weights.pop():g}" if len(weights) == 1 else "smoothed"
 
     def _key_item(self, run: ChartRun) -> Text:
-        curves, words = run.curves, [f"━ {run.name}"]
+        curves, words = run.curves, [f"━ {shown(run.name)}"]  # (a name from a folder)
         if curves is None:
             words.append("…")
         elif curves.best is not None:

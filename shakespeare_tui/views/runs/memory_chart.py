@@ -25,6 +25,7 @@ from textual.color import Color
 from textual.reactive import reactive
 from textual_plotext import PlotextPlot
 
+from shakespeare_tui.core.shown_text import shown
 from shakespeare_tui.core.units import in_units, unit_name
 from shakespeare_tui.views.runs.chart import PALETTE
 from shakespeare_tui.widgets.chart_axes import decade_ticks, loss_labels, loss_ticks, power_ticks
@@ -203,7 +204,7 @@ class MemoryChart(PlotextPlot):
         return key_rows(Text(head, style="dim"), items, width, KEY_ROWS, surface(self.app))
 
     def _key_item(self, line: MemoryLine) -> Text:
-        words = [f"━ {line.name}"]
+        words = [f"━ {shown(line.name)}"]  # (a name from a folder)
         memory = line.memory
         if memory is None:
             words.append(f"({line.note})" if line.note else "…")

@@ -25,6 +25,7 @@ from textual.widgets import Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from shakespeare_tui.core.errors import one_line
+from shakespeare_tui.core.shown_text import shown
 from shakespeare_tui.views.runs.chart import PALETTE
 from shakespeare_tui.views.runs.memory_chart import MemoryChart, MemoryLine, reach
 
@@ -219,7 +220,7 @@ class MemoryPane(Vertical):
         names = [run.name for run in self._asked or ()]
         if message.name in names:
             where = f" ({names.index(message.name) + 1} of {len(names)})" if len(names) > 1 else ""
-            words = f"measuring {message.name}{where}: {words}"
+            words = f"measuring {shown(message.name)}{where}: {words}"
         self.progress = words
         self._show_status()
 
@@ -271,7 +272,7 @@ class MemoryPane(Vertical):
         for line in self._lines():
             kept = self.found.get(line.name)
             if kept is not None and kept[2].note and line.note == kept[2].note:
-                parts.append(f"{line.name}: {line.note}")
+                parts.append(shown(f"{line.name}: {line.note}"))
         if self.baseline is not None and self.baseline.note:
             parts.append(self.baseline.note)
         said = Text(" · ".join(parts), no_wrap=True, overflow="ellipsis")
@@ -284,7 +285,7 @@ class MemoryPane(Vertical):
             return Text("")
         cells = [memory.cell for _, memory in measured]
         by_cell = len(set(cells)) == len(cells)  # three cells: "LSTM", else the run names
-        labels = [memory.cell.upper() if by_cell else line.name for line, memory in measured]
+        labels = [memory.cell.upper() if by_cell else shown(line.name) for line, memory in measured]
         if self.chart.kind == "context":
             reads = [memory.effective_context for _, memory in measured]
             order = sorted(range(len(measured)), key=lambda i: -(reads[i] or 10**6))

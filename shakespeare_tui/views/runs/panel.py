@@ -14,6 +14,7 @@ from textual.widgets import Static
 from shakespeare_tui.core.figures import UNKNOWN, count, duration, local_time
 from shakespeare_tui.core.runs.diff import RunDiff
 from shakespeare_tui.core.runs.table import COLUMNS, RunRow
+from shakespeare_tui.core.shown_text import shown
 from shakespeare_tui.core.units import in_units, loss_text, unit_name
 from shakespeare_tui.views.runs.chart import PALETTE
 
@@ -30,8 +31,9 @@ def _home(path: str) -> str:
 
 def details(row: RunRow, colour: int | None, bits: bool) -> Group:
     """One run: its state in words, model, best figures, speed and where it came from."""
-    head = Text(row.name, style=f"bold {_colour(colour)}")
-    lines = [head, Text(row.state_text, style="italic")]
+    # Every word from a run's files is shown with its control characters escaped.
+    head = Text(shown(row.name), style=f"bold {_colour(colour)}")
+    lines = [head, Text(shown(row.state_text), style="italic")]
     table = Table.grid(padding=(0, 1))
     table.add_column(style="dim", no_wrap=True)
     table.add_column()
@@ -45,7 +47,7 @@ def details(row: RunRow, colour: int | None, bits: bool) -> Group:
     for key in ("model", "params", "dropout", "batch", "lr", "schedule"):
         text = COLUMNS[key].text(row)
         if text != UNKNOWN:
-            table.add_row(COLUMNS[key].title, text)
+            table.add_row(COLUMNS[key].title, shown(text))
     if row.path is not None:
         table.add_row("trained", f"{count(row.step)} steps, {row.epochs_done} epochs")
         speed = f"{count(row.chars_per_sec)} chars/s" if row.chars_per_sec else UNKNOWN
@@ -54,11 +56,11 @@ def details(row: RunRow, colour: int | None, bits: bool) -> Group:
     for key, title in (("device", "device"), ("corpus", "corpus")):
         value = getattr(row, key)
         if value:
-            table.add_row(title, value)
+            table.add_row(title, shown(value))
     if row.created:
         table.add_row("created", local_time(row.created))
     if row.path:
-        table.add_row("folder", Text(_home(row.path), overflow="fold"))
+        table.add_row("folder", Text(shown(_home(row.path)), overflow="fold"))
     return Group(*lines, Text(""), table)
 
 
@@ -67,10 +69,11 @@ def diff_view(diff: RunDiff, colours: tuple[int | None, int | None], bits: bool)
     a, b = diff.a, diff.b
     table = Table(box=None, pad_edge=False, expand=True, padding=(0, 1))
     table.add_column("setting", style="dim", ratio=2, overflow="fold")
-    table.add_column(Text(a.name, style=f"bold {_colour(colours[0])}"), ratio=2, overflow="fold")
-    table.add_column(Text(b.name, style=f"bold {_colour(colours[1])}"), ratio=2, overflow="fold")
+    for run, colour in ((a, colours[0]), (b, colours[1])):
+        title = Text(shown(run.name), style=f"bold {_colour(colour)}")
+        table.add_column(title, ratio=2, overflow="fold")
     for setting in diff.settings:
-        table.add_row(setting.key, *setting.texts)
+        table.add_row(shown(setting.key), *(shown(text) for text in setting.texts))
     if not diff.settings:
         table.add_row("(every setting)", "the same", "the same")
     table.add_row("", "", "")
@@ -80,7 +83,7 @@ def diff_view(diff: RunDiff, colours: tuple[int | None, int | None], bits: bool)
     better = diff.better
     if better is not None:
         gap = abs(in_units(a.best_val_loss, bits) - in_units(b.best_val_loss, bits))
-        out.append(Text(f"\n{better.name} is better by {gap:.4f} {unit_name(bits)}"))
+        out.append(Text(f"\n{shown(better.name)} is better by {gap:.4f} {unit_name(bits)}"))
     return Group(*out)
 
 

@@ -5,9 +5,9 @@ differences between two of them, and what can be done with a run.
 context curve, then its connectivity — measured in the memory pane's worker
 (views/runs/memory_pane.py) and kept, so the next look is instant.
 
-A worker catches a RunCatalog up with the runs folder every REFRESH_S seconds (a few stats per
-run when nothing changed; only what was appended is parsed, so a run trained by another process
-updates live) and builds the selected runs' curves (core/runs/curves.py). The UI thread filters,
+A worker catches a RunCatalog (the app's, which its other lists read too: shared_listing.py) up
+with the runs folder every REFRESH_S seconds and on ctrl+r (a few stats per run when nothing
+changed; only what was appended is parsed, so a run trained by another process updates live) and builds the selected runs' curves (core/runs/curves.py). The UI thread filters,
 sorts and draws. Renaming, deleting, exporting and finding a run's checkpoint touch files, so
 they run in a worker too (the file work is views/runs/actions.py).
 
@@ -43,6 +43,7 @@ from shakespeare_tui.core.runs.curves import (
 )
 from shakespeare_tui.core.runs.diff import diff_runs
 from shakespeare_tui.core.runs.folders import BUNDLED
+from shakespeare_tui.core.runs.listing import Listing
 from shakespeare_tui.core.runs.table import (
     HALF_WRITTEN,
     RunRow,
@@ -50,7 +51,12 @@ from shakespeare_tui.core.runs.table import (
     filter_rows,
     sort_rows,
 )
-from shakespeare_tui.messages import BundledRowRead, RunActionDone, RunsRefreshed
+from shakespeare_tui.messages import (
+    BundledRowRead,
+    ListingRefreshed,
+    RunActionDone,
+    RunsRefreshed,
+)
 from shakespeare_tui.settings import RunsSettings
 from shakespeare_tui.views.runs.actions import VERBS, act_on_run
 from shakespeare_tui.views.runs.chart import CURVES, ChartRun, RunsChart, free_colour
@@ -151,8 +157,14 @@ class RunsScreen(Screen):
     ]  # fmt: skip
 
     def __init__(
-        self, paths: Paths, settings: RunsSettings, refresh_s: float | None = None
+        self,
+        paths: Paths,
+        settings: RunsSettings,
+        refresh_s: float | None = None,
+        listing: Listing | None = None,
     ) -> None:
+        """`listing`: the app's list of runs and checkpoints, whose RunCatalog this view reads
+        too (one reading of the folder for every view); without it, a catalog of its own."""
         super().__init__()
         self.paths = paths
         self.settings = settings
@@ -161,8 +173,11 @@ class RunsScreen(Screen):
         if settings.x_axis not in X_AXES:
             settings.x_axis = "step"
         self.refresh_s = refresh_s or REFRESH_S
-        self._catalog = RunCatalog(paths.runs, cache=paths.cache / CACHE_FILE)
-        self._catalog_lock = threading.Lock()  # one worker at a time reads it
+        if listing is not None:
+            self._catalog, self._catalog_lock = listing.catalog, listing.lock
+        else:
+            self._catalog = RunCatalog(paths.runs, cache=paths.cache / CACHE_FILE)
+            self._catalog_lock = threading.Lock()  # one worker at a time reads it
         self._curve_cache: dict[str, tuple] = {}  # the worker's: name → (what from, curves)
         self._catalog_rows: tuple[RunRow, ...] | None = None  # None: not read yet
         self._bundled: RunRow | None = None
@@ -216,6 +231,9 @@ class RunsScreen(Screen):
         self.query_one("#runs-side").can_focus = False
         self._show_controls()
         self._request_refresh()  # the bundled checkpoint's row follows the first table
+        listing = getattr(self.app, "listing", None)  # the app's (none in a bare test app)
+        if listing is not None:
+            listing.subscribe(self)
         self.set_interval(self.refresh_s, self._tick)
 
     def on_resize(self) -> None:
@@ -226,6 +244,11 @@ class RunsScreen(Screen):
 
     def on_screen_resume(self) -> None:
         self._request_refresh()
+
+    def on_listing_refreshed(self, message: ListingRefreshed) -> None:
+        """The app's listing read the folder (its refresh, ctrl+r): the table catches up."""
+        if message.changed and self.is_current:
+            self._request_refresh()
 
     # -- the refresh worker -------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from textual.widgets.data_table import ColumnKey
 from shakespeare_tui.core.figures import UNKNOWN
 from shakespeare_tui.core.runs.history import TRAINING
 from shakespeare_tui.core.runs.table import COLUMNS, HALF_WRITTEN, Column, RunRow
+from shakespeare_tui.core.shown_text import shown
 from shakespeare_tui.views.runs.chart import PALETTE
 
 
@@ -66,9 +67,10 @@ def row_cells(row: RunRow, colour: int | None) -> tuple[Text, ...]:
         if key == "state":
             cells.append(state_cell(row))
         elif key == "name":
-            cells.append(Text(row.name, style="bold" if colour is not None else ""))
-        else:
-            cells.append(Text(column.text(row), justify="right" if column.numeric else "left"))
+            cells.append(Text(shown(row.name), style="bold" if colour is not None else ""))
+        else:  # a run's words come from its files: control characters are shown escaped
+            text = shown(column.text(row))
+            cells.append(Text(text, justify="right" if column.numeric else "left"))
     return tuple(cells)
 
 
@@ -138,7 +140,7 @@ class RunsTable(DataTable):
             self.remove_row(name)
             self._cells.pop(name)
             self._made_from.pop(name)
-        shown = set(self._cells)
+        listed = set(self._cells)
         for row in rows:
             colour = colours.get(row.name)
             made_from = self._made_from.get(row.name)
@@ -146,14 +148,14 @@ class RunsTable(DataTable):
                 continue  # unchanged
             cells = row_cells(row, colour)
             self._made_from[row.name] = (row, colour)
-            if row.name not in shown:
+            if row.name not in listed:
                 self.add_row(*cells, key=row.name)
             else:
                 self._update(row.name, self._cells[row.name], cells)
             self._cells[row.name] = cells
-        current = [n for n in self._names if n in wanted] + [n for n in names if n not in shown]
+        current = [n for n in self._names if n in wanted] + [n for n in names if n not in listed]
         if current != names:
-            position = {name: i for i, name in enumerate(names)}
+            position = {shown(name): i for i, name in enumerate(names)}  # (the cells' text)
             self.sort("name", key=lambda cell: position[cell.plain])
         self._names = names
         target = highlight if highlight in wanted else before

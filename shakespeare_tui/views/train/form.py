@@ -29,6 +29,7 @@ from shakespeare_tui.core.model.estimate import (
     training_bytes,
 )
 from shakespeare_tui.core.runs.summary import RunInfo
+from shakespeare_tui.core.shown_text import shown
 from shakespeare_tui.core.sizing.rule import ladder_summary
 from shakespeare_tui.core.text.corpus import NAMED_CORPORA
 from shakespeare_tui.settings import TrainSettings
@@ -52,6 +53,13 @@ from shakespeare_tui.widgets.fields import field_row, refusal, show_field_error
 
 NEW_RUN = "new"
 HINT_RESUME = "s resumes it: only budgets, device and samples can change"
+
+
+def _run_options(runs: list[RunInfo]) -> list[tuple[str, str]]:
+    """The run selector's options; names and models come from files: shown escaped."""
+    return [("new run", NEW_RUN)] + [
+        (shown(f"{r.name} · {r.model} · {r.step:,} steps"), r.name) for r in runs
+    ]
 
 
 def corpus_problem(text: str) -> str:
@@ -85,6 +93,7 @@ class TrainForm(VerticalScroll):
         self.device_type: str | None = None  # known once torch has loaded
         self._locked = False
         self._runs: dict[str, RunInfo] = {}
+        self._options: list[tuple[str, str]] = []  # the run selector's, as last set
 
     # -- building --------------------------------------------------------------------------
 
@@ -230,14 +239,26 @@ class TrainForm(VerticalScroll):
         self._runs = {r.name: r for r in runs}
         select = self.query_one("#run", Select)
         current = selected if selected is not None else self.selected_run
-        options = [("new run", NEW_RUN)] + [
-            (f"{r.name} · {r.model} · {r.step:,} steps", r.name) for r in runs
-        ]
+        options = self._options = _run_options(runs)
         with self.prevent(Select.Changed):
             select.set_options(options)
             select.value = current if current in self._runs else NEW_RUN
         self._fill_from_run(self.selected_run)
         self._update_enabled()
+
+    def update_runs(self, runs: list[RunInfo]) -> None:
+        """Offer these runs (a list read again), keeping the choice and every field as they
+        are; not while the list is open under the person's cursor."""
+        self._runs = {r.name: r for r in runs}
+        select = self.query_one("#run", Select)
+        options = _run_options(runs)
+        if options == self._options or select.expanded:
+            return
+        current = self.selected_run
+        self._options = options
+        with self.prevent(Select.Changed):
+            select.set_options(options)
+            select.value = current if current in self._runs else NEW_RUN
 
     def _set_fields(self, values: dict) -> None:
         with self.prevent(Input.Changed, Select.Changed):

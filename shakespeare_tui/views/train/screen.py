@@ -43,11 +43,11 @@ from shakespeare_tui.core.paths import Paths
 from shakespeare_tui.core.runs.folders import LAST, resolve_checkpoint
 from shakespeare_tui.core.runs.history import RunHistory, read_run_history
 from shakespeare_tui.core.runs.run_queue import QueueEntry
-from shakespeare_tui.core.runs.summary import list_runs
 from shakespeare_tui.core.sizing.cell_comparison import DEFAULT_MINUTES
 from shakespeare_tui.core.units import loss_text
 from shakespeare_tui.messages import (
     HeaderInfo,
+    ListingRefreshed,
     QueueRead,
     RunHistoryRead,
     RunsListed,
@@ -56,6 +56,7 @@ from shakespeare_tui.messages import (
     TrainingUpdate,
 )
 from shakespeare_tui.settings import TrainSettings
+from shakespeare_tui.shared_listing import SharedListing, shared_listing
 from shakespeare_tui.views.file_picker import FilePickerScreen
 from shakespeare_tui.views.train.extend_dialog import ExtendScreen, extension_for
 from shakespeare_tui.views.train.fields import form_config, label_of
@@ -162,6 +163,13 @@ class TrainScreen(Screen):
         self._history: RunHistory | None = None  # the shown run as its folder tells it
         self._status_at = 0.0  # when the header's training line last changed
         self._follower = RunFollower(self, paths.runs)
+        self._listing: SharedListing | None = None  # the app's list of runs, once mounted
+        # A selection asked for (refresh_runs): (the reading that shows it, the run or None).
+        self._wanted: tuple[int, str | None] | None = None
+        self._history_asked: str | None = None  # the run whose history is being read
+        # `s` came while the list or the chosen run's history was being read again (a run
+        # just ended): it acts on them once they are read, not on what they were before.
+        self._start_when_read = False
         self._queue = QueueWorker(
             self, paths, training=lambda: self.training, train=self._train_queued, say=self._say
         )
@@ -220,12 +228,31 @@ class TrainScreen(Screen):
         return True
 
     def refresh_runs(self, selected: str | None = None) -> None:
-        """Read the run folders in a worker (hundreds of long metrics files take a while)."""
-        self._list_runs(selected)
+        """List the runs again and make `selected` the choice (None: keep it), reading the
+        form from that run. The app's shared listing reads the folders in its worker
+        (hundreds of long metrics files take a while)."""
+        if self._listing is None:
+            self._listing = shared_listing(self.app, self.paths)
+            self._listing.subscribe(self)
+        self._wanted = (self._listing.refresh(), selected)
 
-    @work(thread=True, exclusive=True, group="runs", exit_on_error=False)
-    def _list_runs(self, selected: str | None) -> None:
-        self.post_message(RunsListed(list_runs(self.paths), selected))
+    def on_listing_refreshed(self, message: ListingRefreshed) -> None:
+        """The runs as listed now: a selection asked for is made once a reading that started
+        after the asking comes; otherwise the selector is brought up to date (a run another
+        process started is offered) without touching the choice or the fields."""
+        runs = list(message.listed.runs)
+        wanted = self._wanted
+        if wanted is not None and message.reading >= wanted[0]:
+            self._wanted = None
+            self.on_runs_listed(RunsListed(runs, wanted[1]))
+            self._start_if_asked()
+            return
+        form = self.query_one(TrainForm)
+        chosen = form.selected_run
+        if chosen is not None and chosen not in {r.name for r in runs} and not self.training:
+            self.on_runs_listed(RunsListed(runs, None))  # gone: the form follows "new run"
+        elif message.changed:
+            form.update_runs(runs)
 
     def on_runs_listed(self, message: RunsListed) -> None:
         form = self.query_one(TrainForm)
@@ -244,9 +271,10 @@ class TrainScreen(Screen):
         if run != self.following:
             self._follower.stop()
         if run is None:
-            self._history = None
+            self._history = self._history_asked = None
             self._panels.clear()
         else:
+            self._history_asked = run
             self._read_history(run)
 
     @work(thread=True, exclusive=True, group="history", exit_on_error=False)
@@ -256,11 +284,19 @@ class TrainScreen(Screen):
     def on_run_history_read(self, message: RunHistoryRead) -> None:
         """A run's history, read for the selection or by the follower."""
         history = message.history
+        if history.name == self._history_asked:
+            self._history_asked = None
         if self.training or history.name != self._shown_run:
             return  # a live run owns the panels, or the selection moved on
         self._history = history
         self._panels.show_history(history)
         self._follower.shown(history, training_here=self.training)
+        self._start_if_asked()
+
+    def _start_if_asked(self) -> None:
+        if self._start_when_read and self._wanted is None and self._history_asked is None:
+            self._start_when_read = False
+            self.start_training()
 
     def _post_header(self) -> None:
         s = self.settings
@@ -380,6 +416,9 @@ class TrainScreen(Screen):
         return form
 
     def start_training(self) -> None:
+        if self._wanted is not None or self._history_asked is not None:
+            self._start_when_read = True  # see _start_if_asked
+            return
         form = self.checked_form("Cannot start")
         if form is None:
             return
@@ -525,6 +564,10 @@ class TrainScreen(Screen):
                     self.notify(event.message, title="Training finished", markup=False)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "history" and event.state == WorkerState.ERROR:
+            self._history_asked = None  # (the panels stay as they were)
+            self._start_if_asked()
+            return
         if event.worker.group == CELLS_GROUP:
             self._queue.cells_ended(event.worker)
             return
