@@ -58,6 +58,7 @@ from shakespeare_tui.views.runs.dialogs import DeleteDialog, RenameDialog
 from shakespeare_tui.views.runs.memory_pane import MemoryPane, MemoryRun
 from shakespeare_tui.views.runs.panel import RunPanel
 from shakespeare_tui.views.runs.table import MARK, SHOWN, SORT_KEYS, TABLE_COLUMNS, RunsTable
+from shakespeare_tui.widgets.field_input import FieldInput
 
 REFRESH_S = 2.0  # between catch-ups with the runs folder
 # A first look at many long runs shows the rows read after FIRST_ROWS_S, then more every
@@ -195,8 +196,8 @@ class RunsScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="runs-bar"):
-            yield Input(placeholder="/ filter: name, cell, corpus, state", id="runs-filter",
-                        compact=True)  # fmt: skip
+            yield FieldInput(placeholder="/ filter: name, cell, corpus, state", id="runs-filter",
+                             compact=True)  # fmt: skip
             yield Static("reading the runs folder…", id="runs-status")
         yield RunsTable(id="runs-table")
         with Horizontal(id="runs-lower"):

@@ -48,6 +48,7 @@ from shakespeare_tui.views.train.fields import (
     preset_hint,
     show_value,
 )
+from shakespeare_tui.widgets.field_input import FieldInput
 from shakespeare_tui.widgets.fields import field_row, refusal, show_field_error
 
 NEW_RUN = "new"
@@ -97,7 +98,7 @@ class TrainForm(VerticalScroll):
         )
 
     def _number(self, field: NumberField) -> ComposeResult:
-        control = Input(
+        control = FieldInput(
             show_value(self._shown.get(field.name, getattr(self._initial, field.name))),
             placeholder=field.placeholder,
             validators=list(field.validators),
@@ -114,7 +115,7 @@ class TrainForm(VerticalScroll):
         self._shown = {} if preset == CUSTOM else preset_values(preset, self.device_type)
         yield from self._select("run", [("new run", NEW_RUN)], NEW_RUN)
         yield Static("", id="run-hint", classes="form-hint", markup=False)
-        corpus = Input(
+        corpus = FieldInput(
             s.corpus,
             placeholder="plays, tinyshakespeare or a file",
             suggester=SuggestFromList(list(NAMED_CORPORA)),
@@ -133,7 +134,7 @@ class TrainForm(VerticalScroll):
         yield Static("", id="estimate", classes="form-hint", markup=False)
         for field in RUN_NUMBERS:
             yield from self._number(field)
-        device = Input(
+        device = FieldInput(
             s.device,
             validators=[device_check(), Function(self._device_here, "")],
             suggester=SuggestFromList(["auto", "cpu", "cuda", "mps"]),
