@@ -73,6 +73,10 @@ def corpus_problem(text: str) -> str:
 class TrainForm(VerticalScroll):
     """Every setting of a new run, or the few a resume may change."""
 
+    # Tab goes from field to field (each one scrolls into view as it is focused); the form
+    # itself is no stop, which showed nothing but a lit scrollbar between the log and the run.
+    can_focus = False
+
     class Changed(Message):
         """A setting changed to a valid value (or the run selection changed)."""
 
