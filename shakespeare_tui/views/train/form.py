@@ -90,6 +90,10 @@ class TrainForm(VerticalScroll):
         self.device_type: str | None = None  # known once torch has loaded
         self._locked = False
         self._runs: dict[str, RunInfo] = {}
+        self._filled_for: str | None = None  # the run whose values the fields show (None: new)
+        # What the fields held for a new run while a past run's values are shown, so "new
+        # run" gets them back rather than inheriting that run's budgets.
+        self._new_run_fields: dict[str, object] = {}
 
     # -- building --------------------------------------------------------------------------
 
@@ -158,6 +162,14 @@ class TrainForm(VerticalScroll):
     def on_mount(self) -> None:
         # A named preset shows its own values; custom keeps the remembered ones.
         self._apply_preset(self.query_one("#preset", Select).value)
+        self._new_run_fields = self._field_values()
+        if self._initial.run:
+            # Remembered with a past run selected: the fields are that run's, so a new run
+            # starts from the default budgets, not from its.
+            self._filled_for = self._initial.run
+            defaults = TrainSettings()
+            for name in RESUME_FIELDS:
+                self._new_run_fields[name] = show_value(getattr(defaults, name))
         self._update_enabled()
 
     # -- reading ---------------------------------------------------------------------------
@@ -244,6 +256,10 @@ class TrainForm(VerticalScroll):
         self._fill_from_run(self.selected_run)
         self._update_enabled()
 
+    def _field_values(self) -> dict[str, object]:
+        """Every field's value as shown (the run selector's aside)."""
+        return {w.id: w.value for w in self.query("Input, Select") if w.id != "run"}
+
     def _set_fields(self, values: dict) -> None:
         with self.prevent(Input.Changed, Select.Changed):
             for name, value in values.items():
@@ -251,7 +267,7 @@ class TrainForm(VerticalScroll):
                 if isinstance(widget, Select):
                     widget.value = value
                 else:
-                    widget.value = show_value(value)
+                    widget.value = value if isinstance(value, str) else show_value(value)
                 self._show_error(name, "")
 
     def _apply_preset(self, name) -> None:
@@ -261,7 +277,16 @@ class TrainForm(VerticalScroll):
             self._set_fields({k: values[k] for k in PRESET_FIELDS})
 
     def _fill_from_run(self, run: str | None) -> None:
+        """Show run `run`'s own settings; for a new run (None), what the fields held before a
+        past run's were shown."""
         info = self._runs.get(run) if run else None
+        if info is None and run is not None:
+            return  # not listed (yet): the fields stay as they are
+        if self._filled_for is None and info is not None:
+            self._new_run_fields = self._field_values()
+        elif self._filled_for is not None and info is None:
+            self._set_fields(self._new_run_fields)
+        self._filled_for = run
         if info is None:
             return
         train = info.train
