@@ -135,7 +135,8 @@ class RunsScreen(Screen):
                 "then the training curves again; measured on the best checkpoints over one "
                 "shared text the first time"),
         Binding("T", "continue_run", "Continue", id="runs.continue",
-                tooltip="Continue the highlighted run: the Train view with it selected (s resumes)"),
+                tooltip="Continue the highlighted run: the Train view with it selected (s "
+                "resumes); a run another process trains is followed there, live"),
         Binding("G", "generate", "Generate", show=False, id="runs.generate",
                 tooltip="Generate from the highlighted run's best checkpoint"),
         Binding("I", "inspect", "Inspect", show=False, id="runs.inspect",
@@ -620,10 +621,8 @@ class RunsScreen(Screen):
             self._tell(
                 f"run {row.name} has no readable config.json: nothing to continue", "warning"
             )
-        elif row.training and not row.training_here:
-            self._tell(f"run {row.name} is being trained by another process; continue it once "
-                       "that has stopped", "warning")  # fmt: skip
         else:
+            # A run another process trains opens followed live (read-only) in the Train view.
             refusal = self.app.continue_run(row.name, row.training_here)
             if refusal:
                 self._tell(refusal, "warning")

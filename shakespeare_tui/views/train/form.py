@@ -53,6 +53,7 @@ from shakespeare_tui.widgets.fields import field_row, refusal, show_field_error
 
 NEW_RUN = "new"
 HINT_RESUME = "s resumes it: only budgets, device and samples can change"
+HINT_FOLLOWED = "another process trains it: shown live here, read-only"
 
 
 def corpus_problem(text: str) -> str:
@@ -90,6 +91,7 @@ class TrainForm(VerticalScroll):
         self.device_type: str | None = None  # known once torch has loaded
         self._locked = False
         self._runs: dict[str, RunInfo] = {}
+        self._elsewhere: dict[str, bool] = {}  # run → trained by another process, as last seen
         self._filled_for: str | None = None  # the run whose values the fields show (None: new)
         # What the fields held for a new run while a past run's values are shown, so "new
         # run" gets them back rather than inheriting that run's budgets.
@@ -245,6 +247,7 @@ class TrainForm(VerticalScroll):
     def set_runs(self, runs: list[RunInfo], selected: str | None = None) -> None:
         """Offer these runs to resume; keep (or make) `selected` the choice."""
         self._runs = {r.name: r for r in runs}
+        self._elsewhere = {r.name: r.training for r in runs}
         select = self.query_one("#run", Select)
         current = selected if selected is not None else self.selected_run
         options = [("new run", NEW_RUN)] + [
@@ -255,6 +258,19 @@ class TrainForm(VerticalScroll):
             select.value = current if current in self._runs else NEW_RUN
         self._fill_from_run(self.selected_run)
         self._update_enabled()
+
+    def show_run_state(self, run: str, trained_elsewhere: bool) -> None:
+        """What a fresh read of run `run` says: whether another process trains it (then the
+        form offers nothing to change and no resume)."""
+        if self._elsewhere.get(run) != trained_elsewhere:
+            self._elsewhere[run] = trained_elsewhere
+            self._update_enabled()
+
+    @property
+    def trained_elsewhere(self) -> bool:
+        """Whether the selected run is being trained by another process."""
+        run = self.selected_run
+        return run is not None and self._elsewhere.get(run, False)
 
     def _field_values(self) -> dict[str, object]:
         """Every field's value as shown (the run selector's aside)."""
@@ -307,12 +323,15 @@ class TrainForm(VerticalScroll):
 
     def _update_enabled(self) -> None:
         resuming = self.selected_run is not None
+        elsewhere = self.trained_elsewhere
         for widget in self.query("Input, Select"):
             name = widget.id
             if self._locked:
                 enabled = False
             elif name == "run":
                 enabled = True
+            elif elsewhere:
+                enabled = False
             elif resuming:
                 enabled = name in RESUME_FIELDS
             else:
@@ -324,7 +343,9 @@ class TrainForm(VerticalScroll):
         preset = str(self.query_one("#preset", Select).value)
         resuming = self.selected_run is not None
         run_hint = self.query_one("#run-hint", Static)
-        run_hint.update(HINT_RESUME if resuming else "")
+        run_hint.update(
+            HINT_FOLLOWED if self.trained_elsewhere else HINT_RESUME if resuming else ""
+        )
         run_hint.display = resuming
         self.query_one("#preset-hint", Static).update(preset_hint(preset))
         self.query_one("#preset-hint", Static).display = not resuming
