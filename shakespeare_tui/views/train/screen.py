@@ -260,6 +260,7 @@ class TrainScreen(Screen):
         self._history = history
         self._panels.show_history(history)
         self._follower.shown(history, training_here=self.training)
+        self.query_one(TrainForm).show_run_state(history.name, self.following == history.name)
 
     def _post_header(self) -> None:
         s = self.settings
