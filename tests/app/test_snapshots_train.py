@@ -69,6 +69,7 @@ def _demo_run(paths, **train_extra) -> None:
     run = paths.ensure().runs / "demo"
     run.mkdir(parents=True)
     train = {"preset": "tiny", "epochs": 5, "patience": 5, "max_steps": 300, "corpus": "plays"}
+    train |= {"batch_size": 16, "seq_len": 32}  # as the engine's config.json has them
     train["model"] = {"cell": "lstm", "embed": 16, "hidden": 32, "layers": 1, "dropout": 0.0}
     train |= train_extra
     config = {"train": train, "corpus": {"name": "plays"}, "device": "CPU · 2 threads"}

@@ -101,3 +101,50 @@ async def test_a_resumed_run_keeps_its_patience_in_the_status_line(
         assert "patience 3 evaluations" in shown, shown
         await pilot.press("s")
         await until(pilot, lambda: not screen.training, 10, "stopped")
+
+
+async def test_the_speed_estimate_is_shown_only_from_a_comparable_run_timed_here(
+    paths, tiny_settings, probe, until
+):
+    from shakespeare_tui.core.runs.summary import run_info
+    from shakespeare_tui.views.train.fields import form_config
+
+    app = make_app(paths, settings=tiny_settings, probe=probe)
+    async with app.run_test(size=(120, 40)) as pilot:
+        form = app.screen.query_one(TrainForm)
+        estimate = form.query_one("#estimate", Static)
+        await until(pilot, lambda: form.device_label == "CPU · 2 threads", 20, "the device")
+        assert "chars/s" not in str(estimate.render()), "no run timed yet: no speed"
+        config = form_config(form.values(app.settings.train), "cpu")
+        model = {"cell": config.model.cell, "embed": config.model.embed,
+                 "hidden": config.model.hidden, "layers": config.model.layers,
+                 "dropout": config.model.dropout, "vocab_size": 65}  # fmt: skip
+        batches = {"batch_size": config.batch_size, "seq_len": config.seq_len}
+        runs = []
+        for name, device, cell, batch in (
+            ("gpu", "NVIDIA H200 · bf16", config.model.cell, config.batch_size),  # elsewhere
+            ("gru", "CPU · 2 threads", "gru", config.batch_size),  # another cell
+            ("batch", "CPU · 2 threads", config.model.cell, config.batch_size * 4),
+        ):
+            folder = make_run(paths.runs, name, records=[step(10, speed=90_000.0)],
+                              **{**batches, "batch_size": batch})  # fmt: skip
+            _device(folder, device, {**model, "cell": cell})
+            runs.append(run_info(folder))
+        form.set_runs(runs)
+        await pilot.pause()
+        assert "chars/s" not in str(estimate.render()), "none of them is comparable"
+        folder = make_run(paths.runs, "same", records=[step(10, speed=4342.0)], **batches)
+        _device(folder, "CPU · 2 threads", model)
+        form.set_runs([*runs, run_info(folder)])
+        await pilot.pause()
+        assert "~4,300 chars/s (timed on this machine)" in str(estimate.render())
+
+
+def _device(folder, device: str, model: dict) -> None:
+    """Say in a run's config.json that it trained `model` on `device`."""
+    import json
+
+    config = json.loads((folder / "config.json").read_text())
+    config["device"] = device
+    config["train"]["model"] = model
+    (folder / "config.json").write_text(json.dumps(config))

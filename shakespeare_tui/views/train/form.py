@@ -23,9 +23,9 @@ from shakespeare_tui.core.config import CELLS, CUSTOM, SCHEDULES, SIZED, ModelCo
 from shakespeare_tui.core.errors import UserError
 from shakespeare_tui.core.figures import params, size
 from shakespeare_tui.core.model.estimate import (
+    TimedRun,
+    grounded_speed,
     parameters,
-    rate_text,
-    speed_from,
     training_bytes,
 )
 from shakespeare_tui.core.runs.summary import RunInfo
@@ -89,6 +89,7 @@ class TrainForm(VerticalScroll):
         super().__init__(**kwargs)
         self._initial = settings
         self.device_type: str | None = None  # known once torch has loaded
+        self.device_label: str | None = None  # "CPU · 2 threads", likewise
         self._locked = False
         self._runs: dict[str, RunInfo] = {}
         self._elsewhere: dict[str, bool] = {}  # run → trained by another process, as last seen
@@ -235,6 +236,7 @@ class TrainForm(VerticalScroll):
 
     def set_device_type(self, device_type: str) -> None:
         self.device_type = device_type
+        self.device_label = getattr(self.app, "device_label", None)  # set before this call
         if self.query_one("#preset", Select).value == "auto" and not self.selected_run:
             self._apply_preset("auto")
         device = self.query_one("#device", Input)
@@ -371,18 +373,29 @@ class TrainForm(VerticalScroll):
             return
         count = parameters(config.model)
         parts = [f"≈ {params(count)}", f"{size(training_bytes(config))} to train"]
-        reference = next(
-            (r for r in self._runs.values() if r.chars_per_sec and r.train.get("model")), None
-        )
-        if reference is not None:
-            model = reference.train["model"]
-            try:
-                ref = ModelConfig(**{k: v for k, v in model.items() if k != "vocab_size"})
-                speed = speed_from(reference.chars_per_sec, ref, config.model)
-                parts.append(rate_text(speed))
-            except (TypeError, ValueError):
-                pass
+        if self.device_label is not None:
+            target = "CPU" if config.device == "cpu" else self.device_label
+            speed = grounded_speed(
+                config.model, config.batch_size, config.seq_len, target, self._timed_runs()
+            )
+            if speed is not None:
+                parts.append(speed.text)
         self.query_one("#estimate", Static).update(" · ".join(parts))
+
+    def _timed_runs(self) -> list[TimedRun]:
+        """The listed runs that measured their speed, as the estimate compares them."""
+        timed = []
+        for info in self._runs.values():
+            train, model = info.train, info.train.get("model")
+            if not (info.chars_per_sec and isinstance(model, dict)):
+                continue
+            try:
+                config = ModelConfig(**{k: v for k, v in model.items() if k != "vocab_size"})
+                batches = int(train["batch_size"]), int(train["seq_len"])
+            except (KeyError, TypeError, ValueError):
+                continue  # a hand-edited config: not comparable
+            timed.append(TimedRun(info.chars_per_sec, config, *batches, info.device))
+        return timed
 
     def _show_error(self, name: str, text: str) -> None:
         show_field_error(self, name, text)
