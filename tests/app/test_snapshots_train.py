@@ -25,6 +25,11 @@ async def _device_shown(pilot) -> None:
         if app.sub_title.startswith("CPU"):
             break
         await pilot.pause(0.02)
+    estimate = app.screen.query_one("#estimate")
+    for _ in range(500):  # the corpus's characters counted (a worker): the exact parameters
+        if not str(estimate.render()).startswith("≈"):
+            break
+        await pilot.pause(0.02)
     await pilot.pause(0.3)  # the empty chart's first draw
 
 

@@ -148,3 +148,25 @@ def _device(folder, device: str, model: dict) -> None:
     config["device"] = device
     config["train"]["model"] = model
     (folder / "config.json").write_text(json.dumps(config))
+
+
+async def test_the_form_counts_the_parameters_of_the_model_it_will_build(
+    paths, tiny_settings, probe, until
+):
+    from dataclasses import replace as with_
+
+    from shakespeare_tui.core.figures import params
+    from shakespeare_tui.core.model.network import CharRNN
+    from shakespeare_tui.views.train.fields import form_config
+
+    app = make_app(paths, settings=tiny_settings, probe=probe)
+    async with app.run_test(size=(120, 40)) as pilot:
+        form = app.screen.query_one(TrainForm)
+        estimate = form.query_one("#estimate", Static)
+        await until(pilot, lambda: not str(estimate.render()).startswith("≈"), 20, "the count")
+        config = form_config(form.values(app.settings.train), "cpu")
+        text = Path(tiny_settings.train.corpus).read_text(encoding="utf-8")
+        model = CharRNN(with_(config.model, vocab_size=len(set(text))))
+        built = sum(p.numel() for p in model.parameters())
+        assert str(estimate.render()).startswith(params(built) + " · "), estimate.render()
+        assert len(set(text)) != 80, "the corpus is not the typical one the form used to assume"

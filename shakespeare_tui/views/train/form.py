@@ -10,6 +10,7 @@ settings → config rule are in fields.py.
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 from textual.app import ComposeResult
@@ -18,11 +19,13 @@ from textual.message import Message
 from textual.suggester import SuggestFromList
 from textual.validation import Function
 from textual.widgets import Collapsible, Input, Select, Static
+from textual.worker import Worker, WorkerState
 
 from shakespeare_tui.core.config import CELLS, CUSTOM, SCHEDULES, SIZED, ModelConfig, preset_values
 from shakespeare_tui.core.errors import UserError
 from shakespeare_tui.core.figures import params, size
 from shakespeare_tui.core.model.estimate import (
+    TYPICAL_VOCAB,
     TimedRun,
     grounded_speed,
     parameters,
@@ -31,6 +34,7 @@ from shakespeare_tui.core.model.estimate import (
 from shakespeare_tui.core.runs.summary import RunInfo
 from shakespeare_tui.core.sizing.rule import ladder_summary
 from shakespeare_tui.core.text.corpus import NAMED_CORPORA
+from shakespeare_tui.core.text.vocab_size import corpus_vocab_size
 from shakespeare_tui.settings import TrainSettings
 from shakespeare_tui.views.train.fields import (
     ADVANCED_NUMBERS,
@@ -92,6 +96,7 @@ class TrainForm(VerticalScroll):
         self.device_label: str | None = None  # "CPU · 2 threads", likewise
         self._locked = False
         self._runs: dict[str, RunInfo] = {}
+        self._vocab: dict[str, int | None] = {}  # corpus → its characters, as counted
         self._elsewhere: dict[str, bool] = {}  # run → trained by another process, as last seen
         self._filled_for: str | None = None  # the run whose values the fields show (None: new)
         # What the fields held for a new run while a past run's values are shown, so "new
@@ -165,6 +170,7 @@ class TrainForm(VerticalScroll):
     def on_mount(self) -> None:
         # A named preset shows its own values; custom keeps the remembered ones.
         self._apply_preset(self.query_one("#preset", Select).value)
+        self._read_vocab(self.query_one("#corpus", Input).value)
         self._new_run_fields = self._field_values()
         if self._initial.run:
             # Remembered with a past run selected: the fields are that run's, so a new run
@@ -371,8 +377,11 @@ class TrainForm(VerticalScroll):
         if sized:
             self.query_one("#estimate", Static).update(ladder_summary(config))
             return
-        count = parameters(config.model)
-        parts = [f"≈ {params(count)}", f"{size(training_bytes(config))} to train"]
+        vocab = self._vocab_size(config.corpus)
+        count = parameters(config.model, vocab or TYPICAL_VOCAB)
+        # The model's own count once its vocabulary is known (the corpus read, or the run's).
+        shown = params(count) if vocab else f"≈ {params(count)}"
+        parts = [shown, f"{size(training_bytes(config, vocab or TYPICAL_VOCAB))} to train"]
         if self.device_label is not None:
             target = "CPU" if config.device == "cpu" else self.device_label
             speed = grounded_speed(
@@ -381,6 +390,31 @@ class TrainForm(VerticalScroll):
             if speed is not None:
                 parts.append(speed.text)
         self.query_one("#estimate", Static).update(" · ".join(parts))
+
+    def _vocab_size(self, corpus: str) -> int | None:
+        """The vocabulary the model will have: the selected run's, else the corpus's once read
+        (a worker reads it: `_read_vocab`); None while unknown."""
+        info = self.selected_info
+        if info is not None:
+            model = info.train.get("model")
+            vocab = model.get("vocab_size") if isinstance(model, dict) else None
+            return vocab if isinstance(vocab, int) and vocab > 0 else None
+        return self._vocab.get(corpus.strip())
+
+    def _read_vocab(self, corpus: str) -> None:
+        """Count the corpus's characters in a worker, once per corpus named."""
+        paths = getattr(self.app, "paths", None)
+        corpus = corpus.strip()
+        if paths is None or corpus in self._vocab or corpus_problem(corpus):
+            return
+        count = partial(corpus_vocab_size, corpus, paths.cache)
+        self.run_worker(count, name=corpus, group="vocab", thread=True, exit_on_error=False)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if worker.group == "vocab" and event.state == WorkerState.SUCCESS:
+            self._vocab[worker.name] = worker.result
+            self._update_estimate()
 
     def _timed_runs(self) -> list[TimedRun]:
         """The listed runs that measured their speed, as the estimate compares them."""
@@ -428,6 +462,8 @@ class TrainForm(VerticalScroll):
         if name in PRESET_FIELDS and not why:
             self._become_custom(name, event.value)
         if not why:
+            if name == "corpus":
+                self._read_vocab(event.value)
             self._update_estimate()
             self.post_message(self.Changed(self))
 
