@@ -53,7 +53,9 @@ def test_train_view_mid_training(snap_compare, snapshot_app):
     assert snap_compare(snapshot_app, terminal_size=SIZE, run_before=_mid_training)
 
 
-def test_help_screen(snap_compare, snapshot_app):
+def test_help_screen(snap_compare, snapshot_app, paths, monkeypatch):
+    monkeypatch.setenv("HOME", str(paths.data.parent))  # the settings file shown as ~/home/…
+
     async def open_help(pilot):
         await _device_shown(pilot)
         await pilot.press("question_mark")
