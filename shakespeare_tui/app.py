@@ -161,12 +161,11 @@ class ShakespeareApp(App):
     # -- what one view asks of another -----------------------------------------------------
 
     def continue_run(self, name: str, trained_here: bool = False) -> str | None:
-        """The Train view with run `name` selected, so `s` resumes it; or why not."""
+        """The Train view with run `name` selected, so `s` resumes it (a run another process
+        trains is followed there, live); or why not."""
         train = self._train_screen
         if train is not None and train.training and not trained_here:
-            return (
-                "the Train view is training another run; stop it (s) before you continue this one"
-            )
+            return f"the Train view is training another run; stop it (s) to show {name} there"
         if not trained_here:
             self.settings.train.run = name  # what a Train view built now selects
             if train is not None and train.is_mounted:

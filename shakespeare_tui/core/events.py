@@ -94,6 +94,9 @@ class TrainingStarted:
     processes: int = 1  # a torchrun job's; each trains on `batch_size` windows a step
     batch_size: int = 0
     sizing_reason: str = ""  # how a time budget chose the model (core/sizing/rule.py), if it did
+    # Evaluations without a better loss before the run stops (its config's, overrides included):
+    # with `history`, what a resumed run has left. None: not said (then the run's folder says).
+    patience: int | None = None
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DirectoryTree, Input, Static
 
+from shakespeare_tui.widgets.field_input import FieldInput
+
 
 class _Tree(DirectoryTree):
     """Folders and the files whose suffix is wanted; hidden entries stay hidden."""
@@ -51,7 +53,7 @@ class FilePickerScreen(ModalScreen[str | None]):
         kinds = ", ".join(self.suffixes) or "any file"
         with Vertical(id="file-picker"):
             yield Static(f"{self.title_text} ({kinds}) · enter opens · esc cancels", markup=False)
-            yield Input(str(self.start), placeholder="a path", id="picker-path", compact=True)
+            yield FieldInput(str(self.start), placeholder="a path", id="picker-path", compact=True)
             yield Static("", id="picker-error", classes="field-error", markup=False)
             yield _Tree(self.start, self.suffixes, id="picker-tree")
 

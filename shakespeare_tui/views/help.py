@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
+from pathlib import Path
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -14,9 +16,18 @@ from textual.widgets import Static
 from shakespeare_tui.keymap import keys_of, view_bindings
 
 ABOUT = (
-    "Train a character-level LSTM on Shakespeare and watch it learn; then make it write.\n"
+    "Train a character-level recurrent network (an LSTM, a GRU or a basic RNN) on Shakespeare\n"
+    "and watch it learn; then make it write, and look inside it.\n"
     "Every action is also in the command palette (ctrl+p)."
 )
+
+
+def _tilde(path: Path) -> str:
+    """`path` with the home folder written ~, as a person types it."""
+    try:
+        return "~" + os.sep + str(path.relative_to(Path.home()))
+    except (ValueError, RuntimeError):  # elsewhere, or no home folder at all
+        return str(path)
 
 
 def key_names(app, binding: Binding) -> list[str]:
@@ -84,8 +95,10 @@ class HelpScreen(ModalScreen):
                 text.append(f"  [{binding_id}]\n" if binding_id else "\n", style="dim")
             text.append("\n")
         text.rstrip()
+        paths = getattr(app, "paths", None)
+        where = f" ({_tilde(paths.settings_file)})" if paths is not None else ""
         remap = (
-            "\nRemap a key in the app's settings.json (the README says where it is): "
+            f"\nRemap a key in the app's settings.json{where}: "
             '"keymap": {"<binding id, [dimmed] below>": "<keys>"}.'
         )
         with VerticalScroll(id="help-box"):

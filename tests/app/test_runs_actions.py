@@ -217,3 +217,36 @@ async def test_a_run_trained_in_this_program_is_shown_so_and_kept(runs_app, unti
         assert (paths.runs / "gru-h320").is_dir()
     finally:
         lock.release()
+
+
+async def test_continue_on_a_run_trained_elsewhere_follows_it_in_the_train_view(
+    runs_app, until, paths
+):
+    from textual.widgets import Static
+
+    from shakespeare_tui.views.train.form import HINT_FOLLOWED, HINT_RESUME
+    from shakespeare_tui.views.train.progress import TrainProgress
+
+    async with runs_app.run_test(size=SIZE) as pilot:
+        screen = await opened(pilot, until)
+        with locked_by_another_process(paths.runs / "rnn-h512"):
+            await until(pilot, lambda: "training elsewhere" in table(screen).cells_of("rnn-h512"),
+                        10, "the training state")  # fmt: skip
+            highlight(screen, "rnn-h512")
+            await pilot.press("T")
+            await until(pilot, lambda: isinstance(runs_app.screen, TrainScreen), 10, "Train")
+            train = runs_app.screen
+            await until(pilot, lambda: train.following == "rnn-h512", 20, "following it")
+            assert not any("continue it once" in n for n in runs_app.notes)
+            form = train.query_one(TrainForm)
+            assert form.selected_run == "rnn-h512"
+            hint = str(form.query_one("#run-hint", Static).render())
+            assert hint == HINT_FOLLOWED and "resumes" not in hint
+            progress = train.query_one(TrainProgress).status_text
+            assert "being trained by another process" in progress and "resumes" not in progress
+            assert all(w.disabled for w in form.query("Input") if w.id != "run")
+        # Let go there: the last read shows how it ended, and now s resumes it here.
+        await until(pilot, lambda: train.following is None, 20, "following stopped")
+        await until(pilot, lambda: form.query_one("#run-hint", Static).render() == HINT_RESUME,
+                    10, "the resume hint")  # fmt: skip
+        assert not form.query_one("#epochs").disabled

@@ -25,6 +25,11 @@ async def _device_shown(pilot) -> None:
         if app.sub_title.startswith("CPU"):
             break
         await pilot.pause(0.02)
+    estimate = app.screen.query_one("#estimate")
+    for _ in range(500):  # the corpus's characters counted (a worker): the exact parameters
+        if not str(estimate.render()).startswith("≈"):
+            break
+        await pilot.pause(0.02)
     await pilot.pause(0.3)  # the empty chart's first draw
 
 
@@ -48,7 +53,9 @@ def test_train_view_mid_training(snap_compare, snapshot_app):
     assert snap_compare(snapshot_app, terminal_size=SIZE, run_before=_mid_training)
 
 
-def test_help_screen(snap_compare, snapshot_app):
+def test_help_screen(snap_compare, snapshot_app, paths, monkeypatch):
+    monkeypatch.setenv("HOME", str(paths.data.parent))  # the settings file shown as ~/home/…
+
     async def open_help(pilot):
         await _device_shown(pilot)
         await pilot.press("question_mark")
@@ -69,6 +76,7 @@ def _demo_run(paths, **train_extra) -> None:
     run = paths.ensure().runs / "demo"
     run.mkdir(parents=True)
     train = {"preset": "tiny", "epochs": 5, "patience": 5, "max_steps": 300, "corpus": "plays"}
+    train |= {"batch_size": 16, "seq_len": 32}  # as the engine's config.json has them
     train["model"] = {"cell": "lstm", "embed": 16, "hidden": 32, "layers": 1, "dropout": 0.0}
     train |= train_extra
     config = {"train": train, "corpus": {"name": "plays"}, "device": "CPU · 2 threads"}

@@ -417,20 +417,39 @@ def read_info(path: Path) -> CheckpointInfo:
     except CheckpointError as exc:
         return CheckpointInfo(path=str(path), ok=False, error=str(exc))
     progress, corpus = json_object(data.get("progress")), json_object(data.get("corpus"))
-    loss = data.get("val_loss")
+    step = _whole(progress.get("step"))
     return CheckpointInfo(
         path=str(path),
         ok=True,
         kind=_text(data.get("kind")),
-        val_loss=float(loss) if _finite(loss) else None,
+        val_loss=_own_val_loss(data, step),
         epoch=_whole(progress.get("epoch")),
-        step=_whole(progress.get("step")),
+        step=step,
         model_summary=config.summary,
         parameters=config.parameter_count(),
         created=_text(data.get("created")),
         corpus=_text(corpus.get("name")),
         resumable=data.get("resume") is not None,
     )
+
+
+def _own_val_loss(data: Mapping[str, object], step: int) -> float | None:
+    """The validation loss of these very weights, or None. A last.pt saved between evaluations
+    (a stop, a budget) carries the latest evaluation's loss, measured on earlier weights: it is
+    not this file's, and a list must not show it as if it were."""
+    loss = data.get("val_loss")
+    if not _finite(loss):
+        return None
+    if data.get("kind") == "last":
+        history = data.get("history")
+        evaluations = (
+            [r for r in history if isinstance(r, dict) and "val_loss" in r]
+            if isinstance(history, list)
+            else []
+        )
+        if not evaluations or evaluations[-1].get("step") != step:
+            return None
+    return float(loss)
 
 
 def _text(value: object) -> str:

@@ -109,6 +109,7 @@ NAMED_CORPORA: dict[str, str] = {
 # below it the string and its codes cost at most a few hundred MB and a second to build, with
 # no copy in the cache; on a GPU the whole tensor also spares a host-to-device copy a step.
 MAP_ABOVE_BYTES = 64 * 2**20
+TINY_CACHE = "tinyshakespeare.txt"  # the download, kept in the cache folder
 
 TINY_URL = (
     "https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/input.txt"
@@ -259,7 +260,7 @@ def _download(url: str, timeout: float) -> bytes:
 
 
 def _load_tiny(cache_dir: Path) -> Corpus:
-    cached = cache_dir / "tinyshakespeare.txt"
+    cached = cache_dir / TINY_CACHE
     if cached.is_file():
         text = _read_text_file(cached, shown=str(cached))
     else:

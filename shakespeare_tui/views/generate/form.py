@@ -17,6 +17,7 @@ from textual.widgets import Input
 from shakespeare_tui.core.errors import SamplingError
 from shakespeare_tui.core.sampling.settings import MAX_TEMPERATURE, SampleSettings
 from shakespeare_tui.settings import GenerateSettings
+from shakespeare_tui.widgets.field_input import FieldInput
 from shakespeare_tui.widgets.fields import field_row, refusal, show_field_error
 
 TEMPERATURE_STEP = 0.1
@@ -94,7 +95,7 @@ class GenerateForm(Vertical):
             "prompt": s.prompt,
         }
         for field in FIELDS:
-            box = Input(
+            box = FieldInput(
                 values[field.id],
                 placeholder=field.placeholder,
                 validators=[SettingValidator(field)],

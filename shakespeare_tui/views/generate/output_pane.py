@@ -36,14 +36,18 @@ DRAWING_SHARE = 0.05
 PROGRESS_EVERY_S = 0.25  # a long stream shows how far it is, 4 times a second
 
 
-def saved_header(path: str, settings: SampleSettings) -> str:
-    """What a saved text was made with, so it can be made again."""
+def saved_header(path: str, settings: SampleSettings, generated: int | None = None) -> str:
+    """What a saved text was made with, so it can be made again: the length is what was
+    `generated` (of `settings.length` asked, if it was stopped before)."""
     top_k = settings.top_k if settings.top_k is not None else "all"
+    length = f"{settings.length:,}"
+    if generated is not None and generated != settings.length:
+        length = f"{generated:,} (stopped; {settings.length:,} asked)"
     return (
         f"# shakespeare-tui · {dt.datetime.now().isoformat(timespec='seconds')}\n"
         f"# checkpoint {path}\n"
         f"# seed {settings.seed if settings.seed is not None else 'random'} · temperature "
-        f"{settings.temperature:g} · top-k {top_k} · length {settings.length:,}\n"
+        f"{settings.temperature:g} · top-k {top_k} · length {length}\n"
         f"# prompt {settings.prompt!r}\n"
     )
 
@@ -128,7 +132,11 @@ class OutputPane(Vertical):
 
     @property
     def made_with(self) -> str:
-        """The header of a saved text: what it was generated with."""
+        """The header of a saved text: what it was generated with (its seed, and the length
+        generated so far, which a stop makes shorter than asked)."""
+        if self._made_from is not None:
+            path, _, settings = self._made_from
+            return saved_header(path, settings, self._streamed)
         return self._made_with
 
     def models(self) -> ModelCache:

@@ -16,6 +16,7 @@ from shakespeare_tui.core.errors import UserError
 from shakespeare_tui.core.inspection.unit_address import UnitAddress, parse_unit, read_unit
 from shakespeare_tui.core.runs.checkpoints import CheckpointEntry
 from shakespeare_tui.widgets.checkpoint_picker import CheckpointPicker
+from shakespeare_tui.widgets.field_input import FieldInput
 
 if TYPE_CHECKING:
     from shakespeare_tui.core.text.vocab import Vocabulary
@@ -52,7 +53,7 @@ class UnitDialog(ModalScreen[UnitAddress | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="unit-dialog", classes="inspect-dialog"):
             yield Label(f"Unit to show in the lens ({self._range})")
-            yield Input(placeholder="unit", id="unit-input", validators=[self._validator])
+            yield FieldInput(placeholder="unit", id="unit-input", validators=[self._validator])
             # Plain text: the error quotes what was typed.
             yield Static("", id="unit-error", classes="dialog-error", markup=False)
 

@@ -14,6 +14,7 @@ from textual.widgets import Button, Input, Label, Static
 from shakespeare_tui.core.errors import UserError
 from shakespeare_tui.core.figures import count, size
 from shakespeare_tui.core.runs.folders import BUNDLED, check_run_name
+from shakespeare_tui.widgets.field_input import FieldInput
 
 
 class RunNameValidator(Validator):
@@ -51,8 +52,8 @@ class RenameDialog(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="rename-dialog", classes="runs-dialog"):
             yield Label(f"Rename run {self.old} to · enter renames · esc cancels")
-            yield Input(self.old, id="rename-input", validators=[self._validator],
-                        validate_on=["changed", "submitted"])  # fmt: skip
+            yield FieldInput(self.old, id="rename-input", validators=[self._validator],
+                             validate_on=["changed", "submitted"])  # fmt: skip
             yield Static("", id="rename-error", classes="dialog-error")
 
     def on_input_changed(self, event: Input.Changed) -> None:

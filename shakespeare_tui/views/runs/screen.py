@@ -64,6 +64,7 @@ from shakespeare_tui.views.runs.dialogs import DeleteDialog, RenameDialog
 from shakespeare_tui.views.runs.memory_pane import MemoryPane, MemoryRun
 from shakespeare_tui.views.runs.panel import RunPanel
 from shakespeare_tui.views.runs.table import MARK, SHOWN, SORT_KEYS, TABLE_COLUMNS, RunsTable
+from shakespeare_tui.widgets.field_input import FieldInput
 
 REFRESH_S = 2.0  # between catch-ups with the runs folder
 # A first look at many long runs shows the rows read after FIRST_ROWS_S, then more every
@@ -140,7 +141,8 @@ class RunsScreen(Screen):
                 "then the training curves again; measured on the best checkpoints over one "
                 "shared text the first time"),
         Binding("T", "continue_run", "Continue", id="runs.continue",
-                tooltip="Continue the highlighted run: the Train view with it selected (s resumes)"),
+                tooltip="Continue the highlighted run: the Train view with it selected (s "
+                "resumes); a run another process trains is followed there, live"),
         Binding("G", "generate", "Generate", show=False, id="runs.generate",
                 tooltip="Generate from the highlighted run's best checkpoint"),
         Binding("I", "inspect", "Inspect", show=False, id="runs.inspect",
@@ -210,8 +212,8 @@ class RunsScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="runs-bar"):
-            yield Input(placeholder="/ filter: name, cell, corpus, state", id="runs-filter",
-                        compact=True)  # fmt: skip
+            yield FieldInput(placeholder="/ filter: name, cell, corpus, state", id="runs-filter",
+                             compact=True)  # fmt: skip
             yield Static("reading the runs folder…", id="runs-status")
         yield RunsTable(id="runs-table")
         with Horizontal(id="runs-lower"):
@@ -642,10 +644,8 @@ class RunsScreen(Screen):
             self._tell(
                 f"run {row.name} has no readable config.json: nothing to continue", "warning"
             )
-        elif row.training and not row.training_here:
-            self._tell(f"run {row.name} is being trained by another process; continue it once "
-                       "that has stopped", "warning")  # fmt: skip
         else:
+            # A run another process trains opens followed live (read-only) in the Train view.
             refusal = self.app.continue_run(row.name, row.training_here)
             if refusal:
                 self._tell(refusal, "warning")

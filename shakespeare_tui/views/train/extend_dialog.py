@@ -20,6 +20,7 @@ from shakespeare_tui.core.config import TrainConfig
 from shakespeare_tui.core.figures import count
 from shakespeare_tui.core.runs.progress import RunProgress
 from shakespeare_tui.core.training.budgets import BUDGET_FIELDS, extended
+from shakespeare_tui.widgets.field_input import FieldInput
 from shakespeare_tui.widgets.fields import refusal
 
 
@@ -75,7 +76,7 @@ class ExtendScreen(ModalScreen[dict | None]):
         with Vertical(id="extend-dialog"):
             yield Static(f"{self.run} {e.what}. Go on to:", markup=False)
             with Horizontal(classes="form-row"):
-                yield Input(
+                yield FieldInput(
                     f"{e.proposed:g}",
                     validators=[Number(minimum=e.current, failure_description="")],
                     type="integer" if integer else "number",

@@ -10,6 +10,7 @@ settings → config rule are in fields.py.
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 from textual.app import ComposeResult
@@ -18,20 +19,23 @@ from textual.message import Message
 from textual.suggester import SuggestFromList
 from textual.validation import Function
 from textual.widgets import Collapsible, Input, Select, Static
+from textual.worker import Worker, WorkerState
 
 from shakespeare_tui.core.config import CELLS, CUSTOM, SCHEDULES, SIZED, ModelConfig, preset_values
 from shakespeare_tui.core.errors import UserError
 from shakespeare_tui.core.figures import params, size
 from shakespeare_tui.core.model.estimate import (
+    TYPICAL_VOCAB,
+    TimedRun,
+    grounded_speed,
     parameters,
-    rate_text,
-    speed_from,
     training_bytes,
 )
 from shakespeare_tui.core.runs.summary import RunInfo
 from shakespeare_tui.core.shown_text import shown
 from shakespeare_tui.core.sizing.rule import ladder_summary
 from shakespeare_tui.core.text.corpus import NAMED_CORPORA
+from shakespeare_tui.core.text.vocab_size import corpus_vocab_size
 from shakespeare_tui.settings import TrainSettings
 from shakespeare_tui.views.train.fields import (
     ADVANCED_NUMBERS,
@@ -49,10 +53,12 @@ from shakespeare_tui.views.train.fields import (
     preset_hint,
     show_value,
 )
+from shakespeare_tui.widgets.field_input import FieldInput
 from shakespeare_tui.widgets.fields import field_row, refusal, show_field_error
 
 NEW_RUN = "new"
 HINT_RESUME = "s resumes it: only budgets, device and samples can change"
+HINT_FOLLOWED = "another process trains it: shown live here, read-only"
 
 
 def _run_options(runs: list[RunInfo]) -> list[tuple[str, str]]:
@@ -80,6 +86,10 @@ def corpus_problem(text: str) -> str:
 class TrainForm(VerticalScroll):
     """Every setting of a new run, or the few a resume may change."""
 
+    # Tab goes from field to field (each one scrolls into view as it is focused); the form
+    # itself is no stop, which showed nothing but a lit scrollbar between the log and the run.
+    can_focus = False
+
     class Changed(Message):
         """A setting changed to a valid value (or the run selection changed)."""
 
@@ -91,9 +101,16 @@ class TrainForm(VerticalScroll):
         super().__init__(**kwargs)
         self._initial = settings
         self.device_type: str | None = None  # known once torch has loaded
+        self.device_label: str | None = None  # "CPU · 2 threads", likewise
         self._locked = False
         self._runs: dict[str, RunInfo] = {}
         self._options: list[tuple[str, str]] = []  # the run selector's, as last set
+        self._vocab: dict[str, int | None] = {}  # corpus → its characters, as counted
+        self._elsewhere: dict[str, bool] = {}  # run → trained by another process, as last seen
+        self._filled_for: str | None = None  # the run whose values the fields show (None: new)
+        # What the fields held for a new run while a past run's values are shown, so "new
+        # run" gets them back rather than inheriting that run's budgets.
+        self._new_run_fields: dict[str, object] = {}
 
     # -- building --------------------------------------------------------------------------
 
@@ -106,7 +123,7 @@ class TrainForm(VerticalScroll):
         )
 
     def _number(self, field: NumberField) -> ComposeResult:
-        control = Input(
+        control = FieldInput(
             show_value(self._shown.get(field.name, getattr(self._initial, field.name))),
             placeholder=field.placeholder,
             validators=list(field.validators),
@@ -123,7 +140,7 @@ class TrainForm(VerticalScroll):
         self._shown = {} if preset == CUSTOM else preset_values(preset, self.device_type)
         yield from self._select("run", [("new run", NEW_RUN)], NEW_RUN)
         yield Static("", id="run-hint", classes="form-hint", markup=False)
-        corpus = Input(
+        corpus = FieldInput(
             s.corpus,
             placeholder="plays, tinyshakespeare or a file",
             suggester=SuggestFromList(list(NAMED_CORPORA)),
@@ -142,7 +159,7 @@ class TrainForm(VerticalScroll):
         yield Static("", id="estimate", classes="form-hint", markup=False)
         for field in RUN_NUMBERS:
             yield from self._number(field)
-        device = Input(
+        device = FieldInput(
             s.device,
             validators=[device_check(), Function(self._device_here, "")],
             suggester=SuggestFromList(["auto", "cpu", "cuda", "mps"]),
@@ -162,6 +179,15 @@ class TrainForm(VerticalScroll):
     def on_mount(self) -> None:
         # A named preset shows its own values; custom keeps the remembered ones.
         self._apply_preset(self.query_one("#preset", Select).value)
+        self._read_vocab(self.query_one("#corpus", Input).value)
+        self._new_run_fields = self._field_values()
+        if self._initial.run:
+            # Remembered with a past run selected: the fields are that run's, so a new run
+            # starts from the default budgets, not from its.
+            self._filled_for = self._initial.run
+            defaults = TrainSettings()
+            for name in RESUME_FIELDS:
+                self._new_run_fields[name] = show_value(getattr(defaults, name))
         self._update_enabled()
 
     # -- reading ---------------------------------------------------------------------------
@@ -225,6 +251,7 @@ class TrainForm(VerticalScroll):
 
     def set_device_type(self, device_type: str) -> None:
         self.device_type = device_type
+        self.device_label = getattr(self.app, "device_label", None)  # set before this call
         if self.query_one("#preset", Select).value == "auto" and not self.selected_run:
             self._apply_preset("auto")
         device = self.query_one("#device", Input)
@@ -237,6 +264,7 @@ class TrainForm(VerticalScroll):
     def set_runs(self, runs: list[RunInfo], selected: str | None = None) -> None:
         """Offer these runs to resume; keep (or make) `selected` the choice."""
         self._runs = {r.name: r for r in runs}
+        self._elsewhere = {r.name: r.training for r in runs}
         select = self.query_one("#run", Select)
         current = selected if selected is not None else self.selected_run
         options = self._options = _run_options(runs)
@@ -250,6 +278,10 @@ class TrainForm(VerticalScroll):
         """Offer these runs (a list read again), keeping the choice and every field as they
         are; not while the list is open under the person's cursor."""
         self._runs = {r.name: r for r in runs}
+        elsewhere = {r.name: r.training for r in runs}
+        if elsewhere != self._elsewhere:
+            self._elsewhere = elsewhere
+            self._update_enabled()
         select = self.query_one("#run", Select)
         options = _run_options(runs)
         if options == self._options or select.expanded:
@@ -260,6 +292,23 @@ class TrainForm(VerticalScroll):
             select.set_options(options)
             select.value = current if current in self._runs else NEW_RUN
 
+    def show_run_state(self, run: str, trained_elsewhere: bool) -> None:
+        """What a fresh read of run `run` says: whether another process trains it (then the
+        form offers nothing to change and no resume)."""
+        if self._elsewhere.get(run) != trained_elsewhere:
+            self._elsewhere[run] = trained_elsewhere
+            self._update_enabled()
+
+    @property
+    def trained_elsewhere(self) -> bool:
+        """Whether the selected run is being trained by another process."""
+        run = self.selected_run
+        return run is not None and self._elsewhere.get(run, False)
+
+    def _field_values(self) -> dict[str, object]:
+        """Every field's value as shown (the run selector's aside)."""
+        return {w.id: w.value for w in self.query("Input, Select") if w.id != "run"}
+
     def _set_fields(self, values: dict) -> None:
         with self.prevent(Input.Changed, Select.Changed):
             for name, value in values.items():
@@ -267,7 +316,7 @@ class TrainForm(VerticalScroll):
                 if isinstance(widget, Select):
                     widget.value = value
                 else:
-                    widget.value = show_value(value)
+                    widget.value = value if isinstance(value, str) else show_value(value)
                 self._show_error(name, "")
 
     def _apply_preset(self, name) -> None:
@@ -277,7 +326,16 @@ class TrainForm(VerticalScroll):
             self._set_fields({k: values[k] for k in PRESET_FIELDS})
 
     def _fill_from_run(self, run: str | None) -> None:
+        """Show run `run`'s own settings; for a new run (None), what the fields held before a
+        past run's were shown."""
         info = self._runs.get(run) if run else None
+        if info is None and run is not None:
+            return  # not listed (yet): the fields stay as they are
+        if self._filled_for is None and info is not None:
+            self._new_run_fields = self._field_values()
+        elif self._filled_for is not None and info is None:
+            self._set_fields(self._new_run_fields)
+        self._filled_for = run
         if info is None:
             return
         train = info.train
@@ -298,12 +356,15 @@ class TrainForm(VerticalScroll):
 
     def _update_enabled(self) -> None:
         resuming = self.selected_run is not None
+        elsewhere = self.trained_elsewhere
         for widget in self.query("Input, Select"):
             name = widget.id
             if self._locked:
                 enabled = False
             elif name == "run":
                 enabled = True
+            elif elsewhere:
+                enabled = False
             elif resuming:
                 enabled = name in RESUME_FIELDS
             else:
@@ -315,7 +376,9 @@ class TrainForm(VerticalScroll):
         preset = str(self.query_one("#preset", Select).value)
         resuming = self.selected_run is not None
         run_hint = self.query_one("#run-hint", Static)
-        run_hint.update(HINT_RESUME if resuming else "")
+        run_hint.update(
+            HINT_FOLLOWED if self.trained_elsewhere else HINT_RESUME if resuming else ""
+        )
         run_hint.display = resuming
         self.query_one("#preset-hint", Static).update(preset_hint(preset))
         self.query_one("#preset-hint", Static).display = not resuming
@@ -339,20 +402,59 @@ class TrainForm(VerticalScroll):
         if sized:
             self.query_one("#estimate", Static).update(ladder_summary(config))
             return
-        count = parameters(config.model)
-        parts = [f"≈ {params(count)}", f"{size(training_bytes(config))} to train"]
-        reference = next(
-            (r for r in self._runs.values() if r.chars_per_sec and r.train.get("model")), None
-        )
-        if reference is not None:
-            model = reference.train["model"]
-            try:
-                ref = ModelConfig(**{k: v for k, v in model.items() if k != "vocab_size"})
-                speed = speed_from(reference.chars_per_sec, ref, config.model)
-                parts.append(rate_text(speed))
-            except (TypeError, ValueError):
-                pass
+        vocab = self._vocab_size(config.corpus)
+        count = parameters(config.model, vocab or TYPICAL_VOCAB)
+        # The model's own count once its vocabulary is known (the corpus read, or the run's).
+        shown = params(count) if vocab else f"≈ {params(count)}"
+        parts = [shown, f"{size(training_bytes(config, vocab or TYPICAL_VOCAB))} to train"]
+        if self.device_label is not None:
+            target = "CPU" if config.device == "cpu" else self.device_label
+            speed = grounded_speed(
+                config.model, config.batch_size, config.seq_len, target, self._timed_runs()
+            )
+            if speed is not None:
+                parts.append(speed.text)
         self.query_one("#estimate", Static).update(" · ".join(parts))
+
+    def _vocab_size(self, corpus: str) -> int | None:
+        """The vocabulary the model will have: the selected run's, else the corpus's once read
+        (a worker reads it: `_read_vocab`); None while unknown."""
+        info = self.selected_info
+        if info is not None:
+            model = info.train.get("model")
+            vocab = model.get("vocab_size") if isinstance(model, dict) else None
+            return vocab if isinstance(vocab, int) and vocab > 0 else None
+        return self._vocab.get(corpus.strip())
+
+    def _read_vocab(self, corpus: str) -> None:
+        """Count the corpus's characters in a worker, once per corpus named."""
+        paths = getattr(self.app, "paths", None)
+        corpus = corpus.strip()
+        if paths is None or corpus in self._vocab or corpus_problem(corpus):
+            return
+        count = partial(corpus_vocab_size, corpus, paths.cache)
+        self.run_worker(count, name=corpus, group="vocab", thread=True, exit_on_error=False)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if worker.group == "vocab" and event.state == WorkerState.SUCCESS:
+            self._vocab[worker.name] = worker.result
+            self._update_estimate()
+
+    def _timed_runs(self) -> list[TimedRun]:
+        """The listed runs that measured their speed, as the estimate compares them."""
+        timed = []
+        for info in self._runs.values():
+            train, model = info.train, info.train.get("model")
+            if not (info.chars_per_sec and isinstance(model, dict)):
+                continue
+            try:
+                config = ModelConfig(**{k: v for k, v in model.items() if k != "vocab_size"})
+                batches = int(train["batch_size"]), int(train["seq_len"])
+            except (KeyError, TypeError, ValueError):
+                continue  # a hand-edited config: not comparable
+            timed.append(TimedRun(info.chars_per_sec, config, *batches, info.device))
+        return timed
 
     def _show_error(self, name: str, text: str) -> None:
         show_field_error(self, name, text)
@@ -385,6 +487,8 @@ class TrainForm(VerticalScroll):
         if name in PRESET_FIELDS and not why:
             self._become_custom(name, event.value)
         if not why:
+            if name == "corpus":
+                self._read_vocab(event.value)
             self._update_estimate()
             self.post_message(self.Changed(self))
 

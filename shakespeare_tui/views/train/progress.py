@@ -27,6 +27,7 @@ from shakespeare_tui.core.events import (
 )
 from shakespeare_tui.core.figures import duration, params
 from shakespeare_tui.core.runs.history import RunHistory, Sample
+from shakespeare_tui.core.runs.metrics_tail import RunTally
 from shakespeare_tui.core.units import loss_text
 
 READY = "ready — press s to train"
@@ -67,6 +68,7 @@ class TrainProgress(Vertical):
         self._first: tuple[int, float] | None = None  # (step, elapsed) at this session's first log
         self._best: tuple[float, int, int | None] | None = None  # (loss, epoch, step)
         self._patience_left: int | None = None
+        self._patience_of: tuple[str, int] | None = None  # (run, its patience) as last shown
         self._gpu_mb: float | None = None
         self._max_steps: int | None = None
         self._max_minutes: float | None = None
@@ -120,6 +122,7 @@ class TrainProgress(Vertical):
         if p.best_val_loss is not None:
             self._best = (p.best_val_loss, p.best_epoch or 0, p.best_step)
         self._patience_left = history.patience_left
+        self._patience_of = (history.name, history.patience)
         self.status(_headline(history.state_text) + _NEXT.get(history.state, ""))
         steps = [r for r in history.records if r.get("kind") == "step"]
         last = steps[-1] if steps else {}
@@ -158,11 +161,18 @@ class TrainProgress(Vertical):
         self._max_steps, self._max_minutes = event.max_steps, event.max_minutes
         self._first, self._gpu_mb = None, None
         self._best, self._patience_left = None, None
+        # A resumed run's best and patience so far, counted as the engine counts them.
+        tally = RunTally()
         for record in event.history:
-            val = record.get("val_loss")
-            if record.get("kind") == "epoch" and record.get("epoch", 0) >= 1 and val is not None:
-                if self._best is None or val < self._best[0]:
-                    self._best = (val, int(record["epoch"]), record.get("step"))
+            tally.add(record)
+        p = tally.progress
+        if p.best_val_loss is not None:
+            self._best = (p.best_val_loss, p.best_epoch or 0, p.best_step)
+            patience = event.patience
+            if patience is None and self._patience_of and self._patience_of[0] == event.run_name:
+                patience = self._patience_of[1]  # as its folder said, just before the resume
+            if patience:
+                self._patience_left = patience - p.stale_epochs
         verb = "resumed" if event.resumed else "training"
         self.status(f"{verb} {event.run_name} · {event.model_summary} · {params(event.parameters)}")
         bar = self.query_one(ProgressBar)

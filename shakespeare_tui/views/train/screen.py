@@ -291,6 +291,7 @@ class TrainScreen(Screen):
         self._history = history
         self._panels.show_history(history)
         self._follower.shown(history, training_here=self.training)
+        self.query_one(TrainForm).show_run_state(history.name, self.following == history.name)
         self._start_if_asked()
 
     def _start_if_asked(self) -> None:
