@@ -48,7 +48,7 @@ def cpu_threads(requested: int | None = None) -> int:
 
     With OMP_WAIT_POLICY=PASSIVE (set by the CLI before torch loads) idle OpenMP threads sleep
     instead of spinning, so two busy torch threads beside Textual's UI thread run at headless
-    speed on 2 cores (FACTS.md: spinning threads made in-app training ~4× slower).
+    speed on 2 cores (spinning threads made in-app training ~4× slower, benchmarks/RESULTS.md).
     """
     if requested:
         return requested
