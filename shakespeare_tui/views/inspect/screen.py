@@ -46,7 +46,6 @@ from shakespeare_tui.shared_listing import SharedListing, shared_listing
 from shakespeare_tui.views.inspect.compare import CompareTable, short_name
 from shakespeare_tui.views.inspect.dialogs import CompareDialog, TextDialog, UnitDialog
 from shakespeare_tui.views.inspect.finder import Finder
-from shakespeare_tui.views.inspect.footer import KeysFooter
 from shakespeare_tui.views.inspect.forks import NOT_GENERATED, ForksTab
 from shakespeare_tui.views.inspect.heat import HEAT_STYLES, heat_shades
 from shakespeare_tui.views.inspect.heat import subtitle as heat_subtitle
@@ -58,6 +57,7 @@ from shakespeare_tui.views.inspect.spans import SpanTab
 from shakespeare_tui.views.inspect.status_line import StatusLine
 from shakespeare_tui.views.inspect.text_view import InspectText
 from shakespeare_tui.widgets.checkpoint_picker import CheckpointPicker, unreadable
+from shakespeare_tui.widgets.keys_footer import KeysFooter
 
 if TYPE_CHECKING:
     from shakespeare_tui.core.inspection.memory.report import MemorySettings

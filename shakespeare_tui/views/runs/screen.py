@@ -26,7 +26,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import DataTable, Header, Input, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from shakespeare_tui.core.errors import ActionFailed, UserError, one_line
@@ -65,6 +65,7 @@ from shakespeare_tui.views.runs.memory_pane import MemoryPane, MemoryRun
 from shakespeare_tui.views.runs.panel import RunPanel
 from shakespeare_tui.views.runs.table import MARK, SHOWN, SORT_KEYS, TABLE_COLUMNS, RunsTable
 from shakespeare_tui.widgets.field_input import FieldInput
+from shakespeare_tui.widgets.keys_footer import KeysFooter
 
 REFRESH_S = 2.0  # between catch-ups with the runs folder
 # A first look at many long runs shows the rows read after FIRST_ROWS_S, then more every
@@ -80,6 +81,9 @@ CHART_NAMES = {"training": "training curves", "context": "context curves",
 # The training curves' settings: nothing to change while the memory charts are shown.
 TRAINING_CHART_ONLY = {"smoothing", "next_x_axis", "toggle_log", "toggle_fit", "next_curves"}
 SMOOTHING_KEYS = Binding.Group("Smooth", compact=True)  # "[] Smooth"
+# The keys the footer keeps while they fit, most useful first (the others: `?`, the help).
+FOOTER_FIRST = ("runs.select", "runs.memory", "runs.continue", "app.quit", "runs.filter",
+                "runs.sort", "runs.x_axis", "app.train", "app.generate")  # fmt: skip
 # What the keys typed into the filter field would do: not offered while it has the focus.
 TYPED_IN_FIELD = {"toggle_select", "select_top", "clear_selection", "filter", "sort", "reverse",
                   "smoothing", "next_x_axis", "toggle_log", "toggle_fit", "toggle_bits",
@@ -222,7 +226,7 @@ class RunsScreen(Screen):
             with VerticalScroll(id="runs-side"):
                 yield RunPanel(id="runs-panel")
         yield Static(id="runs-controls")
-        yield Footer()
+        yield KeysFooter(FOOTER_FIRST)
 
     def on_mount(self) -> None:
         table = self.query_one(RunsTable)
@@ -239,7 +243,7 @@ class RunsScreen(Screen):
         self.set_interval(self.refresh_s, self._tick)
 
     def on_resize(self) -> None:
-        footer = self.query_one(Footer)
+        footer = self.query_one(KeysFooter)
         footer.compact = self.size.width < 110
         footer.show_command_palette = self.size.width >= 110
         self._show_controls()

@@ -1,8 +1,9 @@
-"""The Inspect view's footer: the keys that fit on one line, and `? keys` for the others.
+"""A view's footer that fits: the keys its width holds, and `? keys` for the others.
 
-The view has more keys than 120 columns hold, and Textual's footer cuts what does not fit
-wherever it falls (at 80 columns after ", . Bran", hiding m, f and s). This one keeps the keys in
-the view's order of usefulness while they fit, shows them in the footer's own order, and when
+The Inspect and Runs views have more keys than 80 columns hold (Inspect more than 120), and
+Textual's footer cuts what does not fit wherever it falls (Inspect's at 80 columns after
+", . Bran", hiding m, f and s; the Runs view's after "? H", hiding Help and Quit). This one keeps
+the keys in the view's order of usefulness while they fit, shows them in the footer's own order, and when
 any is left out it ends on the help key, labelled "keys": the help lists every key, and so does
 the command palette.
 """
@@ -81,6 +82,7 @@ class KeysFooter(Footer):
             shown.remove(help_key)
             shown.append(help_key)
         yield from shown
-        # A group of keys (none in this view) is a widget of its own: kept, not measured.
+        # A group of keys (none in the views that use this footer) is a widget of its own:
+        # kept, not measured.
         yield from (w for w in widgets if not isinstance(w, FooterKey))
         yield from palette
