@@ -35,12 +35,24 @@ import datetime
 import os
 import socket
 import time
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from shakespeare_tui.core.errors import UserError, flag_name
 from shakespeare_tui.core.layout import LAYOUT_ENV, Layout
 from shakespeare_tui.core.training.rank_views import RankBatches, SilentFolder
+
+if TYPE_CHECKING:  # for their types alone: torch loads only when a job needs it (see above)
+    import torch
+    from torch.distributed import Store
+
+    from shakespeare_tui.core.config import TrainConfig
+    from shakespeare_tui.core.runs.folders import RunFolder
+    from shakespeare_tui.core.runs.lock import RunLock
+    from shakespeare_tui.core.runs.progress import RunProgress
+    from shakespeare_tui.core.text.batches import TextData
+
+T = TypeVar("T")
 
 # The longest one rank waits for another: rank 0 validating, sampling and saving while the
 # others wait, or a rank that hangs. gloo and NCCL then raise and the job ends (exit 1).
@@ -51,7 +63,7 @@ ROLL_CALL_S = 2.0
 _KEY = "shakespeare-tui"
 
 
-def env_rank(env=os.environ) -> int:
+def env_rank(env: Mapping[str, str] = os.environ) -> int:
     """This process's rank under torchrun (0 without it), from the environment alone."""
     try:
         return int(env["RANK"]) if launched_by_torchrun(env) else 0
@@ -59,7 +71,7 @@ def env_rank(env=os.environ) -> int:
         return 0
 
 
-def launched_by_torchrun(env=os.environ) -> bool:
+def launched_by_torchrun(env: Mapping[str, str] = os.environ) -> bool:
     return all(name in env for name in ("RANK", "WORLD_SIZE", "LOCAL_RANK"))
 
 
@@ -70,7 +82,7 @@ class RankFailed(Exception):
     of eight prints one line, not seven; `run_dir` is filled in by the engine.
     """
 
-    def __init__(self, message: str, reporter: bool):
+    def __init__(self, message: str, reporter: bool) -> None:
         super().__init__(message)
         self.reporter = reporter
         self.run_dir: str | None = None
@@ -81,23 +93,23 @@ class Ranks:
 
     def __init__(
         self,
-        rank=0,
-        world=1,
-        local_rank=0,
-        local_world=1,
-        launched=False,
+        rank: int = 0,
+        world: int = 1,
+        local_rank: int = 0,
+        local_world: int = 1,
+        launched: bool = False,
         layout: Layout | None = None,
-    ):
+    ) -> None:
         self.rank, self.world = rank, world
         self.local_rank, self.local_world = local_rank, local_world
         self.launched = launched  # under torchrun: a process group, DDP, even for world 1
         # The layout `train` chose and started this job with (None: started by hand).
         self.layout = layout
-        self._store = None
+        self._store: Store | None = None
         self._started = False
 
     @classmethod
-    def from_env(cls, env=os.environ) -> Ranks:
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> Ranks:
         if not launched_by_torchrun(env):
             return cls()
         try:
@@ -133,10 +145,10 @@ class Ranks:
         """The windows the whole job trains on in a step of the run's `batch_size`."""
         return batch_size if self.split else batch_size * self.world
 
-    def layout_for(self, config, device_type: str) -> Layout:
-        """How this process uses the machine for `config` (a TrainConfig): the layout the job
-        was started with; a job started by hand as torchrun gave it; alone (`train`, the app, the
-        queue), the rule's."""
+    def layout_for(self, config: TrainConfig, device_type: str) -> Layout:
+        """How this process uses the machine for `config`: the layout the job was started
+        with; a job started by hand as torchrun gave it; alone (`train`, the app, the queue),
+        the rule's."""
         if self.layout is not None:
             return self.layout
         if self.launched:
@@ -205,7 +217,7 @@ class Ranks:
 
     # -- where and how fast ----------------------------------------------------------------
 
-    def place(self, device):
+    def place(self, device: torch.device) -> torch.device:
         """The device of this process: cuda:LOCAL_RANK under torchrun (one GPU per process)."""
         if not self.launched:
             return device
@@ -255,7 +267,7 @@ class Ranks:
 
             torch.manual_seed(seed + self.rank)
 
-    def wrap(self, model, device):
+    def wrap(self, model: torch.nn.Module, device: torch.device) -> torch.nn.Module:
         """The module to train with: DDP around the model on a job, the model itself alone."""
         if not self.launched:
             return model
@@ -264,14 +276,14 @@ class Ranks:
         ids = [device.index] if device.type == "cuda" else None
         return DistributedDataParallel(model, device_ids=ids)
 
-    def own_folder(self, folder):
+    def own_folder(self, folder: RunFolder) -> RunFolder | SilentFolder:
         """The run folder as this rank uses it: rank 0 alone writes the run."""
         if not self.writer:
             return SilentFolder(folder)
         folder.path.mkdir(parents=True, exist_ok=True)
         return folder
 
-    def shard(self, data):
+    def shard(self, data: TextData) -> TextData | RankBatches:
         """This rank's rows of `data`, built for the job's batch (`job_batch`)."""
         return RankBatches(data, self.rank, self.world) if self.launched else data
 
@@ -289,7 +301,7 @@ class Ranks:
             dist.all_reduce(mine)
         return bool(mine[0] > 0), float(mine[1])
 
-    def mean(self, value):
+    def mean(self, value: torch.Tensor) -> torch.Tensor:
         """A tensor averaged over the ranks (the logged loss: every rank then sees one value,
         and decides alike whether it diverged)."""
         if not self.launched:
@@ -313,33 +325,33 @@ class Ranks:
             dist.all_reduce(mine, op=dist.ReduceOp.MAX)
         return float(mine[0])
 
-    def from_rank0(self, value: Any) -> Any:
+    def from_rank0(self, value: T) -> T:
         """Rank 0's `value` on every rank; the others wait until rank 0 gets here."""
         if not self.launched:
             return value
         import torch
         import torch.distributed as dist
 
-        box = [value if self.writer else None]
+        box: list[T | None] = [value if self.writer else None]
         with self.collective():
             dist.broadcast_object_list(box, src=0, device=torch.device("cpu"))
-        return box[0]
+        return cast(T, box[0])  # rank 0's `value`, unpickled: of its type on every rank
 
-    def gather(self, make: Callable[[], Any]) -> list | None:
+    def gather(self, make: Callable[[], T]) -> list[T] | None:
         """Every rank's `make()`, in rank order, on rank 0 (None elsewhere, and alone, where
         `make` is not called)."""
         if not self.launched:
             return None
         import torch.distributed as dist
 
-        box = [None] * self.world if self.writer else None
+        box: list[T | None] | None = [None] * self.world if self.writer else None
         with self.collective():
             dist.gather_object(make(), box, dst=0)
-        return box
+        return cast("list[T] | None", box)  # on rank 0, every rank's make(), unpickled
 
-    def on_rank0(self, work: Callable[[], Any], progress) -> Any:
+    def on_rank0(self, work: Callable[[], T], progress: RunProgress) -> T | None:
         """`work()` on rank 0 alone; the others wait for it, then take its result and its
-        progress (a RunProgress, changed in place), so every rank goes on, or ends, alike."""
+        progress (changed in place), so every rank goes on, or ends, alike."""
         result = work() if self.writer else None
         if not self.launched:
             return result
@@ -347,17 +359,19 @@ class Ranks:
         vars(progress).update(state)
         return result
 
-    def agreed(self, work: Callable[[], Any]) -> Any:
+    def agreed(self, work: Callable[[], T]) -> T:
         """`work()` on every rank; a UserError on any rank is raised on every rank."""
         if not self.launched:
             return work()
         import torch.distributed as dist
 
+        result: T | None = None
+        problem: UserError | None = None
         try:
-            result, problem = work(), None
+            result = work()
         except UserError as exc:
-            result, problem = None, exc
-        said = [None] * self.world
+            problem = exc
+        said: list[str | None] = [None] * self.world
         with self.collective():
             dist.all_gather_object(said, None if problem is None else problem.worded(flag_name))
         if problem is not None:
@@ -365,10 +379,10 @@ class Ranks:
         for rank, text in enumerate(said):
             if text:
                 raise UserError(f"rank {rank}: {text}")
-        return result
+        return cast(T, result)  # work() returned: no rank, this one included, refused
 
     @contextlib.contextmanager
-    def writer_holds(self, lock) -> Iterator[None]:
+    def writer_holds(self, lock: RunLock) -> Iterator[None]:
         """Rank 0 holds the run's lock for the job; a refusal stops every rank."""
         self.agreed(lock.acquire if self.writer else lambda: None)
         try:
@@ -412,6 +426,8 @@ class Ranks:
         return RankFailed(what, reporter=self.rank == min(alive))
 
     def _who(self, rank: int) -> str:
+        if self._store is None:
+            return "unknown process"
         try:
             return self._store.get(f"who/{rank}").decode()
         except (RuntimeError, AttributeError):

@@ -14,7 +14,7 @@ import contextlib
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -25,15 +25,20 @@ import torch.nn.functional as F
 from shakespeare_tui.core import device as devices
 from shakespeare_tui.core.atomic import remove_stale_temps
 from shakespeare_tui.core.config import SIZED, TrainConfig
+from shakespeare_tui.core.device import Autocast
 from shakespeare_tui.core.errors import UserError
 from shakespeare_tui.core.events import (
     BUDGET_REASONS,
     FinishReason,
     LogWriteFailed,
+    OnEvent,
     StepLogged,
+    StopSignal,
     TrainingFinished,
     TrainingStarted,
 )
+from shakespeare_tui.core.file_json import JSONObject
+from shakespeare_tui.core.model.checkpoint import Checkpoint
 from shakespeare_tui.core.model.network import CharRNN
 from shakespeare_tui.core.paths import Paths
 from shakespeare_tui.core.runs.folders import BEST, LAST, RunFolder
@@ -53,7 +58,7 @@ from shakespeare_tui.core.training.state import TrainState
 __all__ = ["TrainingStep", "autocast_for", "learning_rate", "train"]
 
 
-def autocast_for(device: torch.device, bf16: bool) -> Callable[[], AbstractContextManager]:
+def autocast_for(device: torch.device, bf16: bool) -> Autocast:
     """What the engine's forward passes run in: bf16 autocast where chosen, else nothing."""
     if not bf16:
         return contextlib.nullcontext
@@ -76,8 +81,8 @@ class TrainingStep:
     data: TextData | RankBatches  # batch() gives (inputs, targets)
     clip: float
     vocab_size: int
-    autocast: Callable[[], AbstractContextManager] = contextlib.nullcontext
-    collective: Callable[[], AbstractContextManager] = contextlib.nullcontext
+    autocast: Autocast = contextlib.nullcontext
+    collective: Callable[[], AbstractContextManager[None]] = contextlib.nullcontext
 
     def __call__(self, lr: float) -> torch.Tensor:
         for group in self.optimizer.param_groups:
@@ -88,7 +93,7 @@ class TrainingStep:
         loss = F.cross_entropy(logits.float().view(-1, self.vocab_size), targets.reshape(-1))
         self.optimizer.zero_grad(set_to_none=True)
         with self.collective():
-            loss.backward()
+            loss.backward()  # type: ignore[no-untyped-call]  # torch's Tensor.backward has no annotations
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.clip)
         self.optimizer.step()
         return loss.detach()
@@ -97,9 +102,16 @@ class TrainingStep:
 class _Run:
     """One training run's state; `train()` below is the whole public interface."""
 
-    def __init__(self, inputs: RunInputs, on_event, stop, sample_now=None, ranks=None):
-        self.emit = on_event or (lambda event: None)
-        self.stop = stop or threading.Event()
+    def __init__(
+        self,
+        inputs: RunInputs,
+        on_event: OnEvent | None,
+        stop: StopSignal | None,
+        sample_now: threading.Event | None = None,
+        ranks: Ranks | None = None,
+    ) -> None:
+        self.emit: OnEvent = on_event or (lambda event: None)
+        self.stop: StopSignal = stop or threading.Event()
         self.ranks = ranks = ranks or Ranks()
         self.device, self.corpus, self.vocab = inputs.device, inputs.corpus, inputs.vocab
         # Processes and threads (core/layout.py): as the job was started, else the rule's.
@@ -130,15 +142,17 @@ class _Run:
         self.progress = RunProgress(schedule_steps=self._planned_steps())
         if sizing is not None:
             self.progress.elapsed_s = sizing.probe_s  # timing the sizes counts in the budget
-        history: list[dict] = []  # a record per validation, kept in every checkpoint
+        history: list[JSONObject] = []  # a record per validation, kept in every checkpoint
         self.resumed = inputs.checkpoint is not None
         if inputs.checkpoint is not None:
             history = self._restore(inputs.checkpoint)
         self.net = ranks.wrap(self.model, self.device)  # what trains; self.model is saved
+        run_dir = inputs.run_dir
+        assert run_dir is not None, "prepare_job gives every rank the folder rank 0 named"
         self.folder = ranks.own_folder(
-            RunFolder(inputs.run_dir, lambda path, why: self.emit(LogWriteFailed(path, why)))
+            RunFolder(run_dir, lambda path, why: self.emit(LogWriteFailed(path, why)))
         )
-        self.lock = inputs.lock or RunLock(inputs.run_dir)  # rank 0 took it before reading
+        self.lock = inputs.lock or RunLock(run_dir)  # rank 0 took it before reading
         self.samples = SampleRequests(sample_now, self.emit, self.folder.add_sample)
         self.step = TrainingStep(
             self.net,
@@ -173,7 +187,7 @@ class _Run:
         total = self.config.epochs * self.steps_per_epoch
         return min(total, self.config.max_steps) if self.config.max_steps else total
 
-    def _restore(self, checkpoint) -> list[dict]:
+    def _restore(self, checkpoint: Checkpoint) -> list[JSONObject]:
         """The checkpoint's state into the run's objects; returns its history."""
         progress, history, notes = self.state.restore(checkpoint, self.config.seed, self.ranks)
         self.notes.extend(notes)
@@ -377,7 +391,7 @@ def train(
     sample_now: threading.Event | None = None,
     run_name: str | None = None,
     resume: str | Path | None = None,
-    resume_overrides: dict | None = None,
+    resume_overrides: Mapping[str, object] | None = None,
     corpus: Corpus | None = None,
     ranks: Ranks | None = None,
 ) -> TrainingFinished:
