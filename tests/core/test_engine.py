@@ -630,3 +630,16 @@ def test_log_write_failures_are_reported_once_and_training_goes_on(make_config, 
     assert sorted(Path(e.path).name for e in failures) == ["metrics.jsonl", "samples.txt"]
     assert all("No space left on device" in e.message for e in failures)
     assert load_checkpoint(Path(finished.last_checkpoint)).payload["history"]  # still recorded
+
+
+def test_a_run_and_its_resume_say_their_patience_as_they_start(make_config, paths):
+    """The Train view's status line shows "patience" from TrainingStarted, after a resume too,
+    with the resume's own patience where it changed it."""
+    first, events = run(make_config(max_steps=45, patience=3), paths, run_name="r")
+    assert of(events, TrainingStarted)[0].patience == 3
+    _, events = run(None, paths, resume=first.last_checkpoint, resume_overrides={"max_steps": 50})
+    assert of(events, TrainingStarted)[0].patience == 3
+    _, events = run(
+        None, paths, resume=first.last_checkpoint, resume_overrides={"max_steps": 55, "patience": 7}
+    )
+    assert of(events, TrainingStarted)[0].patience == 7

@@ -247,6 +247,7 @@ class _Run:
                 processes=self.ranks.world,
                 batch_size=self.ranks.rows(config.batch_size),
                 sizing_reason=config.preset_reason if config.sizing else "",
+                patience=config.patience,
             )
         )
         self.elapsed_before = p.elapsed_s
