@@ -16,10 +16,11 @@ from shakespeare_tui.app import ShakespeareApp
 from shakespeare_tui.core.paths import Paths
 from shakespeare_tui.messages import GenerationChunk, GenerationFinished
 from shakespeare_tui.settings import GenerateSettings
-from shakespeare_tui.views.generate.generated_text import PROMPT, GeneratedText, wrap_starts
+from shakespeare_tui.views.generate.generated_text import PROMPT, GeneratedText
 from shakespeare_tui.views.generate.output_pane import OutputPane
 from shakespeare_tui.views.generate.screen import GenerateScreen
 from shakespeare_tui.widgets.checkpoint_picker import CheckpointPicker
+from shakespeare_tui.widgets.text_pane import wrap_rows
 
 SIZE = (120, 40)
 
@@ -369,10 +370,11 @@ async def test_colour_toggle_and_save(home):
 
 
 def test_wrapping_breaks_after_spaces_and_hard_breaks_long_words():
-    assert wrap_starts("short", 10) == [0]
-    assert wrap_starts("aaaa bbbb cccc", 10) == [0, 10]
-    assert wrap_starts("abcdefghijkl", 5) == [0, 5, 10]
-    assert wrap_starts("anything", 0) == [0]
+    """The rule both text panes wrap by (widgets/text_pane.py)."""
+    assert wrap_rows("short", 10) == [0]
+    assert wrap_rows("aaaa bbbb cccc", 10) == [0, 10]
+    assert wrap_rows("abcdefghijkl", 5) == [0, 5, 10]
+    assert wrap_rows("to be\nor not", 10) == [0, 6]  # a newline ends its row
 
 
 async def test_generated_text_appends_across_lines():

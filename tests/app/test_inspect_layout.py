@@ -15,8 +15,9 @@ from shakespeare_tui.core.paths import Paths
 from shakespeare_tui.views.inspect.next_char import NextCharPanel
 from shakespeare_tui.views.inspect.screen import TOP_K, TOP_K_SHORT
 from shakespeare_tui.views.inspect.spans import SpanTab
-from shakespeare_tui.views.inspect.text_view import InspectText, wrap_rows
+from shakespeare_tui.views.inspect.text_view import InspectText
 from shakespeare_tui.widgets.keys_footer import KeysFooter
+from shakespeare_tui.widgets.text_pane import wrap_rows
 from tests.app.inspect_fixtures import SIZE, TEXT, InspectApp, ready, status
 
 SMALL = (80, 24)

@@ -11,7 +11,8 @@ from shakespeare_tui.core.paths import Paths
 from shakespeare_tui.settings import AppSettings
 from shakespeare_tui.views.inspect.lens import PALETTE
 from shakespeare_tui.views.inspect.spans import SpanTab
-from shakespeare_tui.views.inspect.text_view import InspectText, wrap_rows
+from shakespeare_tui.views.inspect.text_view import InspectText
+from shakespeare_tui.widgets.text_pane import wrap_rows
 from tests.app.inspect_fixtures import SIZE, TEXT, InspectApp, panel_text, ready, status
 
 

@@ -23,6 +23,8 @@ from textual.scroll_view import ScrollView
 from textual.selection import Selection
 from textual.strip import Strip
 
+from shakespeare_tui.widgets.text_pane import pane_css, wrap_rows
+
 PROMPT = -1.0  # the probability stored for prompt characters: shown in bold, never coloured
 
 # Confident → surprised: the lowest probability of each band and its colour (on a dark
@@ -84,34 +86,10 @@ def band_colours(background: Color, dark: bool) -> tuple[Color, ...]:
     return tuple(colours)
 
 
-def wrap_starts(line: str, width: int) -> list[int]:
-    """Where each wrapped row of `line` starts: break after a space when there is one."""
-    starts = [0]
-    if width < 1:
-        return starts
-    pos, length = 0, len(line)
-    while length - pos > width:
-        cut = line.rfind(" ", pos, pos + width)
-        cut = pos + width if cut <= pos else cut + 1
-        starts.append(cut)
-        pos = cut
-    return starts
-
-
 class GeneratedText(ScrollView, can_focus=True):
     """Generated characters with their probabilities; `append` streams, `clear` starts over."""
 
-    DEFAULT_CSS = """
-    GeneratedText {
-        background: $surface;
-        color: $text;
-        overflow-x: hidden;
-        overflow-y: scroll;
-        &:focus {
-            background-tint: $foreground 5%;
-        }
-    }
-    """
+    DEFAULT_CSS = pane_css("GeneratedText")
 
     colour_by_probability: reactive[bool] = reactive(False)
     """Colour each generated character by the probability the model gave it."""
@@ -204,7 +182,7 @@ class GeneratedText(ScrollView, can_focus=True):
         count = 0
         for index in range(first_line, len(self._lines)):
             line = self._lines[index]
-            starts = wrap_starts(line, width)
+            starts = wrap_rows(line, width) if width >= 1 else [0]
             ends = starts[1:] + [len(line)]
             count = len(starts)
             self._rows.extend((index, s, e) for s, e in zip(starts, ends, strict=True))

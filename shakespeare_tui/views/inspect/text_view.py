@@ -25,48 +25,17 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from shakespeare_tui.widgets.text_pane import pane_css, wrap_rows
+
 # Control characters would upset the layout; a newline shows as a faint ↵ so it can be a cursor.
 _DISPLAY = {code: "�" for code in range(32)} | {9: " ", 13: " ", 10: "↵"}
 _NEWLINE_STYLE = Style(dim=True)
 
 
-def wrap_rows(text: str, width: int) -> list[int]:
-    """Where each row starts: a row ends after a newline, or after the last space that leaves
-    it at most `width` characters (its newline included, so the ↵ is on screen), or after
-    `width` characters when no space does (a word longer than the row)."""
-    width = max(1, width)
-    starts: list[int] = []
-    pos, length = 0, len(text)
-    while pos < length or not starts:
-        starts.append(pos)
-        limit = pos + width
-        newline = text.find("\n", pos, limit)
-        if newline >= 0:
-            pos = newline + 1
-        elif limit >= length:
-            break
-        else:
-            space = max(text.rfind(" ", pos, limit), text.rfind("\t", pos, limit))
-            pos = space + 1 if space >= pos else limit
-        if pos >= length:
-            break
-    return starts
-
-
 class InspectText(ScrollView, can_focus=True):
     """Text with a cursor; `set_text`, `set_shades`, `cursor` and `mark` drive it."""
 
-    DEFAULT_CSS = """
-    InspectText {
-        background: $surface;
-        color: $text;
-        overflow-x: hidden;
-        overflow-y: scroll;
-        &:focus {
-            background-tint: $foreground 5%;
-        }
-    }
-    """
+    DEFAULT_CSS = pane_css("InspectText")
 
     BINDINGS = [
         Binding("left", "move(-1)", "Left", show=False),
