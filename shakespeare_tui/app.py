@@ -19,10 +19,12 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.signal import Signal
+from textual.notifications import SeverityLevel
 from textual.worker import Worker, WorkerState
 
 from shakespeare_tui.core.errors import one_line
 from shakespeare_tui.core.paths import Paths
+from shakespeare_tui.core.shown_text import shown
 from shakespeare_tui.keymap import check_keymap, view_bindings
 from shakespeare_tui.messages import HeaderInfo, TorchReady, TrainingStatus
 from shakespeare_tui.settings import VIEWS, AppSettings
@@ -216,6 +218,20 @@ class ShakespeareApp(App):
             self._inspect_screen.inspect(path, title, text, source, settings)
 
     # -- start-up ----------------------------------------------------------------------------
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every toast goes through the one sanitiser: a run's, a corpus's or a file's name in it
+        comes from a file and may hold escape sequences the terminal would obey."""
+        super().notify(shown(message, keep="\n"), title=shown(title), severity=severity,
+                       timeout=timeout, markup=markup)  # fmt: skip
 
     def on_mount(self) -> None:
         self._apply_keymap()

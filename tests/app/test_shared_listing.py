@@ -214,3 +214,16 @@ async def test_names_from_files_are_shown_escaped(home):  # noqa: F811
         await pilot.press("space")  # its curves: the chart's key names it
         await wait_for(pilot, lambda: "x\\x1b]52" in app.export_screenshot(), 20, "the key")
         assert "\x1b" not in app.export_screenshot() and "\x07" not in app.export_screenshot()
+
+
+async def test_a_name_in_a_notification_is_shown_escaped(home):  # noqa: F811
+    """Toasts name runs and files ("deleted x", "x is not a complete checkpoint"): the app's one
+    notify sends them through the sanitiser, whichever view notifies."""
+    app = _app(home, "generate")
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        app.screen.notify("deleted x\x1b]0;owned\x07y\nsecond line", title="run \x1b[2J")
+        await pilot.pause()
+        (toast,) = list(app._notifications)
+        assert toast.message == "deleted x\\x1b]0;owned\\x07y\nsecond line"
+        assert toast.title == "run \\x1b[2J"

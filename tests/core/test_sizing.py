@@ -431,3 +431,45 @@ def test_a_short_budget_fits_its_schedule_to_the_steps_it_will_take():
         validation_s=3.7,
     )
     assert 1_200 < fits < 1_300
+
+
+@contextlib.contextmanager
+def two_threads():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+@pytest.mark.parametrize("others", [0.0, 1.0])
+def test_two_threads_read_how_busy_the_machine_is_from_what_others_took(monkeypatch, others):
+    """Two threads on two cores whose steps take one core's time between them (the second
+    waits inside each small step): on an idle machine (others 0) the speed is the wall clock's
+    and nothing is called busy (its own CPU time said "50%: busy" and doubled the speed); with
+    another process taking a whole core (others 1) the speed is scaled up by what it took."""
+    core = SimulatedCore(share=0.5)  # this process's CPU time is half its two threads' wall
+
+    class Timed(CharRNN):
+        def forward(self, *args, **kwargs):
+            core.cpu += SimulatedCore.STEP_S
+            return super().forward(*args, **kwargs)
+
+    monkeypatch.setattr(size_probe, "CharRNN", Timed)
+    monkeypatch.setattr(size_probe, "time", core)
+    monkeypatch.setattr(size_probe.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(
+        size_probe, "machine_busy_s", lambda: core.cpu + others * core.perf_counter()
+    )
+    config = replace(_config(max_minutes=10), bf16=False)
+    rung = BUSY_LADDER[0]
+    with two_threads():
+        timing = size_probe.time_rung(config, rung, torch.device("cpu"), False, seconds=0.1)
+    wall_speed = rung.batch_size * rung.seq_len / (SimulatedCore.STEP_S / 0.5)
+    if others == 0.0:
+        assert timing.cpu_share == pytest.approx(1.0)
+        assert timing.chars_per_s == pytest.approx(wall_speed, rel=0.01)
+    else:
+        assert timing.cpu_share == pytest.approx(0.5, rel=0.02)
+        assert timing.chars_per_s == pytest.approx(2 * wall_speed, rel=0.05)

@@ -6,15 +6,19 @@ many processes every process timing its own rows of the step together, the gradi
 as in training. The random state is put back afterwards, so a sized run draws the same weights,
 batches and dropout as one given the chosen size.
 
-A busy machine does not fool it: each process counts the CPU time it got while timing
-(time.thread_time, or process_time with several threads). On an idle machine that is about
-all of the wall time; when other work took the cores, the speed comes from the CPU time
-instead, which is what the same steps cost on an idle machine, and the reason says so.
+A busy machine does not fool it. A process of one thread counts the CPU time it got while
+timing (time.thread_time): on an idle machine about all of the wall time; when other work took
+the core, the speed comes from the CPU time instead, which is what the same steps cost on an
+idle machine. A process of several threads cannot tell from its own CPU time (its threads wait
+for each other inside a small step, idle machine or not), so it reads how much of the machine
+the other processes took meanwhile (Linux's /proc/stat, `MachineShare`) and scales its speed up
+by what they took. Either way the reason says when the machine was busy.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
@@ -125,6 +129,45 @@ def cpu_clock(threads: int) -> Callable[[], float]:
     return time.thread_time if threads == 1 else time.process_time
 
 
+def machine_busy_s() -> float | None:
+    """The CPU seconds all of this machine's cores have spent busy since it started (Linux's
+    /proc/stat: user, nice, system, irq, softirq and steal time), or None where it cannot be
+    read."""
+    try:
+        with open("/proc/stat", encoding="ascii") as f:
+            fields = f.readline().split()
+        user, nice, system, _idle, _iowait, irq, softirq = (int(v) for v in fields[1:8])
+        steal = int(fields[8]) if len(fields) > 8 else 0
+    except (OSError, ValueError):
+        return None
+    if fields[0] != "cpu":
+        return None
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+class MachineShare:
+    """The share of the cores a process of several threads asked for that other processes left
+    it, from the whole machine's busy time less this process's own.
+
+    Its own CPU time cannot tell: two threads on two idle cores take about one core's time
+    (the second waits for its turn inside each small step), which read as "half the CPU:
+    the machine was busy" on an idle machine, and the speed came out twice too high."""
+
+    def __init__(self, threads: int) -> None:
+        self.threads = threads
+        self.busy0, self.own0 = machine_busy_s(), time.process_time()
+
+    def share(self, wall: float) -> float | None:
+        """Of `threads` × `wall` seconds, the share no other process took; None where the
+        machine's busy time cannot be read."""
+        busy = machine_busy_s()
+        if self.busy0 is None or busy is None or wall <= 0:
+            return None
+        others = max(0.0, busy - self.busy0 - (time.process_time() - self.own0))
+        cores = os.cpu_count() or self.threads
+        return max(0.0, min(1.0, (cores * wall - others) / (self.threads * wall)))
+
+
 def time_rung(
     config: TrainConfig,
     rung: Rung,
@@ -172,6 +215,9 @@ def time_rung(
         step()  # the first step builds the kernels' plans and allocates
         sync()
         t0, cpu0, steps = time.perf_counter(), clock(), 0
+        # Several threads (in one process): what the others on the machine took says how busy
+        # it is; one thread: its own CPU time does (it has a core to itself when idle).
+        machine = MachineShare(threads) if threads > 1 and ranks.world == 1 else None
         step_cpu: list[float] = []  # each step's CPU time
         while True:
             before = clock()
@@ -184,7 +230,8 @@ def time_rung(
             # busy share), within BUSY_WAIT times the wall time: a handful of steps between
             # other processes' turns would say little. Rank 0 decides for every process.
             elapsed = time.perf_counter() - t0
-            got = (clock() - cpu0) / threads
+            left = machine.share(elapsed) if machine is not None else None
+            got = elapsed * left if left is not None else (clock() - cpu0) / threads
             done = steps >= PROBE_MIN_STEPS and elapsed >= seconds
             done = done and (got >= seconds * BUSY_SHARE or elapsed >= seconds * BUSY_WAIT)
             done, _ = ranks.agree(done if ranks.writer else False, elapsed)
@@ -195,6 +242,11 @@ def time_rung(
         got = (clock() - cpu0) / threads  # the seconds of a thread it computed
     chars = steps * rows * ranks.world * cfg.seq_len
     # The slowest process's share is the job's: the others wait for it once a step.
+    left = machine.share(wall) if machine is not None else None
+    if left is not None:  # the idle machine's speed: what the time others took would add
+        return RungTiming(
+            chars / wall / max(left, 0.05) if left < BUSY_SHARE else chars / wall, left
+        )
     share = ranks.largest(-min(1.0, got / wall) if wall > 0 else -1.0) * -1
     if share >= BUSY_SHARE:
         return RungTiming(chars / wall, share)
