@@ -17,9 +17,9 @@ from textual import work
 from textual.actions import parse as parse_action
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.signal import Signal
-from textual.notifications import SeverityLevel
 from textual.worker import Worker, WorkerState
 
 from shakespeare_tui.core.errors import one_line
