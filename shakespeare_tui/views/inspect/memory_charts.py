@@ -22,6 +22,7 @@ from rich.text import Text
 from textual_plotext import PlotextPlot
 
 from shakespeare_tui.widgets.chart_axes import decade_ticks, loss_labels, loss_ticks, power_ticks
+from shakespeare_tui.widgets.chart_key import blank_figure
 
 if TYPE_CHECKING:
     from shakespeare_tui.core.inspection.memory.connectivity import ConnectivityCurve
@@ -67,10 +68,7 @@ class ContextChart(PlotextPlot):
 
     def _draw(self) -> None:
         plt = self.plt
-        plt.clear_data()
-        plt.clear_figure()
-        plt.xaxes(True, False)
-        plt.yaxes(True, False)
+        blank_figure(plt)
         curve = self.curve
         width, rows = self.size.width, max(2, self.size.height - 2)
         if curve is None or not curve.contexts or width < 8:
@@ -132,10 +130,7 @@ class ConnectivityChart(PlotextPlot):
 
     def _draw(self) -> None:
         plt = self.plt
-        plt.clear_data()
-        plt.clear_figure()
-        plt.xaxes(True, False)
-        plt.yaxes(True, False)
+        blank_figure(plt)
         width, rows = self.size.width, max(2, self.size.height - 2)
         series = [
             (self._points(grads), colour)

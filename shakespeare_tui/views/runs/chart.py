@@ -10,20 +10,18 @@ per column and plotted, and the built picture is kept until something it shows c
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 from rich.text import Text
 from textual.color import Color
 from textual.reactive import reactive
-from textual_plotext import PlotextPlot
 
 from shakespeare_tui.core.runs.curves import X_TITLES, RunCurves, downsample
 from shakespeare_tui.core.shown_text import shown
 from shakespeare_tui.core.units import in_units, unit_name
 from shakespeare_tui.widgets.chart_axes import log_loss_ticks, loss_labels, loss_ticks, x_ticks
-from shakespeare_tui.widgets.chart_key import faint, key_rows, surface
+from shakespeare_tui.widgets.chart_key import KeyedPlot, blank_figure, faint, key_rows, surface
 
 # Tableau 10: told apart by most eyes, and readable on dark and light surfaces alike.
 PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
@@ -51,7 +49,7 @@ class ChartRun(NamedTuple):
     curves: RunCurves | None  # None: not read yet
 
 
-class RunsChart(PlotextPlot):
+class RunsChart(KeyedPlot):
     """The overlay of the selected runs' curves."""
 
     x_axis: reactive[str] = reactive("step")
@@ -69,10 +67,7 @@ class RunsChart(PlotextPlot):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.runs: tuple[ChartRun, ...] = ()
-        self._generation = 0  # bumped whenever what is plotted changes
-        self._plot_built: tuple | None = None  # (what it was built from, the plot's rows)
         self._prepared: dict[str, tuple] = {}  # run name → (what from, its points)
-        self.draw_ms: list[float] = []  # how long each plot took to build
 
     def show_runs(self, runs: Sequence[ChartRun]) -> None:
         """Draw these runs; a run without curves yet is named in the key only."""
@@ -86,38 +81,9 @@ class RunsChart(PlotextPlot):
         else:
             self.refresh()  # the key changed, not the plot: only the key is made again
 
-    def _changed(self) -> None:
-        self._generation += 1
-        self.refresh()
-
-    watch_x_axis = watch_log_y = watch_bits = watch_curves = watch_fit_all = _changed
-
-    def on_mount(self) -> None:
-        super().on_mount()
-        self.app.theme_changed_signal.subscribe(self, lambda _theme: self._changed())
-
-    def render(self) -> Text:
-        """The key, then the plot (built again only when what it shows has changed)."""
-        width, height = self.size.width, self.size.height
-        key = self._key_lines(width)
-        rows = max(1, height - len(key))
-        made_from = (self._generation, width, rows, self.app.theme)
-        if self._plot_built is None or self._plot_built[0] != made_from:
-            start = time.perf_counter()
-            self._plot_built = (made_from, self._plot_rows(width, rows))
-            self.draw_ms.append(1000 * (time.perf_counter() - start))
-        picture = Text("\n").join([*key, self._plot_built[1]])
-        picture.no_wrap = True
-        return picture
+    watch_x_axis = watch_log_y = watch_bits = watch_curves = watch_fit_all = KeyedPlot._changed
 
     # -- the plot -----------------------------------------------------------------------
-
-    def _plot_rows(self, width: int, rows: int) -> Text:
-        self._configure(width, rows)  # clears the figure: its size and theme too, so they follow
-        self._plot.plotsize(width, rows)
-        self._plot._set_size(width, rows)
-        self._plot.theme(self._get_plotext_theme_name(self.app.theme))
-        return Text.from_ansi(self._plot.build().removesuffix("\n"))
 
     def _series(self, run: ChartRun, limit: int) -> tuple:
         """(train xs, train ys, val xs, val ys, best point or None) of one run on the current
@@ -153,12 +119,9 @@ class RunsChart(PlotextPlot):
         self._prepared[run.name] = (key, prepared)
         return prepared
 
-    def _configure(self, width: int, rows: int) -> None:
+    def _draw(self, width: int, rows: int) -> None:
         plt = self.plt
-        plt.clear_data()
-        plt.clear_figure()
-        plt.xaxes(True, False)
-        plt.yaxes(True, False)
+        blank_figure(plt)
         runs = [r for r in self.runs if r.curves is not None]
         per_column = POINTS_PER_COLUMN if len(runs) <= FEW_RUNS else 1
         limit = max(8, (width - 6) * per_column)  # (the y labels take about 6 columns)

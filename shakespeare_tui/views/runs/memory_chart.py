@@ -23,13 +23,12 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from rich.text import Text
 from textual.color import Color
 from textual.reactive import reactive
-from textual_plotext import PlotextPlot
 
 from shakespeare_tui.core.shown_text import shown
 from shakespeare_tui.core.units import in_units, unit_name
 from shakespeare_tui.views.runs.chart import PALETTE
 from shakespeare_tui.widgets.chart_axes import decade_ticks, loss_labels, loss_ticks, power_ticks
-from shakespeare_tui.widgets.chart_key import faint, key_rows, surface
+from shakespeare_tui.widgets.chart_key import KeyedPlot, blank_figure, faint, key_rows, surface
 
 if TYPE_CHECKING:  # the measurements' types import torch; their values arrive already made
     from shakespeare_tui.core.inspection.memory.ngram import NgramCurve
@@ -60,7 +59,7 @@ def reach(grad: Sequence[float], share: float = REACH) -> int | None:
     return max(k for k, g in enumerate(grad, start=1) if g >= limit)
 
 
-class MemoryChart(PlotextPlot):
+class MemoryChart(KeyedPlot):
     """The overlay of the selected runs' context or connectivity curves."""
 
     kind: reactive[str] = reactive("context")
@@ -72,8 +71,6 @@ class MemoryChart(PlotextPlot):
         super().__init__(**kwargs)
         self.lines: tuple[MemoryLine, ...] = ()
         self.ngram: NgramCurve | None = None
-        self._generation = 0
-        self._plot_built: tuple[tuple[object, ...], Text] | None = None  # (what from, rows)
 
     def show_lines(self, lines: Sequence[MemoryLine], ngram: NgramCurve | None) -> None:
         lines = tuple(lines)
@@ -82,43 +79,16 @@ class MemoryChart(PlotextPlot):
         self.lines, self.ngram = lines, ngram
         self._changed()
 
-    def _changed(self) -> None:
-        self._generation += 1
-        self.refresh()
-
-    watch_kind = watch_bits = _changed
-
-    def on_mount(self) -> None:
-        super().on_mount()
-        self.app.theme_changed_signal.subscribe(self, lambda _theme: self._changed())
-
-    def render(self) -> Text:
-        width, height = self.size.width, self.size.height
-        key = self._key_lines(width)
-        rows = max(1, height - len(key))
-        made_from = (self._generation, width, rows, self.app.theme)
-        if self._plot_built is None or self._plot_built[0] != made_from:
-            self._plot_built = (made_from, self._plot_rows(width, rows))
-        picture = Text("\n").join([*key, self._plot_built[1]])
-        picture.no_wrap = True
-        return picture
+    watch_kind = watch_bits = KeyedPlot._changed
 
     # -- the plot -----------------------------------------------------------------------
 
-    def _plot_rows(self, width: int, rows: int) -> Text:
-        plt = self.plt
-        plt.clear_data()
-        plt.clear_figure()
-        plt.xaxes(True, False)
-        plt.yaxes(True, False)
+    def _draw(self, width: int, rows: int) -> None:
+        blank_figure(self.plt)
         if self.kind == "context":
             self._draw_context(width, rows)
         else:
             self._draw_connectivity(width, rows)
-        self._plot.plotsize(width, rows)
-        self._plot._set_size(width, rows)
-        self._plot.theme(self._get_plotext_theme_name(self.app.theme))
-        return Text.from_ansi(self._plot.build().removesuffix("\n"))
 
     def _measured(self) -> list[tuple[tuple[int, int, int], CheckpointMemory]]:
         return [(Color.parse(PALETTE[line.colour % len(PALETTE)]).rgb, line.memory)
