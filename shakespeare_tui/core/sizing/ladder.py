@@ -45,19 +45,9 @@ class Rung:
         return f"E{self.embed}/H{self.hidden}{layers}"
 
     def settings(self) -> dict[str, Any]:
-        """Flat settings (config.with_settings names) for this rung."""
-        return {
-            "cell": "lstm",
-            "embed": self.embed,
-            "hidden": self.hidden,
-            "layers": self.layers,
-            "dropout": self.dropout,
-            "batch_size": self.batch_size,
-            "seq_len": self.seq_len,
-            "lr": self.lr,
-            "schedule": "cosine",
-            "warmup_steps": self.warmup_steps,
-        }
+        """Flat settings (config.with_settings names) for this rung: its recipe, trained as
+        every rung was measured, an LSTM on a cosine schedule."""
+        return {**self.recipe(), "cell": "lstm", "schedule": "cosine"}
 
 
 # Smallest first. Windows of 100, 16 a step (8 for the smallest), and a high learning rate:
