@@ -51,11 +51,16 @@ class RunInputs:
     def release(self) -> None:
         """Let go of the run folder (a run that will not train after all): unlock it, and
         remove it again if it was made for this run and nothing was written in it."""
-        if self.lock is not None:
-            self.lock.release()
-        if self.made_folder is not None:
-            with contextlib.suppress(OSError):
-                self.made_folder.rmdir()  # only if empty: the lock file went with the release
+        _let_go(self.lock, self.made_folder)
+
+
+def _let_go(lock: RunLock | None, made_folder: Path | None) -> None:
+    """Unlock a run folder, and remove `made_folder` (a new run's) if it is empty."""
+    if lock is not None:
+        lock.release()
+    if made_folder is not None:
+        with contextlib.suppress(OSError):
+            made_folder.rmdir()  # only if empty: the lock file went with the release
 
 
 def prepare_run(
@@ -90,11 +95,7 @@ def prepare_run(
         inputs.lock, inputs.made_folder = lock, created
         return inputs
     except BaseException:
-        if lock is not None:
-            lock.release()
-        if created is not None:
-            with contextlib.suppress(OSError):
-                created.rmdir()  # empty: the lock file goes with the release
+        _let_go(lock, created)
         raise
 
 
@@ -116,10 +117,7 @@ def _prepare(
     restart = resumed if resumed is not None and resumed.is_dir() else None
     if restart is not None:
         folder = restart
-        saved = _recorded_config(folder)
-        requested = dict(resume_overrides or {})
-        device = requested.get("device") or saved.device
-        config = resume_config(saved, requested, devices.resolve_device(device).type)
+        config = _resumed_config(_recorded_config(folder), resume_overrides)
         notes.append(
             f"run {folder.name} stopped before its first checkpoint, so it starts again from its "
             "settings"
@@ -130,9 +128,7 @@ def _prepare(
             raise UserError(f"{resume} holds no training state to resume (only weights)")
         resume_state(checkpoint.payload, checkpoint.path.name)  # refused before anything is read
         saved = TrainConfig.from_dict(checkpoint.payload.get("train_config") or {})
-        requested = dict(resume_overrides or {})
-        device = requested.get("device") or saved.device
-        config = resume_config(saved, requested, devices.resolve_device(device).type)
+        config = _resumed_config(saved, resume_overrides)
     if config is None:
         raise UserError("nothing to train: give a config or a checkpoint to resume")
     config.validate()
@@ -173,6 +169,14 @@ def _prepare(
             check_run_name(run_name) if run_name else new_run_name(config.preset)
         )
     return RunInputs(config, device, text, vocab, checkpoint, run_dir, notes)
+
+
+def _resumed_config(saved: TrainConfig, resume_overrides: Mapping[str, Any] | None) -> TrainConfig:
+    """What a resume trains with: `saved` with the changes asked for, a preset among them
+    read for the device asked for (else the saved one)."""
+    requested = dict(resume_overrides or {})
+    device = requested.get("device") or saved.device
+    return resume_config(saved, requested, devices.resolve_device(device).type)
 
 
 def _recorded_config(folder: Path) -> TrainConfig:
