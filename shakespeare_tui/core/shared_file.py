@@ -22,7 +22,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import IO, Generic, TypeVar
 
 if sys.platform == "win32":  # no flock; changes there are not protected across processes
     fcntl = None
@@ -53,24 +53,39 @@ def locked(path: Path, wait_s: float = LOCK_WAIT_S) -> Iterator[None]:
         fd = os.open(lock_path(path), os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as exc:
         raise ActionFailed(f"cannot lock {path}: {exc.strerror or exc}") from None
+    deadline = time.monotonic() + wait_s
+
+    def give_up() -> None:
+        if time.monotonic() > deadline:
+            raise ActionFailed(
+                f"{path} stayed locked by another process for {wait_s:g} s; try again"
+            )
+
     try:
-        deadline = time.monotonic() + wait_s
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise ActionFailed(
-                        f"{path} stayed locked by another process for {wait_s:g} s; try again"
-                    ) from None
-                time.sleep(0.005)
-        try:
+        with flock_held(fd, poll_s=0.005, give_up=give_up):
             yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+@contextlib.contextmanager
+def flock_held(
+    file: int | IO[bytes], *, poll_s: float, give_up: Callable[[], None]
+) -> Iterator[None]:
+    """Hold an exclusive flock on the open `file` for the block. While another process holds
+    it, `give_up()` is asked (it raises to stop waiting), then it is tried again `poll_s`
+    later: a blocking flock could be neither stopped nor timed out. Not for Windows (no fcntl)."""
+    assert fcntl is not None, "callers run their block unlocked where there is no flock"
+    while True:
+        with contextlib.suppress(BlockingIOError):  # another process holds it
+            fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        give_up()  # outside the except: its one-line error carries no BlockingIOError
+        time.sleep(poll_s)
+    try:
+        yield
+    finally:
+        fcntl.flock(file, fcntl.LOCK_UN)
 
 
 class SharedFile(Generic[T]):

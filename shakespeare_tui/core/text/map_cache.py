@@ -26,6 +26,7 @@ from shakespeare_tui.core.atomic import TEMP_SUFFIX, atomic_write_text
 from shakespeare_tui.core.errors import CorpusError, EncodingStopped
 from shakespeare_tui.core.events import CorpusEncoding, StopSignal
 from shakespeare_tui.core.file_json import parse_json
+from shakespeare_tui.core.shared_file import flock_held
 from shakespeare_tui.core.text.corpus_map import CorpusMap, open_entry
 from shakespeare_tui.core.text.encode import Encoder
 
@@ -111,21 +112,13 @@ def _locked(lock_path: Path, stop: StopSignal | None, shown: str) -> Iterator[No
         f = open(lock_path, "a+b")  # noqa: SIM115 - closed by the with below
     except OSError as exc:  # a folder where the lock file belongs, a read-only cache
         raise CorpusError(f"cannot lock {lock_path}: {exc.strerror or exc}") from None
-    with f:
-        while True:
-            try:
-                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if stop is not None and stop.is_set():
-                    raise EncodingStopped(
-                        f"stopped while another process was encoding {shown}"
-                    ) from None
-                time.sleep(0.1)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
+
+    def give_up() -> None:
+        if stop is not None and stop.is_set():
+            raise EncodingStopped(f"stopped while another process was encoding {shown}")
+
+    with f, flock_held(f, poll_s=0.1, give_up=give_up):
+        yield
 
 
 def remove_dead_temps(folder: Path) -> None:
