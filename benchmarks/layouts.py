@@ -165,13 +165,29 @@ def Plain(model, vocab: int):  # noqa: N802 - a class, built when torch is loade
     return PlainLSTM()
 
 
+def plain_update(net, model, optimizer, x, y, *, vocab: int, clip: float, autocast) -> None:
+    """One step of the plain loop on windows `x` → `y`, written the textbook way: forward
+    under `autocast`, cross-entropy in float32, backward, clipping, Adam (TrainingStep's
+    work, without the engine)."""
+    import torch
+    import torch.nn.functional as F
+
+    with autocast():
+        logits = net(x)
+    loss = F.cross_entropy(logits.float().reshape(-1, vocab), y.reshape(-1))
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+    optimizer.step()
+
+
 def plain_loop(rung_name: str, corpus: Path, steps: int, threads: int | None) -> None:
     import torch
     import torch.nn as nn
-    import torch.nn.functional as F
 
     from shakespeare_tui.core.device import bf16_is_fast, keep_freed_memory
     from shakespeare_tui.core.sizing.ladder import rung
+    from shakespeare_tui.core.training.engine import autocast_for
 
     keep_freed_memory()  # as the engine's processes do (core/device.py): the same allocator
     r = rung(rung_name)
@@ -187,31 +203,14 @@ def plain_loop(rung_name: str, corpus: Path, steps: int, threads: int | None) ->
     data = torch.tensor([chars.index(c) for c in text[:1_000_000]], dtype=torch.long)
     vocab = len(chars)
 
-    class Plain(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.embed = nn.Embedding(vocab, r.embed)
-            self.rnn = nn.LSTM(
-                r.embed,
-                r.hidden,
-                r.layers,
-                batch_first=True,
-                dropout=r.dropout if r.layers > 1 else 0.0,
-            )
-            self.drop = nn.Dropout(r.dropout)
-            self.head = nn.Linear(r.hidden, vocab)
-
-        def forward(self, x):
-            out, _ = self.rnn(self.drop(self.embed(x)))
-            return self.head(self.drop(out))
-
     torch.manual_seed(0)
-    model = Plain()
+    model = Plain(r, vocab)  # the rung's embed, hidden, layers and dropout
     net = model
     if world > 1:
         net = nn.parallel.DistributedDataParallel(model)
     optimizer = torch.optim.Adam(model.parameters(), lr=r.lr)
     bf16 = bf16_is_fast(torch.device("cpu"))
+    autocast = autocast_for(torch.device("cpu"), bf16)
     rows = r.batch_size // world
     gen = torch.Generator().manual_seed(1)
 
@@ -220,13 +219,7 @@ def plain_loop(rung_name: str, corpus: Path, steps: int, threads: int | None) ->
         mine = starts[rank * rows : (rank + 1) * rows]
         window = torch.stack([data[s : s + r.seq_len + 1] for s in mine.tolist()])
         x, y = window[:, :-1], window[:, 1:]
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-            logits = net(x)
-        loss = F.cross_entropy(logits.float().reshape(-1, vocab), y.reshape(-1))
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
+        plain_update(net, model, optimizer, x, y, vocab=vocab, clip=1.0, autocast=autocast)
 
     step()
     speeds = []
@@ -292,7 +285,6 @@ def paired(rung_name: str, seconds: float) -> None:
     each on half of the step's windows (DDP). Prints each one's chars/s and the ratios."""
     import torch
     import torch.distributed as dist
-    import torch.nn.functional as F
 
     from shakespeare_tui.core.config import ModelConfig, TrainConfig
     from shakespeare_tui.core.device import bf16_is_fast, keep_freed_memory
@@ -330,17 +322,9 @@ def paired(rung_name: str, seconds: float) -> None:
     def plain_step(model):
         optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
         x, y = codes[:, :-1], codes[:, 1:]
-
-        def step():
-            with autocast():
-                logits = model(x)
-            loss = F.cross_entropy(logits.float().reshape(-1, 65), y.reshape(-1))
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), config.clip)
-            optimizer.step()
-
-        return step
+        return lambda: plain_update(
+            model, model, optimizer, x, y, vocab=65, clip=config.clip, autocast=autocast
+        )
 
     torch.manual_seed(0)
     alone = CharRNN(config.model)
