@@ -86,14 +86,7 @@ class EngineStep:
 
     def __init__(self, config: TrainConfig, codes, device, bf16: bool, seed: int):
         self.config, self.device = config, device
-        self.data = TextData(
-            codes,
-            seq_len=config.seq_len,
-            batch_size=config.batch_size,
-            val_fraction=config.val_fraction,
-            device=device,
-            seed=seed,
-        )
+        self.data = TextData.for_config(codes, replace(config, seed=seed), device, "the corpus")
         torch.manual_seed(seed)
         self.model = CharRNN(config.model).to(device).train()
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.lr)
@@ -164,14 +157,7 @@ class PlainLoop:
 
     def __init__(self, config: TrainConfig, codes, device, bf16: bool, seed: int):
         self.config, self.device, self.bf16 = config, device, bf16
-        self.data = TextData(
-            codes,
-            seq_len=config.seq_len,
-            batch_size=config.batch_size,
-            val_fraction=config.val_fraction,
-            device=device,
-            seed=seed,
-        )
+        self.data = TextData.for_config(codes, replace(config, seed=seed), device, "the corpus")
         torch.manual_seed(seed)
         reference = CharRNN(config.model)
         self.model = self.module(config.model)
