@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import importlib
 import os
 import platform
 import sys
+from functools import partial
 from pathlib import Path
 
 # As the CLI does, before torch loads: idle OpenMP threads sleep instead of spinning.
@@ -27,9 +29,20 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 if __package__ in (None, ""):  # run as a script: import `benchmarks` from the repository root
     sys.path[0] = str(Path(__file__).resolve().parents[1])
 
-SECTIONS = (
-    "train", "sample", "app", "generate", "inspect", "runs", "runs-view", "corpora", "memory",
-)  # fmt: skip
+# Each section's runner, (module, function), imported only when the section is asked for; it
+# is called with (args, targets), and those in ON_DEVICE with (args, device, targets).
+SECTIONS = {
+    "train": ("benchmarks.training", "run_training"),
+    "sample": ("benchmarks.sampling", "run_sampling"),
+    "app": ("benchmarks.app", "run_app"),
+    "generate": ("benchmarks.generation", "run_generation"),
+    "inspect": ("benchmarks.inspection", "run_inspect"),
+    "runs": ("benchmarks.runs", "run_runs"),
+    "runs-view": ("benchmarks.runs_view", "run_runs_view"),
+    "corpora": ("benchmarks.corpora", "run_corpora"),
+    "memory": ("benchmarks.memory", "run_memory"),
+}
+ON_DEVICE = ("train", "corpora")
 DEFAULT_QUALITY_CORPUS = "../shared/data/tinyshakespeare.txt"  # from the repository root
 
 
@@ -143,43 +156,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     targets = Targets()
     sections = []
-    if "train" in args.sections:
-        from benchmarks.training import run_training
-
-        sections.append(("train", lambda: run_training(args, device, targets)))
-    if "sample" in args.sections:
-        from benchmarks.sampling import run_sampling
-
-        sections.append(("sample", lambda: run_sampling(args, targets)))
-    if "app" in args.sections:
-        from benchmarks.app import run_app
-
-        sections.append(("app", lambda: run_app(args, targets)))
-    if "generate" in args.sections:
-        from benchmarks.generation import run_generation
-
-        sections.append(("generate", lambda: run_generation(args, targets)))
-
-    if "inspect" in args.sections:
-        from benchmarks.inspection import run_inspect
-
-        sections.append(("inspect", lambda: run_inspect(args, targets)))
-    if "runs" in args.sections:
-        from benchmarks.runs import run_runs
-
-        sections.append(("runs", lambda: run_runs(args, targets)))
-    if "runs-view" in args.sections:
-        from benchmarks.runs_view import run_runs_view
-
-        sections.append(("runs-view", lambda: run_runs_view(args, targets)))
-    if "corpora" in args.sections:
-        from benchmarks.corpora import run_corpora
-
-        sections.append(("corpora", lambda: run_corpora(args, device, targets)))
-    if "memory" in args.sections:
-        from benchmarks.memory import run_memory
-
-        sections.append(("memory", lambda: run_memory(args, targets)))
+    for name, (module, function) in SECTIONS.items():
+        if name in args.sections:
+            run = getattr(importlib.import_module(module), function)
+            on = (args, device, targets) if name in ON_DEVICE else (args, targets)
+            sections.append((name, partial(run, *on)))
     if args.quality:
         from benchmarks.quality import run_quality
 
