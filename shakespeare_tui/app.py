@@ -276,7 +276,11 @@ class ShakespeareApp(App):
     # -- header and messages ---------------------------------------------------------------
 
     def _update_header(self) -> None:
-        parts = (self.device_label, f"corpus {self._header['corpus']}", self._header["model"])
+        parts: tuple[str, ...] = (
+            self.device_label,
+            f"corpus {self._header['corpus']}",
+            self._header["model"],
+        )
         if self.training_status:  # a run is training: that matters more than its settings
             parts = (self.training_status, self.training_device or self.device_label)
         self.sub_title = " │ ".join(p for p in parts if p)
@@ -297,11 +301,11 @@ class ShakespeareApp(App):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group == "torch" and event.state == WorkerState.ERROR:
+            error = event.worker.error
+            assert error is not None, "Textual keeps a worker's error before it says ERROR"
             self.device_label = "torch failed to load"
             self._update_header()
-            self.notify(
-                f"cannot load torch: {one_line(event.worker.error)}", severity="error", timeout=15
-            )
+            self.notify(f"cannot load torch: {one_line(error)}", severity="error", timeout=15)
 
     # -- actions ---------------------------------------------------------------------------
 

@@ -13,8 +13,8 @@ from shakespeare_tui.cli.flag_types import (
     seed,
     whole_number,
 )
+from shakespeare_tui.core.cells import CELLS
 from shakespeare_tui.core.config import (
-    CELLS,
     CUSTOM_BASE,
     PRESETS,
     SCHEDULES,

@@ -387,7 +387,7 @@ def train(
     config: TrainConfig | None,
     paths: Paths,
     *,
-    on_event: Callable[[object], None] | None = None,
+    on_event: OnEvent | None = None,
     stop: threading.Event | None = None,
     sample_now: threading.Event | None = None,
     run_name: str | None = None,

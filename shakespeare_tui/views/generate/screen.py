@@ -22,6 +22,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, OptionList
 
@@ -407,6 +408,7 @@ class GenerateScreen(Screen):
     @on(OutputPane.Failed)
     def _generation_failed(self, message: OutputPane.Failed) -> None:
         error = message.error
+        assert error is not None, "the pane posts Failed for a worker that raised"
         form = self.query_one(GenerateForm)
         if isinstance(error, SamplingError):
             form.show_problem(error)
@@ -421,6 +423,6 @@ class GenerateScreen(Screen):
 
     # -- telling the person ---------------------------------------------------------------------
 
-    def _tell(self, text: str, *, title: str = "", severity: str = "information") -> None:
+    def _tell(self, text: str, *, title: str = "", severity: SeverityLevel = "information") -> None:
         """A notification; its text is shown as is (a file name or prompt may hold [brackets])."""
         self.notify(text, title=title, severity=severity, markup=False)
