@@ -1,4 +1,5 @@
-"""What every command's flags share: the parser class, the value types, and --data-dir."""
+"""What every command's flags share: the parser class, the value types, --data-dir, and the
+--bf16 of the commands that run a model."""
 
 from __future__ import annotations
 
@@ -43,6 +44,17 @@ def seed(text: str) -> int:
     if not 0 <= value < 2**63:
         raise argparse.ArgumentTypeError(f"must be between 0 and 2**63-1, not {text}")
     return value
+
+
+def add_bf16_flag(parser: argparse._ActionsContainer, why: str = "") -> None:
+    """--bf16/--no-bf16; not given (None), the hardware decides, as a config's "auto" does.
+    `why`: what the command's help adds after "bf16 autocast"."""
+    parser.add_argument(
+        "--bf16",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help=f"bf16 autocast{why} (default: on where the hardware is fast at it)",
+    )
 
 
 def common_flags() -> argparse.ArgumentParser:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from shakespeare_tui.cli.flag_types import common_flags, whole_number
+from shakespeare_tui.cli.flag_types import add_bf16_flag, common_flags, whole_number
 from shakespeare_tui.core.inspection.memory.defaults import CURVE_TARGETS, DEFAULT_LENGTH, SPAN
 from shakespeare_tui.core.inspection.memory.targets import DEFAULT_TARGETS
 
@@ -65,12 +65,10 @@ def add_memory(commands) -> argparse.ArgumentParser:
         metavar="K",
         help=f"connectivity: characters back from each prediction, at most 512 (default: {SPAN})",
     )
-    parser.add_argument(
-        "--bf16",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="bf16 autocast: faster on a CPU or GPU with native bf16, the losses within a few "
-        "hundredths of a percent of fp32's (default: on where the hardware is fast at it)",
+    add_bf16_flag(
+        parser,
+        ": faster on a CPU or GPU with native bf16, the losses within a few hundredths of a "
+        "percent of fp32's",
     )
     parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
     return parser

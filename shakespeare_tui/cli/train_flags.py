@@ -7,6 +7,7 @@ import argparse
 
 from shakespeare_tui.cli.flag_types import (
     CliParser,
+    add_bf16_flag,
     common_flags,
     finite_float,
     positive_int,
@@ -145,12 +146,7 @@ def _add_flags(train: argparse.ArgumentParser) -> None:
         metavar="NORM",
         help=f"gradient-norm clipping (default: {defaults.clip:g})",
     )
-    opt.add_argument(
-        "--bf16",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="bf16 autocast (default: on where the hardware is fast at it)",
-    )
+    add_bf16_flag(opt)
     run = train.add_argument_group(
         "the run",
         "A resume keeps the run's own values and may change --epochs, --patience, "
