@@ -9,7 +9,13 @@ checkpoints reach each view that shows one as a ListingRefreshed (listing.py).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.message import Message
+
+if TYPE_CHECKING:  # (annotations only)
+    from shakespeare_tui.core.events import EngineEvent
+    from shakespeare_tui.core.runs.listing import Listed
 
 
 class TrainingUpdate(Message, bubble=False):
@@ -18,7 +24,7 @@ class TrainingUpdate(Message, bubble=False):
     It stays with the Train view (nothing above it handles it), so it is not bubbled.
     """
 
-    def __init__(self, event: object) -> None:
+    def __init__(self, event: EngineEvent) -> None:
         super().__init__()
         self.event = event
 
@@ -45,9 +51,9 @@ class ListingRefreshed(Message, bubble=False):
     """The app's listing of runs and checkpoints was read again (listing.py), posted to each
     view that lists them; `changed` is False when nothing listed changed since the last."""
 
-    def __init__(self, listed: object, changed: bool, error: str = "", reading: int = 0) -> None:
+    def __init__(self, listed: Listed, changed: bool, error: str = "", reading: int = 0) -> None:
         super().__init__()
-        self.listed = listed  # core.runs.listing.Listed
+        self.listed = listed
         self.changed = changed
         self.error = error  # why the folder could not be read ("" when it could)
         self.reading = reading  # its number: SharedListing.refresh() says which one to wait for
