@@ -357,8 +357,8 @@ class TrainForm(VerticalScroll):
         elif train.get("preset") == SIZED:  # what was chosen: auto, with a time budget
             values["preset"] = "auto"
         if "bf16" in train:
-            shown: dict[object, str] = {None: "auto", True: "on", False: "off"}
-            values["bf16"] = shown.get(train["bf16"], "auto")
+            bf16_words: dict[object, str] = {None: "auto", True: "on", False: "off"}
+            values["bf16"] = bf16_words.get(train["bf16"], "auto")
         known = {w.id for w in self.query("Input, Select")}
         self._set_fields({k: v for k, v in values.items() if k in known})
 
