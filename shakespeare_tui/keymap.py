@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from textual.app import App
 from textual.binding import Binding
 
 # A key as Textual names it: a printable character, or a name with modifiers ("ctrl+s").
@@ -55,6 +56,8 @@ def check_keymap(raw: dict, views: Iterable[type]) -> tuple[dict[str, str], list
     return usable, problems
 
 
-def keys_of(app, binding: Binding) -> str:
-    """The keys a binding answers to now: the person's, else its own."""
-    return getattr(app, "keymap", {}).get(binding.id, binding.key) if binding.id else binding.key
+def keys_of(app: App[object], binding: Binding) -> str:
+    """The keys a binding answers to now: the person's (ShakespeareApp's `keymap`; a test app
+    may have none), else its own."""
+    keymap: dict[str, str] = getattr(app, "keymap", {})
+    return keymap.get(binding.id, binding.key) if binding.id else binding.key

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
 from rich.text import Text
-from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
@@ -30,7 +31,7 @@ def _tilde(path: Path) -> str:
         return str(path)
 
 
-def key_names(app, binding: Binding) -> list[str]:
+def key_names(app: App[object], binding: Binding) -> list[str]:
     """Each key of a binding as the footer shows it, the person's keymap applied; a
     `key_display` names the first default key only (`[` for "left_square_bracket,minus"), the
     others, and remapped keys, show as themselves."""
@@ -43,9 +44,9 @@ def key_names(app, binding: Binding) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def _rows(app, bindings) -> list[tuple[str, str, str]]:
+def _rows(app: App[object], bindings: Iterable[BindingType]) -> list[tuple[str, str, str]]:
     """(keys as the footer shows them, what they do, binding id) for each described binding."""
-    rows = []
+    rows: list[tuple[str, str, str]] = []
     for binding in bindings:
         if not isinstance(binding, Binding) or not binding.description:
             continue
@@ -54,7 +55,7 @@ def _rows(app, bindings) -> list[tuple[str, str, str]]:
     return rows
 
 
-def _builtin_rows(app) -> list[tuple[str, str]]:
+def _builtin_rows(app: App[object]) -> list[tuple[str, str, str]]:
     """Textual's own keys that work in every view."""
     palette = app.get_key_display(Binding(app.COMMAND_PALETTE_BINDING, "command_palette"))
     tab = ", ".join(app.get_key_display(Binding(k, "")) for k in ("tab", "shift+tab"))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -45,7 +46,7 @@ class Field:
     id: str  # the Input's id
     label: str
     setting: str  # the SampleSettings field
-    parse: Callable[[str], object]
+    parse: Callable[[str], Any]  # to the setting's own kind (int, float, str or None)
     placeholder: str = ""
 
 

@@ -295,14 +295,14 @@ class GeneratedText(ScrollView, can_focus=True):
         colour = self.colour_by_probability
         styles = self._styles(base)
         segments = []
-        run_start, run_band = 0, None
+        run_start, run_band = 0, None  # the band of the characters from run_start on
         for offset, probability in enumerate(probs):
             kind = band(probability) if colour else (-1 if probability < 0 else 0)
-            if kind != run_band and offset:
+            if run_band is not None and kind != run_band:
                 segments.append(Segment(text[run_start:offset], styles[run_band]))
                 run_start = offset
             run_band = kind
-        if text:
+        if run_band is not None:  # (some text: a probability per character)
             segments.append(Segment(text[run_start:], styles[run_band]))
         return Strip(segments, len(text))
 

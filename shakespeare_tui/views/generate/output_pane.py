@@ -155,7 +155,7 @@ class OutputPane(Vertical):
         self._generation += 1
         self._length = settings.length
         self._pacer = pacer = Pacer(*CHUNK_SECONDS, share=DRAWING_SHARE)
-        self.status.loading(title)
+        self.status.loading_model(title)
         self._worker = self._generate(self._generation, path, title, settings, pacer)
         self.refresh_bindings()  # `esc` stops now
 
@@ -182,6 +182,7 @@ class OutputPane(Vertical):
             self.post_message(GenerationFinished(generation, None, 0, True))
             return
         settings = settings.with_seed()
+        assert settings.seed is not None  # (with_seed drew one if none was given)
         self.post_message(GenerationStarted(generation, settings.seed, settings.prompt))
         count = 0
         samples = generate(stepper, vocab, settings, stop=stop)

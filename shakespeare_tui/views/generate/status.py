@@ -49,7 +49,7 @@ class GenerateStatus(Static):
     def idle(self) -> None:
         self.say("g generates · c colours by confidence", "g generates")
 
-    def loading(self, title: str) -> None:
+    def loading_model(self, title: str) -> None:
         self.say(f"loading {title}…", "loading…")
 
     def started(self, seed: int, prompt_length: int) -> None:

@@ -85,15 +85,15 @@ class RunsChart(KeyedPlot):
 
     # -- the plot -----------------------------------------------------------------------
 
-    def _series(self, run: ChartRun, limit: int) -> tuple:
-        """(train xs, train ys, val xs, val ys, best point or None) of one run on the current
+    def _series(self, name: str, curves: RunCurves, limit: int) -> tuple:
+        """(train xs, train ys, val xs, val ys, best point or None) of run `name` on the current
         axes and units, averaged down to `limit` points (validations thinned to half that:
         each marker is a real evaluation); kept until the run's curves or the axes change."""
-        key = (run.curves, self.x_axis, self.bits, self.log_y, self.curves, limit)
-        kept = self._prepared.get(run.name)
+        key = (curves, self.x_axis, self.bits, self.log_y, self.curves, limit)
+        kept = self._prepared.get(name)
         if kept is not None and kept[0] == key:
             return kept[1]
-        curves, axis, bits, log = run.curves, self.x_axis, self.bits, self.log_y
+        axis, bits, log = self.x_axis, self.bits, self.log_y
         scale = in_units(1.0, bits)
 
         def points(p, draw: bool) -> tuple[list[float], list[float]]:
@@ -116,17 +116,20 @@ class RunsChart(KeyedPlot):
             y = best.loss * scale
             spot = (best.x(axis), math.log10(y) if log else y)
         prepared = (downsample(tx, limit), downsample(ty, limit), vx, vy, spot)
-        self._prepared[run.name] = (key, prepared)
+        self._prepared[name] = (key, prepared)
         return prepared
 
     def _draw(self, width: int, rows: int) -> None:
         plt = self.plt
         blank_figure(plt)
-        runs = [r for r in self.runs if r.curves is not None]
-        per_column = POINTS_PER_COLUMN if len(runs) <= FEW_RUNS else 1
+        read = [(r.name, r.colour, r.curves) for r in self.runs if r.curves is not None]
+        per_column = POINTS_PER_COLUMN if len(read) <= FEW_RUNS else 1
         limit = max(8, (width - 6) * per_column)  # (the y labels take about 6 columns)
-        drawn = [(PALETTE[r.colour % len(PALETTE)], *self._series(r, limit)) for r in runs]
-        self._prepared = {r.name: self._prepared[r.name] for r in runs}  # forget the others
+        drawn = [
+            (PALETTE[colour % len(PALETTE)], *self._series(name, curves, limit))
+            for name, colour, curves in read
+        ]
+        self._prepared = {name: self._prepared[name] for name, _, _ in read}  # forget the others
         ys = [y for d in drawn for part in (d[2], d[4]) for y in part]
         xmax = max((max(part) for d in drawn for part in (d[1], d[3]) if part), default=0.0)
         lo, hi = _span(ys, self.log_y, self.bits, self.fit_all)

@@ -3,10 +3,11 @@ the settings they differ in and their best figures side by side (core/runs/diff.
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 
-from rich.console import Console, Group
+from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
@@ -70,8 +71,8 @@ def diff_view(diff: RunDiff, colours: tuple[int | None, int | None], bits: bool)
     table = Table(box=None, pad_edge=False, expand=True, padding=(0, 1))
     table.add_column("setting", style="dim", ratio=2, overflow="fold")
     for run, colour in ((a, colours[0]), (b, colours[1])):
-        title = Text(shown(run.name), style=f"bold {_colour(colour)}")
-        table.add_column(title, ratio=2, overflow="fold")
+        header = Text(shown(run.name), style=f"bold {_colour(colour)}")
+        table.add_column(header, ratio=2, overflow="fold")
     for setting in diff.settings:
         table.add_row(shown(setting.key), *(shown(text) for text in setting.texts))
     if not diff.settings:
@@ -79,10 +80,10 @@ def diff_view(diff: RunDiff, colours: tuple[int | None, int | None], bits: bool)
     table.add_row("", "", "")
     for title, ta, tb in diff.figures:  # nats and bits both
         table.add_row(title, ta, tb)
-    out = [Text("Differences", style="bold"), table]
-    better = diff.better
-    if better is not None:
-        gap = abs(in_units(a.best_val_loss, bits) - in_units(b.best_val_loss, bits))
+    out: list[RenderableType] = [Text("Differences", style="bold"), table]
+    better, best_a, best_b = diff.better, a.best_val_loss, b.best_val_loss
+    if better is not None and best_a is not None and best_b is not None:  # (better: both are)
+        gap = abs(in_units(best_a, bits) - in_units(best_b, bits))
         out.append(Text(f"\n{shown(better.name)} is better by {gap:.4f} {unit_name(bits)}"))
     return Group(*out)
 
@@ -120,14 +121,6 @@ class RunPanel(Static):
     @property
     def plain(self) -> str:
         """What the panel shows, as text (for tests)."""
-        console = Console(width=max(20, self.size.width), record=True, file=_Null())
+        console = Console(width=max(20, self.size.width), record=True, file=io.StringIO())
         console.print(self.shown)
         return console.export_text()
-
-
-class _Null:
-    def write(self, _text: str) -> None:
-        pass
-
-    def flush(self) -> None:
-        pass

@@ -25,6 +25,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Input, Static
 from textual.worker import Worker, WorkerState, get_current_worker
@@ -58,6 +59,7 @@ from shakespeare_tui.messages import (
     RunsRefreshed,
 )
 from shakespeare_tui.settings import RunsSettings
+from shakespeare_tui.view_host import view_host
 from shakespeare_tui.views.runs.actions import VERBS, act_on_run
 from shakespeare_tui.views.runs.chart import CURVES, ChartRun, RunsChart, free_colour
 from shakespeare_tui.views.runs.dialogs import DeleteDialog, RenameDialog
@@ -328,7 +330,7 @@ class RunsScreen(Screen):
         event.stop()
         if worker is self._refreshing and worker.is_finished and self._again:
             self._request_refresh()
-        if event.state != WorkerState.ERROR:
+        if event.state != WorkerState.ERROR or worker.error is None:
             return
         what = {"runs-refresh": "cannot read the runs folder",
                 "runs-bundled": "cannot read the bundled checkpoint",
@@ -405,12 +407,12 @@ class RunsScreen(Screen):
     def _show_panel(self) -> None:
         panel = self.query_one(RunPanel)
         chosen = [self._row(n) for n in self.selected]
-        two = len(chosen) == 2 and all(chosen)
-        self.set_class(two, "-two")
+        a, b = chosen if len(chosen) == 2 else (None, None)
+        self.set_class(a is not None and b is not None, "-two")
         bits = self.query_one(RunsChart).bits
-        if two:
-            colours = (self.selected[chosen[0].name], self.selected[chosen[1].name])
-            panel.show_diff(diff_runs(chosen[0], chosen[1]), colours, bits)
+        if a is not None and b is not None:
+            colours = (self.selected[a.name], self.selected[b.name])
+            panel.show_diff(diff_runs(a, b), colours, bits)
         else:
             row = self.highlighted
             panel.show_details(row, self.selected.get(row.name) if row else None, bits)
@@ -650,7 +652,7 @@ class RunsScreen(Screen):
             )
         else:
             # A run another process trains opens followed live (read-only) in the Train view.
-            refusal = self.app.continue_run(row.name, row.training_here)
+            refusal = view_host(self).continue_run(row.name, row.training_here)
             if refusal:
                 self._tell(refusal, "warning")
 
@@ -658,7 +660,7 @@ class RunsScreen(Screen):
         row = self._acting_on()
         if row is not None:
             if row.path is None:
-                self.app.generate_from(BUNDLED)
+                view_host(self).generate_from(BUNDLED)
             else:
                 self._act("generate", row.name)
 
@@ -698,7 +700,7 @@ class RunsScreen(Screen):
             self._act("export", row.name)
 
     def action_queue(self) -> None:
-        self.app.show_queue()
+        view_host(self).show_queue()
 
     def renamed(self, old: str, new: str) -> None:
         """Run `old` is called `new` now: its colour and curves, and the highlight, go with it
@@ -731,10 +733,10 @@ class RunsScreen(Screen):
                 self._expected_gone.discard(name)
             self._tell(message.error, "error", title=f"Cannot {VERBS[action]} {name}")
         elif action == "generate":
-            self.app.generate_from(result)
+            view_host(self).generate_from(result)
         elif action == "inspect":
             title = "bundled (pretrained)" if name == BUNDLED else f"{name} · {Path(result).stem}"
-            self.app.inspect_checkpoint(result, title)  # (the titles the pickers give)
+            view_host(self).inspect_checkpoint(result, title)  # (the titles the pickers give)
         elif action == "rename":
             new = Path(result).name
             self.renamed(name, new)
@@ -759,5 +761,5 @@ class RunsScreen(Screen):
 
     # -- telling the person -------------------------------------------------------------
 
-    def _tell(self, text: str, severity: str = "information", title: str = "") -> None:
+    def _tell(self, text: str, severity: SeverityLevel = "information", title: str = "") -> None:
         self.notify(text, title=title, severity=severity, markup=False)

@@ -93,9 +93,10 @@ class RunsTable(DataTable):
     def _title(self, key: str) -> Text:
         """A column's header: its title and the sort arrow, or room for it (so putting the
         arrow on another column changes no width)."""
-        column, sorted_by = TABLE_COLUMNS[key], self._sort and self._sort[0] == key
-        arrow = (" ▼" if self._sort[1] else " ▲") if sorted_by else "  "
-        return Text(column.title + arrow, style="bold" if sorted_by else "",
+        column = TABLE_COLUMNS[key]
+        descending = self._sort[1] if self._sort is not None and self._sort[0] == key else None
+        arrow = "  " if descending is None else " ▼" if descending else " ▲"
+        return Text(column.title + arrow, style="" if descending is None else "bold",
                     justify="right" if column.numeric else "left")  # fmt: skip
 
     @property
@@ -160,9 +161,9 @@ class RunsTable(DataTable):
         self._names = names
         target = highlight if highlight in wanted else before
         if names:
-            row = names.index(target) if target in wanted else min(row_before, len(names) - 1)
-            if row != self.cursor_row or target != before:
-                self.move_cursor(row=max(0, row), animate=False)
+            at = names.index(target) if target in wanted else min(row_before, len(names) - 1)
+            if at != self.cursor_row or target != before:
+                self.move_cursor(row=max(0, at), animate=False)
 
     def _render_cell(self, row_index, column_index, base_style, width, cursor=False, hover=False):
         """DataTable's, kept per cell: DataTable forgets every rendered cell when any one
@@ -174,7 +175,11 @@ class RunsTable(DataTable):
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
         row_key = self._row_locations.get_key(row_index)
         column_key = self._column_locations.get_key(column_index)
-        value = self._data.get(row_key, {}).get(column_key)
+        value = (
+            None
+            if row_key is None or column_key is None
+            else self._data.get(row_key, {}).get(column_key)
+        )
         place = (row_key, column_key, row_index, base_style, width, cursor, hover,
                  self._show_hover_cursor, self._pseudo_class_state)  # fmt: skip
         kept = self._drawn.get(place)

@@ -73,9 +73,9 @@ class RunFollower:
                 return
 
 
-def _stamp(folder: Path) -> tuple:
+def _stamp(folder: Path) -> tuple[tuple[int, int, int] | None, ...]:
     """What changes when a run writes: its metrics' and samples' sizes and times."""
-    stamp = []
+    stamp: list[tuple[int, int, int] | None] = []
     for name in (METRICS, SAMPLES):
         try:
             st = os.stat(folder / name)

@@ -21,7 +21,8 @@ from textual.validation import Function
 from textual.widgets import Collapsible, Input, Select, Static
 from textual.worker import Worker, WorkerState
 
-from shakespeare_tui.core.config import CELLS, CUSTOM, SCHEDULES, SIZED, ModelConfig, preset_values
+from shakespeare_tui.core.cells import CELLS
+from shakespeare_tui.core.config import CUSTOM, SCHEDULES, SIZED, ModelConfig, preset_values
 from shakespeare_tui.core.errors import UserError
 from shakespeare_tui.core.figures import params, size
 from shakespeare_tui.core.model.estimate import (
@@ -307,7 +308,11 @@ class TrainForm(VerticalScroll):
 
     def _field_values(self) -> dict[str, object]:
         """Every field's value as shown (the run selector's aside)."""
-        return {w.id: w.value for w in self.query("Input, Select") if w.id != "run"}
+        return {
+            w.id: w.value
+            for w in self.query("Input, Select")
+            if isinstance(w, (Input, Select)) and w.id is not None and w.id != "run"
+        }
 
     def _set_fields(self, values: dict) -> None:
         with self.prevent(Input.Changed, Select.Changed):
@@ -315,7 +320,7 @@ class TrainForm(VerticalScroll):
                 widget = self.query_one(f"#{name}")
                 if isinstance(widget, Select):
                     widget.value = value
-                else:
+                elif isinstance(widget, Input):
                     widget.value = value if isinstance(value, str) else show_value(value)
                 self._show_error(name, "")
 
@@ -339,7 +344,9 @@ class TrainForm(VerticalScroll):
         if info is None:
             return
         train = info.train
-        model = train.get("model") if isinstance(train.get("model"), dict) else {}
+        model = train.get("model")
+        if not isinstance(model, dict):
+            model = {}
         values = {
             k: model[k] for k in ("cell", "embed", "hidden", "layers", "dropout") if k in model
         }
@@ -350,7 +357,8 @@ class TrainForm(VerticalScroll):
         elif train.get("preset") == SIZED:  # what was chosen: auto, with a time budget
             values["preset"] = "auto"
         if "bf16" in train:
-            values["bf16"] = {None: "auto", True: "on", False: "off"}.get(train["bf16"], "auto")
+            bf16_words: dict[object, str] = {None: "auto", True: "on", False: "off"}
+            values["bf16"] = bf16_words.get(train["bf16"], "auto")
         known = {w.id for w in self.query("Input, Select")}
         self._set_fields({k: v for k, v in values.items() if k in known})
 
@@ -450,7 +458,7 @@ class TrainForm(VerticalScroll):
                 continue
             try:
                 config = ModelConfig(**{k: v for k, v in model.items() if k != "vocab_size"})
-                batches = int(train["batch_size"]), int(train["seq_len"])
+                batches = _whole(train["batch_size"]), _whole(train["seq_len"])
             except (KeyError, TypeError, ValueError):
                 continue  # a hand-edited config: not comparable
             timed.append(TimedRun(info.chars_per_sec, config, *batches, info.device))
@@ -482,6 +490,8 @@ class TrainForm(VerticalScroll):
         if event.value != event.input.value:
             return  # overtaken: the field has been set again since
         name = event.input.id
+        if name is None:
+            return  # (every field has an id: its name)
         why = self._why(event.input)
         self._show_error(name, why)
         if name in PRESET_FIELDS and not why:
@@ -518,3 +528,11 @@ class TrainForm(VerticalScroll):
             self._become_custom(name, event.value)
         self._update_enabled()
         self.post_message(self.Changed(self))
+
+
+def _whole(value: object) -> int:
+    """`int(value)` for a value read from a run's config.json, which may be anything: a kind
+    int() does not take (null, a list…) raises TypeError, as int() itself would."""
+    if isinstance(value, (int, float, str)):
+        return int(value)
+    raise TypeError(f"not a number: {type(value).__name__}")

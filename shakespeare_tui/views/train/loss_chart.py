@@ -235,8 +235,8 @@ class LossChart(PlotextPlot):
             xs, ys = zip(*train, strict=True)
             plt.plot(xs, ys, marker=TRAIN_MARKER, color=colours["train"])
         if val:
-            xs, ys = [p.step for p in val], [p.loss for p in val]
-            plt.scatter(xs, ys, marker=VAL_MARKER, color=colours["val"])
+            val_xs, val_ys = [p.step for p in val], [p.loss for p in val]
+            plt.scatter(val_xs, val_ys, marker=VAL_MARKER, color=colours["val"])
         if best is not None:
             plt.scatter([best.step], [best.loss * scale], marker=BEST_MARKER, color=colours["best"])
         if not train and not val:

@@ -30,8 +30,9 @@ class RunPanels(Vertical):
         yield SamplesLog(id="samples")
 
     def watch_bits(self, bits: bool) -> None:
-        for panel in (LossChart, TrainProgress, SamplesLog):
-            self.query_one(panel).bits = bits
+        self.query_one(LossChart).bits = bits
+        self.query_one(TrainProgress).bits = bits
+        self.query_one(SamplesLog).bits = bits
 
     def say(self, text: str) -> None:
         """What the run is doing, on the progress panel's status line."""

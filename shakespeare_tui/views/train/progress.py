@@ -133,10 +133,11 @@ class TrainProgress(Vertical):
             bar.update(total=steps_per_epoch, progress=max(0, min(done, steps_per_epoch)))
         in_epoch = min(history.epochs_done + 1, max(1, history.epochs))
         parts = [f"epoch {in_epoch}/{history.epochs}", f"step {history.step:,}"]
-        if isinstance(last.get("chars_per_sec"), (int, float)):
-            parts.append(f"{last['chars_per_sec']:,.0f} chars/s")
-        if isinstance(last.get("elapsed_s"), (int, float)):
-            parts.append(f"trained {duration(last['elapsed_s'])}")
+        speed, elapsed = last.get("chars_per_sec"), last.get("elapsed_s")
+        if isinstance(speed, (int, float)):
+            parts.append(f"{speed:,.0f} chars/s")
+        if isinstance(elapsed, (int, float)):
+            parts.append(f"trained {duration(elapsed)}")
         self._set("train-numbers", " · ".join(parts))
         self._sizing(history.sizing_reason)
         self._show_best()

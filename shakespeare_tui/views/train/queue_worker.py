@@ -17,12 +17,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from textual.dom import DOMNode
+from textual.widget import Widget
 from textual.worker import Worker, WorkerState
 
-from shakespeare_tui.core.errors import ActionFailed, UserError, one_line
+from shakespeare_tui.core.errors import ActionFailed, RunLockedError, UserError, one_line
 from shakespeare_tui.core.paths import Paths
-from shakespeare_tui.core.runs.lock import RunLock, RunLockedError
+from shakespeare_tui.core.runs.lock import RunLock
 from shakespeare_tui.core.runs.run_queue import (
     FAILED,
     QUEUE_FILE,
@@ -37,6 +37,7 @@ from shakespeare_tui.core.runs.run_queue import (
 from shakespeare_tui.core.sizing.cell_comparison import DEFAULT_MINUTES
 from shakespeare_tui.messages import QueueRead
 from shakespeare_tui.settings import TrainSettings
+from shakespeare_tui.view_host import view_host
 from shakespeare_tui.views.queue_dialog import QueueScreen
 from shakespeare_tui.views.queue_offer import QueueOfferScreen
 from shakespeare_tui.views.train.fields import config_settings, label_of
@@ -64,7 +65,7 @@ class QueueWorker:
 
     def __init__(
         self,
-        host: DOMNode,
+        host: Widget,
         paths: Paths,
         *,
         training: Callable[[], bool],
@@ -109,7 +110,7 @@ class QueueWorker:
         assert queue is not None
         if message.then == "show":
             screen = QueueScreen(queue, self._lock is not None, message.elsewhere)
-            self._host.app.push_screen(screen, lambda go: go and self.work())
+            self._host.app.push_screen(screen, self._work_if)
         elif message.then == "work":
             self._work_next(message.elsewhere)
         elif message.then == "offer":
@@ -117,7 +118,7 @@ class QueueWorker:
             next_open = queue.next_open()
             if left and next_open and not message.elsewhere and not self._training():
                 offer = QueueOfferScreen(left, next_open.run)
-                self._host.app.push_screen(offer, lambda go: go and self.work())
+                self._host.app.push_screen(offer, self._work_if)
 
     # -- what the keys ask -----------------------------------------------------------------
 
@@ -186,8 +187,13 @@ class QueueWorker:
         self._host.notify(plan.reason, title="Compare the cells", timeout=20, markup=False)
         self._say(f"queued {', '.join(names)}: they train one after another; R shows them "
                   "side by side, m there how far back each reads")  # fmt: skip
-        self._host.app.compare_runs(names)
+        view_host(self._host).compare_runs(names)
         self.work()
+
+    def _work_if(self, go: bool | None) -> None:
+        """A dialog's answer: work the queue if it said go."""
+        if go:
+            self.work()
 
     def work(self) -> None:
         """Train the queued runs, one after another, from the next open one."""
@@ -233,7 +239,7 @@ class QueueWorker:
             result = worker.result
             reason = getattr(result, "reason", None) if result is not None else "stopped"
             why = getattr(result, "message", None) or "stopped"
-        elif worker.state == WorkerState.ERROR:
+        elif worker.state == WorkerState.ERROR and worker.error is not None:
             reason, why = None, one_line(worker.error)
         else:
             reason, why = "stopped", "stopped"

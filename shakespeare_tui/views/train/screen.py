@@ -57,6 +57,7 @@ from shakespeare_tui.messages import (
 )
 from shakespeare_tui.settings import TrainSettings
 from shakespeare_tui.shared_listing import SharedListing, shared_listing
+from shakespeare_tui.view_host import view_host
 from shakespeare_tui.views.file_picker import FilePickerScreen
 from shakespeare_tui.views.train.extend_dialog import ExtendScreen, extension_for
 from shakespeare_tui.views.train.fields import form_config, label_of
@@ -189,8 +190,9 @@ class TrainScreen(Screen):
         footer.show_command_palette = self.size.width >= 110
 
     def on_mount(self) -> None:
-        self.device_type = self.app.device_type
-        self.app.torch_ready.subscribe(self, self._torch_ready)
+        host = view_host(self)
+        self.device_type = host.device_type
+        host.torch_ready.subscribe(self, self._torch_ready)
         self.refresh_runs(self.settings.run or None)
         self._post_header()
         self._queue.read("offer")  # a queue left with runs to train is offered to continue
@@ -199,7 +201,7 @@ class TrainScreen(Screen):
         """Back in this view: list the runs again (another process may have started one)."""
         if self.is_mounted and not self.training:
             # The remembered choice: the Runs view may have just set it (continue a run).
-            self.refresh_runs(self.app.settings.train.run or None)
+            self.refresh_runs(view_host(self).settings.train.run or None)
 
     # -- state -----------------------------------------------------------------------------
 
@@ -258,7 +260,7 @@ class TrainScreen(Screen):
         form = self.query_one(TrainForm)
         form.set_runs(message.runs, message.selected)
         if not self.training:
-            self.settings = self.app.settings.train = form.values(self.settings)
+            self.settings = view_host(self).settings.train = form.values(self.settings)
             run = form.selected_run
             # A run is re-read (it may have trained on); "new run" keeps what is shown, such
             # as why a start failed.
@@ -423,7 +425,7 @@ class TrainScreen(Screen):
         form = self.checked_form("Cannot start")
         if form is None:
             return
-        self.settings = self.app.settings.train = form.values(self.settings)
+        self.settings = view_host(self).settings.train = form.values(self.settings)
         run = form.selected_run
         if run is not None and run == self.following:
             self.notify(f"{run} is being trained by another process: this view follows it, "
@@ -452,7 +454,7 @@ class TrainScreen(Screen):
         def new_run() -> dict[str, Any]:
             return {"config": form_config(settings, self._device_type_now(settings))}
 
-        self.app.save_settings()
+        view_host(self).save_settings()
         self._start(new_run, run_name=self.settings.run or None, status="starting…", fresh=True)
 
     def _resume(self, run: str, overrides: dict) -> None:
@@ -461,7 +463,7 @@ class TrainScreen(Screen):
         except UserError as exc:
             self.notify(exc.worded(label_of), title="Cannot resume", severity="error")
             return
-        self.app.save_settings()
+        view_host(self).save_settings()
         resumed = {"resume": str(checkpoint), "resume_overrides": overrides}
         self._start(lambda: resumed, run_name=run, status="starting…", fresh=False)
 
@@ -527,7 +529,7 @@ class TrainScreen(Screen):
     def _form_changed(self) -> None:
         form = self.query_one(TrainForm)
         self.settings = form.values(self.settings)
-        self.app.settings.train = self.settings
+        view_host(self).settings.train = self.settings
         self._post_header()
         self.refresh_bindings()
         if not self.training and form.selected_run != self._shown_run:
@@ -553,7 +555,7 @@ class TrainScreen(Screen):
                 val = loss_text(event.val_loss, self._panels.bits, unit=True)
                 self._status(f"training {self._run_name} · val {val}", force=True)
             case CheckpointSaved():
-                self.app.checkpoints_changed.publish(event.path)
+                view_host(self).checkpoints_changed.publish(event.path)
             case CheckpointFailed() | LogWriteFailed():
                 self.notify(event.message, severity="warning", markup=False)
             case TrainingFinished():
@@ -577,8 +579,7 @@ class TrainScreen(Screen):
         if event.state == WorkerState.ERROR and isinstance(event.worker.error, EncodingStopped):
             # Stopped by the person while the corpus was encoded: nothing failed.
             self._say(one_line(event.worker.error) + "; s starts again")
-        elif event.state == WorkerState.ERROR:
-            error = event.worker.error
+        elif event.state == WorkerState.ERROR and (error := event.worker.error) is not None:
             text = error.worded(label_of) if isinstance(error, UserError) else one_line(error)
             self._say(f"failed: {text}")
             self.notify(text, title="Training failed", severity="error", timeout=10, markup=False)
