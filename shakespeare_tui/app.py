@@ -30,6 +30,7 @@ from shakespeare_tui.messages import HeaderInfo, TorchReady, TrainingStatus
 from shakespeare_tui.settings import VIEWS, AppSettings
 from shakespeare_tui.shared_listing import SharedListing
 from shakespeare_tui.torch_loader import default_trainer, probe_device
+from shakespeare_tui.view_host import ViewHost
 from shakespeare_tui.views.generate.screen import GenerateScreen
 from shakespeare_tui.views.help import HelpScreen
 from shakespeare_tui.views.inspect.screen import InspectScreen
@@ -441,3 +442,8 @@ def make_app(
     if settings is None:
         settings = AppSettings.load(paths.settings_file)
     return ShakespeareApp(paths, settings, trainer or default_trainer, probe or probe_device)
+
+
+# The views reach the app through this protocol (view_host.py): mypy checks here that the app
+# is one, since no view imports this module.
+_THE_VIEWS_HOST: type[ViewHost] = ShakespeareApp
