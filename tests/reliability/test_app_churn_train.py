@@ -59,7 +59,7 @@ def busy_threads() -> list[str]:
     return busy
 
 
-async def settle(predicate, timeout: float = 5.0) -> bool:
+async def eventually(predicate, timeout: float = 5.0) -> bool:
     """Wait (outside any app) until `predicate()` holds; False after `timeout`."""
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -154,7 +154,7 @@ async def test_start_stop_churn_in_the_app(paths, tiny_settings):
     steps = [e.step for e in events if isinstance(e, TrainingFinished)]
     assert steps == sorted(steps) and len(set(steps)) == len(steps)  # each resume went on
 
-    await settle(lambda: app_threads() <= threads_before)
+    await eventually(lambda: app_threads() <= threads_before)
     threads_after = app_threads()
     fds_after = open_fds()
     print(
@@ -164,6 +164,6 @@ async def test_start_stop_churn_in_the_app(paths, tiny_settings):
         f"all threads now {threading.active_count()}"
     )
     assert threads_after <= threads_before, f"threads {threads_before} → {threads_after}"
-    assert await settle(lambda: not busy_threads()), f"threads still training: {busy_threads()}"
+    assert await eventually(lambda: not busy_threads()), f"threads still training: {busy_threads()}"
     assert fds_late - fds_early <= 2, f"open files grew over the cycles: {fds_early} → {fds_late}"
     assert fds_after - fds_before <= FD_SLACK, f"open files {fds_before} → {fds_after}"
