@@ -107,3 +107,13 @@ async def wait_for(pilot, predicate, timeout: float = 30.0, what: str = "conditi
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
         await pilot.pause(0.05)
+
+
+async def poll(predicate, what: str, timeout: float = 30.0, every: float = 0.005) -> None:
+    """Wait until `predicate()` holds, looking every `every` seconds: for tests that drive an app
+    faster than the pilot would (`pilot.pause` and `press` wait for the app to go idle)."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+        await asyncio.sleep(every)

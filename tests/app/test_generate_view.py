@@ -20,7 +20,7 @@ from shakespeare_tui.views.generate.output_pane import OutputPane
 from shakespeare_tui.widgets.checkpoint_picker import CheckpointPicker
 from shakespeare_tui.widgets.text_pane import wrap_rows
 from tests.app.generate_fixtures import SIZE, add_run, generate_app, output_of, ready, set_field
-from tests.app.harness import settle
+from tests.app.harness import settle, wait_for
 
 pytestmark = pytest.mark.usefixtures("no_bundled")
 
@@ -166,16 +166,12 @@ async def test_g_again_or_escape_stops_mid_stream(home, key):
     async with app.run_test(size=SIZE, message_hook=hook) as pilot:
         screen = await ready(pilot)
         await pilot.press("g")
-        for _ in range(200):
-            if len(output_of(screen)) > 0:
-                break
-            await pilot.pause(0.02)
+        await wait_for(pilot, lambda: len(output_of(screen)) > 0, 30, "the first characters")
         assert screen.generating
         status = screen.query_one("#generate-status")
-        for _ in range(200):
-            if " of 100,000 · seed 3" in str(status.render()):  # how far a long stream is
-                break
-            await pilot.pause(0.02)
+        await wait_for(  # how far a long stream is
+            pilot, lambda: " of 100,000 · seed 3" in str(status.render()), 30, "the count"
+        )
         assert " of 100,000 · seed 3" in str(status.render())
         await pilot.press(key)
         await settle(pilot)
@@ -388,10 +384,7 @@ async def test_quitting_mid_stream_ends_the_worker_thread(home, monkeypatch):
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
         await pilot.press("g")
-        for _ in range(200):
-            if len(output_of(screen)) > 0:
-                break
-            await pilot.pause(0.02)
+        await wait_for(pilot, lambda: len(output_of(screen)) > 0, 30, "the first characters")
         worker = screen.query_one(OutputPane).worker
         assert screen.generating
     assert worker.cancelled_event.is_set()
@@ -644,10 +637,12 @@ async def test_a_burst_of_rescans_runs_one_scan_at_a_time(home):
         add_run(home, "u", "2999-01-01T00:00:00+00:00", keep=("best.pt", "last.pt"))
         screen.refresh_checkpoints()  # after the new run: its scan must come
         picker = screen.query_one(CheckpointPicker)
-        for _ in range(200):
-            if picker.entries and picker.entries[0].title == "u · best":
-                break
-            await pilot.pause(0.02)
+        await wait_for(
+            pilot,
+            lambda: bool(picker.entries) and picker.entries[0].title == "u · best",
+            30,
+            "the new run listed first",
+        )
         await settle(pilot)
         assert len(started) == 2
         assert [e.title for e in picker.entries][:2] == ["u · best", "u · last"]

@@ -28,6 +28,7 @@ from shakespeare_tui.settings import GenerateSettings
 from shakespeare_tui.views.generate.output_pane import OutputPane
 from shakespeare_tui.views.generate.screen import GenerateScreen
 from tests.app.generate_fixtures import SIZE, generate_app
+from tests.app.harness import poll
 
 CYCLES = int(os.environ.get("CHURN_CYCLES", "30"))
 PILOT_CYCLES = 4  # through pilot.press: two stopped with `g`, two with `escape`
@@ -64,12 +65,8 @@ async def test_generation_start_stop_churn(home):
         elif isinstance(message, Worker.StateChanged):
             states[message.worker] = message.state
 
-    async def until(predicate, what: str, timeout: float = 20.0) -> None:
-        deadline = time.monotonic() + timeout
-        while not predicate():
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out waiting for {what}")
-            await asyncio.sleep(0.002)
+    async def until(predicate, what: str) -> None:
+        await poll(predicate, what, 20.0, every=0.002)
 
     threads_before = threading.active_count()
     fds_before = open_fds()

@@ -29,6 +29,7 @@ from textual.worker import Worker, WorkerState  # noqa: E402
 from shakespeare_tui.app import make_app  # noqa: E402
 from shakespeare_tui.core.events import StepLogged, TrainingFinished, TrainingStarted  # noqa: E402
 from shakespeare_tui.messages import TrainingUpdate  # noqa: E402
+from tests.app.harness import poll  # noqa: E402
 
 CYCLES = int(os.environ.get("CHURN_CYCLES", "30"))
 PRESS_EVERY = 10  # every tenth cycle goes through real key presses
@@ -94,12 +95,8 @@ async def test_start_stop_churn_in_the_app(paths, tiny_settings):
     def probe() -> tuple[str, str]:
         return ("CPU · 1 thread", "cpu")
 
-    async def wait(predicate, what: str, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while not predicate():
-            if time.monotonic() > deadline:
-                raise AssertionError(f"cycle {cycle}: timed out after {timeout:.0f}s: {what}")
-            await asyncio.sleep(0.005)
+    async def wait(predicate, what: str) -> None:
+        await poll(predicate, f"cycle {cycle}: {what}", 30.0)
 
     threads_before = app_threads()
     fds_before = open_fds()
