@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from test_cli import cli
 
 from shakespeare_tui.core.sizing import ladder as size_ladder
 from shakespeare_tui.core.sizing.ladder import Rung
+from tests.cli_support import cli
 
 LADDER = (
     Rung("a", 8, 16, 1, 0.0, batch_size=4, seq_len=16, lr=1e-2, warmup_steps=0),

@@ -1,4 +1,5 @@
-"""Shared pieces of the app tests: tiny settings, a scripted trainer, waiting.
+"""Fixtures of the app tests: a scripted trainer, the device probe, waiting, the Runs view's
+app, and the data dir of the Generate view's tests (harness.py hosts the views).
 
 `corpus_file` (a small generated text) and `paths` (a fresh data dir) come from tests/conftest.py.
 """
@@ -12,8 +13,9 @@ import os
 # reads this once when it loads, so set it before any test imports torch.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
+import shutil  # noqa: E402
 import threading  # noqa: E402
-import time  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 
@@ -24,22 +26,7 @@ from shakespeare_tui.core.events import (  # noqa: E402
     TrainingFinished,
     TrainingStarted,
 )
-
-FIXED_DEVICE = ("CPU · 2 threads", "cpu")
-
-
-def fixed_probe() -> tuple[str, str]:
-    """The device as a test wants it: the same on every machine, and no torch import."""
-    return FIXED_DEVICE
-
-
-async def wait_for(pilot, predicate, timeout: float = 30.0, what: str = "condition") -> None:
-    """Let the app run until `predicate()` holds (the UI keeps processing messages)."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
-        await pilot.pause(0.05)
+from tests.app.harness import fixed_probe, wait_for  # noqa: E402, F401 (also imported from here)
 
 
 class ScriptedTrainer:
@@ -185,3 +172,26 @@ def runs_app(paths, probe, monkeypatch):
 
     app.notify = notify
     return app
+
+
+@pytest.fixture
+def no_bundled(monkeypatch, tmp_path):
+    """Hide the installed bundled checkpoint: lists of checkpoints must not depend on it (a
+    module takes it with `pytestmark = pytest.mark.usefixtures("no_bundled")`)."""
+    from shakespeare_tui.core.runs import folders as core_runs
+
+    monkeypatch.setattr(core_runs, "bundled_checkpoint", lambda: tmp_path / "none.pt")
+
+
+@pytest.fixture
+def home(trained_run, tmp_path) -> Path:
+    """A data dir holding a copy of the session's tiny trained run (tests/conftest.py) as "t".
+
+    A copy, so a test may add runs or break files.
+    """
+    paths, finished, _ = trained_run
+    assert finished.best_checkpoint and finished.last_checkpoint
+    copy = tmp_path / "home"
+    (copy / "runs").mkdir(parents=True)
+    shutil.copytree(Path(finished.run_dir), copy / "runs" / "t")
+    return copy

@@ -3,19 +3,13 @@ view on the bundled checkpoint over a short text (as if generated, for the fork 
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-from textual.app import App
-
-from shakespeare_tui.app import ShakespeareApp
 from shakespeare_tui.core.paths import Paths
 from shakespeare_tui.core.runs.folders import bundled_checkpoint
 from shakespeare_tui.core.sampling.sampler import SampleSettings
-from shakespeare_tui.views.help import HelpScreen
 from shakespeare_tui.views.inspect.next_char import NextCharPanel
 from shakespeare_tui.views.inspect.screen import InspectScreen
 from shakespeare_tui.views.inspect.text_view import InspectText
+from tests.app.harness import KeyedViewApp, ViewApp
 
 SIZE = (120, 40)
 TEXT = """Second Senator:
@@ -38,37 +32,42 @@ Descend, and open your uncharged ports:
 First Senator:
 Both, and more.
 """
-APP_CSS = str(Path(sys.modules[ShakespeareApp.__module__].__file__).with_name("app.tcss"))
 SETTINGS = SampleSettings(length=len(TEXT), temperature=0.8, seed=11)
 
 
-class InspectApp(App):
-    """The smallest app that shows the Inspect view, on `text` (None: a held-out passage).
-    It has the app's keys, so its footer is the one people see (`?` opens the help)."""
+def InspectApp(
+    paths: Paths, text: str | None = TEXT, length: int = 400, settings: SampleSettings | None = None
+) -> KeyedViewApp:
+    """The Inspect view on `text` (None: a held-out passage), with the app's keys, so its footer
+    is the one people see (`?` opens the help). With `settings`, as if generated with them."""
 
-    CSS_PATH = APP_CSS
-    BINDINGS = ShakespeareApp.BINDINGS
+    def view() -> InspectScreen:
+        screen = InspectScreen(paths, length=length)
+        if text is not None:
+            source = "a test text" if settings is None else "generated"
+            screen.inspect(str(bundled_checkpoint()), "bundled", text, source, settings)
+        return screen
 
-    def __init__(
-        self, paths: Paths, text: str | None = TEXT, length: int = 400, settings=None
-    ) -> None:
-        super().__init__()
-        self.paths, self.text, self.length, self.settings = paths, text, length, settings
-
-    def on_mount(self) -> None:
-        screen = InspectScreen(self.paths, length=self.length)
-        if self.text is not None:  # with `settings`, as if generated with them
-            source = "a test text" if self.settings is None else "generated"
-            screen.inspect(str(bundled_checkpoint()), "bundled", self.text, source, self.settings)
-        self.push_screen(screen)
-
-    def action_help(self) -> None:
-        self.push_screen(HelpScreen(self.screen))
+    return KeyedViewApp(view, title="InspectApp")  # the title its snapshots were drawn with
 
 
-def ForkApp(paths, settings=SETTINGS, text=TEXT) -> InspectApp:
+def ForkApp(paths, settings=SETTINGS, text=TEXT) -> KeyedViewApp:
     """The Inspect view on `text`, handed over as if generated with `settings`."""
     return InspectApp(paths, text=text, settings=settings)
+
+
+def checkpoint_app(
+    paths: Paths, checkpoint, text: str, title: str, app_title: str | None = None, **options
+) -> ViewApp:
+    """The Inspect view on one checkpoint (shown as `title`) and text; `options` go to the
+    InspectScreen."""
+
+    def view() -> InspectScreen:
+        screen = InspectScreen(paths, **options)
+        screen.inspect(str(checkpoint), title, text, "a test text")
+        return screen
+
+    return ViewApp(view, title=app_title)
 
 
 async def ready(pilot, until, found: bool = True) -> InspectScreen:

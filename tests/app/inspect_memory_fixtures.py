@@ -7,7 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
-from textual.app import App
 
 from shakespeare_tui.core.config import ModelConfig
 from shakespeare_tui.core.inspection.memory.report import MemorySettings
@@ -16,8 +15,8 @@ from shakespeare_tui.core.model.network import CharRNN
 from shakespeare_tui.core.paths import Paths
 from shakespeare_tui.core.text.corpus import checksum_of
 from shakespeare_tui.core.text.vocab import Vocabulary
-from shakespeare_tui.views.inspect.screen import InspectScreen
-from tests.app.inspect_fixtures import APP_CSS
+from tests.app.harness import ViewApp
+from tests.app.inspect_fixtures import checkpoint_app
 from tests.core.run_folders import make_run
 
 # 50 targets over the corpus's held-out 2,000 characters, the heat 32 characters back.
@@ -67,26 +66,14 @@ def make_checkpoint(
     return folder / "best.pt"
 
 
-class MemoryApp(App):
-    """The Inspect view on one checkpoint and text, measuring memory with MEMORY_SETTINGS."""
-
-    CSS_PATH = APP_CSS
-
-    def __init__(
-        self,
-        paths: Paths,
-        checkpoint: Path,
-        text: str,
-        title: str = "tiny",
-        settings: MemorySettings = MEMORY_SETTINGS,
-    ) -> None:
-        super().__init__()
-        self.paths, self.checkpoint, self.text, self.title = paths, checkpoint, text, title
-        self.settings = settings
-
-    def on_mount(self) -> None:
-        screen = InspectScreen(
-            self.paths, memory_settings=self.settings, memory_length=MEMORY_LENGTH
-        )
-        screen.inspect(str(self.checkpoint), self.title, self.text, "a test text")
-        self.push_screen(screen)
+def MemoryApp(
+    paths: Paths,
+    checkpoint: Path,
+    text: str,
+    title: str = "tiny",
+    settings: MemorySettings = MEMORY_SETTINGS,
+) -> ViewApp:
+    """The Inspect view on one checkpoint and text (`title` names both), measuring memory with
+    `settings`."""
+    options = {"memory_settings": settings, "memory_length": MEMORY_LENGTH}
+    return checkpoint_app(paths, checkpoint, text, title, app_title=title, **options)

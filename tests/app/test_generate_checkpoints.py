@@ -4,9 +4,9 @@ can be opened, `g` before the list is read waits for it, and saved text says how
 from __future__ import annotations
 
 import shutil
-import time
+import threading
 
-from test_generate_view import GenerateApp, home, no_bundled, ready, settle  # noqa: F401
+import pytest
 from textual.widgets import Input
 
 from shakespeare_tui.core.paths import Paths
@@ -14,8 +14,10 @@ from shakespeare_tui.core.runs.listing import Listing
 from shakespeare_tui.settings import GenerateSettings
 from shakespeare_tui.views.file_picker import FilePickerScreen
 from shakespeare_tui.widgets.checkpoint_picker import CheckpointPicker
+from tests.app.generate_fixtures import SIZE, generate_app, ready
+from tests.app.harness import settle, wait_for
 
-SIZE = (120, 40)
+pytestmark = pytest.mark.usefixtures("no_bundled")
 
 
 def _keys(screen) -> list[str]:
@@ -23,8 +25,8 @@ def _keys(screen) -> list[str]:
     return [picker.entry_at(i).key for i in range(picker.option_count)]
 
 
-async def test_a_run_made_elsewhere_appears_on_rescan(home):  # noqa: F811
-    app = GenerateApp(Paths.resolve(home))
+async def test_a_run_made_elsewhere_appears_on_rescan(home):
+    app = generate_app(Paths.resolve(home))
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
         assert len(_keys(screen)) == 2
@@ -34,12 +36,12 @@ async def test_a_run_made_elsewhere_appears_on_rescan(home):  # noqa: F811
         assert str(home / "runs" / "u" / "best.pt") in _keys(screen)
 
 
-async def test_o_opens_a_checkpoint_file_from_anywhere(home, tmp_path):  # noqa: F811
+async def test_o_opens_a_checkpoint_file_from_anywhere(home, tmp_path):
     loose = tmp_path / "elsewhere" / "mine.pt"
     loose.parent.mkdir()
     shutil.copy(home / "runs" / "t" / "best.pt", loose)
     settings = GenerateSettings(seed="3", length=30)
-    app = GenerateApp(Paths.resolve(home), settings)
+    app = generate_app(Paths.resolve(home), settings)
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
         await pilot.press("o")
@@ -58,26 +60,29 @@ async def test_o_opens_a_checkpoint_file_from_anywhere(home, tmp_path):  # noqa:
         assert screen.query_one("#output").text
 
 
-async def test_g_before_the_list_is_read_waits_for_it(home, monkeypatch):  # noqa: F811
+async def test_g_before_the_list_is_read_waits_for_it(home, monkeypatch):
     real = Listing.refresh
+    scanning, release = threading.Event(), threading.Event()
 
-    def slow(*args, **kwargs):
-        time.sleep(0.6)
+    def held(*args, **kwargs):  # the scan waits until `g` has been pressed
+        scanning.set()
+        assert release.wait(30), "the test never let the scan go on"
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(Listing, "refresh", slow)
-    app = GenerateApp(Paths.resolve(home), GenerateSettings(seed="1", length=25))
+    monkeypatch.setattr(Listing, "refresh", held)
+    app = generate_app(Paths.resolve(home), GenerateSettings(seed="1", length=25))
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await wait_for(pilot, scanning.is_set, 30, "the scan to start")
         await pilot.press("g")  # the scan is still running
+        release.set()
         await settle(pilot)
         screen = app.screen
         assert not any("Cannot generate" in note for note in app.notes)
         assert len(screen.query_one("#output").text) >= 25
 
 
-async def test_saved_text_says_how_it_was_made(home):  # noqa: F811
-    app = GenerateApp(Paths.resolve(home), GenerateSettings(seed="11", length=40, prompt="The"))
+async def test_saved_text_says_how_it_was_made(home):
+    app = generate_app(Paths.resolve(home), GenerateSettings(seed="11", length=40, prompt="The"))
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
         await pilot.press("g")

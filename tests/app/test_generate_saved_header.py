@@ -3,21 +3,18 @@ shorter than asked) and the seed drawn, so the text can be made again."""
 
 from __future__ import annotations
 
+import pytest
+
 from shakespeare_tui.core.paths import Paths
 from shakespeare_tui.settings import GenerateSettings
-from tests.app.test_generate_view import (  # noqa: F401 (fixtures)
-    SIZE,
-    GenerateApp,
-    home,
-    no_bundled,
-    output_of,
-    ready,
-    settle,
-)
+from tests.app.generate_fixtures import SIZE, generate_app, output_of, ready
+from tests.app.harness import settle
+
+pytestmark = pytest.mark.usefixtures("no_bundled")
 
 
-async def test_a_stopped_text_is_saved_with_the_length_generated(home):  # noqa: F811
-    app = GenerateApp(Paths.resolve(home), GenerateSettings(length=100_000, seed="3", prompt=""))
+async def test_a_stopped_text_is_saved_with_the_length_generated(home):
+    app = generate_app(Paths.resolve(home), GenerateSettings(length=100_000, seed="3", prompt=""))
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
         await pilot.press("g")
@@ -36,8 +33,8 @@ async def test_a_stopped_text_is_saved_with_the_length_generated(home):  # noqa:
         assert "seed 3 " in header
 
 
-async def test_a_random_seed_is_saved_as_the_seed_drawn(home):  # noqa: F811
-    app = GenerateApp(Paths.resolve(home), GenerateSettings(length=200, seed="", prompt=""))
+async def test_a_random_seed_is_saved_as_the_seed_drawn(home):
+    app = generate_app(Paths.resolve(home), GenerateSettings(length=200, seed="", prompt=""))
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
         await pilot.press("g")

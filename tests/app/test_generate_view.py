@@ -12,88 +12,17 @@ import pytest
 from textual.app import App
 from textual.widgets import Input
 
-from shakespeare_tui.app import ShakespeareApp
 from shakespeare_tui.core.paths import Paths
 from shakespeare_tui.messages import GenerationChunk, GenerationFinished
 from shakespeare_tui.settings import GenerateSettings
 from shakespeare_tui.views.generate.generated_text import PROMPT, GeneratedText
 from shakespeare_tui.views.generate.output_pane import OutputPane
-from shakespeare_tui.views.generate.screen import GenerateScreen
 from shakespeare_tui.widgets.checkpoint_picker import CheckpointPicker
 from shakespeare_tui.widgets.text_pane import wrap_rows
+from tests.app.generate_fixtures import SIZE, add_run, generate_app, output_of, ready, set_field
+from tests.app.harness import settle, wait_for
 
-SIZE = (120, 40)
-
-
-@pytest.fixture(autouse=True)
-def no_bundled(monkeypatch, tmp_path):
-    """Hide the installed bundled checkpoint: the lists below must not depend on it."""
-    from shakespeare_tui.core.runs import folders as core_runs
-
-    monkeypatch.setattr(core_runs, "bundled_checkpoint", lambda: tmp_path / "none.pt")
-
-
-@pytest.fixture
-def home(trained_run, tmp_path) -> Path:
-    """A data dir holding a copy of the session's tiny trained run (tests/conftest.py) as "t".
-
-    A copy, so a test may add runs or break files.
-    """
-    paths, finished, _ = trained_run
-    assert finished.best_checkpoint and finished.last_checkpoint
-    copy = tmp_path / "home"
-    (copy / "runs").mkdir(parents=True)
-    shutil.copytree(Path(finished.run_dir), copy / "runs" / "t")
-    return copy
-
-
-APP_CSS = str(Path(sys.modules[ShakespeareApp.__module__].__file__).with_name("app.tcss"))
-
-
-class GenerateApp(App):
-    """The smallest app that shows the Generate view; records notifications."""
-
-    CSS_PATH = APP_CSS  # the app's one stylesheet: the view's layout lives there
-
-    def __init__(self, paths: Paths, settings: GenerateSettings | None = None) -> None:
-        super().__init__()
-        self.paths = paths
-        self.settings = settings or GenerateSettings()
-        self.notes: list[str] = []
-
-    def on_mount(self) -> None:
-        self.push_screen(GenerateScreen(self.paths, self.settings))
-
-    def notify(self, message, *, title="", severity="information", **kwargs) -> None:
-        self.notes.append(f"{title}: {message}" if title else str(message))
-        super().notify(message, title=title, severity=severity, **kwargs)
-
-
-async def settle(pilot) -> None:
-    """Let every worker finish and the messages they posted be handled."""
-    from textual.worker import WorkerCancelled, WorkerFailed
-
-    for _ in range(3):
-        try:
-            await pilot.app.workers.wait_for_complete()
-        except (WorkerCancelled, WorkerFailed):
-            pass
-        await pilot.pause()
-
-
-async def ready(pilot) -> GenerateScreen:
-    await settle(pilot)
-    screen = pilot.app.screen
-    assert isinstance(screen, GenerateScreen)
-    return screen
-
-
-def set_field(screen: GenerateScreen, field: str, value: str) -> None:
-    screen.query_one(f"#{field}", Input).value = value
-
-
-def output_of(screen: GenerateScreen) -> GeneratedText:
-    return screen.query_one(GeneratedText)
+pytestmark = pytest.mark.usefixtures("no_bundled")
 
 
 async def test_generation_streams_in_chunks(home):
@@ -104,7 +33,7 @@ async def test_generation_streams_in_chunks(home):
             chunks.append(message)
 
     settings = GenerateSettings(length=20_000, seed="7")
-    app = GenerateApp(Paths.resolve(home), settings)
+    app = generate_app(Paths.resolve(home), settings)
     async with app.run_test(size=SIZE, message_hook=hook) as pilot:
         screen = await ready(pilot)
         picker = screen.query_one(CheckpointPicker)
@@ -128,7 +57,7 @@ async def test_same_seed_gives_the_same_text_as_the_cli(home, capsys):
     settings = GenerateSettings(
         checkpoint=str(checkpoint), temperature=0.9, top_k=12, length=300, prompt="Shall I"
     )
-    app = GenerateApp(Paths.resolve(home), settings)
+    app = generate_app(Paths.resolve(home), settings)
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
         set_field(screen, "seed", "1234")
@@ -165,7 +94,7 @@ async def test_same_seed_gives_the_same_text_as_the_cli(home, capsys):
 
 
 async def test_random_seed_is_shown_and_can_be_reused(home):
-    app = GenerateApp(Paths.resolve(home), GenerateSettings(length=200))
+    app = generate_app(Paths.resolve(home), GenerateSettings(length=200))
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
         await pilot.press("g")
@@ -176,7 +105,7 @@ async def test_random_seed_is_shown_and_can_be_reused(home):
         assert f"seed {seed}" in str(screen.query_one("#generate-status").render())
         await pilot.press("r")  # puts the seed into the field
         assert screen.query_one("#seed", Input).value == str(seed)
-        assert app.settings.seed == str(seed)
+        assert screen.settings.seed == str(seed)
         await pilot.press("g")
         await settle(pilot)
         assert output_of(screen).text == first
@@ -184,7 +113,7 @@ async def test_random_seed_is_shown_and_can_be_reused(home):
 
 async def test_the_seed_field_names_the_last_random_seed(home):
     """The output pane draws the seed; the form's seed field, left blank, says which it was."""
-    app = GenerateApp(Paths.resolve(home), GenerateSettings(length=50))
+    app = generate_app(Paths.resolve(home), GenerateSettings(length=50))
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
         field = screen.query_one("#seed", Input)
@@ -199,7 +128,7 @@ async def test_the_seed_field_names_the_last_random_seed(home):
 
 @pytest.mark.parametrize("value", ["-1", "abc", "2.5"])
 async def test_invalid_temperature_is_refused(home, value):
-    app = GenerateApp(Paths.resolve(home), GenerateSettings(length=100))
+    app = generate_app(Paths.resolve(home), GenerateSettings(length=100))
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
         set_field(screen, "temperature", value)
@@ -211,11 +140,11 @@ async def test_invalid_temperature_is_refused(home, value):
         assert any(note.startswith("Cannot generate: Temperature") for note in app.notes)
         assert output_of(screen).text == ""
         assert screen.query_one(OutputPane).worker is None
-        assert app.settings.temperature == 0.8  # the last valid value is what is remembered
+        assert screen.settings.temperature == 0.8  # the last valid value is what is remembered
 
 
 async def test_prompt_outside_the_vocabulary_names_the_characters(home):
-    app = GenerateApp(Paths.resolve(home), GenerateSettings(length=100))
+    app = generate_app(Paths.resolve(home), GenerateSettings(length=100))
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
         set_field(screen, "prompt", "Zebra [%]")
@@ -227,7 +156,7 @@ async def test_prompt_outside_the_vocabulary_names_the_characters(home):
 
 @pytest.mark.parametrize("key", ["g", "escape"])
 async def test_g_again_or_escape_stops_mid_stream(home, key):
-    app = GenerateApp(Paths.resolve(home), GenerateSettings(length=100_000, seed="3"))
+    app = generate_app(Paths.resolve(home), GenerateSettings(length=100_000, seed="3"))
     finished = []
 
     def hook(message):
@@ -237,16 +166,12 @@ async def test_g_again_or_escape_stops_mid_stream(home, key):
     async with app.run_test(size=SIZE, message_hook=hook) as pilot:
         screen = await ready(pilot)
         await pilot.press("g")
-        for _ in range(200):
-            if len(output_of(screen)) > 0:
-                break
-            await pilot.pause(0.02)
+        await wait_for(pilot, lambda: len(output_of(screen)) > 0, 30, "the first characters")
         assert screen.generating
         status = screen.query_one("#generate-status")
-        for _ in range(200):
-            if " of 100,000 · seed 3" in str(status.render()):  # how far a long stream is
-                break
-            await pilot.pause(0.02)
+        await wait_for(  # how far a long stream is
+            pilot, lambda: " of 100,000 · seed 3" in str(status.render()), 30, "the count"
+        )
         assert " of 100,000 · seed 3" in str(status.render())
         await pilot.press(key)
         await settle(pilot)
@@ -263,7 +188,7 @@ async def test_corrupt_checkpoint_is_marked_and_refused(home):
     config = json.loads((home / "runs" / "t" / "config.json").read_text())
     config["created"] = "2000-01-01T00:00:00+00:00"  # the oldest run: listed last
     (bad / "config.json").write_text(json.dumps(config))
-    app = GenerateApp(Paths.resolve(home), GenerateSettings(length=50))
+    app = generate_app(Paths.resolve(home), GenerateSettings(length=50))
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
         picker = screen.query_one(CheckpointPicker)
@@ -284,7 +209,7 @@ async def test_corrupt_checkpoint_is_marked_and_refused(home):
 
 
 async def test_file_broken_after_the_scan_is_reported(home):
-    app = GenerateApp(Paths.resolve(home), GenerateSettings(length=50))
+    app = generate_app(Paths.resolve(home), GenerateSettings(length=50))
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
         (home / "runs" / "t" / "best.pt").write_bytes(b"PK\x03\x04 truncated")
@@ -295,7 +220,7 @@ async def test_file_broken_after_the_scan_is_reported(home):
 
 
 async def test_refresh_finds_a_new_run_and_keeps_the_selection(home):
-    app = GenerateApp(Paths.resolve(home), GenerateSettings())
+    app = generate_app(Paths.resolve(home), GenerateSettings())
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
         picker = screen.query_one(CheckpointPicker)
@@ -311,11 +236,11 @@ async def test_refresh_finds_a_new_run_and_keeps_the_selection(home):
         await settle(pilot)
         assert [e.title for e in picker.entries] == ["u · best", "u · last", "t · best", "t · last"]
         assert picker.selected_entry.title == "t · last"
-        assert app.settings.checkpoint == str(home / "runs" / "t" / "last.pt")
+        assert screen.settings.checkpoint == str(home / "runs" / "t" / "last.pt")
 
 
 async def test_no_checkpoints_is_explained(tmp_path):
-    app = GenerateApp(Paths.resolve(tmp_path).ensure(), GenerateSettings())
+    app = generate_app(Paths.resolve(tmp_path).ensure(), GenerateSettings())
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
         await pilot.press("g")
@@ -324,14 +249,14 @@ async def test_no_checkpoints_is_explained(tmp_path):
 
 
 async def test_keys_nudge_temperature_and_escape_leaves_a_field(home):
-    app = GenerateApp(Paths.resolve(home), GenerateSettings(length=50))
+    app = generate_app(Paths.resolve(home), GenerateSettings(length=50))
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
         await pilot.press("right_square_bracket", "right_square_bracket", "plus")
         assert screen.query_one("#temperature", Input).value == "1.1"
         await pilot.press("left_square_bracket", "minus")
         assert screen.query_one("#temperature", Input).value == "0.9"
-        assert app.settings.temperature == 0.9
+        assert screen.settings.temperature == 0.9
         prompt = screen.query_one("#prompt", Input)
         prompt.focus()
         await pilot.press("g", "r", "[")  # typing, not commands
@@ -339,12 +264,12 @@ async def test_keys_nudge_temperature_and_escape_leaves_a_field(home):
         assert screen.query_one(OutputPane).worker is None
         await pilot.press("escape")
         assert not isinstance(screen.focused, Input)
-        assert app.settings.prompt == "gr["
+        assert screen.settings.prompt == "gr["
 
 
 async def test_colour_toggle_and_save(home):
     settings = GenerateSettings(length=300, seed="5", prompt="Sh")
-    app = GenerateApp(Paths.resolve(home), settings)
+    app = generate_app(Paths.resolve(home), settings)
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
         await pilot.press("g")
@@ -432,7 +357,6 @@ async def test_the_app_shows_the_generate_view_and_generates(home):
 
 def test_the_view_imports_without_torch():
     import subprocess
-    import sys
 
     code = (
         "import sys, shakespeare_tui.views.generate.screen\n"
@@ -456,14 +380,11 @@ async def test_quitting_mid_stream_ends_the_worker_thread(home, monkeypatch):
             ended.set()
 
     monkeypatch.setattr(sampling, "generate", tracked)
-    app = GenerateApp(Paths.resolve(home), GenerateSettings(length=100_000))
+    app = generate_app(Paths.resolve(home), GenerateSettings(length=100_000))
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
         await pilot.press("g")
-        for _ in range(200):
-            if len(output_of(screen)) > 0:
-                break
-            await pilot.pause(0.02)
+        await wait_for(pilot, lambda: len(output_of(screen)) > 0, 30, "the first characters")
         worker = screen.query_one(OutputPane).worker
         assert screen.generating
     assert worker.cancelled_event.is_set()
@@ -477,7 +398,7 @@ async def test_bundled_checkpoint_is_listed_last_and_remembered(home, monkeypatc
     shutil.copy(home / "runs" / "t" / "best.pt", bundled)
     monkeypatch.setattr(core_runs, "bundled_checkpoint", lambda: bundled)
     settings = GenerateSettings(checkpoint="bundled", length=40)
-    app = GenerateApp(Paths.resolve(home), settings)
+    app = generate_app(Paths.resolve(home), settings)
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
         picker = screen.query_one(CheckpointPicker)
@@ -519,19 +440,6 @@ def test_default_key_prefers_remembered_then_best_then_bundled_then_last():
     assert default_key([]) is None
 
 
-def _add_run(home: Path, name: str, created: str, keep: tuple[str, ...], source: str = "t") -> Path:
-    """A copy of run `source` named `name`, created at `created`, with only the files in `keep`."""
-    run = home / "runs" / name
-    shutil.copytree(home / "runs" / source, run)
-    for file in ("best.pt", "last.pt"):
-        if file not in keep:
-            (run / file).unlink()
-    config = json.loads((run / "config.json").read_text())
-    config["created"] = created
-    (run / "config.json").write_text(json.dumps(config))
-    return run
-
-
 async def test_bundled_beats_a_run_stopped_before_its_first_epoch(home, monkeypatch):
     from shakespeare_tui.core.runs import folders as core_runs
 
@@ -539,10 +447,10 @@ async def test_bundled_beats_a_run_stopped_before_its_first_epoch(home, monkeypa
     shutil.copy(home / "runs" / "t" / "best.pt", bundled)
     monkeypatch.setattr(core_runs, "bundled_checkpoint", lambda: bundled)
     # The only run was stopped mid-epoch 1: a last.pt, no best.pt.
-    stopped = _add_run(home, "stopped", "2999-01-01T00:00:00+00:00", keep=("last.pt",))
+    stopped = add_run(home, "stopped", "2999-01-01T00:00:00+00:00", keep=("last.pt",))
     shutil.rmtree(home / "runs" / "t")
     settings = GenerateSettings()
-    app = GenerateApp(Paths.resolve(home), settings)
+    app = generate_app(Paths.resolve(home), settings)
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
         picker = screen.query_one(CheckpointPicker)
@@ -561,7 +469,7 @@ async def test_bundled_beats_a_run_stopped_before_its_first_epoch(home, monkeypa
         picker.highlighted = [e.key for e in picker.entries].index("bundled")
         await pilot.pause()
         assert settings.checkpoint == "bundled"
-        _add_run(home, "newer", "3000-01-01T00:00:00+00:00", keep=("best.pt",), source="stopped")
+        add_run(home, "newer", "3000-01-01T00:00:00+00:00", keep=("best.pt",), source="stopped")
         screen.refresh_checkpoints()
         await settle(pilot)
         assert picker.entries[0].title == "newer · best"
@@ -570,7 +478,7 @@ async def test_bundled_beats_a_run_stopped_before_its_first_epoch(home, monkeypa
 
 async def test_generating_remembers_the_checkpoint(home):
     settings = GenerateSettings(length=20)
-    app = GenerateApp(Paths.resolve(home), settings)
+    app = generate_app(Paths.resolve(home), settings)
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
         assert screen.query_one(CheckpointPicker).selected_entry.title == "t · best"
@@ -584,7 +492,7 @@ async def test_generating_remembers_the_checkpoint(home):
 
 
 async def test_checkpoint_deleted_after_the_scan_is_explained_and_the_list_refreshed(home):
-    app = GenerateApp(Paths.resolve(home), GenerateSettings(length=30))
+    app = generate_app(Paths.resolve(home), GenerateSettings(length=30))
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
         picker = screen.query_one(CheckpointPicker)
@@ -606,7 +514,7 @@ async def test_checkpoint_deleted_after_the_scan_is_explained_and_the_list_refre
 async def test_an_overlong_prompt_is_refused_beside_the_field(home):
     from shakespeare_tui.core.sampling.settings import MAX_PROMPT
 
-    app = GenerateApp(Paths.resolve(home), GenerateSettings(length=30))
+    app = generate_app(Paths.resolve(home), GenerateSettings(length=30))
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
         set_field(screen, "prompt", "Shall I " * (MAX_PROMPT // 8 + 1))
@@ -676,7 +584,7 @@ async def test_first_character_arrives_at_once_after_g(home):
             await asyncio.sleep(0.002)
         return next(m for m in marks if m[0] == kind)
 
-    app = GenerateApp(Paths.resolve(home), GenerateSettings(length=100_000))
+    app = generate_app(Paths.resolve(home), GenerateSettings(length=100_000))
     async with app.run_test(size=SIZE, message_hook=hook) as pilot:
         screen = await ready(pilot)
         await pilot.press("g")  # the first `g` loads the model
@@ -706,7 +614,7 @@ async def test_first_character_arrives_at_once_after_g(home):
 
 async def test_a_burst_of_rescans_runs_one_scan_at_a_time(home):
     """Training saves checkpoints many times a second: the scans do not pile up."""
-    app = GenerateApp(Paths.resolve(home), GenerateSettings())
+    app = generate_app(Paths.resolve(home), GenerateSettings())
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
         started = []
@@ -726,13 +634,15 @@ async def test_a_burst_of_rescans_runs_one_scan_at_a_time(home):
         listing.refresh = counted
         for _ in range(20):
             screen.refresh_checkpoints()
-        _add_run(home, "u", "2999-01-01T00:00:00+00:00", keep=("best.pt", "last.pt"))
+        add_run(home, "u", "2999-01-01T00:00:00+00:00", keep=("best.pt", "last.pt"))
         screen.refresh_checkpoints()  # after the new run: its scan must come
         picker = screen.query_one(CheckpointPicker)
-        for _ in range(200):
-            if picker.entries and picker.entries[0].title == "u · best":
-                break
-            await pilot.pause(0.02)
+        await wait_for(
+            pilot,
+            lambda: bool(picker.entries) and picker.entries[0].title == "u · best",
+            30,
+            "the new run listed first",
+        )
         await settle(pilot)
         assert len(started) == 2
         assert [e.title for e in picker.entries][:2] == ["u · best", "u · last"]
@@ -742,7 +652,7 @@ async def test_a_burst_of_rescans_runs_one_scan_at_a_time(home):
 async def test_stop_while_the_model_loads_keeps_the_text_shown(home):
     import threading
 
-    app = GenerateApp(Paths.resolve(home), GenerateSettings(length=40, seed="1"))
+    app = generate_app(Paths.resolve(home), GenerateSettings(length=40, seed="1"))
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
         await pilot.press("g")

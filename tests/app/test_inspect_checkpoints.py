@@ -7,14 +7,12 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from textual.app import App
 
 from shakespeare_tui.core.inspection.neurons import find_units
 from shakespeare_tui.core.paths import Paths
-from shakespeare_tui.views.inspect.screen import InspectScreen
 from shakespeare_tui.views.inspect.text_view import InspectText
 from shakespeare_tui.widgets.checkpoint_picker import CheckpointPicker
-from tests.app.inspect_fixtures import APP_CSS, SIZE
+from tests.app.inspect_fixtures import SIZE, checkpoint_app
 from tests.conftest import tiny_config
 
 
@@ -34,21 +32,6 @@ def three_cells(tmp_path_factory, corpus_file):
         assert finished.reason == "max-steps", finished.message
         best[name] = finished.best_checkpoint
     return paths, best
-
-
-class CellsApp(App):
-    """The Inspect view on the RNN's checkpoint over `text`."""
-
-    CSS_PATH = APP_CSS
-
-    def __init__(self, paths: Paths, checkpoint: str, text: str) -> None:
-        super().__init__()
-        self.paths, self.checkpoint, self.text = paths, checkpoint, text
-
-    def on_mount(self) -> None:
-        screen = InspectScreen(self.paths)
-        screen.inspect(self.checkpoint, "rnn", self.text, "a test text")
-        self.push_screen(screen)
 
 
 async def _shown(pilot, until, screen, cell: str) -> None:
@@ -82,7 +65,7 @@ async def test_a_new_checkpoint_opens_on_its_own_quantity_and_best_unit(
     three_cells, corpus_text, until
 ):
     paths, best = three_cells
-    app = CellsApp(paths, best["rnn"], corpus_text[:800])
+    app = checkpoint_app(paths, best["rnn"], corpus_text[:800], "rnn")
     async with app.run_test(size=SIZE) as pilot:
         screen = pilot.app.screen
         lens, view = screen.lens, screen.query_one(InspectText)
@@ -120,7 +103,7 @@ async def test_the_finder_names_a_unit_by_layer_when_there_are_layers(
     three_cells, corpus_text, until
 ):
     paths, best = three_cells
-    app = CellsApp(paths, best["lstm2"], corpus_text[:800])
+    app = checkpoint_app(paths, best["lstm2"], corpus_text[:800], "rnn")
     async with app.run_test(size=(80, 24)) as pilot:
         screen = pilot.app.screen
         await _shown(pilot, until, screen, "lstm")

@@ -6,36 +6,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from textual.app import App
 
 from shakespeare_tui.core.inspection import lens
 from shakespeare_tui.core.paths import Paths
-from shakespeare_tui.views.inspect.screen import InspectScreen
 from shakespeare_tui.views.inspect.text_view import InspectText
-from tests.app.inspect_fixtures import APP_CSS, SIZE
+from tests.app.inspect_fixtures import SIZE, checkpoint_app
 
 NO_GATES = "a basic RNN has no gates: gate saturation is for an LSTM or a GRU"
-
-
-class RnnInspectApp(App):
-    """The Inspect view on one checkpoint and text."""
-
-    CSS_PATH = APP_CSS
-
-    def __init__(self, paths: Paths, checkpoint: Path, text: str) -> None:
-        super().__init__()
-        self.paths, self.checkpoint, self.text = paths, checkpoint, text
-
-    def on_mount(self) -> None:
-        screen = InspectScreen(self.paths)
-        screen.inspect(str(self.checkpoint), "rnn", self.text, "a test text")
-        self.push_screen(screen)
 
 
 async def test_a_basic_rnn_shows_h_and_says_it_has_no_gates(tmp_path, until, rnn_run, corpus_text):
     paths = Paths.resolve(tmp_path).ensure()
     text = corpus_text[:600]
-    app = RnnInspectApp(paths, Path(rnn_run.best_checkpoint), text)
+    app = checkpoint_app(paths, Path(rnn_run.best_checkpoint), text, "rnn")
     async with app.run_test(size=SIZE) as pilot:
         screen = pilot.app.screen
         await until(pilot, lambda: screen.replay is not None, 60, "the replay")

@@ -1,6 +1,6 @@
 """The loss chart: round ticks, evaluations as markers, epoch marks, a key that hides nothing.
 
-Pure helpers are tested as functions; the drawn chart through a tiny App, on the text the
+Pure helpers are tested as functions; the drawn chart alone in the tests' ViewApp, on the text the
 widget renders (its first line is the key, its last two the step axis and its labels).
 """
 
@@ -11,22 +11,18 @@ import random
 import re
 
 import pytest
-from textual.app import App
 
 from shakespeare_tui.views.train import loss_chart
 from shakespeare_tui.views.train.loss_chart import LossChart
 from shakespeare_tui.widgets import chart_axes
+from tests.app.harness import ViewApp, wait_for
 
 EPOCH = 672  # steps per epoch of the realistic run below
 MARKERS = "●◆"
 KEY_WORDS = ("train", "val", "best")
 
 
-class ChartApp(App):
-    CSS = "LossChart { width: 1fr; height: 1fr; }"
-
-    def compose(self):
-        yield LossChart()
+CHART_CSS = "LossChart { width: 1fr; height: 1fr; }"
 
 
 def realistic(chart: LossChart, steps: int = 4000) -> None:
@@ -43,12 +39,13 @@ def realistic(chart: LossChart, steps: int = 4000) -> None:
 
 async def drawn(size: tuple[int, int], feed=realistic, bits: bool = False) -> list[str]:
     """The chart's rendered lines after `feed(chart)`, once the throttled redraw has run."""
-    app = ChartApp()
+    app = ViewApp(LossChart, css=CHART_CSS)
     async with app.run_test(size=size) as pilot:
         chart = app.query_one(LossChart)
         feed(chart)
         chart.bits = bits
-        await pilot.pause(0.4)  # past the redraw throttle
+        # Feeding it scheduled one redraw, at most REDRAW_INTERVAL_S away: wait for that one.
+        await wait_for(pilot, lambda: not chart._scheduled, 10, "the throttled redraw")
         return chart.render().plain.split("\n")[: size[1]]  # what the widget's height shows
 
 

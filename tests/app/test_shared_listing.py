@@ -9,7 +9,7 @@ import asyncio
 import json
 import os
 
-from test_generate_view import GenerateApp, _add_run, home, no_bundled, ready, settle  # noqa: F401
+import pytest
 from textual.widgets import DataTable, Footer, Select
 
 from shakespeare_tui.app import make_app
@@ -18,14 +18,15 @@ from shakespeare_tui.settings import AppSettings, GenerateSettings
 from shakespeare_tui.shared_listing import REFRESH_S
 from shakespeare_tui.views.inspect.screen import InspectScreen
 from shakespeare_tui.widgets.checkpoint_picker import CheckpointPicker
-from tests.app.conftest import fixed_probe, wait_for
+from tests.app.generate_fixtures import SIZE, add_run, generate_app, ready
+from tests.app.harness import fixed_probe, settle, wait_for
 
-SIZE = (120, 40)
+pytestmark = pytest.mark.usefixtures("no_bundled")
 WITHIN = REFRESH_S * 3 + 10  # the refresh, with room for a loaded machine
 INCOMPLETE = "bad.pt is not a complete checkpoint (truncated or not a PyTorch file)"
 
 
-def _app(home, mode: str, **generate):  # noqa: F811
+def _app(home, mode: str, **generate):
     settings = AppSettings(mode=mode, generate=GenerateSettings(**generate))
     return make_app(Paths.resolve(home), settings=settings, probe=fixed_probe)
 
@@ -40,30 +41,30 @@ def _footer_actions(screen) -> list[str]:
     return [key.action for key in screen.query_one(Footer).query(FooterKey)]
 
 
-async def test_inspect_lists_a_run_made_after_launch_within_the_refresh(home):  # noqa: F811
+async def test_inspect_lists_a_run_made_after_launch_within_the_refresh(home):
     app = _app(home, "inspect")
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
         assert isinstance(screen, InspectScreen)
         await wait_for(pilot, lambda: "t · best" in _titles(screen), what="the first list")
-        _add_run(home, "u", "2999-01-01T00:00:00+00:00", keep=("best.pt", "last.pt"))
+        add_run(home, "u", "2999-01-01T00:00:00+00:00", keep=("best.pt", "last.pt"))
         await wait_for(pilot, lambda: "u · best" in _titles(screen), WITHIN, "the new run")
         # The cursor stays on the checkpoint inspected, not on the newcomer.
         assert screen.query_one(CheckpointPicker).selected_entry.title == "t · best"
 
 
-async def test_ctrl_r_in_inspect_lists_a_new_run_at_once(home):  # noqa: F811
+async def test_ctrl_r_in_inspect_lists_a_new_run_at_once(home):
     app = _app(home, "inspect")
     app.listing.refresh_s = 600  # only ctrl+r can bring it
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
         await wait_for(pilot, lambda: "t · best" in _titles(screen), what="the first list")
-        _add_run(home, "u", "2999-01-01T00:00:00+00:00", keep=("best.pt",))
+        add_run(home, "u", "2999-01-01T00:00:00+00:00", keep=("best.pt",))
         await pilot.press("ctrl+r")
         await wait_for(pilot, lambda: "u · best" in _titles(screen), 20, "the new run")
 
 
-async def test_train_selector_offers_a_run_another_process_started(home):  # noqa: F811
+async def test_train_selector_offers_a_run_another_process_started(home):
     app = _app(home, "train")
     async with app.run_test(size=SIZE) as pilot:
         select = app.screen.query_one("#run", Select)
@@ -73,13 +74,13 @@ async def test_train_selector_offers_a_run_another_process_started(home):  # noq
 
         await wait_for(pilot, lambda: "t" in offered(), what="the first list")
         before = select.value
-        _add_run(home, "elsewhere", "2999-01-01T00:00:00+00:00", keep=("last.pt",))
+        add_run(home, "elsewhere", "2999-01-01T00:00:00+00:00", keep=("last.pt",))
         await wait_for(pilot, lambda: "elsewhere" in offered(), WITHIN, "the new run")
         assert select.value == before  # the choice is kept
 
 
 async def test_an_unreadable_file_is_one_row_of_one_line_and_can_be_forgotten(
-    home,  # noqa: F811
+    home,
     tmp_path,
 ):
     bad = tmp_path / "bad.pt"
@@ -109,7 +110,7 @@ async def test_an_unreadable_file_is_one_row_of_one_line_and_can_be_forgotten(
         assert "forget_file" not in _footer_actions(screen)
 
 
-async def test_i_in_generate_inspects_the_checkpoint_picked_there(home):  # noqa: F811
+async def test_i_in_generate_inspects_the_checkpoint_picked_there(home):
     app = _app(home, "generate")
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
@@ -135,8 +136,8 @@ async def test_i_in_generate_inspects_the_checkpoint_picked_there(home):  # noqa
         assert inspect.query_one(CheckpointPicker).selected_entry.title == "t · best"
 
 
-async def test_esc_stop_is_offered_only_while_generating(home):  # noqa: F811
-    app = GenerateApp(Paths.resolve(home), GenerateSettings(length=30, seed="1"))
+async def test_esc_stop_is_offered_only_while_generating(home):
+    app = generate_app(Paths.resolve(home), GenerateSettings(length=30, seed="1"))
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
         assert "stop" not in _footer_actions(screen)
@@ -147,7 +148,7 @@ async def test_esc_stop_is_offered_only_while_generating(home):  # noqa: F811
         assert "stop" not in _footer_actions(screen)  # it ended: nothing to stop
 
 
-async def test_a_fifo_or_a_folder_in_settings_never_blocks(home, tmp_path):  # noqa: F811
+async def test_a_fifo_or_a_folder_in_settings_never_blocks(home, tmp_path):
     fifo = tmp_path / "pipe.pt"
     os.mkfifo(fifo)
     folder = tmp_path / "folder.pt"
@@ -168,7 +169,7 @@ async def test_a_fifo_or_a_folder_in_settings_never_blocks(home, tmp_path):  # n
     assert by_key[str(home / "runs" / "t" / "best.pt")].ok  # the rest is listed as ever
 
 
-async def test_non_finite_metrics_show_in_the_runs_view_without_a_crash(home):  # noqa: F811
+async def test_non_finite_metrics_show_in_the_runs_view_without_a_crash(home):
     metrics = home / "runs" / "t" / "metrics.jsonl"
     with metrics.open("a") as f:
         f.write('{"kind": "step", "step": 41, "chars_per_sec": Infinity, "loss": NaN}\n')
@@ -184,9 +185,9 @@ async def test_non_finite_metrics_show_in_the_runs_view_without_a_crash(home):  
     assert app.return_code in (None, 0)
 
 
-async def test_names_from_files_are_shown_escaped(home):  # noqa: F811
+async def test_names_from_files_are_shown_escaped(home):
     evil = "x\x1b]52;c;ZXZpbA==\x07y"
-    run = _add_run(home, evil, "2999-01-01T00:00:00+00:00", keep=("best.pt",))
+    run = add_run(home, evil, "2999-01-01T00:00:00+00:00", keep=("best.pt",))
     config = json.loads((run / "config.json").read_text())
     config["corpus"] = {"name": "c\x1b[2Jd"}
     (run / "config.json").write_text(json.dumps(config))
@@ -216,7 +217,7 @@ async def test_names_from_files_are_shown_escaped(home):  # noqa: F811
         assert "\x1b" not in app.export_screenshot() and "\x07" not in app.export_screenshot()
 
 
-async def test_a_name_in_a_notification_is_shown_escaped(home):  # noqa: F811
+async def test_a_name_in_a_notification_is_shown_escaped(home):
     """Toasts name runs and files ("deleted x", "x is not a complete checkpoint"): the app's one
     notify sends them through the sanitiser, whichever view notifies."""
     app = _app(home, "generate")

@@ -10,17 +10,15 @@ from __future__ import annotations
 
 import json
 import math
-import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
-from textual.app import App
 
-from shakespeare_tui.app import ShakespeareApp
 from shakespeare_tui.core.paths import Paths
 from shakespeare_tui.settings import GenerateSettings
-from shakespeare_tui.views.generate.screen import GenerateScreen
+from tests.app.generate_fixtures import generate_app
+from tests.app.harness import ViewApp, settle
 
 SONNET = """Shall I compare thee to a summer's day?
 Thou art more lovely and more temperate:
@@ -67,27 +65,9 @@ def build_checkpoint(home: Path) -> Path:
     return run / "best.pt"
 
 
-APP_CSS = str(Path(sys.modules[ShakespeareApp.__module__].__file__).with_name("app.tcss"))
-
-
-class GenerateApp(App):
-    TITLE = "shakespeare-tui"
-    CSS_PATH = APP_CSS  # the app's one stylesheet: the view's layout lives there
-
-    def __init__(self, paths: Paths, settings: GenerateSettings) -> None:
-        super().__init__()
-        self.paths, self.settings = paths, settings
-
-    def on_mount(self) -> None:
-        self.push_screen(GenerateScreen(self.paths, self.settings))
-
-
 @pytest.fixture
-def app(tmp_path, monkeypatch) -> GenerateApp:
-    from shakespeare_tui.core.runs import folders as core_runs
-
-    # The installed bundled checkpoint changes when it is retrained: leave it out.
-    monkeypatch.setattr(core_runs, "bundled_checkpoint", lambda: tmp_path / "none.pt")
+def app(tmp_path, no_bundled) -> ViewApp:
+    # (no_bundled: the installed bundled checkpoint changes when it is retrained: leave it out.)
     paths = Paths.resolve(tmp_path).ensure()
     build_checkpoint(tmp_path)
     settings = GenerateSettings(
@@ -97,23 +77,13 @@ def app(tmp_path, monkeypatch) -> GenerateApp:
         seed="42",
         colour_by_probability=True,
     )
-    return GenerateApp(paths, settings)
+    return generate_app(paths, settings, title="shakespeare-tui")
 
 
 async def _generate(pilot) -> None:
-    from textual.worker import WorkerCancelled, WorkerFailed
-
-    async def settle():
-        for _ in range(3):
-            try:
-                await pilot.app.workers.wait_for_complete()
-            except (WorkerCancelled, WorkerFailed):
-                pass
-            await pilot.pause()
-
-    await settle()
+    await settle(pilot)
     await pilot.press("g")
-    await settle()
+    await settle(pilot)
 
 
 def test_generate_view_after_a_generation(snap_compare, app):

@@ -1,9 +1,8 @@
 """Running a hostile case as a person would meet it: the CLI in a process of its own, with a
 timeout and a memory limit, and what it changed on disk.
 
-Importing torch costs a second or two of CPU, so one process (the "zygote") imports the CLI
-and torch once and forks a fresh process per case, before any torch op has started a thread
-pool. A case's process:
+Importing torch costs a second or two of CPU, so the cases are forked from one process that
+has loaded it (tests/zygote.py). A case's process:
 - has its address space limited to what the zygote had plus MEMORY_BUDGET (RLIMIT_AS): an
   unbounded allocation (a 1 GiB tensor unpacked from a 1 MB file, a model built for a config
   that lies) fails there instead of eating the machine;
@@ -19,23 +18,21 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
+import itertools
 import os
-import signal
-import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests import zygote
+
 MEMORY_BUDGET = 768 * 2**20  # over what the zygote maps: a 1 GiB allocation fails
 TIMEOUT_S = 20.0  # a case takes a second; a hang is killed here
 
-ZYGOTE = r"""
-import errno, json, os, resource, select, signal, sys, time
-import torch
-from shakespeare_tui.cli import main
+# The zygote's part of it (tests/zygote.py runs it once; `prepare` in each case's process).
+PRELUDE = r"""
+import errno, resource
 
 def vm_size():
     for line in open("/proc/self/status"):
@@ -69,51 +66,10 @@ def apply_faults(faults):
             return real_mkstemp(*args, dir=dir, **kwargs)
         Path.mkdir, os.open, tempfile.mkstemp = mkdir, os_open, mkstemp
 
-def child(job):
-    os.environ.update(job["env"])
-    for fd, name in ((1, "stdout"), (2, "stderr")):
-        out = os.open(job[name], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        os.dup2(out, fd)
-    os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+def prepare(job):
     limit = vm_size() + job["budget"]
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     apply_faults(job["faults"])
-    code = 1
-    try:
-        code = main(job["argv"])
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code)
-
-signal.signal(signal.SIGINT, signal.SIG_IGN)
-children = {}
-buffer = b""
-stdin_open = True
-while stdin_open or children:
-    if stdin_open and select.select([0], [], [], 0.02)[0]:
-        chunk = os.read(0, 65536)
-        stdin_open = bool(chunk)
-        buffer += chunk
-        while b"\n" in buffer:
-            line, buffer = buffer.split(b"\n", 1)
-            job = json.loads(line)
-            pid = os.fork()
-            if pid == 0:
-                child(job)
-            children[pid] = job["id"]
-            print("started", job["id"], pid, flush=True)
-    elif not stdin_open:
-        time.sleep(0.02)
-    while children:
-        pid, status = os.waitpid(-1, os.WNOHANG)
-        if pid == 0:
-            break
-        job_id = children.pop(pid)
-        print("exited", job_id, os.waitstatus_to_exitcode(status), flush=True)
 """
 
 
@@ -139,8 +95,8 @@ class Outcome:
         )
 
 
-class Zygote:
-    """Runs CLI cases in forked, limited processes (see the module's docstring)."""
+class CaseRunner:
+    """Runs CLI cases in forked, limited processes of one zygote (see the module's docstring)."""
 
     def __init__(self, folder: Path):
         self.folder = Path(folder)
@@ -150,57 +106,38 @@ class Zygote:
         # allocations, not thread stacks and per-thread heaps reserved on a many-core machine.
         env.update(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", MALLOC_ARENA_MAX="2",
                    OMP_WAIT_POLICY="PASSIVE", COLUMNS="250", PYTHONUNBUFFERED="1")  # fmt: skip
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", ZYGOTE], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env
-        )
-        self.cond = threading.Condition()
-        self.pids: dict[int, int] = {}
-        self.codes: dict[int, int] = {}
-        self.next_id = 0
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        for raw in self.proc.stdout:
-            word, job_id, value = raw.decode().split()
-            with self.cond:
-                (self.pids if word == "started" else self.codes)[int(job_id)] = int(value)
-                self.cond.notify_all()
+        self.zygote = zygote.Zygote(PRELUDE, env)
+        self.cases = itertools.count()
+        self.lock = threading.Lock()
 
     def run(self, *argv, faults: dict | None = None, env: dict | None = None,
             timeout: float = TIMEOUT_S, budget: int = MEMORY_BUDGET) -> Outcome:  # fmt: skip
         """`shakespeare-tui ARGV` in a fresh limited process; its Outcome."""
         argv = [str(a) for a in argv]
-        with self.cond:
-            job_id, self.next_id = self.next_id, self.next_id + 1
-        out, err = self.folder / f"{job_id}.out", self.folder / f"{job_id}.err"
-        job = {"id": job_id, "argv": argv, "env": env or {}, "faults": faults or {},
-               "budget": budget, "stdout": str(out), "stderr": str(err)}  # fmt: skip
+        with self.lock:
+            case = next(self.cases)
+        out, err = self.folder / f"{case}.out", self.folder / f"{case}.err"
         start = time.monotonic()
-        with self.cond:
-            self.proc.stdin.write((json.dumps(job) + "\n").encode())
-            self.proc.stdin.flush()
-            assert self.cond.wait_for(lambda: job_id in self.pids, 60), "the zygote died"
-            ended = self.cond.wait_for(lambda: job_id in self.codes, timeout)
-            if not ended:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(self.pids[job_id], signal.SIGKILL)
-                self.cond.wait_for(lambda: job_id in self.codes, 30)
+        child = self.zygote.start(
+            argv, stdout=out, stderr=err, env=env, faults=faults or {}, budget=budget
+        )
+        code: int | None
+        try:
+            code = child.wait(timeout)
+        except TimeoutError:
+            code = None
+            child.kill()
+            with contextlib.suppress(TimeoutError):
+                child.wait(30)
         seconds = time.monotonic() - start
-        code = self.codes.get(job_id) if ended else None
         return Outcome(argv, code, _read_bytes(out), _read_bytes(err), seconds)
 
     def close(self) -> None:
-        with self.cond:
-            alive = [pid for job, pid in self.pids.items() if job not in self.codes]
-        for pid in alive:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        self.proc.stdin.close()
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        self.zygote.close()
+
+
+# The name tests/hostile/conftest.py imports: it goes once that file imports CaseRunner.
+Zygote = CaseRunner
 
 
 def _read_bytes(path: Path) -> bytes:

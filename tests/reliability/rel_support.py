@@ -1,4 +1,5 @@
-"""Helpers of the reliability suite: small corpora, the CLI as a process, a fast process starter.
+"""Helpers of the reliability suite: small corpora, the CLI as a process, a fast process starter
+(tests/zygote.py, with checkpoint writes that can be slowed down).
 
 Everything runs on the CPU with the "tiny" preset and a text generated here, so the suite needs
 nothing outside the repository. `--threads 1` everywhere: the machine is shared, a tiny model is
@@ -7,16 +8,14 @@ no faster on two threads, and one thread makes every run bit-for-bit repeatable.
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
 import random
-import signal
 import subprocess
 import sys
-import threading
 from dataclasses import dataclass
 from pathlib import Path
+
+from tests import zygote
 
 # Sonnet 18 (public domain): the seed text of every corpus in this suite.
 SONNET = """Shall I compare thee to a summer's day?
@@ -67,17 +66,12 @@ class CliResult:
 #   REL_SAVE_LOG    each finished save appends "<kind> <step>" (after the rename)
 #   REL_SLOW_WRITE  seconds to sleep halfway through writing a checkpoint's bytes
 #   REL_WRITING     a file created at that halfway point (a test waits for it, then kills)
-# Importing torch takes a CPU-second or two, so one "zygote" process imports everything once and
-# forks a fresh training process per trial (before any torch op has started a thread pool).
-# Protocol: a JSON line {"id", "argv", "env", "out"} on stdin starts a child; the zygote answers
-# "started <id> <pid>" and, when the child ends, "exited <pid> <exit code or -signal>".
-ZYGOTE = r"""
-import io, json, os, select, signal, sys, time
-os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
-import torch
+# Training processes are forked from one that has torch loaded (tests/zygote.py); this is its
+# prelude, run there once.
+PRELUDE = r"""
+import io
 import shakespeare_tui.core.training.evaluation as evaluation
 from shakespeare_tui.core.atomic import atomic_write
-from shakespeare_tui.cli import main
 
 # The first Adam costs a second of lazy imports: pay it here, once, not in every child.
 torch.optim.Adam([torch.nn.Parameter(torch.zeros(1))])
@@ -106,130 +100,29 @@ def save_checkpoint(path, payload):
         f.write(f"{payload['kind']} {payload['progress']['step']}\n")
 
 evaluation.save_checkpoint = save_checkpoint  # where the engine saves: its Evaluator.save
-
-def child(job):
-    os.environ.update(job["env"])
-    fd = os.open(job["out"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    os.dup2(fd, 1)
-    os.dup2(fd, 2)
-    null = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(null, 0)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    code = 1
-    try:
-        code = main(job["argv"])
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code)
-
-signal.signal(signal.SIGINT, signal.SIG_IGN)
-children = set()
-buffer = b""
-stdin_open = True
-while stdin_open or children:
-    if stdin_open and select.select([0], [], [], 0.02)[0]:
-        chunk = os.read(0, 65536)
-        if not chunk:
-            stdin_open = False
-        buffer += chunk
-        while b"\n" in buffer:
-            line, buffer = buffer.split(b"\n", 1)
-            job = json.loads(line)
-            pid = os.fork()
-            if pid == 0:
-                child(job)
-            children.add(pid)
-            print("started", job["id"], pid, flush=True)
-    elif not stdin_open:
-        time.sleep(0.02)
-    while children:
-        pid, status = os.waitpid(-1, os.WNOHANG)
-        if pid == 0:
-            break
-        children.discard(pid)
-        print("exited", pid, os.waitstatus_to_exitcode(status), flush=True)
 """
 
 
-class Zygote:
-    """Starts CLI training processes quickly (see ZYGOTE); use as a context manager."""
+class TrainingZygote:
+    """Starts CLI training processes quickly, their checkpoint writes as above; use as a
+    context manager."""
 
-    def __init__(self):
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", ZYGOTE],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            env=child_env(),
-        )
-        self.lock = threading.Lock()
-        self.cond = threading.Condition(self.lock)
-        self.pids: dict[int, int] = {}
-        self.codes: dict[int, int] = {}
-        self.next_id = 0
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
+    def __init__(self) -> None:
+        self.zygote = zygote.Zygote(PRELUDE, child_env())
 
-    def _read(self) -> None:
-        for raw in self.proc.stdout:
-            word, *rest = raw.decode().split()
-            with self.cond:
-                if word == "started":
-                    self.pids[int(rest[0])] = int(rest[1])
-                elif word == "exited":
-                    self.codes[int(rest[0])] = int(rest[1])
-                self.cond.notify_all()
+    def start(self, argv: list, env: dict, out: Path) -> zygote.ZygoteChild:
+        """`shakespeare-tui ARGV` in a fresh process, stdout and stderr both in `out`."""
+        return self.zygote.start(argv, stdout=out, env=env)
 
-    def start(self, argv: list, env: dict, out: Path) -> ZygoteChild:
-        with self.cond:
-            job_id, self.next_id = self.next_id, self.next_id + 1
-            line = {"id": job_id, "argv": [str(a) for a in argv], "env": env, "out": str(out)}
-            self.proc.stdin.write((json.dumps(line) + "\n").encode())
-            self.proc.stdin.flush()
-            assert self.cond.wait_for(lambda: job_id in self.pids, timeout=60), "zygote died"
-            return ZygoteChild(self, self.pids[job_id])
-
-    def __enter__(self) -> Zygote:
+    def __enter__(self) -> TrainingZygote:
         return self
 
     def __exit__(self, *exc) -> None:
-        for pid in set(self.pids.values()) - set(self.codes):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        self.proc.stdin.close()
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        self.zygote.close()
 
 
-@dataclass
-class ZygoteChild:
-    """A Popen-like handle on one forked training process."""
-
-    zygote: Zygote
-    pid: int
-
-    def poll(self) -> int | None:
-        with self.zygote.cond:
-            return self.zygote.codes.get(self.pid)
-
-    def wait(self, timeout: float) -> int:
-        with self.zygote.cond:
-            ok = self.zygote.cond.wait_for(lambda: self.pid in self.zygote.codes, timeout)
-            if not ok:
-                raise TimeoutError(f"process {self.pid} still running after {timeout} s")
-            return self.zygote.codes[self.pid]
-
-    def send_signal(self, sig: int) -> None:
-        os.kill(self.pid, sig)
-
-    def kill(self) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(self.pid, signal.SIGKILL)
+# The name test_rel_kill.py and test_rel_resume_exact.py import.
+Zygote = TrainingZygote
 
 
 def child_env(**extra: str) -> dict:

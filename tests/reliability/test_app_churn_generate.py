@@ -14,52 +14,29 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
 from textual import events
-from textual.app import App
 from textual.worker import Worker, WorkerState
 
-from shakespeare_tui.app import ShakespeareApp
 from shakespeare_tui.core.paths import Paths
 from shakespeare_tui.messages import GenerationChunk, GenerationFinished
 from shakespeare_tui.settings import GenerateSettings
 from shakespeare_tui.views.generate.output_pane import OutputPane
 from shakespeare_tui.views.generate.screen import GenerateScreen
+from tests.app.generate_fixtures import SIZE, generate_app
+from tests.app.harness import poll
 
 CYCLES = int(os.environ.get("CHURN_CYCLES", "30"))
 PILOT_CYCLES = 4  # through pilot.press: two stopped with `g`, two with `escape`
 FD_SLACK = 3  # descriptors the runtime may open once and keep (e.g. a lazily made pipe)
-SIZE = (120, 40)
 
 
 def open_fds() -> int:
     return len(os.listdir("/proc/self/fd"))
-
-
-APP_CSS = str(Path(sys.modules[ShakespeareApp.__module__].__file__).with_name("app.tcss"))
-
-
-class GenerateApp(App):
-    """The Generate view alone; records notifications and every generation worker."""
-
-    CSS_PATH = APP_CSS  # the app's one stylesheet: the view's layout lives there
-
-    def __init__(self, paths: Paths, settings: GenerateSettings) -> None:
-        super().__init__()
-        self.paths, self.settings = paths, settings
-        self.notes: list[tuple[str, str]] = []
-
-    def on_mount(self) -> None:
-        self.push_screen(GenerateScreen(self.paths, self.settings))
-
-    def notify(self, message, *, title="", severity="information", **kwargs) -> None:
-        self.notes.append((severity, f"{title}: {message}" if title else str(message)))
-        super().notify(message, title=title, severity=severity, **kwargs)
 
 
 @pytest.fixture
@@ -88,18 +65,14 @@ async def test_generation_start_stop_churn(home):
         elif isinstance(message, Worker.StateChanged):
             states[message.worker] = message.state
 
-    async def until(predicate, what: str, timeout: float = 20.0) -> None:
-        deadline = time.monotonic() + timeout
-        while not predicate():
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out waiting for {what}")
-            await asyncio.sleep(0.002)
+    async def until(predicate, what: str) -> None:
+        await poll(predicate, what, 20.0, every=0.002)
 
     threads_before = threading.active_count()
     fds_before = open_fds()
     started = time.monotonic()
     settings = GenerateSettings(length=100_000, prompt="Shall I")
-    app = GenerateApp(Paths.resolve(home), settings)
+    app = generate_app(Paths.resolve(home), settings)
     workers: list[Worker] = []
     cycle_times: list[float] = []
     stop_times: list[float] = []  # from the stop key to the worker's last message
@@ -132,8 +105,7 @@ async def test_generation_start_stop_churn(home):
             assert not screen.generating
             cycle_times.append(time.monotonic() - t0)
         await until(lambda: all(w in states and w.is_finished for w in workers), "workers")
-        errors = [note for severity, note in app.notes if severity in ("error", "warning")]
-        assert not errors, errors
+        assert not app.warnings, app.warnings  # notifications of severity warning or error
         assert "stopped after" in str(screen.query_one("#generate-status").render())
     elapsed = time.monotonic() - started
 

@@ -29,6 +29,7 @@ from textual.worker import Worker, WorkerState  # noqa: E402
 from shakespeare_tui.app import make_app  # noqa: E402
 from shakespeare_tui.core.events import StepLogged, TrainingFinished, TrainingStarted  # noqa: E402
 from shakespeare_tui.messages import TrainingUpdate  # noqa: E402
+from tests.app.harness import poll  # noqa: E402
 
 CYCLES = int(os.environ.get("CHURN_CYCLES", "30"))
 PRESS_EVERY = 10  # every tenth cycle goes through real key presses
@@ -59,7 +60,7 @@ def busy_threads() -> list[str]:
     return busy
 
 
-async def settle(predicate, timeout: float = 5.0) -> bool:
+async def eventually(predicate, timeout: float = 5.0) -> bool:
     """Wait (outside any app) until `predicate()` holds; False after `timeout`."""
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -94,12 +95,8 @@ async def test_start_stop_churn_in_the_app(paths, tiny_settings):
     def probe() -> tuple[str, str]:
         return ("CPU · 1 thread", "cpu")
 
-    async def wait(predicate, what: str, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while not predicate():
-            if time.monotonic() > deadline:
-                raise AssertionError(f"cycle {cycle}: timed out after {timeout:.0f}s: {what}")
-            await asyncio.sleep(0.005)
+    async def wait(predicate, what: str) -> None:
+        await poll(predicate, f"cycle {cycle}: {what}", 30.0)
 
     threads_before = app_threads()
     fds_before = open_fds()
@@ -154,7 +151,7 @@ async def test_start_stop_churn_in_the_app(paths, tiny_settings):
     steps = [e.step for e in events if isinstance(e, TrainingFinished)]
     assert steps == sorted(steps) and len(set(steps)) == len(steps)  # each resume went on
 
-    await settle(lambda: app_threads() <= threads_before)
+    await eventually(lambda: app_threads() <= threads_before)
     threads_after = app_threads()
     fds_after = open_fds()
     print(
@@ -164,6 +161,6 @@ async def test_start_stop_churn_in_the_app(paths, tiny_settings):
         f"all threads now {threading.active_count()}"
     )
     assert threads_after <= threads_before, f"threads {threads_before} → {threads_after}"
-    assert await settle(lambda: not busy_threads()), f"threads still training: {busy_threads()}"
+    assert await eventually(lambda: not busy_threads()), f"threads still training: {busy_threads()}"
     assert fds_late - fds_early <= 2, f"open files grew over the cycles: {fds_early} → {fds_late}"
     assert fds_after - fds_before <= FD_SLACK, f"open files {fds_before} → {fds_after}"

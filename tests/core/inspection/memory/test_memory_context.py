@@ -16,7 +16,7 @@ from shakespeare_tui.core.inspection.memory.events import MemoryProgress, Memory
 from shakespeare_tui.core.inspection.memory.measure import measure_model
 from shakespeare_tui.core.inspection.memory.reader import window_plan
 from shakespeare_tui.core.inspection.memory.targets import CONTEXTS, choose_targets
-from tests.core.memory_models import (
+from tests.core.inspection.memory.memory_models import (
     TASK_VOCAB,
     direct_losses,
     hand_set_recall_model,

@@ -17,7 +17,7 @@ from shakespeare_tui.core.inspection.memory.events import Ticker
 from shakespeare_tui.core.inspection.memory.measure import measure_model
 from shakespeare_tui.core.inspection.memory.reader import Reader, read_text
 from shakespeare_tui.core.inspection.memory.targets import choose_targets
-from tests.core.memory_models import random_codes, tiny_model
+from tests.core.inspection.memory.memory_models import random_codes, tiny_model
 
 
 def finite_difference(model, codes: np.ndarray, t: int, span: int, eps: float = 1e-5):

@@ -239,7 +239,7 @@ def test_a_killed_encoder_leaves_a_temp_that_the_next_encode_removes(tmp_path):
         [sys.executable, "-c", KILLED_ENCODER, str(path), str(cache)],
         stdout=subprocess.PIPE,
         text=True,
-        cwd=Path(__file__).resolve().parents[2],
+        cwd=Path(__file__).resolve().parents[3],  # the repository
     )
     try:
         assert proc.stdout.readline().strip() == "encoding"

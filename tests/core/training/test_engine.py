@@ -31,43 +31,13 @@ from shakespeare_tui.core.runs.folders import read_metrics
 from shakespeare_tui.core.text.batches import TextData
 from shakespeare_tui.core.training import engine
 from shakespeare_tui.core.training.engine import learning_rate, train
-
-STEPS_PER_EPOCH = 35  # the shared 20,000-character corpus with the tiny preset
-
-
-def with_model(config: TrainConfig, **model) -> TrainConfig:
-    return replace(config, model=replace(config.model, **model))
-
-
-def run(config, paths, *, stop_at: int | None = None, keep=None, **kwargs):
-    """Train, stopping once a StepLogged at `stop_at` or later arrives; return (finished, events).
-
-    `keep`: {(kind, epoch): destination} copies a checkpoint the moment it is saved.
-    """
-    events: list = []
-    stop = threading.Event()
-
-    def on_event(event):
-        events.append(event)
-        if stop_at is not None and isinstance(event, StepLogged) and event.step >= stop_at:
-            stop.set()
-        if keep and isinstance(event, CheckpointSaved) and (event.kind, event.epoch) in keep:
-            shutil.copy(event.path, keep[(event.kind, event.epoch)])
-
-    finished = train(config, paths, on_event=on_event, stop=stop, **kwargs)
-    assert events[-1] is finished
-    return finished, events
-
-
-def saved(path) -> dict:
-    return torch.load(path, map_location="cpu", weights_only=True)
-
-
-def assert_same_weights(a, b) -> None:
-    wa, wb = saved(a)["weights"], saved(b)["weights"]
-    assert wa.keys() == wb.keys()
-    for name in wa:
-        assert torch.equal(wa[name], wb[name]), f"{name} differs"
+from tests.core.training.engine_runs import (
+    STEPS_PER_EPOCH,
+    assert_same_weights,
+    run,
+    saved,
+    with_model,
+)
 
 
 def epoch_records(history) -> list[tuple]:

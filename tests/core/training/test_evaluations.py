@@ -8,7 +8,6 @@ import threading
 from pathlib import Path
 
 import torch
-from test_engine import STEPS_PER_EPOCH, assert_same_weights, run
 
 from shakespeare_tui.core.config import ModelConfig
 from shakespeare_tui.core.events import (
@@ -24,6 +23,7 @@ from shakespeare_tui.core.text import batches as data_module
 from shakespeare_tui.core.text.batches import TextData
 from shakespeare_tui.core.text.vocab import Vocabulary
 from shakespeare_tui.core.training.engine import train
+from tests.core.training.engine_runs import STEPS_PER_EPOCH, assert_same_weights, run
 
 
 def evaluations(events) -> list[tuple[int, int, str]]:
