@@ -26,7 +26,7 @@ from shakespeare_tui.core.events import (  # noqa: E402
     TrainingFinished,
     TrainingStarted,
 )
-from tests.app.harness import fixed_probe, wait_for  # noqa: E402, F401 (also imported from here)
+from tests.app.harness import fixed_probe, wait_for  # noqa: E402, F401 (the fixtures below use them)
 
 
 class ScriptedTrainer:

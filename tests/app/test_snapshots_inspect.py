@@ -13,7 +13,7 @@ import pytest
 
 from shakespeare_tui.core.paths import Paths
 from shakespeare_tui.views.inspect.text_view import InspectText
-from tests.app.conftest import wait_for
+from tests.app.harness import wait_for
 from tests.app.inspect_fixtures import TEXT, ForkApp, InspectApp, grown
 from tests.app.inspect_memory_fixtures import MEMORY_SETTINGS, MemoryApp, make_checkpoint
 

@@ -23,7 +23,7 @@ def snapshot_app(runs_app, tmp_path, monkeypatch):
 
 
 async def _three_selected(pilot) -> None:
-    from tests.app.conftest import wait_for
+    from tests.app.harness import wait_for
 
     screen = await opened(pilot, wait_for)
     await select(pilot, wait_for, screen, "rnn-h512", "gru-h320", "lstm-h256")
@@ -53,7 +53,7 @@ def memory_snapshot_app(snapshot_app, monkeypatch):
 
 async def _context_overlay(pilot) -> None:
     from shakespeare_tui.views.runs.memory_pane import MemoryPane
-    from tests.app.conftest import wait_for
+    from tests.app.harness import wait_for
     from tests.app.runs_memory_fixtures import SOURCE
 
     await _three_selected(pilot)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.hostile.hostile_support import Zygote
+from tests.hostile.hostile_support import CaseRunner
 
 # RLIMIT_AS, /proc and fork as Linux has them.
 collect_ignore_glob = [] if sys.platform.startswith("linux") else ["test_*.py"]
@@ -17,7 +17,7 @@ collect_ignore_glob = [] if sys.platform.startswith("linux") else ["test_*.py"]
 
 @pytest.fixture(scope="session")
 def zygote(tmp_path_factory):
-    runner = Zygote(tmp_path_factory.mktemp("hostile-output"))
+    runner = CaseRunner(tmp_path_factory.mktemp("hostile-output"))
     yield runner
     runner.close()
 

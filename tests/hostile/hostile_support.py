@@ -136,10 +136,6 @@ class CaseRunner:
         self.zygote.close()
 
 
-# The name tests/hostile/conftest.py imports: it goes once that file imports CaseRunner.
-Zygote = CaseRunner
-
-
 def _read_bytes(path: Path) -> bytes:
     try:
         return path.read_bytes()

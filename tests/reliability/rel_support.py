@@ -121,10 +121,6 @@ class TrainingZygote:
         self.zygote.close()
 
 
-# The name test_rel_kill.py and test_rel_resume_exact.py import.
-Zygote = TrainingZygote
-
-
 def child_env(**extra: str) -> dict:
     env = dict(os.environ)
     env.update(OMP_WAIT_POLICY="PASSIVE", PYTHONUNBUFFERED="1")

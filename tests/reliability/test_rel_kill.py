@@ -1,7 +1,7 @@
 """Killed mid-run: SIGKILL at random moments (some inside a checkpoint write), SIGTERM and SIGINT.
 
 Each trial starts a headless training process (the CLI, forked from a process that has already
-imported torch: see rel_support.Zygote), waits for its first complete checkpoint, then signals
+imported torch: see rel_support.TrainingZygote), waits for its first complete checkpoint, then signals
 it: after a random 0–1.5 s, or exactly halfway through writing a checkpoint (the write is slowed
 down so the signal lands inside it). Afterwards the newest complete checkpoint must load, nothing
 the process finished saving may be lost, and `train --resume` must continue from it. SIGTERM and
@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rel_support import TINY, Zygote
+from rel_support import TINY, TrainingZygote
 
 from shakespeare_tui.core.model.checkpoint import load_checkpoint
 from shakespeare_tui.core.runs.folders import read_metrics
@@ -85,7 +85,7 @@ def _wait_for(predicate, proc, timeout: float) -> bool:
     return False
 
 
-def _run_trial(zygote: Zygote, trial: Trial, corpus: Path) -> Trial:
+def _run_trial(zygote: TrainingZygote, trial: Trial, corpus: Path) -> Trial:
     trial.home.mkdir(parents=True)
     save_log, mark, out = trial.home / "saves.log", trial.home / "writing", trial.home / "out.log"
     env = {
@@ -147,7 +147,7 @@ def _metrics_steps(run_dir: Path) -> list[int]:
 
 def test_killed_training_always_leaves_a_resumable_checkpoint(tmp_path, small_corpus, cli):
     trials = _plan(tmp_path)
-    with Zygote() as zygote, ThreadPoolExecutor(max_workers=2) as pool:
+    with TrainingZygote() as zygote, ThreadPoolExecutor(max_workers=2) as pool:
         done = list(pool.map(lambda t: _run_trial(zygote, t, small_corpus), trials))
 
     lost = resumed = stale_locks = mid_write = 0

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from rel_support import TINY, Zygote, make_text
+from rel_support import TINY, TrainingZygote, make_text
 
 from shakespeare_tui.core.config import TrainConfig, apply_preset
 from shakespeare_tui.core.events import StepLogged
@@ -131,7 +131,7 @@ def test_sigint_to_a_process_then_resume_ends_bit_for_bit(tmp_path, corpus, cli)
     assert result.code == 0, result
     reference = tmp_path / "ref" / "runs" / "r"
     stopped_at = []
-    with Zygote() as zygote:
+    with TrainingZygote() as zygote:
         for i in range(2):
             home = tmp_path / f"t{i}"
             home.mkdir()

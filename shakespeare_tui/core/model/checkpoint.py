@@ -49,7 +49,7 @@ WEIGHT_DTYPES = (torch.float32, torch.bfloat16, torch.float16, torch.float64)
 # What torch.load raises for bytes that are not a well-formed archive of plain values: the zip
 # reader's RuntimeError, the safe unpickler's UnpicklingError, and whatever a damaged pickle or
 # storage record makes the loader trip on. Found by loading ~10,000 truncated, bit-flipped and
-# spliced checkpoints: each raised one of these (tests/core/test_checkpoint.py keeps a sample).
+# spliced checkpoints: each raised one of these (tests/core/model/test_checkpoint.py keeps a sample).
 # Anything else (MemoryError, ImportError, a bug) is not a bad file and is not dressed as one.
 _DAMAGED_ARCHIVE = (
     RuntimeError,  # the zip reader ("not a ZIP archive"), a storage that cannot be rebuilt
