@@ -40,3 +40,28 @@ async def test_no_footer_words_run_together(paths, probe, until, mode, width):
             assert " " in boundary or "▏" in boundary, (
                 f"{line!r}: {line[before.region.x : after.region.right]!r} runs together"
             )
+
+
+@pytest.mark.parametrize("mode", ["train", "generate"])
+async def test_typing_in_a_field_keeps_the_footer_and_80_columns_keep_quit(
+    paths, probe, until, mode
+):
+    """A form edit refreshes the view's bindings; the footer is rebuilt only when the keys it
+    shows change (rebuilding restyles every key: the UI's main cost while a person typed). At
+    80 columns the keys that do not fit give way to `? keys`, and `q Quit` stays."""
+    app = make_app(paths, settings=AppSettings(mode=mode), probe=probe)
+    async with app.run_test(size=(80, 24)) as pilot:
+        footer = app.screen.query_one(Footer)
+        await until(pilot, lambda: len(footer.query(FooterKey)) > 3, 20, "the footer's keys")
+        await pilot.pause(0.5)
+        field = app.screen.query_one("#batch_size" if mode == "train" else "#length")
+        field.focus()
+        await pilot.pause()
+        keys = list(footer.query(FooterKey))
+        for digit in "1234":
+            await pilot.press("end", digit)
+            await pilot.pause()
+        assert list(footer.query(FooterKey)) == keys, "the footer was rebuilt on each key"
+        app.screen.set_focus(None)
+        await pilot.pause(0.3)
+        assert "q Quit" in app.screen._compositor.render_strips()[-1].text

@@ -24,7 +24,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, OptionList
+from textual.widgets import Header, Input, OptionList
 
 from shakespeare_tui.core.errors import SamplingError, one_line
 from shakespeare_tui.core.paths import Paths
@@ -37,8 +37,13 @@ from shakespeare_tui.views.file_picker import FilePickerScreen
 from shakespeare_tui.views.generate.form import GenerateForm
 from shakespeare_tui.views.generate.output_pane import OutputPane
 from shakespeare_tui.widgets.checkpoint_picker import CheckpointPicker, unreadable
+from shakespeare_tui.widgets.keys_footer import KeysFooter
 
 # Below this width the controls sit above the output instead of beside it (app.tcss).
+# The footer's keys by use, where the width holds only some (80 columns).
+FOOTER_FIRST = ("generate.start_stop", "generate.stop", "app.quit", "generate.colder",
+                "generate.open", "generate.save", "generate.forget", "generate.colour",
+                "generate.reuse_seed", "app.train", "app.inspect")  # fmt: skip
 NARROW_BELOW = 100
 MAX_OPENED = 10  # files opened by hand that the list keeps
 TEMPERATURE_KEYS = Binding.Group("Temp", compact=True)  # "[] Temp"
@@ -191,7 +196,7 @@ class GenerateScreen(Screen):
             yield OutputPane(
                 id="generate-output-box", colour_by_probability=self.settings.colour_by_probability
             )
-        yield Footer()
+        yield KeysFooter(FOOTER_FIRST, compact_below=NARROW_BELOW)
 
     def on_mount(self) -> None:
         self.query_one(CheckpointPicker).focus()
@@ -203,13 +208,6 @@ class GenerateScreen(Screen):
     def on_screen_resume(self) -> None:
         if self._scanned:
             self._scan()
-
-    def on_resize(self, event) -> None:
-        # The view's keys fit in 80 columns only without the footer's spacing and its `^p`
-        # (the command palette is still there, and the help names its key).
-        footer = self.query_one(Footer)
-        footer.compact = event.size.width < NARROW_BELOW
-        footer.show_command_palette = not footer.compact
 
     # -- checkpoints ------------------------------------------------------------------------
 

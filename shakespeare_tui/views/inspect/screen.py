@@ -72,7 +72,6 @@ PASSAGE_LENGTH = 10_000  # characters of held-out text inspected by default
 TOP_K = 10  # next characters listed at the cursor
 TOP_K_SHORT = 5  # on a short terminal (under 36 rows), so the tabs below keep some room
 FIRST_FEATURE = "line_position"  # the lens opens on the unit that tracks it best
-COMPACT_BELOW = 110  # columns under which the footer packs its keys (the other views' rule)
 # The keys the footer keeps while they fit, most useful first (the others: `?`, the help).
 FOOTER_FIRST = (
     "inspect.next_unit", "inspect.memory", "inspect.quantity", "inspect.finder", "inspect.mark",
@@ -234,9 +233,6 @@ class InspectScreen(Screen[None]):
             self._listing.refresh()
 
     def on_resize(self) -> None:
-        footer = self.query_one(KeysFooter)  # it holds the keys the width allows
-        footer.compact = self.size.width < COMPACT_BELOW
-        footer.show_command_palette = not footer.compact
         # The panel lists as many characters as the height allows (`top_k`, from the breakpoint
         # classes, which Textual sets after this handler: Screen._on_resize comes later).
         self.call_after_refresh(self._show_cursor, self.view.cursor)

@@ -245,9 +245,6 @@ class RunsScreen(Screen):
         self.set_interval(self.refresh_s, self._tick)
 
     def on_resize(self) -> None:
-        footer = self.query_one(KeysFooter)
-        footer.compact = self.size.width < 110
-        footer.show_command_palette = self.size.width >= 110
         self._show_controls()
 
     def on_screen_resume(self) -> None:

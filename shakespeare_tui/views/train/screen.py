@@ -26,7 +26,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input
+from textual.widgets import Header, Input
 from textual.worker import Worker, WorkerError, WorkerState, get_current_worker
 
 from shakespeare_tui.core.errors import EncodingStopped, UserError, one_line
@@ -66,7 +66,11 @@ from shakespeare_tui.views.train.form import TrainForm
 from shakespeare_tui.views.train.panels import RunPanels
 from shakespeare_tui.views.train.progress import SamplesLog
 from shakespeare_tui.views.train.queue_worker import CELLS_GROUP, QueueWorker, queued_run
+from shakespeare_tui.widgets.keys_footer import KeysFooter
 
+# The footer's keys by use, where the width holds only some (80 columns).
+FOOTER_FIRST = ("train.toggle", "train.sample", "app.quit", "train.form", "train.queue_run",
+                "train.bits", "app.generate", "app.inspect", "app.runs")  # fmt: skip
 STOP_WAIT_S = 15.0  # the engine returns within one step; a big model on a slow CPU takes a while
 STATUS_INTERVAL_S = 1.0  # the header's training line changes at most once a second
 
@@ -180,14 +184,7 @@ class TrainScreen(Screen):
         with Horizontal(id="train-body"):
             yield TrainForm(self.settings, id="train-form")
             yield RunPanels(id="train-main")
-        yield Footer()
-
-    def on_resize(self) -> None:
-        # Textual's footer spreads its keys out; at 80 columns they only fit packed, and without
-        # its `^p` (the palette is still there, and the help names its key).
-        footer = self.query_one(Footer)
-        footer.compact = self.size.width < 110
-        footer.show_command_palette = self.size.width >= 110
+        yield KeysFooter(FOOTER_FIRST)
 
     def on_mount(self) -> None:
         host = view_host(self)
