@@ -136,8 +136,8 @@ async def test_the_speed_estimate_is_shown_only_from_a_comparable_run_timed_here
         folder = make_run(paths.runs, "same", records=[step(10, speed=4342.0)], **batches)
         _device(folder, "CPU · 2 threads", model)
         form.set_runs([*runs, run_info(folder)])
-        await pilot.pause()
-        assert "~4,300 chars/s (timed on this machine)" in str(estimate.render())
+        timed = "~4,300 chars/s (timed on this machine)"
+        await until(pilot, lambda: timed in str(estimate.render()), 15, "the estimate's speed")
 
 
 def _device(folder, device: str, model: dict) -> None:
