@@ -174,7 +174,7 @@ def build_payload(
         "corpus": corpus,
         "device": device,
         "torch_version": str(torch.__version__),
-        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "resume": resume,
     }
 

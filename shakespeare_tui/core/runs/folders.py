@@ -57,7 +57,7 @@ def bundled_checkpoint() -> Path:
 
 
 def _now_utc() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def new_run_name(preset: str) -> str:

@@ -22,12 +22,11 @@ from __future__ import annotations
 
 import difflib
 import json
+import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
-
-import tomllib
 
 from shakespeare_tui.core.config import (
     AUTO,

@@ -397,7 +397,7 @@ class TrainScreen(Screen):
         worker.cancelled_event.set()
         try:
             await asyncio.wait_for(asyncio.shield(worker.wait()), timeout)
-        except (asyncio.TimeoutError, WorkerError):
+        except (TimeoutError, WorkerError):
             # Quitting goes on: a step longer than `timeout` (the engine stops after it, and
             # the app's exit waits for its thread), a run that failed (the failure is told
             # where it happened), or a worker not started yet (it stops at once).
