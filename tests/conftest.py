@@ -11,6 +11,19 @@ import pytest
 
 from shakespeare_tui.settings import AppSettings, TrainSettings
 
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """`-n auto` (pyproject's addopts): a worker more than the machine has cores. The app's tests
+    wait on redraws and child processes for about a fifth of their time; a spare worker fills
+    those waits (2 cores: 415 s with two workers, 371 s with three, in one fresh-clone run each
+    on an idle EPYC — benchmarks/RESULTS.md)."""
+    import os
+
+    return (
+        len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    ) + 1
+
+
 # Public-domain lines (Shakespeare's sonnets 18, 29, 116 and 130), shuffled into a longer text.
 SONNET_LINES = """\
 Shall I compare thee to a summer's day?
