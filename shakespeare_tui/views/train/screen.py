@@ -70,7 +70,7 @@ from shakespeare_tui.widgets.keys_footer import KeysFooter
 
 # The footer's keys by use, where the width holds only some (80 columns).
 FOOTER_FIRST = ("train.toggle", "train.sample", "app.quit", "train.form", "train.queue_run",
-                "train.bits", "app.generate", "app.inspect", "app.runs")  # fmt: skip
+                "app.generate", "train.bits", "app.inspect", "app.runs")  # fmt: skip
 STOP_WAIT_S = 15.0  # the engine returns within one step; a big model on a slow CPU takes a while
 STATUS_INTERVAL_S = 1.0  # the header's training line changes at most once a second
 
