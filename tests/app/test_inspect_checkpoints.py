@@ -48,7 +48,7 @@ async def _shown(pilot, until, screen, cell: str) -> None:
 
 
 async def _choose(pilot, until, screen, path: str, cell: str) -> None:
-    """Pick the checkpoint at `path` in the Checkpoint tab (c, then enter on its row)."""
+    """Pick the checkpoint at `path` in the Model tab (c, then enter on its row)."""
     await pilot.press("c")
     picker = screen.query_one(CheckpointPicker)
     picker.highlighted = [e.path for e in picker.entries].index(path)

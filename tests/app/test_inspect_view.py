@@ -252,7 +252,7 @@ async def test_every_inspect_key_is_a_palette_command_that_acts(paths, until, sc
         assert screen.lens.layer == 0
         assert f"L0 unit {unit} · c" in screen.query_one(InspectText).border_subtitle
         for title, tab in (("Finder", "tab-finder"), ("Saturation", "tab-saturation"),
-                           ("Checkpoint", "tab-checkpoint")):  # fmt: skip
+                           ("Model", "tab-checkpoint")):  # fmt: skip
             await run(title)
             assert tabs.active == tab
         await run("Forks")
