@@ -125,6 +125,8 @@ async def test_the_speed_estimate_is_shown_only_from_a_comparable_run_timed_here
             ("gpu", "NVIDIA H200 · bf16", config.model.cell, config.batch_size),  # elsewhere
             ("gru", "CPU · 2 threads", "gru", config.batch_size),  # another cell
             ("batch", "CPU · 2 threads", config.model.cell, config.batch_size * 4),
+            ("infinite", "CPU · 2 threads", config.model.cell, float("inf")),  # hand-edited
+            ("nan", "CPU · 2 threads", config.model.cell, float("nan")),
         ):
             folder = make_run(paths.runs, name, records=[step(10, speed=90_000.0)],
                               **{**batches, "batch_size": batch})  # fmt: skip

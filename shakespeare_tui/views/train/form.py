@@ -9,6 +9,7 @@ settings → config rule are in fields.py.
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
@@ -532,7 +533,10 @@ class TrainForm(VerticalScroll):
 
 def _whole(value: object) -> int:
     """`int(value)` for a value read from a run's config.json, which may be anything: a kind
-    int() does not take (null, a list…) raises TypeError, as int() itself would."""
+    int() does not take (null, a list…) raises TypeError, as int() itself would, and Infinity or
+    NaN (json reads both) a ValueError, not int()'s OverflowError for infinity."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"not a finite number: {value}")
     if isinstance(value, (int, float, str)):
         return int(value)
     raise TypeError(f"not a number: {type(value).__name__}")
