@@ -15,8 +15,8 @@ from shakespeare_tui.settings import AppSettings, TrainSettings
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     """`-n auto` (pyproject's addopts): a worker more than the machine has cores. The app's tests
     wait on redraws and child processes for about a fifth of their time; a spare worker fills
-    those waits (2 cores: 415 s with two workers, 371 s with three, in one fresh-clone run each
-    on an idle EPYC — benchmarks/RESULTS.md)."""
+    those waits (2 cores: 415 s with two workers, 371 s with three, one run each of the same
+    tree on an idle EPYC — benchmarks/RESULTS.md)."""
     import os
 
     return (

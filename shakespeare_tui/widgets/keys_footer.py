@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from rich.cells import cell_len
 from textual.app import ComposeResult
 from textual.binding import ActiveBinding, Binding
-from textual.compose import compose
+from textual.compose import compose as compose_children
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer
@@ -68,7 +68,7 @@ class KeysFooter(Footer):
         super().bindings_changed(screen)
 
     def compose(self) -> ComposeResult:
-        widgets = compose(self, super().compose())  # (a group's keys inside their group)
+        widgets = compose_children(self, super().compose())  # (a group's keys inside it)
         if widgets:
             self._width = self.size.width
             self._shown = self._keys_of(self.screen)
