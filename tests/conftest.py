@@ -24,6 +24,19 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     ) + 1
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The modules marked `heavy(seconds)` first, longest first, then the rest as collected,
+    each module's tests in their order: with --no-loadscope-reorder (pyproject.toml) xdist hands
+    modules out in this order, so the long ones start early and the short ones fill the
+    workers' ends."""
+
+    def seconds(item: pytest.Item) -> float:
+        mark = item.get_closest_marker("heavy")
+        return mark.args[0] if mark else 0.0
+
+    items.sort(key=seconds, reverse=True)  # stable: ties keep their order
+
+
 # Public-domain lines (Shakespeare's sonnets 18, 29, 116 and 130), shuffled into a longer text.
 SONNET_LINES = """\
 Shall I compare thee to a summer's day?

@@ -20,7 +20,7 @@ from tests.cli_support import assert_one_line_error, cli, wide_console  # noqa: 
 TRAIN = ["train", "--preset", "tiny", "--threads", "1", "--no-bf16", "--quiet"]
 
 
-pytestmark = pytest.mark.usefixtures("wide_console")
+pytestmark = [pytest.mark.usefixtures("wide_console"), pytest.mark.heavy(25)]
 
 
 @pytest.fixture(scope="module")

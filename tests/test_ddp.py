@@ -28,6 +28,8 @@ from shakespeare_tui.cli import build_parser, main
 from shakespeare_tui.cli.torchrun import LAUNCHER_ONLY, torchrun_argv
 from shakespeare_tui.cli.train_flags import train_parser
 
+pytestmark = pytest.mark.heavy(55)
+
 ROOT = Path(__file__).resolve().parents[1]
 STEPS = 400  # the uninterrupted job's: long enough (~2 s) to interrupt it on the way
 # bf16 off: the jobs' weights are compared with one process's, which bf16 rounding would spoil

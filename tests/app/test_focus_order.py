@@ -14,6 +14,8 @@ from shakespeare_tui.views.queue_offer import QueueOfferScreen
 from shakespeare_tui.views.runs.dialogs import DeleteDialog, RenameDialog
 from shakespeare_tui.views.train.extend_dialog import ExtendScreen, Extension
 
+pytestmark = pytest.mark.heavy(60)
+
 
 def look(app, widget: Widget) -> list:
     """What the person sees of `widget` (and of its form row): each cell's text and style."""

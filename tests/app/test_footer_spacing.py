@@ -10,6 +10,8 @@ from textual.widgets._footer import FooterKey
 from shakespeare_tui.app import make_app
 from shakespeare_tui.settings import AppSettings
 
+pytestmark = pytest.mark.heavy(25)
+
 
 @pytest.mark.parametrize("width", [80, 120])
 @pytest.mark.parametrize("mode", ["train", "generate", "inspect", "runs"])

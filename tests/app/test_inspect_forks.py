@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from textual.widgets import Input, OptionList
 
 from shakespeare_tui.app import make_app
@@ -25,6 +26,8 @@ from tests.app.inspect_fixtures import (
     ready,
     status,
 )
+
+pytestmark = pytest.mark.heavy(25)
 
 
 async def test_a_digit_forks_at_the_cursor_and_the_branch_grows(paths, until):

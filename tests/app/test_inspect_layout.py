@@ -20,6 +20,8 @@ from shakespeare_tui.widgets.keys_footer import KeysFooter
 from shakespeare_tui.widgets.text_pane import wrap_rows
 from tests.app.inspect_fixtures import SIZE, TEXT, InspectApp, ready, status
 
+pytestmark = pytest.mark.heavy(20)
+
 SMALL = (80, 24)
 
 

@@ -37,6 +37,8 @@ from tests.app.inspect_memory_fixtures import (
     make_checkpoint,
 )
 
+pytestmark = pytest.mark.heavy(20)
+
 SPAN = MEMORY_SETTINGS.span
 
 

@@ -15,6 +15,8 @@ from shakespeare_tui.views.inspect.text_view import InspectText
 from shakespeare_tui.widgets.text_pane import wrap_rows
 from tests.app.inspect_fixtures import SIZE, TEXT, InspectApp, panel_text, ready, status
 
+pytestmark = pytest.mark.heavy(35)
+
 
 @pytest.fixture
 def paths(tmp_path) -> Paths:

@@ -21,7 +21,7 @@ from shakespeare_tui.widgets.checkpoint_picker import CheckpointPicker
 from tests.app.generate_fixtures import SIZE, add_run, generate_app, ready
 from tests.app.harness import fixed_probe, settle, wait_for
 
-pytestmark = pytest.mark.usefixtures("no_bundled")
+pytestmark = [pytest.mark.usefixtures("no_bundled"), pytest.mark.heavy(15)]
 WITHIN = REFRESH_S * 3 + 10  # the refresh, with room for a loaded machine
 INCOMPLETE = "bad.pt is not a complete checkpoint (truncated or not a PyTorch file)"
 

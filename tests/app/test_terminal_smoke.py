@@ -19,9 +19,13 @@ import pytest
 from shakespeare_tui.core.paths import Paths
 from shakespeare_tui.settings import AppSettings, TrainSettings
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("tmux") is None, reason="tmux is not installed: the real-terminal test needs it"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        shutil.which("tmux") is None,
+        reason="tmux is not installed: the real-terminal test needs it",
+    ),
+    pytest.mark.heavy(20),
+]
 
 
 class Tmux:

@@ -15,6 +15,8 @@ from shakespeare_tui.core.sizing import cells_speed
 from shakespeare_tui.core.sizing.cells_speed import Speed
 from shakespeare_tui.views.runs.screen import RunsScreen
 
+pytestmark = pytest.mark.heavy(20)
+
 SIZE = (120, 40)
 
 

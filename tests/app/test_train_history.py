@@ -20,6 +20,8 @@ from shakespeare_tui.views.train.loss_chart import LossChart
 from shakespeare_tui.views.train.progress import SamplesLog, TrainProgress
 from tests.conftest import tiny_config
 
+pytestmark = pytest.mark.heavy(20)
+
 SIZE = (120, 40)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
 from textual.widgets import DataTable
 
 from shakespeare_tui.app import make_app
@@ -21,6 +22,8 @@ from shakespeare_tui.core.runs.run_queue import (
 )
 from shakespeare_tui.views.queue_dialog import QueueScreen
 from shakespeare_tui.views.queue_offer import QueueOfferScreen
+
+pytestmark = pytest.mark.heavy(20)
 
 SIZE = (120, 40)
 

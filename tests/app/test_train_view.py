@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
 from textual.widgets import Input, Select
 
 from shakespeare_tui.app import make_app
@@ -18,6 +19,8 @@ from shakespeare_tui.views.train.form import TrainForm, form_config
 from shakespeare_tui.views.train.loss_chart import LossChart, downsample_points
 from shakespeare_tui.views.train.progress import SamplesLog, TrainProgress
 from shakespeare_tui.views.train.screen import TrainScreen
+
+pytestmark = pytest.mark.heavy(35)
 
 SIZE = (120, 40)
 

@@ -15,6 +15,8 @@ import pytest
 
 from tests.hostile.hostile_support import assert_no_escapes, assert_refused, snapshot
 
+pytestmark = pytest.mark.heavy(15)
+
 TINY = ["--preset", "tiny", "--threads", "1", "--max-steps", "2", "--quiet"]
 
 

@@ -15,6 +15,8 @@ import pytest
 
 from tests.hostile.hostile_support import assert_no_escapes, assert_refused, snapshot
 
+pytestmark = pytest.mark.heavy(35)
+
 OSC52 = "x\x1b]52;c;ZXZpbA==\x1b\\y"
 RUN = "trained"
 NESTED = "[" * 100_000 + "]" * 100_000

@@ -31,6 +31,8 @@ from shakespeare_tui.core.events import StepLogged, TrainingFinished, TrainingSt
 from shakespeare_tui.messages import TrainingUpdate  # noqa: E402
 from tests.app.harness import poll  # noqa: E402
 
+pytestmark = pytest.mark.heavy(20)
+
 CYCLES = int(os.environ.get("CHURN_CYCLES", "30"))
 PRESS_EVERY = 10  # every tenth cycle goes through real key presses
 FD_SLACK = 8  # one-off handles (first torch use, the app's own) between before and after

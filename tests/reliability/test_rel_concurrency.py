@@ -22,6 +22,8 @@ from shakespeare_tui.core.model.checkpoint import read_info
 from shakespeare_tui.core.paths import Paths
 from shakespeare_tui.core.runs.summary import list_runs, run_info
 
+pytestmark = pytest.mark.heavy(15)
+
 
 def _wait(predicate, timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout

@@ -23,11 +23,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
 from rel_support import TINY, TrainingZygote
 
 from shakespeare_tui.core.model.checkpoint import load_checkpoint
 from shakespeare_tui.core.runs.folders import read_metrics
 from shakespeare_tui.core.runs.lock import RunLock
+
+pytestmark = pytest.mark.heavy(15)
 
 # SIGKILL: half at a random moment, half halfway through a write; REL_KILL_TRIALS=40 for a soak
 KILL_TRIALS = int(os.environ.get("REL_KILL_TRIALS", "10"))
