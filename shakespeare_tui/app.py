@@ -36,6 +36,7 @@ from shakespeare_tui.views.help import HelpScreen
 from shakespeare_tui.views.inspect.screen import InspectScreen
 from shakespeare_tui.views.runs.screen import RunsScreen
 from shakespeare_tui.views.train.screen import TrainScreen
+from shakespeare_tui.widgets.breakpoints import add_breakpoint_classes
 
 # Whose bindings a person may remap (settings.json's keymap): the app's and every view's
 # (with the widgets each view keys: keymap.view_bindings).
@@ -117,6 +118,10 @@ class ShakespeareApp(App):
     def __init__(
         self, paths: Paths, settings: AppSettings, trainer: Callable, probe: Callable
     ) -> None:
+        # The remembered view is the mode Textual builds as it starts. Its own "_default" mode
+        # (an empty screen) and a switch from it styled the first view's widgets twice more
+        # (a switch resumes a new mode's screen twice), a sixth of the Train view's start.
+        self.DEFAULT_MODE = settings.mode if settings.mode in VIEWS else "train"  # type: ignore[misc]
         super().__init__()
         self.paths = paths
         self.settings = settings
@@ -136,14 +141,30 @@ class ShakespeareApp(App):
         self._inspect_screen: InspectScreen | None = None  # once built: others hand over to it
         self._runs_screen: RunsScreen | None = None  # once built: it selects runs to compare
         self._runs_to_compare: tuple[str, ...] = ()  # for a Runs view built later
-        self.add_mode("train", self._build_train)
-        self.add_mode("generate", self._build_generate)
-        self.add_mode("inspect", self._build_inspect)
-        self.add_mode("runs", self._build_runs)
+        builders = {
+            "train": self._build_train,
+            "generate": self._build_generate,
+            "inspect": self._build_inspect,
+            "runs": self._build_runs,
+        }
+        for view, build in builders.items():
+            self.add_mode(view, partial(self._built, view, build))
         if settings.theme in self.available_themes:
             self.theme = settings.theme
 
     # -- the views, built when first shown -------------------------------------------------
+
+    def _built(self, view: str, build: Callable[[], Screen]) -> Screen:
+        """View `view`'s screen, carrying the classes of its breakpoints at this size. A view
+        that cannot be built is a blank screen, and a toast says why: the app goes on (the
+        first view is built as the app starts)."""
+        try:
+            screen = build()
+        except Exception as exc:  # noqa: BLE001 - a view that cannot be built must not end the app
+            self.notify(f"cannot open the {VIEWS[view]} view: {one_line(exc)}", severity="error")
+            return Screen()
+        add_breakpoint_classes(screen, self)
+        return screen
 
     def _build_train(self) -> Screen:
         self._train_screen = TrainScreen(self.paths, self.settings.train, self.trainer)
@@ -255,7 +276,6 @@ class ShakespeareApp(App):
         self._update_header()
         self.theme_changed_signal.subscribe(self, lambda _theme: self.save_settings())
         self.checkpoints_changed.subscribe(self, lambda _path: self.listing.refresh())
-        self._show(self.settings.mode if self.settings.mode in VIEWS else "train")
         self._load_torch()
 
     def _apply_keymap(self) -> None:
@@ -310,16 +330,9 @@ class ShakespeareApp(App):
 
     # -- actions ---------------------------------------------------------------------------
 
-    def _show(self, view: str) -> bool:
-        try:
-            self.switch_mode(view)
-        except Exception as exc:  # noqa: BLE001 - a view that cannot be built must not end the app
-            self.notify(f"cannot open the {VIEWS[view]} view: {one_line(exc)}", severity="error")
-            return False
-        return True
-
     def action_show_view(self, view: str) -> None:
-        if view in VIEWS and view != self.current_mode and self._show(view):
+        if view in VIEWS and view != self.current_mode:
+            self.switch_mode(view)
             self.settings.mode = view
             self.save_settings()
 

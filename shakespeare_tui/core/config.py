@@ -348,8 +348,8 @@ def build_config(
     name = auto_preset(device_type) if preset == AUTO else preset
     base = apply_preset(TrainConfig(), CUSTOM_BASE if name == CUSTOM else name)
     config = with_settings(base, settings)
-    decided = MODEL_FIELDS + OPTIMISER_FIELDS
-    if name == CUSTOM or any(flat(config)[k] != flat(base)[k] for k in decided):
+    mine, its = flat(config), flat(base)
+    if name == CUSTOM or any(mine[k] != its[k] for k in MODEL_FIELDS + OPTIMISER_FIELDS):
         return replace(config, preset=CUSTOM)
     if preset == AUTO:
         return _auto(config, device_type)

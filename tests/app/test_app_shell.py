@@ -15,6 +15,8 @@ from shakespeare_tui.settings import AppSettings
 from shakespeare_tui.views.help import HelpScreen
 from shakespeare_tui.views.train.screen import TrainScreen
 
+pytestmark = pytest.mark.heavy(25)
+
 SIZE = (120, 40)
 
 
@@ -64,6 +66,53 @@ async def test_switch_views_and_remember_the_last(paths, tiny_settings, probe):
     again = make_app(paths, probe=probe)
     async with again.run_test(size=SIZE):
         assert again.current_mode == "generate"
+
+
+@pytest.mark.parametrize("remembered", ["train", "generate"])
+async def test_a_view_that_cannot_be_built_leaves_the_app_running(
+    paths, tiny_settings, probe, monkeypatch, remembered
+):
+    """The first view is built as the app starts, another when first shown: either failing
+    is a toast that names the view, and the app goes on."""
+
+    def broken(*args, **kwargs):
+        raise OSError("the disk went away")
+
+    monkeypatch.setattr("shakespeare_tui.app.TrainScreen", broken)
+    tiny_settings.mode = remembered
+    app = make_app(paths, settings=tiny_settings, probe=probe)
+    async with app.run_test(size=SIZE) as pilot:
+        if remembered != "train":
+            await pilot.press("t")
+        await pilot.pause()
+        toasts = [n.message for n in app._notifications]
+        said = [t for t in toasts if t.startswith("cannot open the Train view: ")]
+        assert len(said) == 1 and "the disk went away" in said[0], toasts
+        await pilot.press("g" if remembered == "train" else "R")
+        assert app.is_running and app.current_mode != "train"
+
+
+@pytest.mark.parametrize("size", [(80, 24), (109, 35), (120, 40), (200, 50)])
+async def test_a_view_is_built_with_the_classes_textual_gives_it_at_that_size(
+    paths, tiny_settings, probe, size
+):
+    """Set as it is built, so its widgets are styled once, they are the ones Textual's first
+    resize gives it."""
+    from textual.screen import Screen
+
+    from shakespeare_tui.widgets.breakpoints import add_breakpoint_classes
+
+    class Fresh(Screen):
+        HORIZONTAL_BREAKPOINTS = TrainScreen.HORIZONTAL_BREAKPOINTS
+        VERTICAL_BREAKPOINTS = TrainScreen.VERTICAL_BREAKPOINTS
+
+    app = make_app(paths, settings=tiny_settings, probe=probe)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        fresh = Fresh()
+        add_breakpoint_classes(fresh, app)
+        assert set(fresh.classes) == {c for c in app.screen.classes if c.startswith("-")}
+        assert len(fresh.classes) == 2  # one for the width, one for the height
 
 
 async def test_help_opens_and_closes(paths, tiny_settings, probe):

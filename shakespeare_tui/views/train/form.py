@@ -169,7 +169,9 @@ class TrainForm(VerticalScroll):
             compact=True,
         )
         yield from self._row("device", device)
-        with Collapsible(title="advanced", id="advanced", collapsed=True):
+        # Built with the class Textual gives a collapsed Collapsible when it mounts: added then,
+        # it restyled the ~70 widgets inside once more as the view started.
+        with Collapsible(title="advanced", id="advanced", collapsed=True, classes="-collapsed"):
             schedule = self._shown.get("schedule", s.schedule)
             schedule = schedule if schedule in SCHEDULES else "cosine"
             yield from self._select("schedule", [(x, x) for x in SCHEDULES], schedule)
