@@ -9,6 +9,9 @@ import pytest
 from shakespeare_tui.app import make_app
 from shakespeare_tui.settings import AppSettings, TrainSettings
 from shakespeare_tui.views.train.progress import SamplesLog
+from tests.app.harness import wait_for
+
+pytestmark = pytest.mark.heavy(25)
 
 SIZE = (120, 40)
 
@@ -19,17 +22,21 @@ def snapshot_app(paths, probe, scripted):
     return make_app(paths, settings=settings, probe=probe, trainer=scripted)
 
 
-async def _device_shown(pilot) -> None:
+async def _device_shown(pilot, counted: bool = True) -> None:
+    """The device in the header and the estimate made, exact once the corpus's characters are
+    counted (a worker) where `counted`; a past run whose config holds no vocabulary keeps "≈".
+
+    Waits that fail saying what they waited for: one that gave up after a few seconds on a busy
+    machine went on to a snapshot of the view half-drawn (and one for a count that never came
+    spent 10 s on each past run's snapshot)."""
     app = pilot.app
-    for _ in range(200):
-        if app.sub_title.startswith("CPU"):
-            break
-        await pilot.pause(0.02)
+    await wait_for(pilot, lambda: app.sub_title.startswith("CPU"), what="the device")
     estimate = app.screen.query_one("#estimate")
-    for _ in range(500):  # the corpus's characters counted (a worker): the exact parameters
-        if not str(estimate.render()).startswith("≈"):
-            break
-        await pilot.pause(0.02)
+    if counted:
+        shown = lambda: not str(estimate.render()).startswith("≈")  # noqa: E731
+    else:
+        shown = lambda: "parameters" in str(estimate.render())  # noqa: E731
+    await wait_for(pilot, shown, what="the estimate")
     await pilot.pause(0.3)  # the empty chart's first draw
 
 
@@ -37,11 +44,14 @@ async def _mid_training(pilot) -> None:
     await _device_shown(pilot)
     await pilot.press("s")
     screen = pilot.app.screen
-    for _ in range(300):
-        numbers = str(screen.query_one("#train-numbers").render())
-        if screen.query_one(SamplesLog).epochs_shown == 3 and "step 250" in numbers:
-            break
-        await pilot.pause(0.02)
+    await wait_for(
+        pilot,
+        lambda: (
+            screen.query_one(SamplesLog).epochs_shown == 3
+            and "step 250" in str(screen.query_one("#train-numbers").render())
+        ),
+        what="epoch 3's sample and step 250",
+    )
     await pilot.pause(0.4)  # past the chart's redraw throttle
 
 
@@ -117,11 +127,9 @@ def _demo_app(paths, probe, scripted):
 
 
 async def _demo_shown(pilot):
-    await _device_shown(pilot)
-    for _ in range(200):
-        if "reached 300 steps" in str(pilot.app.screen.query_one("#train-status").render()):
-            break
-        await pilot.pause(0.02)
+    await _device_shown(pilot, counted=False)  # the demo run's config names no vocabulary
+    status = pilot.app.screen.query_one("#train-status")
+    await wait_for(pilot, lambda: "reached 300 steps" in str(status.render()), what="the run's end")
     await pilot.pause(0.5)
 
 

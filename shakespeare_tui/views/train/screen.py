@@ -258,6 +258,7 @@ class TrainScreen(Screen):
         form.set_runs(message.runs, message.selected)
         if not self.training:
             self.settings = view_host(self).settings.train = form.values(self.settings)
+            self._post_header()  # the header says what the form now holds, whenever torch loads
             run = form.selected_run
             # A run is re-read (it may have trained on); "new run" keeps what is shown, such
             # as why a start failed.
