@@ -11,7 +11,7 @@ from shakespeare_tui.core.runs.folders import read_json, read_metrics
 from shakespeare_tui.core.runs.run_queue import DONE, WAITING, RunQueue
 from tests.cli_support import assert_one_line_error, cli, wide_console  # noqa: F401
 
-pytestmark = pytest.mark.usefixtures("wide_console")
+pytestmark = [pytest.mark.usefixtures("wide_console"), pytest.mark.heavy(25)]
 
 
 def test_queue_cells_trains_three_cells_of_equal_size_and_one_recipe(
@@ -19,7 +19,7 @@ def test_queue_cells_trains_three_cells_of_equal_size_and_one_recipe(
 ):
     monkeypatch.setenv("SHAKESPEARE_TUI_BF16", "off")  # the same numbers on every CPU
     code, out, err = cli(capsys, "--data-dir", paths.data, "queue", "--cells", "--max-minutes",
-                         "0.02", "--corpus", corpus_file, "--quiet")  # fmt: skip
+                         "0.01", "--corpus", corpus_file, "--quiet")  # fmt: skip
     assert code == EXIT_OK, err
     assert "timing the LSTM here for a second…" in out
     assert "timed the LSTM (E96/H512, 16 × 100 windows) here for 1 s: " in out
