@@ -84,9 +84,10 @@ async def test_m_measures_the_selected_runs_then_shows_connectivity_then_trainin
         assert screen.chart_mode == "context"
         assert not screen.query_one(RunsChart).display and pane(screen).display
         await until(pilot, lambda: measured(screen, "lstm-a", "rnn-b"), 120, "the memories")
+        # The status line is written by a message after the last figure: a refresh later.
+        await until(pilot, lambda: "1,000 targets in the last" in status(screen), 10, "status")
         assert {name for name, _ in progress} >= {"lstm-a", "rnn-b"}, "progress per run"
         assert {stage for _, stage in progress} >= {"context", "whole text", "connectivity"}
-        assert "1,000 targets in the last" in status(screen)
         assert "sonnets.txt (held out from training)" in status(screen)
         said = words(screen)
         assert "keeps improving up to ~" in said and "characters back" in said
