@@ -1,6 +1,7 @@
 """A fast starter of CLI processes, shared by the hostile-file and reliability suites.
 
-Importing torch costs a CPU-second or two, so one process (the "zygote") imports torch and the
+Importing torch costs a CPU-second or two, and building the first optimizer another (torch.optim
+imports torch._dynamo then), so one process (the "zygote") imports torch, torch._dynamo and the
 CLI once and forks a fresh process per case, before any torch op has started a thread pool. A
 suite adds a `prelude` (Python run once in the zygote, after those imports) that may define
 `prepare(job)`, run in each child just before `main(job["argv"])`: there it limits the child or
@@ -27,6 +28,7 @@ from pathlib import Path
 HEAD = r"""
 import json, os, select, signal, sys, time
 import torch
+import torch._dynamo  # imported by the first optimizer built: ~1.2 CPU-s in every child else
 from shakespeare_tui.cli import main
 
 def prepare(job):
