@@ -11,7 +11,7 @@ from shakespeare_tui.core.runs.folders import read_json, read_metrics
 from shakespeare_tui.core.runs.run_queue import DONE, WAITING, RunQueue
 from tests.cli_support import assert_one_line_error, cli, wide_console  # noqa: F401
 
-pytestmark = [pytest.mark.usefixtures("wide_console"), pytest.mark.heavy(25)]
+pytestmark = [pytest.mark.usefixtures("wide_console"), pytest.mark.heavy(15)]
 
 
 def test_queue_cells_trains_three_cells_of_equal_size_and_one_recipe(

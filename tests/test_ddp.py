@@ -28,7 +28,7 @@ from shakespeare_tui.cli import build_parser, main
 from shakespeare_tui.cli.torchrun import LAUNCHER_ONLY, torchrun_argv
 from shakespeare_tui.cli.train_flags import train_parser
 
-pytestmark = pytest.mark.heavy(55)
+pytestmark = pytest.mark.heavy(50)
 
 ROOT = Path(__file__).resolve().parents[1]
 STEPS = 400  # the uninterrupted job's: long enough (~2 s) to interrupt it on the way

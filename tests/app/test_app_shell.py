@@ -15,7 +15,7 @@ from shakespeare_tui.settings import AppSettings
 from shakespeare_tui.views.help import HelpScreen
 from shakespeare_tui.views.train.screen import TrainScreen
 
-pytestmark = pytest.mark.heavy(25)
+pytestmark = pytest.mark.heavy(30)
 
 SIZE = (120, 40)
 

@@ -14,7 +14,7 @@ from shakespeare_tui.views.queue_offer import QueueOfferScreen
 from shakespeare_tui.views.runs.dialogs import DeleteDialog, RenameDialog
 from shakespeare_tui.views.train.extend_dialog import ExtendScreen, Extension
 
-pytestmark = pytest.mark.heavy(60)
+pytestmark = pytest.mark.heavy(50)
 
 
 def look(app, widget: Widget) -> list:

@@ -10,7 +10,7 @@ from textual.widgets._footer import FooterKey
 from shakespeare_tui.app import make_app
 from shakespeare_tui.settings import AppSettings
 
-pytestmark = pytest.mark.heavy(25)
+pytestmark = pytest.mark.heavy(15)
 
 
 @pytest.mark.parametrize("width", [80, 120])

@@ -22,7 +22,7 @@ from shakespeare_tui.widgets.text_pane import wrap_rows
 from tests.app.generate_fixtures import SIZE, add_run, generate_app, output_of, ready, set_field
 from tests.app.harness import settle, wait_for
 
-pytestmark = [pytest.mark.usefixtures("no_bundled"), pytest.mark.heavy(35)]
+pytestmark = [pytest.mark.usefixtures("no_bundled"), pytest.mark.heavy(45)]
 
 
 async def test_generation_streams_in_chunks(home):

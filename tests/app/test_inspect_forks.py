@@ -27,7 +27,7 @@ from tests.app.inspect_fixtures import (
     status,
 )
 
-pytestmark = pytest.mark.heavy(25)
+pytestmark = pytest.mark.heavy(30)
 
 
 async def test_a_digit_forks_at_the_cursor_and_the_branch_grows(paths, until):

@@ -20,7 +20,7 @@ from shakespeare_tui.widgets.keys_footer import KeysFooter
 from shakespeare_tui.widgets.text_pane import wrap_rows
 from tests.app.inspect_fixtures import SIZE, TEXT, InspectApp, ready, status
 
-pytestmark = pytest.mark.heavy(20)
+pytestmark = pytest.mark.heavy(30)
 
 SMALL = (80, 24)
 

@@ -22,7 +22,7 @@ from shakespeare_tui.views.train.screen import TrainScreen
 from tests.app.runs_fixtures import SIZE, opened, select, table
 from tests.core.run_folders import locked_by_another_process
 
-pytestmark = pytest.mark.heavy(30)
+pytestmark = pytest.mark.heavy(25)
 
 
 def highlight(screen, name: str) -> None:

@@ -17,7 +17,7 @@ from tests.app.runs_fixtures import SIZE, select, table
 from tests.app.runs_memory_fixtures import scripted
 from tests.core.run_folders import locked_by_another_process, make_run, step
 
-pytestmark = [pytest.mark.usefixtures("fp32"), pytest.mark.heavy(20)]
+pytestmark = [pytest.mark.usefixtures("fp32"), pytest.mark.heavy(15)]
 
 
 @pytest.fixture

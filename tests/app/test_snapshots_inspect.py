@@ -17,7 +17,7 @@ from tests.app.harness import wait_for
 from tests.app.inspect_fixtures import TEXT, ForkApp, InspectApp, grown
 from tests.app.inspect_memory_fixtures import MEMORY_SETTINGS, MemoryApp, make_checkpoint
 
-pytestmark = pytest.mark.heavy(20)
+pytestmark = pytest.mark.heavy(25)
 
 
 @pytest.fixture

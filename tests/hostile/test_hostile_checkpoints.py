@@ -22,7 +22,7 @@ import torch
 
 from tests.hostile.hostile_support import assert_no_escapes, assert_refused, snapshot
 
-pytestmark = pytest.mark.heavy(35)
+pytestmark = pytest.mark.heavy(15)
 
 OSC52 = "x\x1b]52;c;ZXZpbA==\x1b\\y"  # a clipboard write, as a corpus name or a file name
 

@@ -15,8 +15,6 @@ import pytest
 
 from tests.hostile.hostile_support import assert_no_escapes, assert_refused, snapshot
 
-pytestmark = pytest.mark.heavy(15)
-
 TINY = ["--preset", "tiny", "--threads", "1", "--max-steps", "2", "--quiet"]
 
 

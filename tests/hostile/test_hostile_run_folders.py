@@ -15,8 +15,6 @@ import pytest
 
 from tests.hostile.hostile_support import assert_no_escapes, assert_refused, snapshot
 
-pytestmark = pytest.mark.heavy(35)
-
 OSC52 = "x\x1b]52;c;ZXZpbA==\x1b\\y"
 RUN = "trained"
 NESTED = "[" * 100_000 + "]" * 100_000
