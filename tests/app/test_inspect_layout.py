@@ -18,6 +18,7 @@ from shakespeare_tui.views.inspect.spans import SpanTab
 from shakespeare_tui.views.inspect.text_view import InspectText
 from shakespeare_tui.widgets.keys_footer import KeysFooter
 from shakespeare_tui.widgets.text_pane import wrap_rows
+from tests.app.harness import wait_for
 from tests.app.inspect_fixtures import SIZE, TEXT, InspectApp, ready, status
 
 pytestmark = pytest.mark.heavy(30)
@@ -118,6 +119,8 @@ async def _check_small(pilot, screen) -> None:
 async def _check_footer(pilot, screen) -> None:
     """Every key in the footer fits on screen; those left out are behind `? keys`."""
     footer = screen.query_one(KeysFooter)
+    # (It is rebuilt after a resize's refresh, and is empty for a moment while it is.)
+    await wait_for(pilot, lambda: footer.query("FooterKey"), what="the footer's keys")
     keys = list(footer.query("FooterKey"))
     assert keys and all(key.region.right <= screen.size.width for key in keys)
     palette = [key.region.x for key in keys if key.has_class("-command-palette")]

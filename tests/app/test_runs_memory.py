@@ -199,8 +199,11 @@ async def test_the_memory_key_is_in_the_footer_and_the_palette_at_80_columns(mem
     async with memory_app.run_test(size=(80, 24)) as pilot:
         screen = await listed(pilot, until, "lstm-a")
         footer = screen.query_one(Footer)
-        await pilot.pause()
-        keys = [item.key for item in footer.query("FooterKey")]
-        assert "m" in keys
+
+        def keys() -> list[str]:
+            return [item.key for item in footer.query("FooterKey")]
+
+        # (The footer is rebuilt after a refresh and is empty for a moment while it is.)
+        await until(pilot, lambda: "m" in keys(), 10, "the memory key in the footer")
         commands = [c.title for c in memory_app.get_system_commands(screen)]
         assert "Memory" in commands and "Compare cells" in commands
