@@ -24,7 +24,8 @@ def snapshot_app(paths, probe, scripted):
 
 async def _device_shown(pilot, counted: bool = True) -> None:
     """The device in the header and the estimate made, exact once the corpus's characters are
-    counted (a worker) where `counted`; a past run whose config holds no vocabulary keeps "≈".
+    counted (a worker) where `counted`; a past run whose config holds no vocabulary keeps "≈",
+    and its estimate waits for its own timed speed, read with the run list (another worker).
 
     Waits that fail saying what they waited for: one that gave up after a few seconds on a busy
     machine went on to a snapshot of the view half-drawn (and one for a count that never came
@@ -35,7 +36,7 @@ async def _device_shown(pilot, counted: bool = True) -> None:
     if counted:
         shown = lambda: not str(estimate.render()).startswith("≈")  # noqa: E731
     else:
-        shown = lambda: "parameters" in str(estimate.render())  # noqa: E731
+        shown = lambda: "timed on this machine" in str(estimate.render())  # noqa: E731
     await wait_for(pilot, shown, what="the estimate")
     await pilot.pause(0.3)  # the empty chart's first draw
 
