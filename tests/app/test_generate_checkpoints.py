@@ -9,13 +9,14 @@ import threading
 import pytest
 from textual.widgets import Input
 
+from shakespeare_tui.app import make_app
 from shakespeare_tui.core.paths import Paths
 from shakespeare_tui.core.runs.listing import Listing
-from shakespeare_tui.settings import GenerateSettings
+from shakespeare_tui.settings import AppSettings, GenerateSettings
 from shakespeare_tui.views.file_picker import FilePickerScreen
 from shakespeare_tui.widgets.checkpoint_picker import CheckpointPicker
 from tests.app.generate_fixtures import SIZE, generate_app, ready
-from tests.app.harness import settle, wait_for
+from tests.app.harness import fixed_probe, settle, wait_for
 
 pytestmark = pytest.mark.usefixtures("no_bundled")
 
@@ -26,7 +27,8 @@ def _keys(screen) -> list[str]:
 
 
 async def test_a_run_made_elsewhere_appears_on_rescan(home):
-    app = generate_app(Paths.resolve(home))
+    """ctrl+r, the app's key for reading the lists again, reaches the Generate view's list."""
+    app = make_app(Paths.resolve(home), settings=AppSettings(mode="generate"), probe=fixed_probe)
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
         assert len(_keys(screen)) == 2

@@ -116,14 +116,6 @@ class GenerateScreen(Screen):
             tooltip="Open a checkpoint file from anywhere on disk.",
         ),
         Binding(
-            "ctrl+r",
-            "rescan",
-            "Rescan",
-            show=False,  # the list rescans by itself; the help and the palette have it
-            id="generate.rescan",
-            tooltip="Look for new checkpoints now (the list also refreshes every few seconds).",
-        ),
-        Binding(
             "x",
             "forget_file",
             "Forget",
@@ -339,10 +331,6 @@ class GenerateScreen(Screen):
             self._tell(f"Cannot save to {folder}: {exc.strerror or exc}", severity="error")
             return
         self._tell(f"Saved to {path}", title="Output saved")
-
-    def action_rescan(self) -> None:
-        self._scan()
-        self.notify("looking for checkpoints…", timeout=2)
 
     def action_forget_file(self) -> None:
         """Take a file opened by path off the list and out of settings.json (an unreadable one
