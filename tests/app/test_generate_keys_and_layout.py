@@ -43,12 +43,14 @@ async def scanned(pilot, until):
 
 
 def footer_keys(screen) -> dict[str, str]:
-    """What the footer shows: description → key, as drawn (grouped keys under their label)."""
+    """What the footer shows: description → key, as drawn (grouped keys under their label).
+    A footer not yet rebuilt after the focus moved may show a key no longer active: it is
+    listed under its key, so a wait for the new footer goes on."""
     shown = {}
     active = screen.active_bindings
     for key in screen.query_one(Footer).query(FooterKey):
-        group = active[key.key].binding.group
-        shown[key.description or group.description] = key.key_display
+        group = active[key.key].binding.group if key.key in active else None
+        shown[key.description or (group.description if group else key.key)] = key.key_display
     return shown
 
 

@@ -142,6 +142,53 @@ async def test_the_speed_estimate_is_shown_only_from_a_comparable_run_timed_here
         await until(pilot, lambda: timed in str(estimate.render()), 15, "the estimate's speed")
 
 
+async def test_a_past_run_selected_at_start_shows_its_speed_once_the_device_is_known(
+    paths, tiny_settings, until
+):
+    """The list of runs read before torch has loaded (the device unknown), then the device:
+    the past run's own timed speed is in the estimate without touching the form; and a run
+    timed later, in a list read again, grounds the estimate of a new run."""
+    import threading
+
+    from shakespeare_tui.core.runs.summary import run_info
+    from shakespeare_tui.views.train.fields import form_config
+
+    # A GRU: not comparable with the new run's LSTM below, which has no speed until "later".
+    model = {"cell": "gru", "embed": 16, "hidden": 32, "layers": 1, "dropout": 0.0}
+    folder = make_run(paths.runs, "past", cell="gru", records=[step(10, speed=4342.0)])
+    _device(folder, "CPU · 2 threads", {**model, "vocab_size": 52})
+    listed = threading.Event()
+
+    def probe_after_the_list() -> tuple[str, str]:
+        assert listed.wait(30), "the runs were never listed"
+        return "CPU · 2 threads", "cpu"
+
+    settings = replace(tiny_settings, train=replace(tiny_settings.train, run="past"))
+    app = make_app(paths, settings=settings, probe=probe_after_the_list)
+    async with app.run_test(size=(120, 40)) as pilot:
+        form = app.screen.query_one(TrainForm)
+        estimate = form.query_one("#estimate", Static)
+        await _runs_listed(pilot, form, until)
+        assert form.selected_run == "past" and form.device_label is None
+        assert "chars/s" not in str(estimate.render())
+        listed.set()
+        timed = "~4,300 chars/s (timed on this machine)"
+        await until(pilot, lambda: timed in str(estimate.render()), 15, "the past run's speed")
+
+        form.query_one("#run", Select).value = NEW_RUN
+        await until(pilot, lambda: "chars/s" not in str(estimate.render()), 15, "no speed")
+        config = form_config(form.values(app.settings.train), "cpu")
+        new = {"cell": config.model.cell, "embed": config.model.embed,
+               "hidden": config.model.hidden, "layers": config.model.layers,
+               "dropout": config.model.dropout, "vocab_size": 65}  # fmt: skip
+        batches = {"batch_size": config.batch_size, "seq_len": config.seq_len}
+        later = make_run(paths.runs, "later", records=[step(10, speed=9100.0)], **batches)
+        _device(later, "CPU · 2 threads", new)
+        form.update_runs([run_info(folder), run_info(later)])
+        timed = "~9,100 chars/s (timed on this machine)"
+        await until(pilot, lambda: timed in str(estimate.render()), 15, "the later run's speed")
+
+
 def _device(folder, device: str, model: dict) -> None:
     """Say in a run's config.json that it trained `model` on `device`."""
     import json

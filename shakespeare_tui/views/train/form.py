@@ -260,6 +260,7 @@ class TrainForm(VerticalScroll):
             self._apply_preset("auto")
         device = self.query_one("#device", Input)
         self._show_error("device", self._device_problem(device.value))
+        self._update_estimate()  # its speed needs the device (also with a past run selected)
 
     def set_running(self, running: bool) -> None:
         self._locked = running
@@ -281,7 +282,9 @@ class TrainForm(VerticalScroll):
     def update_runs(self, runs: list[RunInfo]) -> None:
         """Offer these runs (a list read again), keeping the choice and every field as they
         are; not while the list is open under the person's cursor."""
-        self._runs = {r.name: r for r in runs}
+        runs_before, self._runs = self._runs, {r.name: r for r in runs}
+        if self._runs != runs_before:
+            self._update_estimate()  # a run timed since may ground its speed
         elsewhere = {r.name: r.training for r in runs}
         if elsewhere != self._elsewhere:
             self._elsewhere = elsewhere
