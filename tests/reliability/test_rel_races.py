@@ -1,7 +1,8 @@
 """Two processes on one file: every change a command reports as made is still there after.
 
-Real processes, lined up on a barrier (race_support.py) and released together, or started at
-the moments a race is open; every wait bounded. The tiny preset, one thread, small corpora.
+Real processes (forked from one with torch loaded), lined up on a barrier (race_support.py)
+and released together, or started at the moments a race is open; every wait bounded. The tiny
+preset, one thread, small corpora.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from race_support import finish, released_together, start_lined_up
+from race_support import Racers, finish
 from rel_support import make_text
 
 from shakespeare_tui.core.runs.folders import read_metrics
@@ -20,6 +21,13 @@ from shakespeare_tui.core.runs.run_queue import DONE, TRAINING, RunQueue
 pytestmark = pytest.mark.heavy(25)
 
 TINY = {"preset": "tiny", "threads": 1, "bf16": False, "sample_length": 0, "log_every": 5}
+
+
+@pytest.fixture(scope="module")
+def racers():
+    """The module's processes, forked from one that has torch and the CLI imported."""
+    with Racers() as racers:
+        yield racers
 
 
 @pytest.fixture
@@ -47,7 +55,7 @@ def states(home: Path) -> dict[str, str]:
     return {e.run: e.state for e in RunQueue.load(home).entries}
 
 
-def test_runs_added_by_many_processes_at_one_instant_are_all_queued(tmp_path, corpus):
+def test_runs_added_by_many_processes_at_one_instant_are_all_queued(tmp_path, corpus, racers):
     """8 × `queue FILE --add` released together: each says it queued its run, and queue.json
     holds all 8 (it kept 3, 8 and 4 of them in three trials when each process loaded, added and
     saved without a lock)."""
@@ -58,27 +66,28 @@ def test_runs_added_by_many_processes_at_one_instant_are_all_queued(tmp_path, co
          "--add"]
         for i in range(n)
     ]  # fmt: skip
-    results = released_together(tmp_path / "barrier", argvs)
+    results = racers.released_together(tmp_path / "barrier", argvs)
     for i, result in enumerate(results):
         assert result.code == 0, result.err
         assert f"queued 1 run: r{i}" in result.out
     assert sorted(states(home)) == sorted(f"r{i}" for i in range(n))
 
 
-def test_runs_added_while_the_queue_is_worked_are_kept_and_trained(tmp_path, corpus):
+def test_runs_added_while_the_queue_is_worked_are_kept_and_trained(tmp_path, corpus, racers):
     """`queue` works a long run; `queue FILE --add` from another terminal meanwhile: the added
     runs stay in queue.json (the worker once wrote back its own copy at the end of its run) and
     are trained in their turn."""
     home = tmp_path / "home"
     long = queue_file(tmp_path / "long.json", corpus, {"run": "long"}, max_steps=100_000,
                       max_minutes=0.08)  # fmt: skip
-    (worker,), go = start_lined_up(tmp_path / "w", [["--data-dir", home, "queue", long, "--quiet"]])
+    argv = ["--data-dir", home, "queue", long, "--quiet"]
+    (worker,), go = racers.start_lined_up(tmp_path / "w", [argv])
     go.touch()
     wait_until(lambda: (home / "runs" / "long" / "metrics.jsonl").is_file()
                and states(home).get("long") == TRAINING, 60, "the long run to train")  # fmt: skip
     more = queue_file(tmp_path / "more.json", corpus, {"run": "added1"}, {"run": "added2"},
                       max_steps=2)  # fmt: skip
-    (adder,), go_add = start_lined_up(
+    (adder,), go_add = racers.start_lined_up(
         tmp_path / "a", [["--data-dir", home, "queue", more, "--add"]]
     )
     go_add.touch()
@@ -103,7 +112,7 @@ def _trained(home: Path, corpus: Path, name: str, steps: int) -> Path:
 @pytest.mark.parametrize("action", ["rm", "mv"])
 @pytest.mark.parametrize("when", ["as it loads its corpus", "at once"])
 def test_a_delete_or_rename_racing_a_starting_resume_never_splits_or_revives_the_run(
-    action, when, tmp_path, corpus
+    action, when, tmp_path, corpus, racers
 ):
     """`runs rm X` / `runs mv X Y` while `train --resume X` starts: whichever takes the run's
     lock first wins and the other is refused in one line. Never both: a deletion that said
@@ -119,8 +128,8 @@ def test_a_delete_or_rename_racing_a_starting_resume_never_splits_or_revives_the
         "--data-dir", home, "runs", "mv", "x", "y"]  # fmt: skip
     marker = tmp_path / "loading-corpus"
     env = {"RACE_SLOW_CORPUS": str(marker)} if when != "at once" else None
-    (trainer,), go = start_lined_up(tmp_path / "t", [resume], env=env)
-    (acting,), go_act = start_lined_up(tmp_path / "a", [other])
+    (trainer,), go = racers.start_lined_up(tmp_path / "t", [resume], env=env)
+    (acting,), go_act = racers.start_lined_up(tmp_path / "a", [other])
     go.touch()
     if env:
         wait_until(marker.exists, 60, "the trainer to load its corpus")
