@@ -4,6 +4,9 @@
   `--app-seconds` (`s` pressed, the real worker and UI; only the time budget is added, by wrapping
   the trainer), alternating with `core.engine.train` given the very same config. Speed is the
   steady rate between a run's first and last `metrics.jsonl` step records.
+- Steps shown 4 times a second against every step: the tiny preset in the app (20 step
+  events a second here), as shipped (`views.train.progress.STEP_SHOWN_EVERY_S`, 0.25 s) and with
+  every step's numbers drawn (0), alternating; the same steady rate.
 - Key latency while training, in a run of its own (so the presses do not slow the speed figures):
   every 200 ms a `b` key (toggle bits/nats) is posted the way `pilot.press` posts it, and the time
   until the screen's `action_toggle_bits` runs is recorded.
@@ -78,13 +81,24 @@ class AppBench:
     def in_app(self) -> float:
         return asyncio.run(self._in_app(probe_keys=False))
 
+    def tiny_in_app(self, step_shown_every_s: float) -> float:
+        """The tiny preset in the app, its steps shown at most every `step_shown_every_s`."""
+        from shakespeare_tui.views.train import progress
+
+        shipped = progress.STEP_SHOWN_EVERY_S
+        progress.STEP_SHOWN_EVERY_S = step_shown_every_s
+        try:
+            return asyncio.run(self._in_app(probe_keys=False, preset="tiny"))
+        finally:
+            progress.STEP_SHOWN_EVERY_S = shipped
+
     def key_latency(self) -> list[float]:
         """One more in-app run, pressing `b` every 200 ms; the latencies in ms."""
         self.latencies = []
         asyncio.run(self._in_app(probe_keys=True))
         return self.latencies
 
-    async def _in_app(self, probe_keys: bool) -> float:
+    async def _in_app(self, probe_keys: bool, preset: str = "cpu") -> float:
         from textual import events
 
         from shakespeare_tui.app import make_app
@@ -104,7 +118,7 @@ class AppBench:
             return default_trainer(config, paths, **kwargs)
 
         settings = AppSettings(
-            train=TrainSettings(corpus=str(self.corpus_file), preset="cpu", device="cpu")
+            train=TrainSettings(corpus=str(self.corpus_file), preset=preset, device="cpu")
         )
         state = {"training": False, "finished": False}
         handled: list[float] = []
@@ -326,6 +340,32 @@ def run_app(args, targets: Targets) -> None:
             targets.add(
                 "in-app training ≥ 0.9× headless", f"{r:.2f}×", r >= 0.9 if r == r else None
             )
+            try:
+                shown = interleave(
+                    {
+                        "4 a second": lambda: bench.tiny_in_app(0.25),
+                        "every step": lambda: bench.tiny_in_app(0.0),
+                    },
+                    rounds,
+                )
+            except Exception as exc:  # noqa: BLE001 - benchmarks report, they do not fail
+                print(f"app: tiny in-app training failed: {type(exc).__name__}: {exc}\n")
+                shown = None
+            if shown is not None:
+                table = Table(
+                    f"The tiny preset in the app: its steps' numbers shown 4 times a second (as "
+                    f"shipped) against every step, {seconds:g} s per run",
+                    "steps shown",
+                    "chars/s (median)",
+                    "min–max",
+                    "÷ every step",
+                )
+                r = ratios(shown["4 a second"], shown["every step"])
+                for name in ("4 a second", "every step"):
+                    ratio = f"{r:.2f}×" if name == "4 a second" else "1"
+                    table.add(name, f"{median(shown[name]):,.0f}", spread(shown[name]), ratio)
+                table.note(f"{rounds} round(s), interleaved; text: {source}")
+                table.print()
             try:
                 lat = bench.key_latency()
             except Exception as exc:  # noqa: BLE001 - benchmarks report, they do not fail
