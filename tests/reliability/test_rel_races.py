@@ -18,8 +18,6 @@ from rel_support import make_text
 from shakespeare_tui.core.runs.folders import read_metrics
 from shakespeare_tui.core.runs.run_queue import DONE, TRAINING, RunQueue
 
-pytestmark = pytest.mark.heavy(25)
-
 TINY = {"preset": "tiny", "threads": 1, "bf16": False, "sample_length": 0, "log_every": 5}
 
 
