@@ -10,7 +10,7 @@ import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, TypedDict, Unpack
+from typing import Any, NotRequired, TypedDict, Unpack
 
 import torch
 
@@ -63,32 +63,34 @@ def _let_go(lock: RunLock | None, made_folder: Path | None) -> None:
             made_folder.rmdir()  # only if empty: the lock file went with the release
 
 
+class RunRequest(TypedDict):
+    """The run asked for, as `prepare_run` (and every rank of a job) takes it."""
+
+    run_name: str | None
+    resume: str | Path | None  # a run, a run folder or a checkpoint to go on from
+    resume_overrides: Mapping[str, Any] | None  # what a resume may change
+    corpus: Corpus | None  # the corpus already read, else config.corpus is
+    # Both reach the corpus's encoding, when a large one is met the first time.
+    on_event: NotRequired[OnEvent | None]
+    stop: NotRequired[StopSignal | None]
+
+
 def prepare_run(
-    config: TrainConfig | None,
-    paths: Paths,
-    *,
-    run_name: str | None,
-    resume: str | Path | None,
-    resume_overrides: Mapping[str, Any] | None,
-    corpus: Corpus | None,
-    claim: bool = True,
-    on_event: OnEvent | None = None,
-    stop: StopSignal | None = None,
+    config: TrainConfig | None, paths: Paths, *, claim: bool = True, **request: Unpack[RunRequest]
 ) -> RunInputs:
     """`claim`: name the run folder, check that it is free, and hold its lock (rank 0 of a job
     does, for all). The lock is taken before anything of a run being resumed is read, and a
     folder being resumed is never created: a `runs rm` or `runs mv` that won the race leaves
-    this run refused in one line, not re-made with half its history.
-    `on_event` and `stop` reach the corpus's encoding, when a large one is met the first time."""
+    this run refused in one line, not re-made with half its history."""
     lock: RunLock | None = None
     created: Path | None = None  # a new run's folder, made here: removed if the start fails
     try:
+        resume = request["resume"]
         if claim and resume:
-            own = _own_folder(Path(resume), run_name, paths)
+            own = _own_folder(Path(resume), request["run_name"], paths)
             if own is not None:
                 lock = lock_existing_run(own)
-        inputs = _prepare(config, paths, run_name, resume, resume_overrides, corpus, claim,
-                          on_event, stop)  # fmt: skip
+        inputs = _prepare(config, paths, claim, request)
         if claim and lock is None and inputs.run_dir is not None:  # claimed, so named
             created = None if inputs.run_dir.exists() else inputs.run_dir
             lock = lock_new_run(inputs.run_dir)
@@ -100,16 +102,11 @@ def prepare_run(
 
 
 def _prepare(
-    config: TrainConfig | None,
-    paths: Paths,
-    run_name: str | None,
-    resume: str | Path | None,
-    resume_overrides: Mapping[str, Any] | None,
-    corpus: Corpus | None,
-    claim: bool,
-    on_event: OnEvent | None,
-    stop: StopSignal | None,
+    config: TrainConfig | None, paths: Paths, claim: bool, request: RunRequest
 ) -> RunInputs:
+    run_name, resume = request["run_name"], request["resume"]
+    resume_overrides, corpus = request["resume_overrides"], request["corpus"]
+    on_event, stop = request.get("on_event"), request.get("stop")
     notes: list[str] = []
     checkpoint = None
     resumed = Path(resume) if resume is not None else None
@@ -189,17 +186,6 @@ def _recorded_config(folder: Path) -> TrainConfig:
         return TrainConfig.from_dict(train)
     except (TypeError, ValueError, KeyError, AttributeError) as exc:
         raise UserError(f"run {folder.name}'s config.json cannot be used ({exc})") from None
-
-
-class RunRequest(TypedDict):
-    """What a job's every rank passes on to `prepare_run`, as `prepare_run` names it."""
-
-    run_name: str | None
-    resume: str | Path | None
-    resume_overrides: Mapping[str, Any] | None
-    corpus: Corpus | None
-    on_event: OnEvent | None
-    stop: StopSignal | None
 
 
 def prepare_job(
