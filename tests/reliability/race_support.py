@@ -111,6 +111,10 @@ def finish(racers: list[Racer], timeout: float = 120) -> list[Ran]:
         except TimeoutError:
             racer.child.kill()
             code = racer.child.wait(30)
-        read = lambda path: path.read_text(errors="replace") if path.exists() else ""  # noqa: E731
-        results.append(Ran(code, read(racer.out), read(racer.err)))
+        results.append(Ran(code, _text(racer.out), _text(racer.err)))
     return results
+
+
+def _text(path: Path) -> str:
+    """What a process wrote to `path` ("" if it never opened it)."""
+    return path.read_text(errors="replace") if path.exists() else ""
